@@ -1,0 +1,11 @@
+"""The controls catalogue: principles, unit types, risks, controls and the scoring method."""
+
+from riskmap.catalogue.loader import (
+    Catalogue,
+    CatalogueError,
+    CatalogueIssue,
+    default_directory,
+    load_catalogue,
+)
+
+__all__ = ["Catalogue", "CatalogueError", "CatalogueIssue", "default_directory", "load_catalogue"]

@@ -1,0 +1,253 @@
+"""Load the catalogue folder into one immutable `Catalogue`, reporting every error at once.
+
+Why every error at once: whoever edits the catalogue (an admin, a methodologist) fixes a
+file in one pass instead of discovering problems one run at a time. Each issue names the
+file, the item id and the field, so it can be found without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from riskmap.catalogue.models import (
+    Band,
+    Control,
+    CorruptionForm,
+    Method,
+    Principle,
+    Risk,
+    Source,
+    Stage,
+    Statement,
+    UnitType,
+)
+
+FILES = {
+    "sources": "sources.yaml",
+    "principles": "principles.yaml",
+    "unit_types": "unit_types.yaml",
+    "risks": "risks.yaml",
+    "controls": "controls.yaml",
+    "method": "method.yaml",
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class CatalogueIssue:
+    file: str
+    item: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.item:
+            where += f" [{self.item}]"
+        if self.field:
+            where += f" {self.field}"
+        return f"{where}: {self.message}"
+
+
+class CatalogueError(Exception):
+    """The catalogue could not be loaded; `issues` lists every problem found."""
+
+    def __init__(self, issues: list[CatalogueIssue]):
+        self.issues = issues
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        super().__init__(f"catalogue has {len(issues)} error(s):\n{lines}")
+
+
+def default_directory() -> Path:
+    """Where the catalogue lives: $RISKMAP_CATALOGUE_DIR, ./controls_catalogue, or the repo's."""
+    env = os.environ.get("RISKMAP_CATALOGUE_DIR")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "controls_catalogue"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[3] / "controls_catalogue"
+
+
+class Catalogue(BaseModel):
+    """The catalogue in force: what is assessed, against what, and by which method."""
+
+    model_config = {"frozen": True}
+
+    version: str
+    sources: tuple[Source, ...]
+    principles: tuple[Principle, ...]
+    unit_types: tuple[UnitType, ...]
+    stages: tuple[Stage, ...]
+    corruption_forms: tuple[CorruptionForm, ...]
+    risks: tuple[Risk, ...]
+    controls: tuple[Control, ...]
+    method: Method
+
+    @cached_property
+    def risk_by_id(self) -> dict[str, Risk]:
+        return {r.id: r for r in self.risks}
+
+    @cached_property
+    def control_by_id(self) -> dict[str, Control]:
+        return {c.id: c for c in self.controls}
+
+    @cached_property
+    def unit_type_by_id(self) -> dict[str, UnitType]:
+        return {t.id: t for t in self.unit_types}
+
+    @cached_property
+    def statement_by_id(self) -> dict[str, Statement]:
+        return {s.id: s for p in self.principles for s in p.statements}
+
+    @cached_property
+    def principle_of_statement(self) -> dict[str, Principle]:
+        return {s.id: p for p in self.principles for s in p.statements}
+
+    def band_for(self, score: float) -> Band:
+        """The band holding `score`: the highest band whose threshold it reaches."""
+        chosen = self.method.bands[0]
+        for band in self.method.bands:
+            if score >= band.min:
+                chosen = band
+        return chosen
+
+    def risks_for(self, unit_type: str) -> list[Risk]:
+        return [r for r in self.risks if unit_type in r.defaults]
+
+    def controls_for(self, unit_type: str) -> list[Control]:
+        return [c for c in self.controls if unit_type in c.unit_types]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "sources": len(self.sources),
+            "principles": len(self.principles),
+            "statements": sum(len(p.statements) for p in self.principles),
+            "unit_types": len(self.unit_types),
+            "stages": len(self.stages),
+            "risks": len(self.risks),
+            "controls": len(self.controls),
+            "method": f"{self.method.name} {self.method.version}",
+        }
+
+
+def _read_yaml(directory: Path, kind: str, issues: list[CatalogueIssue]) -> Any:
+    name = FILES[kind]
+    path = directory / name
+    if not path.is_file():
+        issues.append(CatalogueIssue(name, "", "", f"file not found in {directory}"))
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        issues.append(CatalogueIssue(name, "", where, f"malformed YAML: {problem}"))
+        return None
+    except UnicodeDecodeError as exc:
+        issues.append(CatalogueIssue(name, "", "", f"not UTF-8 text: {exc}"))
+        return None
+
+
+def _field_path(loc: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _validate(
+    model: type[M], raw: Any, file: str, item: str, issues: list[CatalogueIssue]
+) -> M | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            elif err["type"] == "missing":
+                msg = "required field is missing"
+            issues.append(CatalogueIssue(file, item, _field_path(err["loc"]), msg))
+        return None
+
+
+def _items(model: type[M], data: Any, key: str, kind: str, issues: list[CatalogueIssue]) -> list[M]:
+    """Validate a list of items one by one, so each error names the item it belongs to."""
+    file = FILES[kind]
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        issues.append(CatalogueIssue(file, "", key, f"expected a top-level list '{key}:'"))
+        return []
+    out: list[M] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data[key]):
+        item = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else f"#{index + 1}"
+        parsed = _validate(model, raw, file, item, issues)
+        if parsed is None:
+            continue
+        if parsed.id in seen:  # type: ignore[attr-defined]
+            issues.append(CatalogueIssue(file, item, "id", "duplicate id"))
+            continue
+        seen.add(parsed.id)  # type: ignore[attr-defined]
+        out.append(parsed)
+    return out
+
+
+def _version(raw: dict[str, Any]) -> str:
+    """Hash of the parsed content: comments and layout do not change the version, data does."""
+    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def load_catalogue(directory: str | Path | None = None) -> Catalogue:
+    """Load and cross-check the catalogue; raise `CatalogueError` listing every problem."""
+    directory = Path(directory) if directory is not None else default_directory()
+    issues: list[CatalogueIssue] = []
+    raw = {kind: _read_yaml(directory, kind, issues) for kind in FILES}
+
+    sources = _items(Source, raw["sources"], "sources", "sources", issues)
+    principles = _items(Principle, raw["principles"], "principles", "principles", issues)
+    unit_types = _items(UnitType, raw["unit_types"], "unit_types", "unit_types", issues)
+    stages = _items(Stage, raw["risks"], "stages", "risks", issues)
+    forms = _items(CorruptionForm, raw["risks"], "corruption_forms", "risks", issues)
+    risks = _items(Risk, raw["risks"], "risks", "risks", issues)
+    controls = _items(Control, raw["controls"], "controls", "controls", issues)
+    method = None
+    if raw["method"] is not None:
+        method = _validate(Method, raw["method"], FILES["method"], "", issues)
+
+    if method is None or issues:
+        # Cross-checks on a partly parsed catalogue would mostly repeat the errors above.
+        if method is None and not issues:
+            issues.append(CatalogueIssue(FILES["method"], "", "", "method is empty"))
+        raise CatalogueError(issues)
+
+    from riskmap.catalogue.checks import cross_check
+
+    catalogue = Catalogue(
+        version=_version(raw),
+        sources=tuple(sources),
+        principles=tuple(principles),
+        unit_types=tuple(unit_types),
+        stages=tuple(stages),
+        corruption_forms=tuple(forms),
+        risks=tuple(risks),
+        controls=tuple(controls),
+        method=method,
+    )
+    issues.extend(cross_check(catalogue))
+    if issues:
+        raise CatalogueError(issues)
+    return catalogue

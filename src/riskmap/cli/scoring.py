@@ -1,0 +1,157 @@
+"""`riskmap score` and `riskmap plan`: the scoring and planning cores from the command line.
+
+Ratings come from CSV files (the form an officer can prepare in any spreadsheet); the
+database form (`--cycle`) arrives with the store.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from riskmap.catalogue import CatalogueError, load_catalogue
+from riskmap.planning import plan as make_plan
+from riskmap.scoring import score as score_register
+
+csv_path = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _inputs(f):
+    f = click.option(
+        "--catalogue",
+        "catalogue_dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Catalogue folder.",
+    )(f)
+    f = click.option(
+        "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    )(f)
+    f = click.option(
+        "--units", type=csv_path, required=True, help="CSV: unit_id, unit, unit_type[, region]."
+    )(f)
+    f = click.option(
+        "--control-ratings",
+        type=csv_path,
+        required=True,
+        help="CSV: unit_id, control_id, applicable, maturity.",
+    )(f)
+    f = click.option(
+        "--risk-ratings",
+        type=csv_path,
+        required=True,
+        help="CSV: unit_id, risk_id, applicable, likelihood, impact.",
+    )(f)
+    return f
+
+
+def _read(path: Path, what: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype={"unit_id": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: cannot read {what} as CSV: {exc}") from exc
+    if "applicable" in frame.columns:
+        frame["applicable"] = _as_bool(frame["applicable"], path)
+    return frame
+
+
+def _as_bool(column: pd.Series, path: Path) -> pd.Series:
+    mapping = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    text = column.astype(str).str.strip().str.lower()
+    bad = ~text.isin(mapping)
+    if bad.any():
+        row = int(bad.idxmax()) + 2  # header is line 1
+        raise click.ClickException(
+            f"{path}: line {row}, column applicable: "
+            f"expected true/false, got {column[bad].iloc[0]!r}"
+        )
+    return text.map(mapping).astype(bool)
+
+
+def _load(catalogue_dir, risk_ratings, control_ratings, units):
+    try:
+        cat = load_catalogue(catalogue_dir)
+    except CatalogueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return (
+        cat,
+        _read(risk_ratings, "risk ratings"),
+        _read(control_ratings, "control ratings"),
+        _read(units, "units"),
+    )
+
+
+def _emit(frame: pd.DataFrame, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        frame.to_csv(sys.stdout, index=False)
+
+
+@click.command()
+@_inputs
+def score(risk_ratings, control_ratings, units, fmt, catalogue_dir) -> None:
+    """Inherent and residual risk of every applicable unit x risk."""
+    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units)
+    try:
+        register = score_register(rr, cr, un, cat)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(register, fmt)
+
+
+@click.command()
+@_inputs
+@click.option(
+    "--budget-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Person-days available; omit for the full ranking.",
+)
+@click.option(
+    "--budget-money",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Money available, in the method's currency.",
+)
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Plan start date (default today); due dates count from it.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Print the whole ranking, not only the plan.")
+def plan(
+    risk_ratings,
+    control_ratings,
+    units,
+    fmt,
+    catalogue_dir,
+    budget_days,
+    budget_money,
+    start,
+    show_all,
+) -> None:
+    """Rank the control gaps and choose the actions the budget affords."""
+    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units)
+    try:
+        register = score_register(rr, cr, un, cat)
+        result = make_plan(
+            register,
+            cr,
+            un,
+            rr,
+            cat,
+            budget_days,
+            budget_money,
+            start.date() if start else date.today(),
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(result.ranking if show_all else result.actions, fmt)
+    click.echo(json.dumps(result.summary), err=True)

@@ -1,0 +1,70 @@
+"""Calibration flags: where a unit's self-assessment looks out of line.
+
+Every integrity-plan methodology is criticised for the subjectivity of self-assessment.
+Two checks make it visible instead of hiding it: a rating far from the median of peer
+units of the same type (outlier), and a risk rated unlikely in a unit where integrity
+incidents on that very risk are on record (contradicted). Thresholds live in method.yaml.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from riskmap.catalogue import Catalogue
+from riskmap.scoring.residual import require_columns
+
+FLAG_COLUMNS = ["unit_id", "risk_id", "flag", "detail"]
+
+
+def outliers(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Ratings at least `outlier_levels` from the median of the other units of the same type."""
+    cal = catalogue.method.calibration
+    reg = register[["unit_id", "unit_type", "risk_id", "likelihood", "impact"]].copy()
+    group = reg.groupby(["unit_type", "risk_id"])
+    reg["peers"] = group["unit_id"].transform("size") - 1
+    flags = []
+    for field in ("likelihood", "impact"):
+        median = group[field].transform("median")
+        gap = reg[field] - median
+        hit = (reg["peers"] >= cal.min_peers) & (gap.abs() >= cal.outlier_levels)
+        sel = reg.loc[hit, ["unit_id", "risk_id", field, "peers"]].assign(median=median[hit])
+        sel["flag"] = "outlier"
+        sel["detail"] = [
+            f"{field} {v} vs median {m:g} of {p} peer units"
+            for v, m, p in zip(sel[field], sel["median"], sel["peers"], strict=True)
+        ]
+        flags.append(sel[FLAG_COLUMNS])
+    return pd.concat(flags, ignore_index=True)
+
+
+def contradicted(
+    register: pd.DataFrame, incidents: pd.DataFrame, catalogue: Catalogue
+) -> pd.DataFrame:
+    """Risks rated unlikely in units with recorded incidents on that risk."""
+    cal = catalogue.method.calibration
+    require_columns(incidents, ["unit_id", "risk_id"], "incidents")
+    counts = incidents.dropna(subset=["risk_id"]).groupby(["unit_id", "risk_id"]).size()
+    counts = counts.rename("incidents").reset_index()
+    reg = register[["unit_id", "risk_id", "likelihood"]].merge(
+        counts, on=["unit_id", "risk_id"], how="inner"
+    )
+    hit = (reg["likelihood"] <= cal.contradicted_max_likelihood) & (
+        reg["incidents"] >= cal.contradicting_incidents
+    )
+    sel = reg[hit].copy()
+    sel["flag"] = "contradicted"
+    sel["detail"] = [
+        f"likelihood {v} but {n} recorded incident(s) on this risk"
+        for v, n in zip(sel["likelihood"], sel["incidents"], strict=True)
+    ]
+    return sel[FLAG_COLUMNS].reset_index(drop=True)
+
+
+def calibration_flags(
+    register: pd.DataFrame, incidents: pd.DataFrame | None, catalogue: Catalogue
+) -> pd.DataFrame:
+    parts = [outliers(register, catalogue)]
+    if incidents is not None and len(incidents):
+        parts.append(contradicted(register, incidents, catalogue))
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["unit_id", "risk_id", "flag"], ignore_index=True) if len(out) else out
