@@ -6,10 +6,12 @@ the tool and tests can drive it without a browser.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import click
 
 from riskmap import __version__
-from riskmap.cli.catalogue import catalogue
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,15 +20,15 @@ def main() -> None:
     """riskmap: corruption-risk map and remediation planner for trafficking-exposed units."""
 
 
-main.add_command(catalogue)
+def _register() -> None:
+    """Attach every command a module of this package lists in COMMANDS.
+
+    Each command family lives in its own small module; adding a module adds its commands.
+    """
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
 
 
-def _register_optional() -> None:
-    """Attach the command families of the other layers (kept apart so each stays small)."""
-    from riskmap.cli import scoring
-
-    main.add_command(scoring.score)
-    main.add_command(scoring.plan)
-
-
-_register_optional()
+_register()

@@ -60,3 +60,6 @@ def show(directory: Path | None, as_json: bool) -> None:
     width = max(len(k) for k in s)
     for key, value in s.items():
         click.echo(f"{key.ljust(width)}  {value}")
+
+
+COMMANDS = [catalogue]

@@ -155,3 +155,6 @@ def plan(
         raise click.ClickException(str(exc)) from exc
     _emit(result.ranking if show_all else result.actions, fmt)
     click.echo(json.dumps(result.summary), err=True)
+
+
+COMMANDS = [score, plan]
