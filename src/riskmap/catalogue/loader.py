@@ -143,6 +143,30 @@ class Catalogue(BaseModel):
         }
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that rejects duplicate mapping keys.
+
+    PyYAML keeps the last of two equal keys silently, so a repeated key (say a risk listed
+    twice under a control's `mitigates`) would lose data without any error.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(directory: Path, kind: str, issues: list[CatalogueIssue]) -> Any:
     name = FILES[kind]
     path = directory / name
@@ -150,7 +174,7 @@ def _read_yaml(directory: Path, kind: str, issues: list[CatalogueIssue]) -> Any:
         issues.append(CatalogueIssue(name, "", "", f"file not found in {directory}"))
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -160,6 +184,11 @@ def _read_yaml(directory: Path, kind: str, issues: list[CatalogueIssue]) -> Any:
     except UnicodeDecodeError as exc:
         issues.append(CatalogueIssue(name, "", "", f"not UTF-8 text: {exc}"))
         return None
+    if data is None:
+        # An empty (or comment-only) file would otherwise load as "no items" and surface only
+        # as a flood of unknown-reference errors elsewhere.
+        issues.append(CatalogueIssue(name, "", "", "file is empty"))
+    return data
 
 
 def _field_path(loc: Iterable[Any]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 Text = Annotated[str, Field(min_length=1)]
@@ -212,18 +212,31 @@ class Method(Cited):
             raise ValueError("weights must satisfy low <= medium <= high")
         return strengths
 
-    @model_validator(mode="after")
-    def _bands_ordered(self) -> Method:
-        mins = [band.min for band in self.bands]
-        if any(b <= a for a, b in zip(mins, mins[1:], strict=False)):
-            raise ValueError(f"bands: thresholds must be strictly increasing, got {mins}")
-        targets = [band.target_maturity for band in self.bands]
-        if any(b < a for a, b in zip(targets, targets[1:], strict=False)):
-            raise ValueError(f"bands: target_maturity must not fall as bands rise, got {targets}")
-        if max(targets) > self.maturity.max:
+    # Cross-field checks are field validators (not a model validator) so that each error is
+    # located at the field at fault ("rule", "bands") rather than at the whole method. The
+    # scales they compare against are declared earlier, so they are already in `info.data`
+    # (absent if they failed validation themselves, in which case that error is reported).
+    @field_validator("rule")
+    @classmethod
+    def _floor_on_scale(cls, rule: Rule, info: ValidationInfo) -> Rule:
+        likelihood = info.data.get("likelihood")
+        if likelihood is not None and rule.likelihood_floor > likelihood.max:
             raise ValueError(
-                f"bands: target_maturity above the maturity scale ({self.maturity.max})"
+                f"likelihood_floor {rule.likelihood_floor} is above the likelihood scale "
+                f"({likelihood.max})"
             )
-        if self.rule.likelihood_floor > self.likelihood.max:
-            raise ValueError("rule: likelihood_floor is above the likelihood scale")
-        return self
+        return rule
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_ordered(cls, bands: tuple[Band, ...], info: ValidationInfo) -> tuple[Band, ...]:
+        mins = [band.min for band in bands]
+        if any(b <= a for a, b in zip(mins, mins[1:], strict=False)):
+            raise ValueError(f"thresholds must be strictly increasing, got {mins}")
+        targets = [band.target_maturity for band in bands]
+        if any(b < a for a, b in zip(targets, targets[1:], strict=False)):
+            raise ValueError(f"target_maturity must not fall as bands rise, got {targets}")
+        maturity = info.data.get("maturity")
+        if maturity is not None and max(targets) > maturity.max:
+            raise ValueError(f"target_maturity above the maturity scale ({maturity.max})")
+        return bands

@@ -1,0 +1,92 @@
+"""The worked example of docs/methodology.md, recomputed by the scoring and planning cores.
+
+If the rule or the method file changes, this test fails until the document is updated, so
+the published example can never drift from what riskmap computes.
+"""
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskmap.catalogue import load_catalogue
+from riskmap.planning import plan
+from riskmap.scoring import score
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "methodology.md"
+RATED = {"staff_rotation": 2, "supervision": 3, "victim_identification_training": 1}
+
+
+@pytest.fixture(scope="module")
+def example():
+    cat = load_catalogue()
+    units = pd.DataFrame(
+        [{"unit_id": "U1", "unit": "Border post North", "unit_type": "border_control"}]
+    )
+    risks = pd.DataFrame(
+        [
+            {
+                "unit_id": "U1",
+                "risk_id": r.id,
+                "applicable": r.id in ("BOR-01", "BOR-03"),
+                "likelihood": {"BOR-01": 4, "BOR-03": 3}.get(r.id, 1),
+                "impact": 4,
+            }
+            for r in cat.risks_for("border_control")
+        ]
+    )
+    controls = pd.DataFrame(
+        [
+            {
+                "unit_id": "U1",
+                "control_id": c.id,
+                "applicable": c.id in RATED,
+                "maturity": RATED.get(c.id, 0),
+            }
+            for c in cat.controls_for("border_control")
+        ]
+    )
+    register = score(risks, controls, units, cat).set_index("risk_id")
+    result = plan(
+        register.reset_index(), controls, units, risks, cat, budget_days=40, start=date(2026, 1, 1)
+    )
+    return cat, register, result
+
+
+def doc_number(label: str) -> float:
+    """A number the document states as `label = value` (in the example's result table)."""
+    match = re.search(rf"`{re.escape(label)} = ([0-9.]+)`", DOC.read_text())
+    assert match, f"docs/methodology.md no longer states {label}"
+    return float(match.group(1))
+
+
+def test_register_matches_document(example):
+    _, register, _ = example
+    for risk in ("BOR-01", "BOR-03"):
+        row = register.loc[risk]
+        assert row["inherent"] == doc_number(f"{risk} inherent")
+        assert row["reduction"] == pytest.approx(doc_number(f"{risk} reduction"), abs=1e-9)
+        assert row["residual"] == pytest.approx(doc_number(f"{risk} residual"), abs=1e-9)
+    assert register.loc["BOR-01", "inherent_band"] == "critical"
+    assert register.loc["BOR-01", "residual_band"] == "medium"
+    assert register.loc["BOR-03", "controls"] == "supervision;victim_identification_training"
+
+
+def test_plan_matches_document(example):
+    _, _, result = example
+    ranking = result.ranking.set_index("control_id")
+    assert list(ranking.index) == [
+        "supervision",
+        "victim_identification_training",
+        "staff_rotation",
+    ]
+    for control in ranking.index:
+        assert ranking.loc[control, "reduction"] == pytest.approx(
+            doc_number(f"{control} reduction"), abs=1e-9
+        )
+    assert list(result.actions["control_id"]) == ["supervision", "victim_identification_training"]
+    assert result.summary["residual_after"] == pytest.approx(doc_number("residual after"))
+    assert result.summary["guarantee"] == pytest.approx(doc_number("guarantee"), abs=5e-5)
+    assert set(result.actions["due_date"]) == {date(2027, 1, 1)}
