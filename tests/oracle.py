@@ -16,6 +16,7 @@ reaches.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -137,3 +138,26 @@ def raise_controls(
 
 def total_residual(rows: Iterable[Mapping[str, Any]]) -> float:
     return math.fsum(r["residual"] for r in rows)
+
+
+def outlier_flags(rows: Iterable[Mapping[str, Any]], catalogue: Catalogue) -> set[tuple]:
+    """(unit_id, risk_id, field) of every rating `outlier_levels` or more from its peers' median.
+
+    Peers are the other units of the same type that rated the same risk; at least
+    `min_peers` of them are needed.
+    """
+    cal = catalogue.method.calibration
+    groups: dict[tuple, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["unit_type"], row["risk_id"])].append(row)
+    flags = set()
+    for members in groups.values():
+        for i, row in enumerate(members):
+            peers = members[:i] + members[i + 1 :]
+            if len(peers) < cal.min_peers:
+                continue
+            for field in ("likelihood", "impact"):
+                median = statistics.median(p[field] for p in peers)
+                if abs(row[field] - median) >= cal.outlier_levels:
+                    flags.add((row["unit_id"], row["risk_id"], field))
+    return flags

@@ -7,9 +7,10 @@ failing test or a benchmark row can be reproduced exactly.
 
 The ratings follow the catalogue: each unit rates the risks and controls the catalogue
 applies to its type; likelihood and impact scatter around the risk's default for that type;
-a few ratings are marked not applicable; maturity leans towards the low end, as in a first
-assessment cycle. Incidents fall more often on risks rated likely, with a few on risks rated
-unlikely, so the calibration flags have something to find.
+a few ratings are marked not applicable, and a few likelihoods sit at the far end of the
+scale from the default (outliers for the calibration check); maturity leans towards the low
+end, as in a first assessment cycle. Incidents fall more often on risks rated likely, with a
+few on risks rated unlikely, so the calibration flags have something to find.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from riskmap.catalogue import Catalogue
 REGIONS = ("North", "South", "East", "West", "Centre", "Capital", "Coast", "Abroad")
 
 # Maturity 0..4 in a first cycle: most controls nascent or emerging, few leading.
-_MATURITY_WEIGHTS = (0.2, 0.3, 0.25, 0.17, 0.08)
+_MATURITY_WEIGHTS = (0.45, 0.3, 0.15, 0.07, 0.03)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def ministry(
     seed: int = 7,
     not_applicable: float = 0.05,
     incident_rate: float = 0.08,
+    outlier_rate: float = 0.02,
 ) -> Ministry:
     """A ministry of `units` units spread over every unit type of the catalogue."""
     rng = random.Random(seed)
@@ -82,12 +84,18 @@ def ministry(
             default = risk.defaults[unit_type]
             applicable = rng.random() >= not_applicable
             likelihood = _clip(default.likelihood + rng.choice((-1, 0, 0, 0, 1)), l_lo, l_hi)
+            if rng.random() < outlier_rate:  # a unit that sees this risk unlike its peers
+                likelihood = l_lo if default.likelihood > (l_lo + l_hi) / 2 else l_hi
             impact = _clip(default.impact + rng.choice((-1, 0, 0, 0, 1)), i_lo, i_hi)
             risk_rows.append((unit_id, risk.id, applicable, likelihood, impact))
             if applicable and rng.random() < incident_rate * (1 + likelihood) / 3:
                 for _ in range(1 + (rng.random() < 0.3)):
                     incident_rows.append(
-                        (unit_id, risk.id, f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+                        (
+                            unit_id,
+                            risk.id,
+                            f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                        )
                     )
         for control in controls_for[unit_type]:
             applicable = rng.random() >= not_applicable
@@ -103,4 +111,79 @@ def ministry(
             control_rows, columns=["unit_id", "control_id", "applicable", "maturity"]
         ),
         incidents=pd.DataFrame(incident_rows, columns=["unit_id", "risk_id", "date"]),
+    )
+
+
+def small(
+    units: list[tuple],
+    risks: list[tuple] = (),
+    controls: list[tuple] = (),
+    incidents: list[tuple] = (),
+) -> Ministry:
+    """A hand-written ministry for unit tests.
+
+    units: (unit_id, unit_type[, region]); risks: (unit_id, risk_id, applicable, likelihood,
+    impact); controls: (unit_id, control_id, applicable, maturity); incidents: (unit_id,
+    risk_id).
+    """
+    unit_rows = [(u[0], f"Unit {u[0]}", u[1], u[2] if len(u) > 2 else REGIONS[0]) for u in units]
+    return Ministry(
+        units=pd.DataFrame(unit_rows, columns=["unit_id", "unit", "unit_type", "region"]),
+        risk_ratings=pd.DataFrame(
+            list(risks), columns=["unit_id", "risk_id", "applicable", "likelihood", "impact"]
+        ),
+        control_ratings=pd.DataFrame(
+            list(controls), columns=["unit_id", "control_id", "applicable", "maturity"]
+        ),
+        incidents=pd.DataFrame(list(incidents), columns=["unit_id", "risk_id"]),
+    )
+
+
+def with_method(catalogue: Catalogue, tag: str, **changes) -> Catalogue:
+    """The catalogue with some method fields replaced (strengths, rule, bands, calibration...).
+
+    The copy gets its own version string: the scoring core caches per catalogue version, and
+    a version names one set of numbers.
+    """
+    method = catalogue.method.model_copy(update=changes)
+    return catalogue.model_copy(update={"method": method, "version": f"{catalogue.version}+{tag}"})
+
+
+def pinned(catalogue: Catalogue) -> Catalogue:
+    """The catalogue with the method numbers the hand-computed tests are written for.
+
+    Weights low/medium/high 0.25/0.5/0.75, maturity 0-4, cap 0.8, floor 1, bands at
+    0/5/10/15 with target maturity 1-4 and deadlines 730/365/180/90 days, outliers at 2
+    levels from the median of at least 3 peers, contradicted at likelihood <= 2 with one
+    incident. These are the
+    shipped values today; pinning them keeps hand-worked examples valid if method.yaml is
+    retuned.
+    """
+    from riskmap.catalogue.models import Band, Calibration, Rule
+
+    shipped = {b.id: b for b in catalogue.method.bands}
+    specs = [("low", 0, 730, 1), ("medium", 5, 365, 2), ("high", 10, 180, 3)]
+    specs.append(("critical", 15, 90, 4))
+    bands = tuple(
+        Band(
+            id=bid,
+            name=bid.title(),
+            min=lo,
+            color=shipped[bid].color if bid in shipped else "#FFFFFF",
+            text_color="#000000",
+            deadline_days=days,
+            target_maturity=target,
+        )
+        for bid, lo, days, target in specs
+    )
+    assert sorted(catalogue.method.maturity.levels) == [0, 1, 2, 3, 4]
+    return with_method(
+        catalogue,
+        "pinned",
+        strengths={"low": 0.25, "medium": 0.5, "high": 0.75},
+        rule=Rule(reduction_cap=0.8, likelihood_floor=1.0),
+        bands=bands,
+        calibration=Calibration(
+            outlier_levels=2, min_peers=3, contradicted_max_likelihood=2, contradicting_incidents=1
+        ),
     )

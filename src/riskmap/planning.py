@@ -99,11 +99,15 @@ def gaps(
         register[["unit_id", "risk_id", "inherent_band", "residual"]], on=["unit_id", "risk_id"]
     )
     edges["target"] = edges["inherent_band"].map(targets)
+    edges = edges.sort_values(["unit_id", "control_id", "risk_id"])
+    # Sorted ids joined by summing "id;" strings (vectorised; a lambda per group is slow).
+    edges["risks"] = edges["risk_id"].astype(object) + ";"
     per_pair = edges.groupby(["unit_id", "control_id"]).agg(
         to_level=("target", "max"),
         worst_residual=("residual", "max"),
-        risks=("risk_id", lambda s: ";".join(sorted(s))),
+        risks=("risks", "sum"),
     )
+    per_pair["risks"] = per_pair["risks"].str[:-1]
     out = pairs.merge(per_pair.reset_index(), on=["unit_id", "control_id"], how="inner")
     out = out[out["from_level"] < out["to_level"]].reset_index(drop=True)
     ctl = catalogue.control_by_id
@@ -111,8 +115,11 @@ def gaps(
     levels = (out["to_level"] - out["from_level"]).astype(float)
     out["control"] = out["control_id"].map(lambda c: ctl[c].name)
     out["owner_role"] = out["control_id"].map(lambda c: ctl[c].owner_role)
-    out["effort_days"] = levels * out["control_id"].map(lambda c: ctl[c].effort_days)
-    out["cost"] = levels * out["control_id"].map(lambda c: getattr(money, ctl[c].cost_class))
+    # astype(float): with no gap at all, map() keeps the ids' string dtype and `*` fails.
+    effort = out["control_id"].map(lambda c: ctl[c].effort_days).astype(float)
+    unit_cost = out["control_id"].map(lambda c: getattr(money, ctl[c].cost_class)).astype(float)
+    out["effort_days"] = levels * effort
+    out["cost"] = levels * unit_cost
     return out
 
 

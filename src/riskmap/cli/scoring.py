@@ -1,7 +1,9 @@
 """`riskmap score` and `riskmap plan`: the scoring and planning cores from the command line.
 
-Ratings come from CSV files (the form an officer can prepare in any spreadsheet); the
-database form (`--cycle`) arrives with the store.
+Ratings come from CSV files (the form an officer can prepare in any spreadsheet) or, with
+`--cycle LABEL`, from a cycle in the database; the output columns are the same either way
+(in the database form `unit_id` is the unit's code). Both commands only read: `plan
+--cycle` shows the plan, it does not store actions (officers do that in the dashboard).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from riskmap import service
 from riskmap.catalogue import CatalogueError, load_catalogue
+from riskmap.cli.options import db_option
+from riskmap.cli.users import cli_service
 from riskmap.planning import plan as make_plan
 from riskmap.scoring import score as score_register
 
@@ -33,20 +38,27 @@ def _inputs(f):
         "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
     )(f)
     f = click.option(
-        "--units", type=csv_path, required=True, help="CSV: unit_id, unit, unit_type[, region]."
+        "--units", type=csv_path, default=None, help="CSV: unit_id, unit, unit_type[, region]."
     )(f)
     f = click.option(
         "--control-ratings",
         type=csv_path,
-        required=True,
+        default=None,
         help="CSV: unit_id, control_id, applicable, maturity.",
     )(f)
     f = click.option(
         "--risk-ratings",
         type=csv_path,
-        required=True,
+        default=None,
         help="CSV: unit_id, risk_id, applicable, likelihood, impact.",
     )(f)
+    f = click.option(
+        "--cycle",
+        default=None,
+        metavar="LABEL",
+        help="Read units and ratings of this cycle from the database instead of CSV files.",
+    )(f)
+    f = db_option(f)
     return f
 
 
@@ -73,11 +85,22 @@ def _as_bool(column: pd.Series, path: Path) -> pd.Series:
     return text.map(mapping).astype(bool)
 
 
-def _load(catalogue_dir, risk_ratings, control_ratings, units):
+def _load(catalogue_dir, risk_ratings, control_ratings, units, cycle, db):
+    """(catalogue, risk ratings, control ratings, units) from the cycle or the CSV files."""
     try:
         cat = load_catalogue(catalogue_dir)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from exc
+    if cycle is not None:
+        if any(p is not None for p in (risk_ratings, control_ratings, units)):
+            raise click.UsageError("give either --cycle or the CSV files, not both")
+        with cli_service(db, cat) as svc:
+            frames = service.cycle_frames(svc, service.CLI_ADMIN, cycle)
+        return cat, frames.risk_ratings, frames.control_ratings, frames.units
+    if any(p is None for p in (risk_ratings, control_ratings, units)):
+        raise click.UsageError(
+            "give --cycle LABEL, or all of --risk-ratings, --control-ratings and --units"
+        )
     return (
         cat,
         _read(risk_ratings, "risk ratings"),
@@ -95,9 +118,9 @@ def _emit(frame: pd.DataFrame, fmt: str) -> None:
 
 @click.command()
 @_inputs
-def score(risk_ratings, control_ratings, units, fmt, catalogue_dir) -> None:
+def score(risk_ratings, control_ratings, units, cycle, db, fmt, catalogue_dir) -> None:
     """Inherent and residual risk of every applicable unit x risk."""
-    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units)
+    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units, cycle, db)
     try:
         register = score_register(rr, cr, un, cat)
     except ValueError as exc:
@@ -130,6 +153,8 @@ def plan(
     risk_ratings,
     control_ratings,
     units,
+    cycle,
+    db,
     fmt,
     catalogue_dir,
     budget_days,
@@ -138,7 +163,7 @@ def plan(
     show_all,
 ) -> None:
     """Rank the control gaps and choose the actions the budget affords."""
-    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units)
+    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units, cycle, db)
     try:
         register = score_register(rr, cr, un, cat)
         result = make_plan(

@@ -13,18 +13,21 @@ from riskmap.scoring.residual import CONTROL_RATING_COLUMNS, band_ids, require_c
 
 
 def _band_counts(register: pd.DataFrame, by: list[str], catalogue: Catalogue) -> pd.DataFrame:
+    # One indicator column per band (every band, even if unused), summed per group. Not
+    # pd.crosstab(dropna=False): it builds the full product of the key levels (units x
+    # names x types x regions), which exhausts memory for a ministry of 1,000 units.
     band_order = [b.id for b in catalogue.method.bands]
-    counts = pd.crosstab(
-        [register[c] for c in by],
-        pd.Categorical(register["residual_band"], categories=band_order),
-        dropna=False,
-    )
+    bands = pd.Categorical(register["residual_band"], categories=band_order)
+    counts = pd.get_dummies(bands, dtype=int)
     counts.columns = [f"n_{b}" for b in band_order]
+    counts.index = register.index
+    counts = counts.groupby([register[c] for c in by], sort=True, dropna=False).sum()
     return counts.reset_index()
 
 
 def _rollup(register: pd.DataFrame, by: list[str], catalogue: Catalogue) -> pd.DataFrame:
-    grouped = register.groupby(by, sort=True)
+    # dropna=False: a unit with no region (a blank CSV cell) is still a unit to report.
+    grouped = register.groupby(by, sort=True, dropna=False)
     stats = grouped.agg(
         pairs=("risk_id", "size"),
         max_inherent=("inherent", "max"),

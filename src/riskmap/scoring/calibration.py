@@ -8,12 +8,41 @@ incidents on that very risk are on record (contradicted). Thresholds live in met
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from riskmap.catalogue import Catalogue
 from riskmap.scoring.residual import require_columns
 
 FLAG_COLUMNS = ["unit_id", "risk_id", "flag", "detail"]
+
+
+def _median_of_others(reg: pd.DataFrame, keys: list[str], field: str) -> pd.Series:
+    """Per row, the median of `field` over the other rows of its group (NaN if it is alone).
+
+    Vectorised: sort each group once; leaving out the row at sorted position i, the j-th
+    smallest of the others is the group's j-th if j < i, else its (j+1)-th.
+    """
+    values = reg[field].to_numpy(dtype=float)
+    out = np.full(len(values), np.nan)
+    if not len(values):
+        return pd.Series(out, index=reg.index)
+    group = reg.groupby(keys, sort=False).ngroup().to_numpy()
+    order = np.lexsort((values, group))
+    v, g = values[order], group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, len(v)])
+    start = np.repeat(starts, sizes)
+    others = np.repeat(sizes, sizes) - 1
+    pos = np.arange(len(v)) - start
+
+    def kth_other(k: np.ndarray) -> np.ndarray:
+        k = np.clip(k, 0, np.maximum(others - 1, 0))
+        return v[np.minimum(start + k + (k >= pos), len(v) - 1)]
+
+    median = (kth_other((others - 1) // 2) + kth_other(others // 2)) / 2
+    out[order] = np.where(others > 0, median, np.nan)
+    return pd.Series(out, index=reg.index)
 
 
 def outliers(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -24,7 +53,9 @@ def outliers(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     reg["peers"] = group["unit_id"].transform("size") - 1
     flags = []
     for field in ("likelihood", "impact"):
-        median = group[field].transform("median")
+        # The peers' median, without the unit itself: with it, a unit pulls the median
+        # towards its own rating and hides exactly the outliers this check is for.
+        median = _median_of_others(reg, ["unit_type", "risk_id"], field)
         gap = reg[field] - median
         hit = (reg["peers"] >= cal.min_peers) & (gap.abs() >= cal.outlier_levels)
         sel = reg.loc[hit, ["unit_id", "risk_id", field, "peers"]].assign(median=median[hit])

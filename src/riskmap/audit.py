@@ -1,0 +1,303 @@
+"""The audit trail: an append-only, hash-chained log of who changed what, when and why.
+
+Every event stores the SHA-256 of its own content and the hash of the event before it.
+The database refuses UPDATE and DELETE on `audit_events` (triggers in the migration); if
+someone gets round that, `verify` recomputes the chain and names the first event whose
+content no longer matches its hash, or whose link to the previous event is broken.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import json
+import math
+import numbers
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from riskmap.store.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+
+# pg_advisory_xact_lock key: one writer at a time appends to the chain on PostgreSQL.
+ADVISORY_LOCK_KEY = 0x7269_736B_6D61_70  # "riskmap"
+
+_VERIFY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_broken_id: int | None
+    message: str
+
+
+# --- canonical forms -------------------------------------------------------------------
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as plain JSON data: dates and datetimes become ISO strings, Decimals floats.
+
+    Aware datetimes are converted to UTC; tuples and sets become lists; mapping keys
+    become strings. Non-finite floats become the strings "nan", "inf", "-inf".
+    Raises TypeError for anything else that JSON cannot carry.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return json_safe(value.value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, (float, Decimal, numbers.Real)):
+        f = float(value)
+        return f if math.isfinite(f) else str(f)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, (uuid.UUID, PurePath)):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((json_safe(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays, pandas Series
+    if callable(tolist):
+        plain = tolist()
+        if type(plain) is not type(value):
+            return json_safe(plain)
+    raise TypeError(f"cannot record a {type(value).__name__} in the audit log: {value!r}")
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def _utc(at: datetime) -> datetime:
+    # SQLite hands timestamps back naive; riskmap always stores them in UTC.
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _iso(at: datetime) -> str:
+    return _utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    cycle_id: int | None,
+    before: Any,
+    after: Any,
+    reason: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 (hex) of the canonical JSON of an event's content, id excluded."""
+    content = {
+        "at": _iso(at),
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "cycle_id": cycle_id,
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _event_hash(row: Any) -> str:
+    return compute_hash(
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        cycle_id=row.cycle_id,
+        before=row.before,
+        after=row.after,
+        reason=row.reason,
+        prev_hash=row.prev_hash,
+    )
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _lock_chain(session: Session) -> None:
+    """Make this transaction the only one appending until it ends."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    elif dialect == "sqlite":
+        # A write statement (matching no row) takes SQLite's database write lock for the
+        # rest of the transaction, so reading the chain's tail and appending are atomic.
+        conn.execute(text("UPDATE audit_events SET id = id WHERE 0 = 1"))
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | int = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+    cycle_id: int | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (flushed, not committed)."""
+    for name, value in (("actor", actor), ("action", action), ("entity", entity)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"audit event needs a non-empty {name}")
+    before_safe = json_safe(before)
+    after_safe = json_safe(after)
+    entity_id_str = "" if entity_id is None else str(entity_id)
+    if cycle_id is not None:
+        cycle_id = int(cycle_id)
+    reason = reason or ""
+
+    session.flush()
+    _lock_chain(session)
+    prev = session.execute(
+        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    prev_hash = prev or GENESIS_HASH
+    at = datetime.now(UTC)
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id_str,
+        cycle_id=cycle_id,
+        before=before_safe,
+        after=after_safe,
+        reason=reason,
+        prev_hash=prev_hash,
+    )
+    event.hash = _event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the log in id order, recompute every hash and check every link."""
+    table = AuditEvent.__table__
+    expected_prev = GENESIS_HASH
+    previous_id: int | None = None
+    checked = 0
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(_VERIFY_BATCH)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            checked += 1
+            if _event_hash(row) != row.hash:
+                return VerifyResult(
+                    ok=False,
+                    checked=checked,
+                    first_broken_id=row.id,
+                    message=(
+                        f"event {row.id}: content altered (its fields no longer match "
+                        "its stored hash)"
+                    ),
+                )
+            if row.prev_hash != expected_prev:
+                after = f"event {previous_id}" if previous_id is not None else "the chain start"
+                return VerifyResult(
+                    ok=False,
+                    checked=checked,
+                    first_broken_id=row.id,
+                    message=(
+                        f"event {row.id}: chain link broken (its prev_hash does not match "
+                        f"the hash of {after}; an event was removed, inserted or rewritten "
+                        "before it)"
+                    ),
+                )
+            expected_prev = row.hash
+            previous_id = row.id
+        last_id = rows[-1].id
+    return VerifyResult(
+        ok=True,
+        checked=checked,
+        first_broken_id=None,
+        message=f"audit chain intact: {checked} events",
+    )
+
+
+def _bound(value: datetime | date, *, end: bool) -> tuple[datetime, bool]:
+    """(UTC datetime, inclusive?) for a since/until filter value."""
+    if isinstance(value, datetime):
+        return _utc(value), True
+    start = datetime.combine(value, time.min, tzinfo=UTC)
+    if end:
+        return start + timedelta(days=1), False
+    return start, True
+
+
+def events(
+    session: Session,
+    *,
+    entity: str | None = None,
+    actor: str | None = None,
+    cycle_id: int | None = None,
+    since: datetime | date | None = None,
+    until: datetime | date | None = None,
+    entity_id: str | int | None = None,
+) -> list[AuditEvent]:
+    """Events in id (= recording) order, filtered.
+
+    `since` and `until` are inclusive; a date (not a datetime) for `until` includes that
+    whole day (UTC). Naive datetimes are taken as UTC.
+    """
+    stmt = select(AuditEvent).order_by(AuditEvent.id)
+    if entity is not None:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == str(entity_id))
+    if actor is not None:
+        stmt = stmt.where(AuditEvent.actor == actor)
+    if cycle_id is not None:
+        stmt = stmt.where(AuditEvent.cycle_id == cycle_id)
+    if since is not None:
+        lower, _ = _bound(since, end=False)
+        stmt = stmt.where(AuditEvent.at >= lower)
+    if until is not None:
+        upper, inclusive = _bound(until, end=True)
+        stmt = stmt.where(AuditEvent.at <= upper if inclusive else AuditEvent.at < upper)
+    return list(session.execute(stmt).scalars())

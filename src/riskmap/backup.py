@@ -1,0 +1,220 @@
+"""Whole-database backup to plain JSON data, and restore into an empty database.
+
+The backup is backend-neutral: timestamps are ISO strings in UTC, dates ISO strings, JSON
+columns kept as they are. So a SQLite backup restores into PostgreSQL and back, and the
+audit events keep their hash chain (restored byte for byte, never re-recorded).
+
+Format (version 1)::
+
+    {"format": "riskmap-backup", "format_version": 1, "schema_revision": "0001",
+     "tables": {"organisation": [{"id": 1, ...}, ...], "users": [...], ...}}
+
+Tables appear in foreign-key order, rows in primary-key order.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, Table, func, inspect, select, text, update
+from sqlalchemy.orm import Session
+from sqlalchemy.types import JSON, Date, DateTime, Float, Integer, Numeric
+
+from riskmap.store.migrate import current_revision
+from riskmap.store.models import Base
+
+FORMAT = "riskmap-backup"
+FORMAT_VERSION = 1
+
+_INSERT_BATCH = 1000
+
+
+class RestoreError(ValueError):
+    """The backup cannot be restored into this database (and nothing was written)."""
+
+
+def _tables() -> list[Table]:
+    return list(Base.metadata.sorted_tables)
+
+
+# --- value conversion ------------------------------------------------------------------
+
+
+def _dump_value(column: Column, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, JSON):
+        return value
+    if isinstance(value, datetime):
+        if not getattr(column.type, "timezone", False):
+            return value.isoformat()
+        if value.tzinfo is None:  # SQLite returns stored UTC timestamps naive
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _load_value(column: Column, value: Any) -> Any:
+    if value is None or isinstance(column.type, JSON):
+        return value
+    if isinstance(column.type, DateTime):
+        parsed = datetime.fromisoformat(value)
+        if column.type.timezone:
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+        return parsed
+    if isinstance(column.type, Date):
+        return date.fromisoformat(value)
+    if isinstance(column.type, (Float, Numeric)):
+        return float(value)
+    if isinstance(column.type, Integer) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _pk_order(table: Table) -> list[Column]:
+    return list(table.primary_key.columns)
+
+
+def _self_references(table: Table) -> list[str]:
+    """Columns of `table` that point at `table` itself (units.parent_id, ...)."""
+    return sorted(fk.parent.name for fk in table.foreign_keys if fk.column.table is table)
+
+
+# --- backup ----------------------------------------------------------------------------
+
+
+def backup(session: Session) -> dict:
+    """Every table of the schema as JSON-safe rows, plus the schema revision."""
+    conn = session.connection()
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table in _tables():
+        rows = conn.execute(select(table).order_by(*_pk_order(table))).mappings()
+        tables[table.name] = [
+            {col.name: _dump_value(col, row[col.name]) for col in table.columns} for row in rows
+        ]
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema_revision": current_revision(conn),
+        "tables": tables,
+    }
+
+
+# --- restore ---------------------------------------------------------------------------
+
+
+def _check(data: Any, revision: str | None) -> dict[str, list[dict]]:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RestoreError("not a riskmap backup (missing format marker 'riskmap-backup')")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise RestoreError(
+            f"backup format version {data.get('format_version')!r} is not supported "
+            f"(this riskmap reads version {FORMAT_VERSION})"
+        )
+    if revision is None:
+        raise RestoreError("the target database has no schema yet: run `riskmap db upgrade`")
+    if data.get("schema_revision") != revision:
+        raise RestoreError(
+            f"backup is of schema revision {data.get('schema_revision')!r} but the target "
+            f"database is at {revision!r}"
+        )
+    tables = data.get("tables")
+    if not isinstance(tables, dict):
+        raise RestoreError("backup has no 'tables' mapping")
+    known = {t.name: t for t in _tables()}
+    unknown = sorted(set(tables) - set(known))
+    if unknown:
+        raise RestoreError(f"backup has tables this schema does not know: {', '.join(unknown)}")
+    for name, rows in tables.items():
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise RestoreError(f"table {name}: rows must be a list of objects")
+        columns = set(known[name].columns.keys())
+        for row in rows:
+            extra = set(row) - columns
+            if extra:
+                raise RestoreError(
+                    f"table {name}: unknown column(s) {', '.join(sorted(extra))} in backup"
+                )
+    return tables
+
+
+def _non_empty_tables(session: Session) -> list[str]:
+    conn = session.connection()
+    names = set(inspect(conn).get_table_names())
+    found = []
+    for table in _tables():
+        if table.name not in names:
+            continue
+        count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        if count:
+            found.append(f"{table.name} ({count} rows)")
+    return found
+
+
+def restore(session: Session, data: dict) -> None:
+    """Insert every row of `data` with its original id, into an EMPTY database.
+
+    Runs in the caller's transaction: the caller commits (or rolls back on error).
+    Raises RestoreError, before writing anything, if the database is not empty, has no
+    schema, or is at another schema revision than the backup.
+    """
+    conn = session.connection()
+    tables = _check(data, current_revision(conn))
+    occupied = _non_empty_tables(session)
+    if occupied:
+        raise RestoreError(
+            "refusing to restore into a database that is not empty: " + ", ".join(occupied)
+        )
+
+    deferred: list[tuple[Table, list[str], list[dict[str, Any]]]] = []
+    for table in _tables():
+        rows = tables.get(table.name) or []
+        if not rows:
+            continue
+        self_refs = _self_references(table)
+        prepared = []
+        for row in rows:
+            values = {col.name: _load_value(col, row.get(col.name)) for col in table.columns}
+            prepared.append(values)
+        later = [r for r in prepared if any(r[c] is not None for c in self_refs)]
+        if later:
+            deferred.append((table, self_refs, later))
+        inserts = [{**r, **dict.fromkeys(self_refs)} for r in prepared] if later else prepared
+        for start in range(0, len(inserts), _INSERT_BATCH):
+            conn.execute(table.insert(), inserts[start : start + _INSERT_BATCH])
+
+    # Self-references are set once every row of the table exists.
+    for table, self_refs, rows in deferred:
+        pk = _pk_order(table)
+        for row in rows:
+            conn.execute(
+                update(table)
+                .where(*(c == row[c.name] for c in pk))
+                .values({c: row[c] for c in self_refs})
+            )
+
+    if conn.dialect.name == "postgresql":
+        _reset_sequences(session)
+
+
+def _reset_sequences(session: Session) -> None:
+    """Point each serial id sequence past the restored ids."""
+    conn = session.connection()
+    for table in _tables():
+        pk = _pk_order(table)
+        if len(pk) != 1 or not isinstance(pk[0].type, Integer):
+            continue
+        name, col = table.name, pk[0].name
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:t, :c), "  # noqa: S608 - names from metadata
+                f'COALESCE((SELECT MAX("{col}") FROM "{name}"), 1), '
+                f'(SELECT MAX("{col}") FROM "{name}") IS NOT NULL)'
+            ).bindparams(t=name, c=col)
+        )

@@ -1,0 +1,111 @@
+"""Band helpers shared by every chart: colours, band of a score, the discrete colour scale.
+
+The thresholds live in the method file and are applied by `riskmap.scoring.band_ids` (one
+rule for the register, the workbook and the charts); this module only turns band ids into
+positions and colours. A cell of a band-coloured heat map holds the band's *index* (0 for
+the lowest band) and the colour scale is stepped, so a cell gets exactly its band's colour
+from the method file, never an interpolated one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from riskmap.catalogue import Catalogue
+from riskmap.scoring import band_ids
+
+
+def band_colors(catalogue: Catalogue) -> dict[str, str]:
+    """Band id -> fill colour (#RRGGBB), lowest band first, as the method file declares."""
+    return {b.id: b.color for b in catalogue.method.bands}
+
+
+def band_text_colors(catalogue: Catalogue) -> dict[str, str]:
+    """Band id -> colour of text written on that band's fill (the method's `text_color`)."""
+    return {b.id: b.text_color for b in catalogue.method.bands}
+
+
+def band_names(catalogue: Catalogue) -> dict[str, str]:
+    return {b.id: b.name for b in catalogue.method.bands}
+
+
+def band_of(score, catalogue: Catalogue):
+    """Band id of a score (a str, None for NaN) or of an array of scores (object array).
+
+    Thresholds are applied by `riskmap.scoring.band_ids`; missing scores (not-applicable
+    cells) have no band.
+    """
+    if np.ndim(score) == 0:
+        if score is None or (isinstance(score, float) and math.isnan(score)):
+            return None
+        return str(band_ids(catalogue, np.array([float(score)]))[0])
+    values = np.asarray(score, dtype=float)
+    ids = band_ids(catalogue, np.nan_to_num(values, nan=0.0)).astype(object)
+    ids[np.isnan(values)] = None
+    return ids
+
+
+def band_index(score, catalogue: Catalogue) -> np.ndarray:
+    """Position of each score's band in the method's list (0 = lowest), NaN where no score.
+
+    This is what a band-coloured heat map stores as z: with `band_colorscale` the position
+    maps to the band's colour exactly.
+    """
+    values = np.asarray(score, dtype=float)
+    order = pd.Index([b.id for b in catalogue.method.bands])
+    ids = band_ids(catalogue, np.nan_to_num(values.ravel(), nan=0.0))
+    index = order.get_indexer(ids).astype(float)
+    index[np.isnan(values.ravel())] = np.nan
+    return index.reshape(values.shape)
+
+
+def band_colorscale(catalogue: Catalogue) -> tuple[list[list], float, float]:
+    """A stepped colour scale over band positions: (colorscale, zmin, zmax).
+
+    Band k occupies [k/n, (k+1)/n] of the scale and z runs from -0.5 to n - 0.5, so the
+    integer position k lands in the middle of its own step.
+    """
+    colors = list(band_colors(catalogue).values())
+    n = len(colors)
+    scale: list[list] = []
+    for k, color in enumerate(colors):
+        scale.append([k / n, color])
+        scale.append([(k + 1) / n, color])
+    return scale, -0.5, n - 0.5
+
+
+def color_of_index(index: float, catalogue: Catalogue) -> str | None:
+    """The colour a z value (band position) gets on `band_colorscale`; None for NaN.
+
+    Computed from the colour scale itself (as plotly would), so tests can check that the
+    scale, not only the band lookup, gives each band its colour.
+    """
+    if index is None or math.isnan(index):
+        return None
+    scale, zmin, zmax = band_colorscale(catalogue)
+    t = (float(index) - zmin) / (zmax - zmin)
+    for (lo, color), (hi, _) in zip(scale[::2], scale[1::2], strict=True):
+        if lo <= t <= hi:
+            return color
+    return None
+
+
+def format_scores(values) -> np.ndarray:
+    """Scores as short text ("6.25", "16", "" for NaN), truncated to two decimals.
+
+    Truncated rather than rounded, so the written value never crosses a band threshold the
+    score has not reached (4.999 is written 4.99, not 5, in a low cell).
+    """
+    arr = np.asarray(values, dtype=float)
+    flat = arr.ravel()
+    out = np.full(flat.shape, "", dtype=object)
+    ok = ~np.isnan(flat)
+    if ok.any():
+        truncated = np.floor(np.round(flat[ok] * 100, 6)) / 100
+        uniq, inverse = np.unique(truncated, return_inverse=True)
+        labels = np.array([f"{v:.2f}".rstrip("0").rstrip(".") for v in uniq], dtype=object)
+        out[ok] = labels[inverse]
+    return out.reshape(arr.shape)

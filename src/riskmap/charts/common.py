@@ -1,0 +1,151 @@
+"""Small pieces every chart uses: the empty figure, escaping, band-coloured heat map traces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from riskmap.catalogue import Catalogue
+from riskmap.charts.bands import band_colorscale, band_names, band_text_colors
+
+FONT = "Arial, Helvetica, sans-serif"
+TRANSPARENT = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
+
+
+def empty_figure(message: str, title: str | None = None) -> go.Figure:
+    """A figure with no data and a centred message (filters that leave nothing to show)."""
+    fig = go.Figure()
+    fig.update_layout(
+        title=title,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        plot_bgcolor="white",
+        height=300,
+        font={"family": FONT},
+    )
+    fig.add_annotation(
+        text=escape(message),
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 14, "color": "#555555"},
+    )
+    return fig
+
+
+# Per-cell arrays of a big heat map. `go.Figure(data=...)` deep-copies every trace's
+# properties, which for object arrays means one Python call per cell (most of the build
+# time of a 1,000-unit map); assigned after construction, they are validated but not copied.
+HEAVY = ("text", "hovertext", "customdata")
+
+
+def build_figure(traces: list[dict], layout: dict) -> go.Figure:
+    """`go.Figure(data=traces, layout=layout)`, without deep-copying the per-cell arrays."""
+    light = [{k: v for k, v in t.items() if k not in HEAVY} for t in traces]
+    fig = go.Figure(data=light, layout=layout)
+    for trace, full in zip(fig.data, traces, strict=True):
+        heavy = {k: full[k] for k in HEAVY if full.get(k) is not None}
+        if heavy:
+            trace.update(heavy)
+    return fig
+
+
+def escape(text: str) -> str:
+    """Text a user typed, made safe for plotly's HTML-like labels."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_series(values: pd.Series) -> pd.Series:
+    """`escape` over a column, computed once per distinct value."""
+    values = values.fillna("").astype(str)
+    uniq = pd.unique(values)
+    mapping = {u: escape(u) for u in uniq}
+    return values.map(mapping)
+
+
+def band_traces(
+    x,
+    y,
+    z_index: np.ndarray,
+    text: np.ndarray,
+    hovertext: np.ndarray,
+    catalogue: Catalogue,
+    customdata: np.ndarray | None = None,
+    name: str = "cells",
+    colorbar: dict | None = None,
+    showscale: bool = True,
+) -> list[dict]:
+    """A band-coloured heat map as trace dicts: the cells, then one text layer per text colour.
+
+    The first trace holds the whole picture (z = band position on the stepped band colour
+    scale, the written text, the hover text, customdata) and answers the hover. Plotly's
+    heat map text takes one colour per trace, so the written values are drawn by
+    transparent layers on top, one per distinct `text_color` of the method's bands, each
+    writing only the cells of its bands; they never answer the hover. Dicts rather than
+    `go.Heatmap` objects: `go.Figure` deep-copies trace objects, which costs more than
+    building the whole map.
+    """
+    scale, zmin, zmax = band_colorscale(catalogue)
+    bands = catalogue.method.bands
+    if colorbar is None:
+        colorbar = {
+            "title": {"text": "Band"},
+            "tickvals": list(range(len(bands))),
+            "ticktext": list(band_names(catalogue).values()),
+            "len": 0.5,
+            "y": 1.0,
+            "yanchor": "top",
+        }
+    cells = dict(
+        type="heatmap",
+        x=x,
+        y=y,
+        z=z_index,
+        text=text,
+        hovertext=hovertext,
+        hoverinfo="text",
+        hoverongaps=False,
+        customdata=customdata,
+        colorscale=scale,
+        zmin=zmin,
+        zmax=zmax,
+        showscale=showscale,
+        colorbar=colorbar,
+        xgap=1,
+        ygap=1,
+        name=name,
+    )
+    traces = [cells]
+    text_colors = band_text_colors(catalogue)
+    positions_by_color: dict[str, list[int]] = {}
+    for k, band in enumerate(bands):
+        positions_by_color.setdefault(text_colors[band.id], []).append(k)
+    written = np.asarray(text, dtype=object)
+    zeros = np.zeros(np.shape(z_index), dtype=np.uint8)
+    for color, positions in positions_by_color.items():
+        mask = np.isin(z_index, positions)
+        if not mask.any():
+            continue
+        traces.append(
+            dict(
+                type="heatmap",
+                x=x,
+                y=y,
+                z=zeros,
+                text=np.where(mask, written, ""),
+                texttemplate="%{text}",
+                textfont={"color": color},
+                colorscale=TRANSPARENT,
+                zmin=0,
+                zmax=1,
+                showscale=False,
+                hoverinfo="skip",
+                name=f"{name}: text {color}",
+                xgap=1,
+                ygap=1,
+            )
+        )
+    return traces

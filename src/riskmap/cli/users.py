@@ -1,0 +1,101 @@
+"""`riskmap user ...`: add users, list them, change a role, disable an account.
+
+The command line acts as the local administrator: its changes are audited under the
+system actor "cli:admin". A password is read from standard input when it is piped
+(`echo "$PW" | riskmap user add ...`), else asked for twice at the prompt.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from riskmap import service
+from riskmap.catalogue import Catalogue, CatalogueError
+from riskmap.cli.options import db_option
+from riskmap.service import CLI_ADMIN, ROLES, DomainError, Service
+
+
+@contextmanager
+def cli_service(db: str, catalogue: Catalogue | None = None) -> Iterator[Service]:
+    """The service on database `db` (schema brought up to date); domain errors exit 1."""
+    try:
+        with Service.open(db, catalogue=catalogue) as svc:
+            yield svc
+    except (DomainError, CatalogueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _password() -> str:
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.group()
+def user() -> None:
+    """Users and their roles (admin, officer, manager, auditor)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option("--display-name", default="", help="Full name shown in the dashboard.")
+@click.option("--email", default=None)
+@db_option
+def add(name: str, role: str, display_name: str, email: str | None, db: str) -> None:
+    """Create user NAME; the password comes from stdin when piped, else from a prompt."""
+    password = _password()
+    with cli_service(db) as svc:
+        service.add_user(
+            svc, CLI_ADMIN, name, role, password, display_name=display_name, email=email
+        )
+    click.echo(f"user {name} added with role {role}")
+
+
+@user.command("list")
+@db_option
+def list_(db: str) -> None:
+    """Every user with role and status."""
+    with cli_service(db) as svc:
+        frame = service.list_users(svc, CLI_ADMIN)
+    if frame.empty:
+        click.echo("no users yet (add one with `riskmap user add NAME --role ROLE`)")
+        return
+    width = max(8, *(len(u) for u in frame["username"]))
+    click.echo(f"{'user'.ljust(width)}  {'role'.ljust(8)}  status    name")
+    for row in frame.itertuples(index=False):
+        status = "active" if row.active else "disabled"
+        click.echo(
+            f"{row.username.ljust(width)}  {row.role.ljust(8)}  {status.ljust(8)}  "
+            f"{row.display_name}"
+        )
+
+
+@user.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@db_option
+def set_role(name: str, role: str, db: str) -> None:
+    """Give user NAME another role (it applies to their next action)."""
+    with cli_service(db) as svc:
+        service.set_role(svc, CLI_ADMIN, name, role)
+    click.echo(f"user {name} now has role {role}")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.option("--reason", default="", help="Why the account is disabled (audited).")
+@db_option
+def disable(name: str, reason: str, db: str) -> None:
+    """Disable user NAME: they can no longer sign in; their past work stays attributed."""
+    with cli_service(db) as svc:
+        service.disable_user(svc, CLI_ADMIN, name, reason=reason)
+    click.echo(f"user {name} disabled")
+
+
+COMMANDS = [user]

@@ -1,0 +1,464 @@
+"""A fictional ministry to explore riskmap with: units, two cycles, incidents, a plan, users.
+
+`build_demo` fills an empty database in one transaction: a ministry with units of many
+types in several regions (national headquarters, regional offices, field offices), cycle
+"2025" (approved by a second person and locked) and cycle "2026" (a draft cloned from
+2025, with changed ratings, actions moved forward and completed), incidents (some on risks
+rated unlikely, so the calibration check has something to show) and one demo user per
+role. Everything but the passwords follows from the seed. Ratings and actions are written
+in bulk and audited as one event per step, so a national ministry of 1,000 units is built
+in seconds; the workflow steps (confirm, plan, submit, approve, lock, clone) run through
+the same use cases a person would, as the demo users.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import bindparam, func, insert, select, update
+
+from riskmap.catalogue import Catalogue
+from riskmap.service import cycles as cycle_cases
+from riskmap.service import plans, ratings, users
+from riskmap.service.core import CLI_ADMIN, Service, Tx, resolve_actor, within
+from riskmap.service.errors import DomainError
+from riskmap.service.seeding import active_units, baseline_rows, create_cycle
+from riskmap.store.models import Action, ControlRating, Cycle, Incident, Organisation, RiskRating
+from riskmap.store.models import Unit as UnitRow
+
+ORGANISATION = "Ministry of the Interior of Arcadia (demo)"
+OFFICER, MANAGER = "demo.officer", "demo.manager"
+REGIONS = ("Capital", "North", "South", "East", "West", "Coast")
+ROLES = ("admin", "officer", "manager", "auditor")
+# Front-line unit types get more field offices than the others.
+FRONT_LINE = {"border_control": 3, "police_local": 3, "labour_inspection": 2, "consular": 2}
+PREFIX = {
+    "border_control": "BC",
+    "immigration": "IMM",
+    "consular": "CON",
+    "civil_registry": "CR",
+    "recruitment_licensing": "RL",
+    "labour_inspection": "LI",
+    "police_vice": "PV",
+    "police_local": "PL",
+    "anti_trafficking_unit": "ATU",
+    "prosecution": "PRO",
+    "courts": "COU",
+    "victim_protection": "VP",
+    "municipal_licensing": "ML",
+    "customs": "CUS",
+    "prisons": "PRI",
+}
+RAISED = (
+    "Complaints received last year point to this practice",
+    "Internal audit found decisions here are rarely reviewed",
+    "High staff turnover left posts with little supervision",
+    "NGO observations and press reports from the region",
+)
+LOWERED = (
+    "A second official now countersigns every decision",
+    "The case management system records every step since spring",
+    "Staff rotation every two years was introduced",
+    "Far fewer applications are handled here than before",
+)
+NOT_APPLICABLE = "The unit no longer performs this task (moved to headquarters)"
+INCIDENTS = (
+    ("complaint", "An applicant reported being asked for an informal payment", "under review"),
+    ("disciplinary", "An official was found to share case files with a recruiter", "suspended"),
+    ("prosecution", "Officials charged with accepting bribes to ignore exploitation", "pending"),
+)
+
+
+@dataclass
+class DemoResult:
+    organisation: str
+    units: int
+    cycles: list[str]
+    passwords: dict[str, str]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _prefix(unit_type: str) -> str:
+    return PREFIX.get(unit_type, unit_type[:3].upper())
+
+
+def _unit_plan(catalogue: Catalogue, n: int, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Units to create, parents before children: one headquarters per type, then offices."""
+    order = sorted(catalogue.unit_types, key=lambda t: -FRONT_LINE.get(t.id, 1))
+    types = order[: min(len(order), max(1, math.ceil(n * 0.6)))]
+    pool = [t for t in types for _ in range(FRONT_LINE.get(t.id, 1))]
+    chosen = types[:n] + [pool[i % len(pool)] for i in range(max(0, n - len(types)))]
+    seq: dict[str, int] = {}
+    regional: dict[tuple[str, str], str] = {}
+    plan: list[dict[str, Any]] = []
+    for t in chosen:
+        k = seq[t.id] = seq.get(t.id, 0) + 1
+        hq = f"{_prefix(t.id)}-001"
+        code = f"{_prefix(t.id)}-{k:03d}"
+        if k == 1:
+            region, parent, depth, name = REGIONS[0], None, 0, f"{t.name}, national headquarters"
+        else:
+            # The first office of a type in a region is its regional office; later offices
+            # in that region report to it.
+            region = REGIONS[1 + (k - 2) % (len(REGIONS) - 1)]
+            parent = regional.setdefault((t.id, region), code)
+            if parent == code:
+                parent, depth, name = hq, 1, f"{t.name}, {region} regional office"
+            else:
+                depth, name = 2, f"{t.name}, {region} office {k}"
+        exposure = {
+            f: int(np.clip(level + rng.choice([-1, 0, 0, 1]), 1, 5))
+            for f, level in t.exposure.items()
+        }
+        plan.append(
+            {
+                "code": code,
+                "name": name,
+                "unit_type": t.id,
+                "region": region,
+                "parent": parent,
+                "depth": depth,
+                "headcount": int(rng.integers(8, 160)),
+                "exposure": exposure,
+            }
+        )
+    return plan
+
+
+def _insert_units(tx: Tx, org: Organisation, plan: list[dict[str, Any]]) -> None:
+    """Bulk insert, one level of the hierarchy at a time so parents have ids."""
+    ids: dict[str, int] = {}
+    for depth in (0, 1, 2):
+        rows = [
+            {
+                "organisation_id": org.id,
+                "code": u["code"],
+                "name": u["name"],
+                "unit_type": u["unit_type"],
+                "parent_id": ids[u["parent"]] if u["parent"] else None,
+                "region": u["region"],
+                "headcount": u["headcount"],
+                "exposure": u["exposure"],
+                "retired": False,
+                "version": 1,
+            }
+            for u in plan
+            if u["depth"] == depth
+        ]
+        if rows:
+            tx.session.execute(insert(UnitRow.__table__), rows)
+            ids.update(tx.session.execute(select(UnitRow.code, UnitRow.id)).all())
+
+
+def _vary_risks(rows: list[dict[str, Any]], rng: np.random.Generator, share: float) -> int:
+    """Move a share of likelihoods/impacts one level, each with a justification."""
+    n = len(rows)
+    moved = rng.random(n) < share
+    d_l = rng.choice([-1, 1], size=n)
+    d_i = np.where(rng.random(n) < 0.3, rng.choice([-1, 1], size=n), 0)
+    na = rng.random(n) < 0.015
+    texts = rng.integers(0, len(RAISED), size=n)
+    changed = 0
+    for k, row in enumerate(rows):
+        if na[k]:
+            row.update(applicable=False, justification=NOT_APPLICABLE)
+            changed += 1
+            continue
+        if not moved[k]:
+            continue
+        new_l = int(np.clip(row["likelihood"] + d_l[k], 1, 5))
+        new_i = int(np.clip(row["impact"] + d_i[k], 1, 5))
+        if (new_l, new_i) == (row["likelihood"], row["impact"]):
+            continue
+        up = new_l * new_i > row["likelihood"] * row["impact"]
+        row.update(
+            likelihood=new_l,
+            impact=new_i,
+            justification=(RAISED if up else LOWERED)[texts[k]],
+        )
+        changed += 1
+    return changed
+
+
+# Maturity 0-4 by how far a unit's integrity work has come: most are only starting.
+MATURITY_MIX = (
+    (0.55, 0.35, 0.08, 0.02, 0.0),  # weak
+    (0.35, 0.4, 0.18, 0.06, 0.01),  # average
+    (0.15, 0.3, 0.35, 0.15, 0.05),  # strong
+)
+
+
+def _rate_controls(tx: Tx, rows: list[dict[str, Any]], rng: np.random.Generator) -> None:
+    units = sorted({row["unit_id"] for row in rows})
+    strength = dict(zip(units, rng.choice(3, size=len(units), p=[0.4, 0.4, 0.2]), strict=True))
+    draw = rng.random(len(rows))
+    cumulative = np.cumsum(MATURITY_MIX, axis=1)
+    levels = [
+        int(np.searchsorted(cumulative[strength[row["unit_id"]]], d, side="right"))
+        for row, d in zip(rows, draw, strict=True)
+    ]
+    controls = tx.catalogue.control_by_id
+    for row, level in zip(rows, levels, strict=True):
+        evidence = controls[row["control_id"]].evidence
+        row["maturity"] = int(level)
+        row["evidence"] = "; ".join(evidence[: max(0, int(level) - 1)])
+
+
+def _set_statuses(tx: Tx, cycle: Cycle, rng: np.random.Generator, done: float, going: float):
+    """Mark a share of the cycle's open actions done and another in progress (bulk)."""
+    ids = tx.session.scalars(
+        select(Action.id)
+        .where(Action.cycle_id == cycle.id, Action.status == "planned")
+        .order_by(Action.id)
+    ).all()
+    draw = rng.random(len(ids))
+    status = {
+        i: "done" if d < done else "in_progress"
+        for i, d in zip(ids, draw, strict=True)
+        if d < done + going
+    }
+    if status:
+        table = Action.__table__
+        tx.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), version=table.c.version + 1),
+            [{"b_id": i, "b_status": s} for i, s in status.items()],
+        )
+    return sum(s == "done" for s in status.values()), sum(s != "done" for s in status.values())
+
+
+def _vary_2026(tx: Tx, cycle: Cycle, rng: np.random.Generator) -> dict[str, int]:
+    """Changes an officer would make in the new draft: ratings moved, actions completed."""
+    rr = RiskRating.__table__
+    rows = [
+        dict(r)
+        for r in tx.session.execute(
+            select(rr.c.id, rr.c.likelihood, rr.c.impact, rr.c.applicable, rr.c.justification)
+            .where(rr.c.cycle_id == cycle.id)
+            .order_by(rr.c.id)
+        ).mappings()
+    ]
+    before = {r["id"]: (r["likelihood"], r["impact"], r["applicable"]) for r in rows}
+    _vary_risks(rows, rng, share=0.1)
+    changed = [
+        r for r in rows if (r["likelihood"], r["impact"], r["applicable"]) != before[r["id"]]
+    ]
+    if changed:
+        tx.session.execute(
+            update(rr)
+            .where(rr.c.id == bindparam("b_id"))
+            .values(
+                likelihood=bindparam("b_l"),
+                impact=bindparam("b_i"),
+                applicable=bindparam("b_a"),
+                justification=bindparam("b_j"),
+                confirmed=True,
+                version=rr.c.version + 1,
+                updated_by=OFFICER,
+            ),
+            [
+                {
+                    "b_id": r["id"],
+                    "b_l": r["likelihood"],
+                    "b_i": r["impact"],
+                    "b_a": r["applicable"],
+                    "b_j": r["justification"],
+                }
+                for r in changed
+            ],
+        )
+    done, going = _set_statuses(tx, cycle, rng, done=0.3, going=0.3)
+
+    # Completed actions raise the control's maturity in the new cycle (both cycles' plans).
+    cr = ControlRating.__table__
+    finished = tx.session.execute(
+        select(Action.unit_id, Action.control_id, func.max(Action.to_level))
+        .where(Action.cycle_id.in_([cycle.id, cycle.previous_cycle_id]), Action.status == "done")
+        .group_by(Action.unit_id, Action.control_id)
+    ).all()
+    if finished:
+        tx.session.execute(
+            update(cr)
+            .where(
+                cr.c.cycle_id == cycle.id,
+                cr.c.unit_id == bindparam("b_u"),
+                cr.c.control_id == bindparam("b_c"),
+                cr.c.maturity < bindparam("b_m"),
+            )
+            .values(
+                maturity=bindparam("b_m"),
+                justification="Remediation action completed; evidence checked",
+                version=cr.c.version + 1,
+                updated_by=OFFICER,
+            ),
+            [{"b_u": u, "b_c": c, "b_m": m} for u, c, m in finished],
+        )
+
+    # Half of the units have been gone through and confirmed so far.
+    unit_ids = sorted(
+        {u for u in tx.session.scalars(select(rr.c.unit_id).where(rr.c.cycle_id == cycle.id))}
+    )
+    confirmed = [
+        u for u, keep in zip(unit_ids, rng.random(len(unit_ids)) < 0.5, strict=True) if keep
+    ]
+    for table in (rr, cr):
+        tx.session.execute(
+            update(table)
+            .where(table.c.cycle_id == cycle.id, table.c.unit_id.in_(confirmed))
+            .values(confirmed=True)
+        )
+    return {
+        "risk_ratings_changed": len(changed),
+        "actions_done": done,
+        "actions_in_progress": going,
+        "controls_raised": len(finished),
+        "units_confirmed": len(confirmed),
+    }
+
+
+def _incidents(tx: Tx, cycle: Cycle, rng: np.random.Generator, n_units: int) -> int:
+    """Incidents in 2025, a few on risks the 2026 draft rates unlikely (calibration flags)."""
+    rr = RiskRating
+    candidates = tx.session.execute(
+        select(rr.id, rr.unit_id, rr.risk_id, rr.likelihood)
+        .where(rr.cycle_id == cycle.id, rr.applicable.is_(True))
+        .order_by(rr.id)
+    ).all()
+    if not candidates:
+        return 0
+    count = max(4, n_units // 4)
+    picks = rng.choice(len(candidates), size=min(count, len(candidates)), replace=False)
+    rows, lowered = [], []
+    for j, p in enumerate(sorted(picks)):
+        c = candidates[p]
+        # One in three sits on a risk rated unlikely: the officer's rating is contradicted.
+        if j % 3 == 0 and c.likelihood > 2:
+            lowered.append({"b_id": c.id})
+        kind, text, outcome = INCIDENTS[j % len(INCIDENTS)]
+        rows.append(
+            {
+                "unit_id": c.unit_id,
+                "risk_id": c.risk_id,
+                "occurred_on": date(2025, 1, 15) + timedelta(days=int(rng.integers(0, 330))),
+                "kind": kind,
+                "description": text,
+                "outcome": outcome,
+                "recorded_by": OFFICER,
+            }
+        )
+    if lowered:
+        table = RiskRating.__table__
+        tx.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                likelihood=2,
+                justification="No complaint has reached us about this; rated unlikely",
+                version=table.c.version + 1,
+                updated_by=OFFICER,
+            ),
+            lowered,
+        )
+    tx.session.execute(insert(Incident.__table__), rows)
+    return len(rows)
+
+
+def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult:
+    """Fill an empty database with the demo ministry (one transaction); see the module doc."""
+    if units < 1:
+        raise DomainError("the demo needs at least one unit")
+    rng = np.random.default_rng(seed)
+    cat = svc.catalogue
+    passwords = {f"demo.{role}": secrets.token_urlsafe(9) for role in ROLES}
+    counts: dict[str, int] = {}
+    with svc.transaction(CLI_ADMIN, "demo") as tx:
+        if tx.session.scalar(select(func.count()).select_from(Organisation)):
+            raise DomainError(
+                "the database already holds an organisation; the demo needs an empty one"
+            )
+        org = Organisation(name=ORGANISATION, is_demo=True)
+        tx.session.add(org)
+        tx.session.flush()
+        for role in ROLES:
+            name = f"demo.{role}"
+            within(
+                tx,
+                CLI_ADMIN,
+                users.add_user,
+                name,
+                role,
+                passwords[name],
+                display_name=f"Demo {role}",
+            )
+        plan = _unit_plan(cat, units, rng)
+        _insert_units(tx, org, plan)
+        tx.audit(
+            "demo.seed",
+            "organisation",
+            org.id,
+            after={"name": org.name, "is_demo": True, "units": len(plan), "seed": seed},
+        )
+
+        # 2025: defaults varied, controls rated, everything confirmed, a plan, then review.
+        officer, manager = OFFICER, MANAGER
+        officer_tx = Tx(svc, tx.session, resolve_actor(tx.session, officer, "demo"), "demo")
+        risk_rows, control_rows = baseline_rows(officer_tx, active_units(officer_tx), None)
+        counts["risk_ratings_varied_2025"] = _vary_risks(risk_rows, rng, share=0.25)
+        _rate_controls(officer_tx, control_rows, rng)
+        c2025 = create_cycle(officer_tx, "2025", None, risk_rows, control_rows, how="demo")
+        within(tx, officer, ratings.confirm_ratings, "2025")
+        within(
+            tx,
+            officer,
+            plans.build_plan,
+            "2025",
+            budget_days=20.0 * units,
+            start=date(2025, 3, 1),
+        )
+        done, going = _set_statuses(officer_tx, c2025, rng, done=0.35, going=0.35)
+        officer_tx.audit(
+            "demo.progress",
+            "cycle",
+            "2025",
+            after={"actions_done": done, "actions_in_progress": going},
+            cycle_id=c2025.id,
+        )
+        within(tx, officer, cycle_cases.submit_cycle, "2025")
+        within(
+            tx,
+            manager,
+            cycle_cases.comment,
+            "2025",
+            "Approved. Border posts and local police stay the priority for 2026.",
+        )
+        within(tx, manager, cycle_cases.approve_cycle, "2025")
+        within(tx, manager, cycle_cases.lock_cycle, "2025")
+
+        # 2026: cloned from 2025 with its open actions, then partly reworked.
+        within(tx, officer, cycle_cases.start_cycle, "2026", how="clone", from_cycle="2025")
+        c2026 = tx.session.scalar(select(Cycle).where(Cycle.label == "2026"))
+        counts.update(_vary_2026(officer_tx, c2026, rng))
+        counts["incidents"] = _incidents(officer_tx, c2026, rng, len(plan))
+        officer_tx.audit("demo.progress", "cycle", "2026", after=counts, cycle_id=c2026.id)
+        within(
+            tx,
+            officer,
+            plans.build_plan,
+            "2026",
+            budget_days=10.0 * units,
+            start=date(2026, 3, 1),
+        )
+        within(
+            tx,
+            officer,
+            cycle_cases.comment,
+            "2026",
+            "Draft in progress: half of the units reviewed with their heads of office.",
+        )
+    return DemoResult(ORGANISATION, len(plan), ["2025", "2026"], passwords, counts)

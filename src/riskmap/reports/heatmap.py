@@ -1,0 +1,104 @@
+"""Heat map sheets: units x risks, the score in every cell, coloured by band.
+
+The colour comes from conditional formatting with one rule per band of the method file
+(`score >= band.min` and `< next band's min`), so the colours and the thresholds are the
+method's. The score is always written in the cell too: colour is never the only signal.
+A risk the unit rated not applicable shows "n/a"; a risk its type does not face stays empty.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from riskmap.catalogue import Catalogue
+from riskmap.reports.cells import solid
+from riskmap.reports.stream import Book, Sheet
+
+UNIT_HEADERS = ["unit_id", "unit", "unit_type", "region"]
+NOT_APPLICABLE = "n/a"
+
+
+def _argb(color: str) -> str:
+    return "FF" + color.lstrip("#").upper()
+
+
+def band_rules(catalogue: Catalogue, top_left: str) -> list[FormulaRule]:
+    """One conditional-format rule per band, for a range whose first cell is `top_left`."""
+    bands = catalogue.method.bands
+    rules = []
+    for i, band in enumerate(bands):
+        cond = [f"ISNUMBER({top_left})", f"{top_left}>={band.min:g}"]
+        if i + 1 < len(bands):
+            cond.append(f"{top_left}<{bands[i + 1].min:g}")
+        color = _argb(band.color)
+        rules.append(
+            FormulaRule(
+                formula=[f"AND({','.join(cond)})"],
+                fill=solid(color),
+                font=Font(color=_argb(band.text_color)),
+                stopIfTrue=True,
+            )
+        )
+    return rules
+
+
+def heatmap_sheet(
+    book: Book,
+    title: str,
+    units: pd.DataFrame,
+    risk_ratings: pd.DataFrame,
+    register: pd.DataFrame,
+    column: str,
+    catalogue: Catalogue,
+) -> Sheet:
+    """Units (rows) x risks (columns) of `register[column]`, coloured by band."""
+    rated = set(risk_ratings["risk_id"])
+    risks = [r.id for r in catalogue.risks if r.id in rated]
+    risks += sorted(rated - set(risks))  # rated, but no longer in the catalogue
+    widths = [10, 30, 18, 10] + [9] * len(risks)
+    sheet = book.sheet(title, widths, freeze="E2")
+    ws, cells = sheet.ws, book.cells
+    sheet.append(cells.header(UNIT_HEADERS + risks))
+    scores = dict(
+        zip(zip(register["unit_id"], register["risk_id"], strict=True), register[column],
+            strict=True)
+    )
+    not_applicable = {
+        (u, r)
+        for u, r, a in risk_ratings[["unit_id", "risk_id", "applicable"]].itertuples(
+            index=False, name=None
+        )
+        if not bool(a)
+    }
+    style = "int" if column == "inherent" else "score"
+    ordered = units.sort_values("unit_id", kind="stable")
+    for unit_id, unit, unit_type, region in ordered[UNIT_HEADERS].itertuples(
+        index=False, name=None
+    ):
+        row = [
+            cells.value(unit_id),
+            cells.value(unit),
+            cells.value(unit_type),
+            cells.value(region),
+        ]
+        for risk in risks:
+            key = (unit_id, risk)
+            value = scores.get(key)
+            if value is not None:
+                row.append(cells.styled(float(value), style))
+            elif key in not_applicable:
+                row.append(NOT_APPLICABLE)
+            else:
+                row.append(None)
+        sheet.append(row)
+    last_col = get_column_letter(len(UNIT_HEADERS) + max(len(risks), 1))
+    last_row = len(ordered) + 1
+    if risks and len(ordered):
+        target = f"E2:{last_col}{last_row}"
+        for rule in band_rules(catalogue, "E2"):
+            ws.conditional_formatting.add(target, rule)
+    ws.auto_filter.ref = f"A1:{last_col}{max(last_row, 2)}"
+    return sheet

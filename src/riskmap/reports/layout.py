@@ -1,0 +1,106 @@
+"""Data sheets: a header row, one row per record, column widths and a named Excel table."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from riskmap.reports.cells import CellMaker
+from riskmap.reports.stream import Book, Sheet
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of a data sheet: its header, width and the style of its data cells."""
+
+    name: str
+    width: float = 14
+    style: str | None = None
+
+
+def letter(columns: list[Col] | list[str], name: str) -> str:
+    """The column letter of `name` in `columns`."""
+    names = [c.name if isinstance(c, Col) else c for c in columns]
+    return get_column_letter(names.index(name) + 1)
+
+
+_TABLE_NAME = re.compile(r"[^A-Za-z0-9_]")
+
+
+def add_table(ws: Any, name: str, headers: list[str], rows: int) -> None:
+    """A named Excel table over the header row and `rows` data rows (with its own filter)."""
+    last = get_column_letter(len(headers))
+    ref = f"A1:{last}{max(rows, 1) + 1}"
+    table = Table(
+        displayName=_TABLE_NAME.sub("_", name),
+        ref=ref,
+        autoFilter=AutoFilter(ref=ref),
+        tableColumns=[TableColumn(id=i, name=h) for i, h in enumerate(headers, 1)],
+        tableStyleInfo=TableStyleInfo(
+            name="TableStyleLight1", showRowStripes=True, showColumnStripes=False
+        ),
+    )
+    with warnings.catch_warnings():
+        # The columns are given above: write-only mode cannot read them back from the cells.
+        warnings.filterwarnings("ignore", "In write-only mode you must add table columns")
+        ws.add_table(table)
+
+
+def frame_sheet(
+    book: Book,
+    title: str,
+    frame: pd.DataFrame,
+    columns: list[Col],
+    *,
+    table: str | None = None,
+    freeze: str = "A2",
+) -> Sheet:
+    """A sheet of `frame`'s `columns` (missing ones empty), one row per record, as a table."""
+    sheet = book.sheet(title, [c.width for c in columns], freeze=freeze)
+    cells = book.cells
+    headers = [c.name for c in columns]
+    sheet.append(cells.header(headers))
+    data = frame.reindex(columns=headers)
+    converted = [column_cells(cells, data[c.name], c.style) for c in columns]
+    for record in zip(*converted, strict=True):
+        sheet.append(record)
+    if table:
+        add_table(sheet.ws, table, headers, len(data))
+    return sheet
+
+
+def column_cells(cells: CellMaker, series: pd.Series, style: str | None) -> list[Any]:
+    """The cells of a column: each distinct value converted once (names repeat a lot)."""
+    seen: dict[Any, Any] = {}
+    out = []
+    value = cells.value
+    for v in series.tolist():
+        try:
+            out.append(seen[v])
+        except KeyError:
+            seen[v] = cell = value(v, style)
+            out.append(cell)
+        except TypeError:  # unhashable (a dict of an audit event, say)
+            out.append(value(v, style))
+    return out
+
+
+def guess_columns(frame: pd.DataFrame, first: list[str], widths: dict[str, float]) -> list[Col]:
+    """Columns for a frame of free shape: `first` (those present) then the rest, in order."""
+    names = list(dict.fromkeys(c for c in first if c in frame.columns))
+    names += [c for c in frame.columns if c not in names]
+    out = []
+    for name in names:
+        series = frame[name]
+        style = None
+        if pd.api.types.is_float_dtype(series):
+            style = "score"
+        out.append(Col(str(name), widths.get(str(name), 14), style))
+    return out

@@ -1,0 +1,124 @@
+"""Use cases of riskmap: every page, command and test changes data through these functions.
+
+Each use case is called as ``use_case(svc, actor, ...)``: `svc` is a `Service` (a database
+and the catalogue in force), `actor` the acting user's name (or the `User` returned by
+`authenticate`, or the system actor `CLI_ADMIN`). Each runs in one transaction, checks the
+actor's role (`PermissionDenied`), refuses changes to a locked cycle (`CycleLocked`),
+refuses stale saves (`ConflictError`) and writes an audit event with every change.
+"""
+
+from riskmap.service.core import CLI_ADMIN, ROLES, USE_CASES, Actor, Service
+from riskmap.service.cycles import (
+    approve_cycle,
+    comment,
+    comments,
+    get_cycle,
+    list_cycles,
+    lock_cycle,
+    reopen_cycle,
+    start_cycle,
+    submit_cycle,
+)
+from riskmap.service.errors import (
+    ConflictError,
+    CycleLocked,
+    DomainError,
+    FourEyesViolation,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    WorkflowError,
+)
+from riskmap.service.frames import CycleFrames
+from riskmap.service.incidents import incidents, record_incident
+from riskmap.service.plans import actions, add_action, build_plan, update_action
+from riskmap.service.ratings import (
+    confirm_ratings,
+    control_ratings,
+    rate_control,
+    rate_risk,
+    risk_ratings,
+)
+from riskmap.service.reads import (
+    Trend,
+    aggregations,
+    audit_trail,
+    calibration,
+    cycle_frames,
+    register,
+    trend,
+    verify_audit,
+)
+from riskmap.service.units import (
+    add_unit,
+    edit_unit,
+    list_units,
+    move_unit,
+    retire_unit,
+    set_up_organisation,
+)
+from riskmap.service.users import (
+    add_user,
+    authenticate,
+    disable_user,
+    enable_user,
+    list_users,
+    set_role,
+)
+
+__all__ = [
+    "CLI_ADMIN",
+    "ROLES",
+    "USE_CASES",
+    "Actor",
+    "ConflictError",
+    "CycleFrames",
+    "CycleLocked",
+    "DomainError",
+    "FourEyesViolation",
+    "NotFound",
+    "PermissionDenied",
+    "Service",
+    "Trend",
+    "ValidationError",
+    "WorkflowError",
+    "actions",
+    "add_action",
+    "add_unit",
+    "add_user",
+    "aggregations",
+    "approve_cycle",
+    "audit_trail",
+    "authenticate",
+    "build_plan",
+    "calibration",
+    "comment",
+    "comments",
+    "confirm_ratings",
+    "control_ratings",
+    "cycle_frames",
+    "disable_user",
+    "edit_unit",
+    "enable_user",
+    "get_cycle",
+    "incidents",
+    "list_cycles",
+    "list_units",
+    "list_users",
+    "lock_cycle",
+    "move_unit",
+    "rate_control",
+    "rate_risk",
+    "record_incident",
+    "register",
+    "reopen_cycle",
+    "retire_unit",
+    "risk_ratings",
+    "set_role",
+    "set_up_organisation",
+    "start_cycle",
+    "submit_cycle",
+    "trend",
+    "update_action",
+    "verify_audit",
+]

@@ -1,0 +1,329 @@
+"""The service's spine: who is acting, in which transaction, with which permission.
+
+Every use case is a function `use_case(svc, actor, ...)` declared with `@use_case(roles)`.
+The decorator opens one transaction, resolves the actor (a user of the database, or a
+system actor such as the command line's local administrator), refuses a role that is not
+allowed, runs the body and commits. Audit events are written in that same transaction, so
+a change and its audit record are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from riskmap import audit
+from riskmap.catalogue import Catalogue, load_catalogue
+from riskmap.service.errors import (
+    Change,
+    ConflictError,
+    CycleLocked,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    WorkflowError,
+)
+from riskmap.store.engine import make_engine, session_factory
+from riskmap.store.migrate import upgrade as migrate
+from riskmap.store.models import AuditEvent, Cycle, Organisation, Unit, User, utcnow
+
+ROLES = ("admin", "officer", "manager", "auditor")
+READERS = ROLES
+# Actors that are not users of the database: the command line acts as the local admin.
+CLI_ADMIN = "cli:admin"
+SYSTEM_ACTORS = {CLI_ADMIN: "admin"}
+
+# use case name -> roles allowed to run it (filled by @use_case; read by the role matrix).
+USE_CASES: dict[str, frozenset[str]] = {}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+
+
+class Service:
+    """A database and the catalogue in force: what every use case runs against."""
+
+    def __init__(self, engine: Engine, catalogue: Catalogue | None = None):
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self._catalogue = catalogue
+
+    @classmethod
+    def open(
+        cls, url: str | None = None, *, upgrade: bool = True, catalogue: Catalogue | None = None
+    ) -> Service:
+        """Connect to `url` (default: the configured database), bringing its schema up to date."""
+        engine = make_engine(url)
+        if upgrade:
+            migrate(engine)
+        return cls(engine, catalogue)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = load_catalogue()
+        return self._catalogue
+
+    @contextmanager
+    def transaction(
+        self, actor: Any, purpose: str, allowed: frozenset[str] | None = None
+    ) -> Iterator[Tx]:
+        """One transaction as `actor`; use cases run in it with `within` (e.g. the demo).
+
+        A save that lost a race with another transaction (the version column's check in
+        the UPDATE) surfaces as `ConflictError`, like a stale `expected_version`.
+        """
+        tx: Tx | None = None
+        try:
+            with self.sessions() as session, session.begin():
+                who = resolve_actor(session, actor, purpose)
+                if allowed is not None and who.role not in allowed:
+                    raise PermissionDenied(who.username, who.role, purpose, allowed)
+                tx = Tx(self, session, who, purpose)
+                yield tx
+        except StaleDataError as exc:
+            pending = tx.pending if tx is not None else None
+            if pending is None:
+                raise ConflictError("this record", 0, None) from exc
+            with self.sessions() as session:
+                raise conflict(session, *pending) from exc
+
+    def run(
+        self,
+        name: str,
+        allowed: frozenset[str],
+        actor: Any,
+        body: Callable[..., R],
+        args: tuple,
+        kwargs: dict,
+    ) -> R:
+        with self.transaction(actor, name, allowed) as tx:
+            return body(tx, *args, **kwargs)
+
+
+def use_case(*roles: str) -> Callable[[Callable[Concatenate[Tx, P], R]], Callable[..., R]]:
+    """Declare a use case and the roles allowed to run it."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    allowed = frozenset(roles)
+
+    def decorate(body: Callable[Concatenate[Tx, P], R]) -> Callable[..., R]:
+        name = body.__name__
+        USE_CASES[name] = allowed
+
+        @functools.wraps(body)
+        def run(svc: Service, actor: Any, /, *args: Any, **kwargs: Any) -> R:
+            return svc.run(name, allowed, actor, body, args, kwargs)
+
+        run.allowed_roles = allowed  # type: ignore[attr-defined]
+        return run
+
+    return decorate
+
+
+def within(tx: Tx, actor: Any, case: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
+    """Run use case `case` as `actor` inside the open transaction `tx` (same role check)."""
+    name = case.__name__
+    allowed = USE_CASES[name]
+    who = resolve_actor(tx.session, actor, name)
+    if who.role not in allowed:
+        raise PermissionDenied(who.username, who.role, name, allowed)
+    return case.__wrapped__(Tx(tx.svc, tx.session, who, name), *args, **kwargs)  # type: ignore[attr-defined]
+
+
+def resolve_actor(session: Session, actor: Any, use_case_name: str) -> Actor:
+    """The acting person with their current role (a role change applies at once)."""
+    name = str(getattr(actor, "username", actor))
+    if name in SYSTEM_ACTORS:
+        return Actor(name, SYSTEM_ACTORS[name])
+    user = session.scalar(select(User).where(User.username == name))
+    if user is None or not user.active:
+        raise PermissionDenied(name, "", use_case_name)
+    return Actor(user.username, user.role)
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(row: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """The row's columns as JSON-safe values: what audit events and use cases return."""
+    skip = set(exclude)
+    return {
+        c.key: json_value(getattr(row, c.key)) for c in row.__table__.columns if c.key not in skip
+    }
+
+
+_BOOKKEEPING = {"version", "updated_by", "updated_at"}
+
+
+def changes_since(session: Session, entity: str, entity_id: str, version: int) -> list[Change]:
+    """Fields changed (and by whom) in the audited updates made after `version`."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.id)
+    )
+    out: list[Change] = []
+    for event in events:
+        before, after = event.before or {}, event.after or {}
+        if int(before.get("version", -1)) < version:
+            continue
+        for key, value in after.items():
+            if key not in _BOOKKEEPING and before.get(key) != value:
+                out.append(Change(key.replace("_", " "), event.actor, json_value(event.at)))
+    return out
+
+
+def conflict(
+    session: Session, what: str, entity: str, entity_id: str, expected: int, current: int | None
+) -> ConflictError:
+    return ConflictError(
+        what, expected, current, changes_since(session, entity, entity_id, expected)
+    )
+
+
+@dataclass
+class Tx:
+    """One use case's transaction: the session, the actor and helpers shared by use cases."""
+
+    svc: Service
+    session: Session
+    actor: Actor
+    use_case: str
+    pending: tuple | None = field(default=None)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.svc.catalogue
+
+    @property
+    def who(self) -> str:
+        return self.actor.username
+
+    def audit(
+        self,
+        action: str,
+        entity: str,
+        entity_id: Any = "",
+        *,
+        before: dict | None = None,
+        after: dict | None = None,
+        reason: str = "",
+        cycle_id: int | None = None,
+    ) -> None:
+        audit.record(
+            self.session,
+            actor=self.who,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            before=before,
+            after=after,
+            reason=reason or "",
+            cycle_id=cycle_id,
+        )
+
+    # -- look-ups -------------------------------------------------------------------------
+
+    def organisation(self) -> Organisation:
+        org = self.session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
+        if org is None:
+            raise ValidationError(
+                "organisation", "no organisation is set up yet (run `riskmap demo` or add one)"
+            )
+        return org
+
+    def cycle(self, label: str) -> Cycle:
+        found = self.session.scalar(select(Cycle).where(Cycle.label == str(label)))
+        if found is None:
+            labels = self.session.scalars(select(Cycle.label).order_by(Cycle.started_at)).all()
+            known = ", ".join(labels) if labels else "none yet"
+            raise NotFound(f"no cycle labelled {label!r} (cycles: {known})")
+        return found
+
+    def unit(self, code: str) -> Unit:
+        found = self.session.scalar(select(Unit).where(Unit.code == str(code)))
+        if found is None:
+            raise NotFound(f"no unit with code {code!r}")
+        return found
+
+    # -- guards ---------------------------------------------------------------------------
+
+    def writable(self, cycle: Cycle, *statuses: str) -> None:
+        """Refuse any change to a locked cycle, and a change the cycle's step does not allow."""
+        if cycle.status == "locked":
+            raise CycleLocked(cycle.label)
+        if statuses and cycle.status not in statuses:
+            wanted = " or ".join(s.replace("_", " ") for s in statuses)
+            raise WorkflowError(
+                f"cycle {cycle.label} is {cycle.status.replace('_', ' ')}; "
+                f"to {self.use_case.replace('_', ' ')} it must be {wanted}"
+                + (" (a manager can reopen it)" if "draft" in statuses else "")
+            )
+
+    def update(
+        self,
+        row: Any,
+        values: dict[str, Any],
+        *,
+        expected_version: int | None,
+        what: str,
+        entity: str,
+        entity_id: str,
+        action: str,
+        reason: str = "",
+        cycle_id: int | None = None,
+        exclude: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Apply `values` to a versioned row read at `expected_version`, audited.
+
+        A stale version raises `ConflictError` naming what changed since and who changed
+        it; the version column also guards the race between this check and the UPDATE.
+        """
+        if expected_version is None:
+            raise ValidationError("version", "the version you read is required to save")
+        if row.version != expected_version:
+            raise conflict(self.session, what, entity, entity_id, expected_version, row.version)
+        self.pending = (what, entity, entity_id, expected_version, None)
+        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        if not changed:
+            return snapshot(row, exclude)
+        before = snapshot(row, exclude)
+        for key, value in changed.items():
+            setattr(row, key, value)
+        if hasattr(row, "updated_by"):
+            row.updated_by = self.who
+            row.updated_at = utcnow()
+        self.session.flush()
+        after = snapshot(row, exclude)
+        self.audit(
+            action, entity, entity_id, before=before, after=after, reason=reason, cycle_id=cycle_id
+        )
+        return after

@@ -1,0 +1,234 @@
+"""Rating a unit's risks and controls, confirming ratings, reading them back.
+
+A rating starts at its baseline: last cycle's answer when the cycle was cloned, else the
+catalogue default for the unit's type. Moving a likelihood or impact away from the
+baseline needs a justification, and so does marking a risk or control not applicable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select, update
+
+from riskmap.catalogue.models import Scale
+from riskmap.service import frames
+from riskmap.service.core import READERS, Tx, use_case
+from riskmap.service.errors import NotFound, ValidationError
+from riskmap.store.models import ControlRating, Cycle, RiskRating, Unit, utcnow
+
+
+def _level(scale: Scale, field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not scale.min <= value <= scale.max:
+        names = ", ".join(f"{k} {lv.name}" for k, lv in sorted(scale.levels.items()))
+        raise ValidationError(field, f"choose a level from {scale.min} to {scale.max} ({names})")
+    return value
+
+
+def _text(value: str | None, current: str) -> str:
+    return current if value is None else value.strip()
+
+
+def baseline(tx: Tx, cycle: Cycle, unit: Unit, risk_id: str) -> tuple[int, int, str]:
+    """(likelihood, impact, where from) a rating is compared with to require a justification."""
+    if cycle.previous_cycle_id is not None:
+        prev = tx.session.execute(
+            select(RiskRating.likelihood, RiskRating.impact).where(
+                RiskRating.cycle_id == cycle.previous_cycle_id,
+                RiskRating.unit_id == unit.id,
+                RiskRating.risk_id == risk_id,
+            )
+        ).first()
+        if prev is not None:
+            return prev.likelihood, prev.impact, "last cycle's rating"
+    risk = tx.catalogue.risk_by_id.get(risk_id)
+    default = risk.defaults.get(unit.unit_type) if risk else None
+    if default is None:  # the unit changed type since: nothing to compare with
+        return -1, -1, "catalogue default"
+    return default.likelihood, default.impact, "catalogue default"
+
+
+@use_case("officer")
+def rate_risk(
+    tx: Tx,
+    cycle: str,
+    unit: str,
+    risk_id: str,
+    *,
+    expected_version: int,
+    likelihood: int | None = None,
+    impact: int | None = None,
+    applicable: bool | None = None,
+    justification: str | None = None,
+    confirm: bool = True,
+) -> dict:
+    """Save a risk rating (fields left None keep their value); saving confirms it."""
+    cyc = tx.cycle(cycle)
+    tx.writable(cyc, "draft")
+    u = tx.unit(unit)
+    row = tx.session.scalar(
+        select(RiskRating).where(
+            RiskRating.cycle_id == cyc.id, RiskRating.unit_id == u.id, RiskRating.risk_id == risk_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"risk {risk_id} is not rated for unit {unit} in cycle {cycle}")
+    method = tx.catalogue.method
+    new_l = _level(
+        method.likelihood, "likelihood", row.likelihood if likelihood is None else likelihood
+    )
+    new_i = _level(method.impact, "impact", row.impact if impact is None else impact)
+    new_a = row.applicable if applicable is None else bool(applicable)
+    text = _text(justification, row.justification)
+    if not new_a and not text:
+        raise ValidationError(
+            "justification", f"say why risk {risk_id} does not apply to unit {unit}"
+        )
+    base_l, base_i, source = baseline(tx, cyc, u, risk_id)
+    if new_a and (new_l, new_i) != (base_l, base_i) and not text:
+        raise ValidationError(
+            "justification",
+            f"likelihood {new_l} x impact {new_i} differs from the {source} "
+            f"({base_l} x {base_i}); say why (evidence, incidents, changed procedures)",
+        )
+    values = {
+        "likelihood": new_l,
+        "impact": new_i,
+        "applicable": new_a,
+        "justification": text,
+        "confirmed": True if confirm else row.confirmed,
+    }
+    return tx.update(
+        row,
+        values,
+        expected_version=expected_version,
+        what=f"the rating of risk {risk_id} in unit {unit}",
+        entity="risk_rating",
+        entity_id=f"{cyc.label}/{unit}/{risk_id}",
+        action="risk_rating.save",
+        reason=text,
+        cycle_id=cyc.id,
+    )
+
+
+@use_case("officer")
+def rate_control(
+    tx: Tx,
+    cycle: str,
+    unit: str,
+    control_id: str,
+    *,
+    expected_version: int,
+    maturity: int | None = None,
+    applicable: bool | None = None,
+    evidence: str | None = None,
+    justification: str | None = None,
+    confirm: bool = True,
+) -> dict:
+    """Save a control rating: maturity, applicability (with why not), evidence, justification."""
+    cyc = tx.cycle(cycle)
+    tx.writable(cyc, "draft")
+    u = tx.unit(unit)
+    row = tx.session.scalar(
+        select(ControlRating).where(
+            ControlRating.cycle_id == cyc.id,
+            ControlRating.unit_id == u.id,
+            ControlRating.control_id == control_id,
+        )
+    )
+    if row is None:
+        raise NotFound(f"control {control_id} is not rated for unit {unit} in cycle {cycle}")
+    new_m = _level(
+        tx.catalogue.method.maturity, "maturity", row.maturity if maturity is None else maturity
+    )
+    new_a = row.applicable if applicable is None else bool(applicable)
+    text = _text(justification, row.justification)
+    if not new_a and not text:
+        raise ValidationError(
+            "justification", f"say why control {control_id} does not apply to unit {unit}"
+        )
+    values = {
+        "maturity": new_m,
+        "applicable": new_a,
+        "evidence": _text(evidence, row.evidence),
+        "justification": text,
+        "confirmed": True if confirm else row.confirmed,
+    }
+    return tx.update(
+        row,
+        values,
+        expected_version=expected_version,
+        what=f"the rating of control {control_id} in unit {unit}",
+        entity="control_rating",
+        entity_id=f"{cyc.label}/{unit}/{control_id}",
+        action="control_rating.save",
+        reason=text,
+        cycle_id=cyc.id,
+    )
+
+
+@use_case("officer")
+def confirm_ratings(tx: Tx, cycle: str, unit: str | None = None) -> dict:
+    """Confirm as they stand every unconfirmed rating of a unit (or of the whole cycle)."""
+    cyc = tx.cycle(cycle)
+    tx.writable(cyc, "draft")
+    counts: dict[str, Any] = {"unit": unit}
+    for name, model in (("risk_ratings", RiskRating), ("control_ratings", ControlRating)):
+        table = model.__table__
+        stmt = update(table).where(table.c.cycle_id == cyc.id, table.c.confirmed.is_(False))
+        if unit is not None:
+            stmt = stmt.where(table.c.unit_id == tx.unit(unit).id)
+        result = tx.session.execute(
+            stmt.values(
+                confirmed=True,
+                version=table.c.version + 1,
+                updated_by=tx.who,
+                updated_at=utcnow(),
+            )
+        )
+        counts[name] = result.rowcount
+    if counts["risk_ratings"] or counts["control_ratings"]:
+        tx.audit("ratings.confirm", "cycle", cyc.label, after=counts, cycle_id=cyc.id)
+    return counts
+
+
+def _with_baseline(tx: Tx, cyc: Cycle, frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Add the baseline each risk rating is compared with (last cycle's, else the default)."""
+    types = dict(zip(units["unit_id"], units["unit_type"], strict=True))
+    cat = tx.catalogue
+    defaults = [
+        cat.risk_by_id[r].defaults.get(types.get(u, "")) if r in cat.risk_by_id else None
+        for u, r in zip(frame["unit_id"], frame["risk_id"], strict=True)
+    ]
+    frame["baseline_likelihood"] = [d.likelihood if d else None for d in defaults]
+    frame["baseline_impact"] = [d.impact if d else None for d in defaults]
+    if cyc.previous_cycle_id is not None:
+        prev = frames.risk_frame(tx.session, tx.session.get(Cycle, cyc.previous_cycle_id))
+        prev = prev.set_index(["unit_id", "risk_id"])[["likelihood", "impact"]]
+        keys = pd.MultiIndex.from_frame(frame[["unit_id", "risk_id"]])
+        found = prev.reindex(keys)
+        hit = found["likelihood"].notna().to_numpy()
+        frame.loc[hit, "baseline_likelihood"] = found["likelihood"].to_numpy()[hit]
+        frame.loc[hit, "baseline_impact"] = found["impact"].to_numpy()[hit]
+    return frame
+
+
+@use_case(*READERS)
+def risk_ratings(tx: Tx, cycle: str, unit: str | None = None) -> pd.DataFrame:
+    """Risk ratings of a cycle (or one unit) with version, confirmation and baseline."""
+    cyc = tx.cycle(cycle)
+    frame = frames.risk_frame(tx.session, cyc, unit)
+    titles = {r.id: r.title for r in tx.catalogue.risks}
+    frame.insert(2, "risk", frame["risk_id"].map(titles))
+    return _with_baseline(tx, cyc, frame, frames.unit_frame(tx.session, cyc))
+
+
+@use_case(*READERS)
+def control_ratings(tx: Tx, cycle: str, unit: str | None = None) -> pd.DataFrame:
+    """Control ratings of a cycle (or one unit) with version and confirmation."""
+    cyc = tx.cycle(cycle)
+    frame = frames.control_frame(tx.session, cyc, unit)
+    names = {c.id: c.name for c in tx.catalogue.controls}
+    frame.insert(2, "control", frame["control_id"].map(names))
+    return frame
