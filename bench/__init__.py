@@ -224,10 +224,8 @@ def core_stages(ctx: Context) -> list[Stage]:
             reg, m.control_ratings, m.units, m.risk_ratings, cat, budget_days=ctx.budget_days
         )
 
-    rows = [oracle.records(f) for f in (m.risk_ratings, m.control_ratings, m.units)]
-
     def plain() -> Any:
-        return oracle.score_rows(*rows, cat)
+        return oracle.score_rows(m.risk_ratings, m.control_ratings, m.units, cat)
 
     return [
         Stage("scoring", score, 0.100, note="riskmap.scoring.score over every unit x risk"),
@@ -245,5 +243,10 @@ def core_stages(ctx: Context) -> list[Stage]:
             note=f"gaps + greedy ranking + budget cut ({ctx.budget_days:,.0f} person-days) "
             "+ re-score",
         ),
-        Stage("oracle scoring", plain, None, note="tests/oracle.py, plain Python, dict rows"),
+        Stage(
+            "oracle scoring",
+            plain,
+            None,
+            note="tests/oracle.py: plain Python loops on the same frames (row conversion included)",
+        ),
     ]

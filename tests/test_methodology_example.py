@@ -77,6 +77,11 @@ def test_register_matches_document(example):
 def test_plan_matches_document(example):
     _, _, result = example
     ranking = result.ranking.set_index("control_id")
+    assert list(zip(ranking["from_level"], ranking["to_level"], strict=True)) == [
+        (3, 4),
+        (1, 2),
+        (2, 3),
+    ]
     assert list(ranking.index) == [
         "supervision",
         "victim_identification_training",

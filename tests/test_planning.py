@@ -164,8 +164,17 @@ def test_ranking_shape_and_no_zero_gain():
     assert (r["reduction"] > 1e-9).all()
     assert np.allclose(r["reduction_per_day"], r["reduction"] / r["effort_days"])
     assert r["selected"].all()  # no budget: the whole ranking
-    assert not r.duplicated(["unit_id", "control_id"]).any()
-    assert (r["to_level"] > r["from_level"]).all()
+    # one-level steps, each (unit, control) climbing its levels in order
+    assert (r["to_level"] == r["from_level"] + 1).all()
+    assert not r.duplicated(["unit_id", "control_id", "from_level"]).any()
+    for _, steps in r.groupby(["unit_id", "control_id"], sort=False):
+        levels = list(steps["from_level"])
+        assert levels == list(range(levels[0], levels[0] + len(levels)))
+    # actions merge a pair's steps into one
+    a = FULL.actions
+    assert not a.duplicated(["unit_id", "control_id"]).any()
+    assert a["effort_days"].sum() == pytest.approx(r["effort_days"].sum())
+    assert a["reduction"].sum() == pytest.approx(r["reduction"].sum())
 
 
 @pytest.mark.parametrize(
@@ -186,13 +195,19 @@ def test_plan_stays_within_budget_and_is_the_longest_fitting_prefix(budget):
     assert a["effort_days"].sum() <= days + 1e-9
     assert a["cost"].sum() <= money + 1e-9
     assert (a["reduction"] > 0).all()
-    k = len(a)
+    k = int(r["selected"].sum())
     assert list(r["selected"]) == [True] * k + [False] * (len(r) - k)  # a prefix
-    assert a[["unit_id", "control_id"]].equals(r.iloc[:k][["unit_id", "control_id"]])
+    prefix = r.iloc[:k]
+    assert set(zip(a["unit_id"], a["control_id"], strict=True)) == set(
+        zip(prefix["unit_id"], prefix["control_id"], strict=True)
+    )
+    assert a["effort_days"].sum() == pytest.approx(prefix["effort_days"].sum())
+    top = prefix.groupby(["unit_id", "control_id"])["to_level"].max()
+    assert all(top[(u, c)] == t for u, c, t in a[["unit_id", "control_id", "to_level"]].values)
     if k < len(r):  # the next action would not fit
         nxt = r.iloc[k]
         assert nxt["cumulative_days"] > days + 1e-9 or nxt["cumulative_cost"] > money + 1e-9
-    assert p.summary["selected"] == k
+    assert p.summary["selected"] == len(a)
     assert p.summary["effort_days"] == pytest.approx(a["effort_days"].sum())
     assert p.summary["cost"] == pytest.approx(a["cost"].sum())
     # the ranking itself does not depend on the budget
@@ -244,7 +259,7 @@ def test_due_dates_follow_band_deadlines():
 
 
 def test_apply_actions_raises_and_keeps_the_rest():
-    actions = FULL.ranking.head(5)
+    actions = FULL.actions.head(5)
     after = apply_actions(MIN.control_ratings, actions)
     assert len(after) == len(
         pd.concat(
@@ -282,26 +297,33 @@ def test_marginal_gains_are_recomputed_after_each_choice():
     p = make_plan(m, PIN)
     r = p.ranking
     assert set(r["control_id"]) == {c_high, c_medium}
-    assert (r["to_level"] == 3).all()
-    first, second = r.iloc[0], r.iloc[1]
+    assert (p.actions["to_level"] == 3).all()
 
-    def residual(raises) -> float:
-        cr = apply_actions(
-            m.control_ratings, pd.DataFrame(raises, columns=["unit_id", "control_id", "to_level"])
+    def residual(levels: dict[str, int]) -> float:
+        raises = pd.DataFrame(
+            [("U1", c, lv) for c, lv in levels.items()],
+            columns=["unit_id", "control_id", "to_level"],
         )
+        cr = apply_actions(m.control_ratings, raises)
         return float(score(m.risk_ratings, cr, m.units, PIN)["residual"].sum())
 
-    step0 = residual([])
-    step1 = residual([("U1", first["control_id"], 3)])
-    step2 = residual([("U1", first["control_id"], 3), ("U1", second["control_id"], 3)])
-    assert first["reduction"] == pytest.approx(step0 - step1, abs=1e-12)
-    assert second["reduction"] == pytest.approx(step1 - step2, abs=1e-12)
-    # Diminishing returns: the second gains less than it would alone.
-    alone = step0 - residual([("U1", second["control_id"], 3)])
-    assert second["reduction"] < alone - 1e-6
-    # The first choice is the better ratio when both are fresh.
-    alone_first = step0 - step1
-    assert alone_first / first["effort_days"] >= alone / second["effort_days"]
+    # Each step's recorded reduction is its marginal gain given every step ranked before it.
+    levels = {c_high: 0, c_medium: 0}
+    for step in r.itertuples():
+        before = residual(levels)
+        assert step.from_level == levels[step.control_id]
+        levels[step.control_id] += 1
+        assert step.reduction == pytest.approx(before - residual(levels), abs=1e-12)
+    # Diminishing returns: the other control's first step gains less than it would alone.
+    first = r.iloc[0]["control_id"]
+    other = c_medium if first == c_high else c_high
+    other_first = r[r["control_id"] == other].iloc[0]
+    alone = residual({c_high: 0, c_medium: 0}) - residual({first: 0, other: 1})
+    assert other_first["reduction"] < alone - 1e-6
+    # The first step chosen has the better ratio when both are fresh.
+    first_alone = residual({c_high: 0, c_medium: 0}) - residual({first: 1, other: 0})
+    per_day = {c.id: c.effort_days for c in PIN.controls}
+    assert first_alone / per_day[first] >= alone / per_day[other]
 
 
 # --------------------------------------------------------------------------- guarantee
@@ -347,19 +369,21 @@ def _records(m: synthetic.Ministry) -> synthetic.Ministry:
 def test_greedy_prefix_meets_the_submodular_guarantee(m, fraction):
     reg = scored(m)
     candidates = gaps(reg, m.control_ratings, m.units, CAT)
-    assume(0 < len(candidates) <= 10)
-    effort = candidates["effort_days"]
-    budget = float(effort.min() + fraction * (effort.sum() - effort.min()))
+    options = [range(c.from_level, c.to_level + 1) for c in candidates.itertuples()]
+    assume(len(candidates) > 0 and math.prod(len(o) for o in options) <= 4000)
+    step = candidates["effort_per_level"]
+    budget = float(step.min() + fraction * (candidates["effort_days"].sum() - step.min()))
     p = plan(reg, m.control_ratings, m.units, m.risk_ratings, CAT, budget_days=budget, start=START)
     fast = _records(m)
-    rows = list(
-        candidates[["unit_id", "control_id", "to_level", "effort_days"]].itertuples(index=False)
-    )
+    rows = list(candidates.itertuples(index=False))
     best = 0.0
-    for k in range(len(rows) + 1):
-        for subset in itertools.combinations(rows, k):
-            if sum(s.effort_days for s in subset) <= budget + 1e-9:
-                best = max(best, objective(fast, CAT, [s[:3] for s in subset]))
+    for levels in itertools.product(*options):  # every choice of level per control
+        cost = sum(
+            (lv - c.from_level) * c.effort_per_level for lv, c in zip(levels, rows, strict=True)
+        )
+        if cost <= budget + 1e-9:
+            raised = [(c.unit_id, c.control_id, lv) for lv, c in zip(levels, rows, strict=True)]
+            best = max(best, objective(fast, CAT, raised))
     used = p.summary["effort_days"]
     got = objective(fast, CAT, raises_of(p.actions))
     assert got == pytest.approx(p.summary["reduction"], abs=1e-9)
@@ -378,25 +402,34 @@ def test_ranking_is_the_greedy_sequence(m):
     assume(len(candidates) <= 10)
     r = plan(reg, m.control_ratings, m.units, m.risk_ratings, CAT, start=START).ranking
     fast = _records(m)
-    open_ = {(c.unit_id, c.control_id): c for c in candidates.itertuples()}
-    done: list[tuple] = []
-    for action in r.itertuples():
-        base = objective(fast, CAT, done)
-        gains = {
-            key: objective(fast, CAT, [*done, (*key, c.to_level)]) - base
-            for key, c in open_.items()
-        }
-        key = (action.unit_id, action.control_id)
-        assert action.reduction == pytest.approx(gains[key], abs=1e-9)
-        best_ratio = max(g / open_[k].effort_days for k, g in gains.items())
-        assert gains[key] / open_[key].effort_days >= best_ratio * (1 - 1e-9) - 1e-12
-        assert action.reduction_per_day == pytest.approx(gains[key] / action.effort_days)
-        done.append((*key, action.to_level))
-        del open_[key]
-    # whatever was left out of the ranking gains nothing
-    base = objective(fast, CAT, done)
-    for key, c in open_.items():
-        assert objective(fast, CAT, [*done, (*key, c.to_level)]) - base <= 1e-9
+    gap = {(c.unit_id, c.control_id): c for c in candidates.itertuples()}
+    level = {key: c.from_level for key, c in gap.items()}  # open: next step is level + 1
+
+    def state() -> list[tuple]:
+        return [(*key, lv) for key, lv in level.items()]
+
+    for step in r.itertuples():
+        base = objective(fast, CAT, state())
+        open_ = [key for key in gap if level[key] < gap[key].to_level]
+        gains = {}
+        for key in open_:
+            level[key] += 1
+            gains[key] = objective(fast, CAT, state()) - base
+            level[key] -= 1
+        key = (step.unit_id, step.control_id)
+        assert step.from_level == level[key]
+        assert step.reduction == pytest.approx(gains[key], abs=1e-9)
+        best_ratio = max(g / gap[k].effort_per_level for k, g in gains.items())
+        assert gains[key] / gap[key].effort_per_level >= best_ratio * (1 - 1e-9) - 1e-12
+        assert step.reduction_per_day == pytest.approx(gains[key] / step.effort_days)
+        level[key] += 1
+    # whatever step was left out of the ranking gains nothing
+    base = objective(fast, CAT, state())
+    for key in gap:
+        if level[key] < gap[key].to_level:
+            level[key] += 1
+            assert objective(fast, CAT, state()) - base <= 1e-9
+            level[key] -= 1
 
 
 def test_no_gap_gives_an_empty_plan():
