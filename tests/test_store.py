@@ -67,7 +67,9 @@ def test_database_url_prefers_explicit_then_environment_then_data_folder(tmp_pat
     monkeypatch.delenv("RISKMAP_DATABASE_URL")
     assert not (tmp_path / "data").exists()
     assert database_url() == f"sqlite:///{tmp_path / 'data' / 'riskmap.sqlite'}"
-    assert (tmp_path / "data").is_dir()
+    assert not (tmp_path / "data").exists()  # resolving a URL creates nothing ...
+    make_engine().dispose()
+    assert (tmp_path / "data").is_dir()  # ... connecting does
 
 
 @pytest.mark.parametrize(

@@ -29,9 +29,8 @@ def database_url(explicit: str | None = None) -> str:
     from_env = os.environ.get(ENV_VAR, "").strip()
     if from_env:
         return from_env
-    data = Path.cwd() / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data / 'riskmap.sqlite'}"
+    # The folder is created by make_engine when a connection is made, not by resolving a URL.
+    return f"sqlite:///{Path.cwd() / 'data' / 'riskmap.sqlite'}"
 
 
 def normalise_url(url: str | URL) -> URL:
