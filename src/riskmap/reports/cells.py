@@ -147,6 +147,7 @@ class CellMaker:
         self._styles: dict[str, dict[str, Any]] = dict(STYLES)
         self._styles.update(styles or {})
         self._ids: dict[tuple[str, bool], int] = {}
+        self.wrapping: set[int] = set()  # style ids whose text wraps (rows sized to fit)
 
     def add_style(self, name: str, **attributes: Any) -> None:
         self._styles[name] = attributes
@@ -164,6 +165,9 @@ class CellMaker:
                 cell.quotePrefix = True
             sid = self._wb._cell_styles.add(cell._style)
             self._ids[key] = sid
+            alignment = self._styles[style].get("alignment")
+            if alignment is not None and alignment.wrap_text:
+                self.wrapping.add(sid)
         return sid
 
     def styled(self, value: Any, style: str) -> Cell:
@@ -182,6 +186,8 @@ class CellMaker:
     def text(self, value: str, style: str | None = None) -> Any:
         """A text cell that can never become a formula."""
         value = clean_text(value)
+        if not value:  # an empty text is an empty cell (keeping its style)
+            return None if style is None else Cell(None, "", self.style_id(style))
         if is_risky(value):
             return Cell(value, "s", self.style_id(style or "plain", guard=True))
         if style is None:

@@ -25,18 +25,23 @@ def _argb(color: str) -> str:
     return "FF" + color.lstrip("#").upper()
 
 
-def band_rules(catalogue: Catalogue, top_left: str) -> list[FormulaRule]:
-    """One conditional-format rule per band, for a range whose first cell is `top_left`."""
+def band_rules(catalogue: Catalogue, top_left: str, by_id: bool = False) -> list[FormulaRule]:
+    """One conditional-format rule per band for a range whose first cell is `top_left`: by
+    score threshold, or (`by_id`) for cells holding the band's id."""
     bands = catalogue.method.bands
     rules = []
     for i, band in enumerate(bands):
-        cond = [f"ISNUMBER({top_left})", f"{top_left}>={band.min:g}"]
-        if i + 1 < len(bands):
-            cond.append(f"{top_left}<{bands[i + 1].min:g}")
+        if by_id:
+            formula = f'{top_left}="{band.id}"'
+        else:
+            cond = [f"ISNUMBER({top_left})", f"{top_left}>={band.min:g}"]
+            if i + 1 < len(bands):
+                cond.append(f"{top_left}<{bands[i + 1].min:g}")
+            formula = f"AND({','.join(cond)})"
         color = _argb(band.color)
         rules.append(
             FormulaRule(
-                formula=[f"AND({','.join(cond)})"],
+                formula=[formula],
                 fill=solid(color),
                 font=Font(color=_argb(band.text_color)),
                 stopIfTrue=True,
@@ -63,8 +68,11 @@ def heatmap_sheet(
     ws, cells = sheet.ws, book.cells
     sheet.append(cells.header(UNIT_HEADERS + risks))
     scores = dict(
-        zip(zip(register["unit_id"], register["risk_id"], strict=True), register[column],
-            strict=True)
+        zip(
+            zip(register["unit_id"], register["risk_id"], strict=True),
+            register[column],
+            strict=True,
+        )
     )
     not_applicable = {
         (u, r)

@@ -97,12 +97,26 @@ def method_sheet(book: Book, catalogue: Catalogue) -> MethodCells:
     add(t("Rule parameters", "section"))
     add(*cells.header(["parameter", "value", "", "meaning"]))
     params = [
-        ("reduction_cap", method.rule.reduction_cap, "fraction", "Controls never remove more "
-         "than this share of the likelihood."),
-        ("likelihood_floor", method.rule.likelihood_floor, "score", "The residual likelihood "
-         "never falls below this level (nor above the likelihood itself)."),
-        ("maturity_max", method.maturity.max, "int", "Top of the maturity scale (m / "
-         "maturity_max is the share of a control's strength that is in place)."),
+        (
+            "reduction_cap",
+            method.rule.reduction_cap,
+            "fraction",
+            "Controls never remove more than this share of the likelihood.",
+        ),
+        (
+            "likelihood_floor",
+            method.rule.likelihood_floor,
+            "score",
+            "The residual likelihood "
+            "never falls below this level (nor above the likelihood itself).",
+        ),
+        (
+            "maturity_max",
+            method.maturity.max,
+            "int",
+            "Top of the maturity scale (m / "
+            "maturity_max is the share of a control's strength that is in place).",
+        ),
         ("maturity_min", method.maturity.min, "int", "Bottom of the maturity scale."),
     ]
     for name, value, style, meaning in params:
@@ -117,16 +131,21 @@ def method_sheet(book: Book, catalogue: Catalogue) -> MethodCells:
             t(strength, "label"),
             cells.styled(weight, "fraction"),
             None,
-            t(f"A control that mitigates a scenario {_ADVERB.get(strength, strength)} "
-                  f"has weight w = {weight}.", "wrap"),
+            t(
+                f"A control that mitigates a scenario {_ADVERB.get(strength, strength)} "
+                f"has weight w = {weight}.",
+                "wrap",
+            ),
         )
         _define(wb, out.names, f"weight_{strength}", f"$B${r}")
     _define(wb, out.names, "strength_weights", f"$A${first}:$B${len(rows)}")
     add()
     add(t("Bands (a band holds scores >= its min and below the next band's min)", "section"))
-    add(*cells.header(
-        ["band", "name", "min", "colour", "text colour", "deadline days", "target maturity"]
-    ))
+    add(
+        *cells.header(
+            ["band", "name", "min", "colour", "text colour", "deadline days", "target maturity"]
+        )
+    )
     first = len(rows) + 1
     for band in method.bands:
         style = f"band_{band.id}"

@@ -22,10 +22,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from riskmap.catalogue import Catalogue
+from riskmap.reports.cells import Cell
+from riskmap.reports.heatmap import band_rules
 from riskmap.reports.layout import Col, add_table, frame_sheet, letter
-from riskmap.reports.stream import Book, Sheet
 from riskmap.reports.snapshot import CycleSnapshot
+from riskmap.reports.stream import Book, Sheet
 from riskmap.scoring.residual import SCORE_COLUMNS, mitigation_frame
 
 REGISTER_SHEET = "Register"
@@ -169,8 +172,17 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
     a_col = letter(CONTROL_COLUMNS, "applicable")
     m_col = letter(CONTROL_COLUMNS, "maturity")
     w, a, m = letter(cols, "weight"), letter(cols, "applicable"), letter(cols, "maturity")
-    f, v = cells.formula, cells.value
-    weight = {s: f(f"=weight_{s}", "fraction") for s in ("low", "medium", "high")}
+    weight = {s: cells.formula(f"=weight_{s}", "fraction") for s in ("low", "medium", "high")}
+    fraction = cells.style_id("fraction")
+    ids: dict = {}  # ids repeat: each converted (and guarded) once
+
+    def v(value):
+        try:
+            return ids[value]
+        except KeyError:
+            ids[value] = cell = cells.value(value)
+            return cell
+
     for unit_id, risk_id, control_id, strength, ctl_row, row in contrib[
         ["unit_id", "risk_id", "control_id", "strength", "row", "sheet_row"]
     ].itertuples(index=False, name=None):
@@ -181,9 +193,9 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
                 v(control_id),
                 strength,
                 weight[strength],
-                f(f"={CONTROLS_SHEET}!${a_col}${ctl_row}"),
-                f(f"={CONTROLS_SHEET}!${m_col}${ctl_row}"),
-                f(f"=IF({a}{row},1-{w}{row}*{m}{row}/maturity_max,1)", "fraction"),
+                Cell(f"{CONTROLS_SHEET}!${a_col}${ctl_row}", "f", 0),
+                Cell(f"{CONTROLS_SHEET}!${m_col}${ctl_row}", "f", 0),
+                Cell(f"IF({a}{row},1-{w}{row}*{m}{row}/maturity_max,1)", "f", fraction),
                 int(ctl_row),
             ]
         )
@@ -191,7 +203,7 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
     return sheet
 
 
-def write_register(book: Book, register: pd.DataFrame) -> Sheet:
+def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> Sheet:
     headers = REGISTER_HEADER
     sheet = book.sheet(REGISTER_SHEET, [_REGISTER_WIDTHS[h] for h in headers], freeze="F2")
     cells = book.cells
@@ -242,4 +254,13 @@ def write_register(book: Book, register: pd.DataFrame) -> Sheet:
             ]
         )
     add_table(sheet.ws, "tbl_register", headers, len(data))
+    if len(data):
+        # Scores and bands coloured by band, as on the heat maps (the value is in the cell).
+        last = len(data) + 1
+        for col in (inh, res):
+            for rule in band_rules(catalogue, f"{col}2"):
+                sheet.ws.conditional_formatting.add(f"{col}2:{col}{last}", rule)
+        for col in (c["inherent_band"], c["residual_band"]):
+            for rule in band_rules(catalogue, f"{col}2", by_id=True):
+                sheet.ws.conditional_formatting.add(f"{col}2:{col}{last}", rule)
     return sheet

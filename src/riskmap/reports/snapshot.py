@@ -122,9 +122,7 @@ class CycleSnapshot:
                     f"CycleSnapshot.{name}: missing column(s) {missing}; has {list(frame.columns)}"
                 )
             additions = {
-                col: default
-                for col, default in _DEFAULTS[name].items()
-                if col not in frame.columns
+                col: default for col, default in _DEFAULTS[name].items() if col not in frame.columns
             }
             if name == "units" and "code" not in frame.columns:
                 additions["code"] = frame["unit_id"]

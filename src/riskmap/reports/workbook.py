@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+
 from riskmap import __version__
 from riskmap.catalogue import Catalogue
 from riskmap.planning import ACTION_COLUMNS
@@ -64,7 +65,9 @@ SHEET_GUIDE = {
     "Catalogue": "Principles, risks, controls and sources the assessment used.",
 }
 
-PLAN_FIRST = list(dict.fromkeys([*ACTION_COLUMNS, "owner", "status", "due_date", "indicator", "notes"]))
+PLAN_FIRST = list(
+    dict.fromkeys([*ACTION_COLUMNS, "owner", "status", "due_date", "indicator", "notes"])
+)
 INCIDENT_FIRST = ["id", "unit_id", "risk_id", "occurred_on", "date", "kind", "outcome",
                   "description", "recorded_by"]  # fmt: skip
 _WIDTHS = {
@@ -175,9 +178,7 @@ def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
     for t in catalogue.unit_types:
         rows.append(("unit type", t.id, t.name, t.description, "", "", "", _sources(t.sources)))
     for r in catalogue.risks:
-        applies = "; ".join(
-            f"{ut} ({d.likelihood}x{d.impact})" for ut, d in r.defaults.items()
-        )
+        applies = "; ".join(f"{ut} ({d.likelihood}x{d.impact})" for ut, d in r.defaults.items())
         rows.append(
             ("risk", r.id, r.title, r.description, r.stage, applies, "", _sources(r.sources))
         )
@@ -224,9 +225,7 @@ def _free_sheet(book: Book, title: str, frame: pd.DataFrame, first: list[str], t
     if frame.columns.empty:
         frame = pd.DataFrame(columns=list(dict.fromkeys(c for c in first if c != "date")))
     columns = guess_columns(frame, first, _WIDTHS)
-    columns = [
-        Col(c.name, c.width, "wrap") if c.name in _TEXT_WIDE else c for c in columns
-    ]
+    columns = [Col(c.name, c.width, "wrap") if c.name in _TEXT_WIDE else c for c in columns]
     frame_sheet(book, title, frame, columns, table=table)
 
 
@@ -246,7 +245,7 @@ def export_workbook(snapshot: CycleSnapshot, catalogue: Catalogue) -> bytes:
         heatmap_sheet(
             book, title, snapshot.units, snapshot.risk_ratings, register, column, catalogue
         )
-    write_register(book, full_register)
+    write_register(book, full_register, catalogue)
     write_contributions(book, contrib)
     write_controls(book, controls)
     na = _not_applicable(snapshot, catalogue)
@@ -254,5 +253,7 @@ def export_workbook(snapshot: CycleSnapshot, catalogue: Catalogue) -> bytes:
     _free_sheet(book, "Plan", snapshot.actions, PLAN_FIRST, "tbl_plan")
     _free_sheet(book, "Incidents", snapshot.incidents, INCIDENT_FIRST, "tbl_incidents")
     _free_sheet(book, "Audit trail", snapshot.audit_events, AUDIT_FRAME_COLUMNS, "tbl_audit")
-    frame_sheet(book, "Catalogue", catalogue_frame(catalogue), CATALOGUE_COLUMNS, table="tbl_catalogue")
+    frame_sheet(
+        book, "Catalogue", catalogue_frame(catalogue), CATALOGUE_COLUMNS, table="tbl_catalogue"
+    )
     return book.save()

@@ -1,0 +1,170 @@
+"""The questionnaire's shape, shared by the template writer and the parser.
+
+Column order, headers and roles of the two answer sheets, the hidden `_meta` keys, the
+parsed result (`ParsedAnswers`) and the error (`QuestionnaireError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from riskmap.catalogue import Catalogue
+from riskmap.catalogue.models import Scale
+
+FORMAT = "riskmap questionnaire"
+FORMAT_VERSION = 1
+META_SHEET = "_meta"
+LISTS_SHEET = "Lists"
+RISKS_SHEET = "Risks"
+CONTROLS_SHEET = "Controls"
+MAX_ERRORS = 500  # a file wrong everywhere gets the first 500 problems and a count
+
+YES, NO = "yes", "no"
+
+# Rows of the hidden `_meta` sheet: key in column A, value in column B.
+META_KEYS = [
+    "format",
+    "format_version",
+    "organisation",
+    "cycle",
+    "catalogue_version",
+    "exported_at",
+    "units",
+]
+
+RISK_ANSWER_COLUMNS = [
+    "unit_id",
+    "risk_id",
+    "applicable",
+    "likelihood",
+    "impact",
+    "justification",
+    "version",
+    "changed",
+    "stale",
+    "sheet_row",
+]
+CONTROL_ANSWER_COLUMNS = [
+    "unit_id",
+    "control_id",
+    "applicable",
+    "maturity",
+    "evidence",
+    "justification",
+    "version",
+    "changed",
+    "stale",
+    "sheet_row",
+]
+
+
+class QuestionnaireError(Exception):
+    """The questionnaire was refused; `errors` lists every problem, with sheet and cell."""
+
+    def __init__(self, errors: list[str], filename: str = "") -> None:
+        self.errors = list(errors)
+        self.filename = filename
+        what = f"questionnaire {filename!r}" if filename else "questionnaire"
+        lines = "\n".join(f"  - {e}" for e in self.errors)
+        super().__init__(f"{what} refused, {len(self.errors)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True, eq=False)
+class ParsedAnswers:
+    """The ratings the officer changed, ready for the service to save in one transaction.
+
+    risk_ratings: RISK_ANSWER_COLUMNS; control_ratings: CONTROL_ANSWER_COLUMNS. `version` is
+    the rating's version when the template was exported (pass it as `expected_version`);
+    `changed` names the fields changed ("likelihood;justification"); `stale` is True when
+    the rating changed in riskmap since the export (the save will meet a conflict);
+    `sheet_row` is the row in the file, for messages.
+    """
+
+    filename: str
+    cycle_label: str
+    catalogue_version: str
+    risk_ratings: pd.DataFrame
+    control_ratings: pd.DataFrame
+    rows_read: int = 0
+    units: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def changes(self) -> int:
+        return len(self.risk_ratings) + len(self.control_ratings)
+
+    @property
+    def stale(self) -> int:
+        return int(self.risk_ratings["stale"].sum() + self.control_ratings["stale"].sum())
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of a questionnaire sheet.
+
+    role: "info" (locked), "answer" (unlocked, validated), "meaning" (formula showing the
+    chosen level's definition), "id" (hidden identifier), "was" (hidden exported value).
+    """
+
+    key: str
+    header: str
+    width: float
+    role: str = "info"
+
+
+def scale_range(scale: Scale) -> str:
+    return f"{scale.min}-{scale.max}"
+
+
+def risk_fields(catalogue: Catalogue) -> list[Field]:
+    m = catalogue.method
+    return [
+        Field("unit_code", "Unit code", 12),
+        Field("unit", "Unit", 28),
+        Field("unit_type", "Unit type", 18),
+        Field("risk_id", "Risk", 9),
+        Field("risk", "Risk scenario", 48),
+        Field("applicable", "Applicable (yes/no)", 12, "answer"),
+        Field("likelihood", f"Likelihood ({scale_range(m.likelihood)})", 12, "answer"),
+        Field("likelihood_meaning", "Likelihood: meaning of the level", 44, "meaning"),
+        Field("impact", f"Impact ({scale_range(m.impact)})", 11, "answer"),
+        Field("impact_meaning", "Impact: meaning of the level", 44, "meaning"),
+        Field("justification", "Justification (required for a change or n/a)", 50, "answer"),
+        Field("id_unit", "id: unit", 10, "id"),
+        Field("id_risk", "id: risk", 10, "id"),
+        Field("id_version", "id: version", 10, "id"),
+        Field("was_applicable", "exported: applicable", 10, "was"),
+        Field("was_likelihood", "exported: likelihood", 10, "was"),
+        Field("was_impact", "exported: impact", 10, "was"),
+        Field("was_justification", "exported: justification", 10, "was"),
+    ]
+
+
+def control_fields(catalogue: Catalogue) -> list[Field]:
+    m = catalogue.method
+    return [
+        Field("unit_code", "Unit code", 12),
+        Field("unit", "Unit", 28),
+        Field("unit_type", "Unit type", 18),
+        Field("control_id", "Control", 24),
+        Field("control", "Control name", 40),
+        Field("applicable", "Applicable (yes/no)", 12, "answer"),
+        Field("maturity", f"Maturity ({scale_range(m.maturity)})", 12, "answer"),
+        Field("maturity_meaning", "Maturity: what the level means for this control", 50, "meaning"),
+        Field("evidence", "Evidence (documents, records, where to find them)", 44, "answer"),
+        Field("justification", "Justification (required for a change or n/a)", 44, "answer"),
+        Field("evidence_hint", "Evidence to look for", 44),
+        Field("id_unit", "id: unit", 10, "id"),
+        Field("id_control", "id: control", 10, "id"),
+        Field("id_version", "id: version", 10, "id"),
+        Field("was_applicable", "exported: applicable", 10, "was"),
+        Field("was_maturity", "exported: maturity", 10, "was"),
+        Field("was_evidence", "exported: evidence", 10, "was"),
+        Field("was_justification", "exported: justification", 10, "was"),
+    ]
+
+
+def column_letter(fields: list[Field], key: str) -> str:
+    return get_column_letter([f.key for f in fields].index(key) + 1)

@@ -1,0 +1,489 @@
+"""Reading a filled-in questionnaire back: validate everything, then return the changes.
+
+Nothing is returned unless the whole file is correct: every problem found is collected
+(with its sheet and cell, like `Controls!G14: maturity must be 0-4, got "high"`) and
+raised at once in a `QuestionnaireError`. The file is opened with formulas kept as
+formulas (never evaluated), and any formula outside the template's own "meaning" columns
+refuses the file.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from riskmap.catalogue import Catalogue
+from riskmap.catalogue.models import Scale
+from riskmap.reports import sheet_rows
+from riskmap.reports.questionnaire_layout import (
+    CONTROL_ANSWER_COLUMNS,
+    CONTROLS_SHEET,
+    FORMAT,
+    FORMAT_VERSION,
+    MAX_ERRORS,
+    META_KEYS,
+    META_SHEET,
+    NO,
+    RISK_ANSWER_COLUMNS,
+    RISKS_SHEET,
+    YES,
+    Field,
+    ParsedAnswers,
+    QuestionnaireError,
+    column_letter,
+    control_fields,
+    risk_fields,
+    scale_range,
+)
+from riskmap.reports.safety import check_upload
+from riskmap.reports.sheet_rows import EMPTY
+from riskmap.reports.snapshot import CycleSnapshot
+
+UNREADABLE = (
+    "the file cannot be read as an Excel workbook (damaged, or not saved by a spreadsheet "
+    "program): open it in Excel or LibreOffice and save it again as .xlsx"
+)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+
+
+class _Errors(list):
+    """Problems found so far; past MAX_ERRORS only counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+
+    def add(self, message: str) -> None:
+        if len(self) < MAX_ERRORS:
+            self.append(message)
+        else:
+            self.dropped += 1
+
+    def final(self) -> list[str]:
+        out = list(self)
+        if self.dropped:
+            out.append(f"... and {self.dropped} more problem(s) not listed")
+        return out
+
+
+def show(value: Any) -> str:
+    """A cell's value as a message shows it: text in quotes, numbers as typed."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "an empty cell"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return '"' + text.replace("\n", " ").replace("\r", " ") + '"'
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_int(value: Any) -> int | None:
+    """A whole number typed as a number or as digits; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return int(value)
+    return None
+
+
+def parse_level(value: Any, scale: Scale) -> int | None:
+    """The level in `value`, or None if it is not a whole number on the scale."""
+    n = parse_int(value)
+    return n if n is not None and scale.min <= n <= scale.max else None
+
+
+def parse_yes_no(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+    return None
+
+
+def as_text(value: Any) -> str:
+    """A text answer: trimmed; numbers and dates typed into it kept as text."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (datetime, date)):
+        value = value.isoformat()
+    return str(value).strip()
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass
+class _Kind:
+    """What differs between the Risks and the Controls sheet."""
+
+    sheet: str
+    fields: list[Field]
+    item: str  # "risk" or "control"
+    item_column: str  # risk_id or control_id
+    levels: list[tuple[str, Scale]]
+    texts: list[str]
+    current: dict[tuple[str, str], dict[str, Any]]
+    known_items: set[str]
+    out_columns: list[str]
+    letters: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.letters = {f.key: column_letter(self.fields, f.key) for f in self.fields}
+
+    def ref(self, key: str, row: int) -> str:
+        return f"{self.sheet}!{self.letters[key]}{row}"
+
+
+def _current(frame: pd.DataFrame, item_column: str, keep: list[str]) -> dict:
+    records = frame[["unit_id", item_column, *keep]].to_dict("records")
+    return {(str(r["unit_id"]), str(r[item_column])): r for r in records}
+
+
+def _kinds(snapshot: CycleSnapshot, catalogue: Catalogue) -> list[_Kind]:
+    m = catalogue.method
+    return [
+        _Kind(
+            RISKS_SHEET,
+            risk_fields(catalogue),
+            "risk",
+            "risk_id",
+            [("likelihood", m.likelihood), ("impact", m.impact)],
+            ["justification"],
+            _current(
+                snapshot.risk_ratings,
+                "risk_id",
+                ["applicable", "likelihood", "impact", "justification", "version"],
+            ),
+            set(catalogue.risk_by_id),
+            RISK_ANSWER_COLUMNS,
+        ),
+        _Kind(
+            CONTROLS_SHEET,
+            control_fields(catalogue),
+            "control",
+            "control_id",
+            [("maturity", m.maturity)],
+            ["evidence", "justification"],
+            _current(
+                snapshot.control_ratings,
+                "control_id",
+                ["applicable", "maturity", "evidence", "justification", "version"],
+            ),
+            set(catalogue.control_by_id),
+            CONTROL_ANSWER_COLUMNS,
+        ),
+    ]
+
+
+def parse_questionnaire(
+    data: bytes, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str
+) -> ParsedAnswers:
+    """The changes in a filled-in questionnaire, or QuestionnaireError listing every problem."""
+    refused = check_upload(data)
+    if refused:
+        raise QuestionnaireError(refused, filename)
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # any failure to open a foreign file is the file's fault
+        raise QuestionnaireError([UNREADABLE], filename) from exc
+    try:
+        return _parse(wb, snapshot, catalogue, filename)
+    finally:
+        wb.close()
+
+
+def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: _Errors) -> None:
+    if META_SHEET not in wb.sheetnames:
+        errors.add(
+            "this is not a riskmap questionnaire (its hidden identification sheet is missing): "
+            "download the template from riskmap and fill that in"
+        )
+        return
+    meta: dict[str, tuple[Any, str]] = {}
+    for r, cells in sheet_rows.rows(wb[META_SHEET]):
+        key, value = cells.get(1, EMPTY), cells.get(2, EMPTY)
+        if key[0] is None:
+            continue
+        if key[1] or value[1]:
+            errors.add(f"{META_SHEET}!B{r}: formulas are not accepted")
+        meta[str(key[0])] = (value[0], f"{META_SHEET}!B{r}")
+    missing = [k for k in META_KEYS if k not in meta]
+    fmt = meta.get("format", (None, ""))[0]
+    if fmt != FORMAT or missing:
+        errors.add(
+            "this is not a riskmap questionnaire (its identification is damaged): download the "
+            "template from riskmap and fill that in"
+        )
+        return
+    version, where = meta["format_version"]
+    if version != FORMAT_VERSION:
+        errors.add(
+            f"{where}: questionnaire format {show(version)} is not the format this riskmap "
+            f"reads ({FORMAT_VERSION}): download a new template"
+        )
+    cycle, where = meta["cycle"]
+    if str(cycle) != snapshot.cycle_label:
+        errors.add(
+            f"{where}: this questionnaire is for cycle {show(str(cycle))}, not for cycle "
+            f"{show(snapshot.cycle_label)}: download this cycle's template"
+        )
+    cat, where = meta["catalogue_version"]
+    expected = {snapshot.catalogue_version, catalogue.version}
+    if str(cat) not in expected or len(expected) != 1:
+        errors.add(
+            f"{where}: this questionnaire was made with catalogue version {show(str(cat))}, "
+            f"but cycle {snapshot.cycle_label} uses {show(snapshot.catalogue_version)}: "
+            "download a new template"
+        )
+
+
+def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str) -> ParsedAnswers:
+    errors = _Errors()
+    _check_meta(wb, snapshot, catalogue, errors)
+    if errors:
+        raise QuestionnaireError(errors.final(), filename)
+    kinds = _kinds(snapshot, catalogue)
+    for kind in kinds:
+        if kind.sheet not in wb.sheetnames:
+            errors.add(f"sheet {kind.sheet} is missing: download a new template")
+    if errors:
+        raise QuestionnaireError(errors.final(), filename)
+
+    units = {
+        str(u): (u, str(c))
+        for u, c in zip(snapshot.units["unit_id"], snapshot.units["code"], strict=True)
+    }
+    results: list[pd.DataFrame] = []
+    rows_read = 0
+    touched: set[str] = set()
+    for kind in kinds:
+        records, n = _parse_sheet(wb[kind.sheet], kind, units, snapshot, errors)
+        rows_read += n
+        touched.update(str(r["unit_id"]) for r in records)
+        results.append(pd.DataFrame(records, columns=kind.out_columns))
+    if errors:
+        raise QuestionnaireError(errors.final(), filename)
+    return ParsedAnswers(
+        filename=filename,
+        cycle_label=snapshot.cycle_label,
+        catalogue_version=snapshot.catalogue_version,
+        risk_ratings=results[0],
+        control_ratings=results[1],
+        rows_read=rows_read,
+        units=tuple(sorted(touched)),
+    )
+
+
+def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, errors: _Errors):
+    fields = kind.fields
+    width = len(fields)
+    rows = sheet_rows.rows(ws)
+    first = next(rows, (1, {}))
+    header = first[1] if first[0] == 1 else {}
+    ok = True
+    for i, f in enumerate(fields, 1):
+        got = header.get(i, EMPTY)[0]
+        if got != f.header:
+            errors.add(
+                f"{kind.sheet}!{get_column_letter(i)}1: expected the column "
+                f"{show(f.header)}, found {show(got)}: do not move, insert or rename columns"
+            )
+            ok = False
+    if not ok:
+        return [], 0
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    count = 0
+    if first[0] != 1:  # the header row was missing: the first row read is data
+        rows = itertools.chain([first], rows)
+    for r, cells in rows:
+        for column, (value, is_formula) in cells.items():
+            if is_formula and column > width:  # beside the template's columns
+                errors.add(
+                    f"{kind.sheet}!{get_column_letter(column)}{r}: formulas are not accepted, "
+                    f"type the value itself (found {show(str(value))})"
+                )
+        if not any(column <= width for column in cells):
+            continue
+        count += 1
+        record = _parse_row(kind, r, cells, units, seen, snapshot, errors)
+        if record is not None:
+            out.append(record)
+    return out, count
+
+
+def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] | None:
+    vals: dict[str, Any] = {}
+    refused: set[str] = set()  # cells holding a formula: already reported
+    bad = False
+    for i, f in enumerate(kind.fields, 1):
+        if f.role == "meaning":
+            continue
+        value, is_formula = cells.get(i, EMPTY)
+        if is_formula:
+            errors.add(
+                f"{kind.ref(f.key, r)}: formulas are not accepted, type the value itself "
+                f"(found {show(str(value))})"
+            )
+            bad = True
+            refused.add(f.key)
+            continue
+        vals[f.key] = value
+
+    # Which rating is this row?
+    item_id_key = f"id_{kind.item}"
+    unit_raw, item_raw, version_raw = (
+        vals.get("id_unit"),
+        vals.get(item_id_key),
+        vals.get("id_version"),
+    )
+    if is_blank(unit_raw) or is_blank(item_raw) or is_blank(version_raw):
+        if not bad:
+            errors.add(
+                f"{kind.ref('id_unit', r)}: this row has no identifiers (hidden columns): "
+                "rows cannot be added; use the rows of the template"
+            )
+        return None
+    unit_key, item_key = as_text(unit_raw), as_text(item_raw)
+    if unit_key not in units:
+        errors.add(f"{kind.ref('id_unit', r)}: unknown unit {show(unit_key)}")
+        return None
+    if item_key not in kind.known_items:
+        errors.add(f"{kind.ref(item_id_key, r)}: unknown {kind.item} {show(item_key)}")
+        return None
+    current = kind.current.get((unit_key, item_key))
+    if current is None:
+        errors.add(
+            f"{kind.ref(item_id_key, r)}: unit {unit_key} has no rating of {kind.item} "
+            f"{item_key} in cycle {snapshot.cycle_label}"
+        )
+        return None
+    if (unit_key, item_key) in seen:
+        errors.add(
+            f"{kind.ref('unit_code', r)}: duplicate row: unit {unit_key}, {kind.item} "
+            f"{item_key} is already on row {seen[(unit_key, item_key)]}"
+        )
+        return None
+    seen[(unit_key, item_key)] = r
+    unit_id, code = units[unit_key]
+    if as_text(vals.get("unit_code")) != code:
+        errors.add(
+            f"{kind.ref('unit_code', r)}: unit code {show(vals.get('unit_code'))} does not match "
+            f"the row's unit {code}: do not edit identifiers"
+        )
+        bad = True
+    if as_text(vals.get(kind.item_column)) != item_key:
+        errors.add(
+            f"{kind.ref(kind.item_column, r)}: {kind.item} {show(vals.get(kind.item_column))} "
+            f"does not match the row's {kind.item} {item_key}: do not edit identifiers"
+        )
+        bad = True
+    version = parse_int(version_raw)
+    if version is None or version < 0:
+        errors.add(
+            f"{kind.ref('id_version', r)}: version must be a whole number, got {show(version_raw)}"
+        )
+        return None
+
+    # What was exported (hidden), checked against riskmap when the rating has not moved since.
+    was: dict[str, Any] = {"applicable": parse_yes_no(vals.get("was_applicable"))}
+    for key, scale in kind.levels:
+        was[key] = parse_level(vals.get(f"was_{key}"), scale)
+    for key in kind.texts:
+        was[key] = as_text(vals.get(f"was_{key}"))
+    stale = version != int(current["version"])
+    now = {
+        "applicable": bool(current["applicable"]),
+        **{k: int(current[k]) for k, _ in kind.levels},
+        **{k: as_text(current[k]) for k in kind.texts},
+    }
+    edited = [k for k in was if was[k] is None or (not stale and was[k] != now[k])]
+    if edited:
+        errors.add(
+            f"{kind.ref(f'was_{edited[0]}', r)}: the hidden exported values of this row were "
+            "edited: download a new template"
+        )
+        return None
+
+    # The answers.
+    answer: dict[str, Any] = {}
+    applicable = parse_yes_no(vals.get("applicable"))
+    if applicable is None and "applicable" not in refused:
+        errors.add(
+            f"{kind.ref('applicable', r)}: applicable must be yes or no, got "
+            f"{show(vals.get('applicable'))}"
+        )
+        bad = True
+    answer["applicable"] = applicable
+    for key, scale in kind.levels:
+        raw = vals.get(key)
+        level = parse_level(raw, scale)
+        if level is None and is_blank(raw) and applicable is False:
+            level = was[key]  # a level left empty on a row marked not applicable: kept
+        if level is None and key not in refused:
+            errors.add(f"{kind.ref(key, r)}: {key} must be {scale_range(scale)}, got {show(raw)}")
+            bad = True
+        answer[key] = level
+    for key in kind.texts:
+        answer[key] = as_text(vals.get(key))
+    if bad:
+        return None
+
+    changed = [k for k in answer if answer[k] != was[k]]
+    if not changed:
+        return None
+    rated = [k for k in changed if k not in kind.texts]
+    if not answer["justification"]:
+        if not answer["applicable"]:
+            errors.add(
+                f"{kind.ref('justification', r)}: justification required: say why "
+                f"{kind.item} {item_key} does not apply to unit {code}"
+            )
+            return None
+        if rated:
+            what = ", ".join(
+                f"{k} changed from {_word(was[k])} to {_word(answer[k])}" for k in rated
+            )
+            errors.add(f"{kind.ref('justification', r)}: justification required: {what}")
+            return None
+    return {
+        "unit_id": unit_id,
+        kind.item_column: item_key,
+        **answer,
+        "version": version,
+        "changed": ";".join(changed),
+        "stale": stale,
+        "sheet_row": r,
+    }
+
+
+def _word(value: Any) -> str:
+    if isinstance(value, bool):
+        return YES if value else NO
+    return str(value)

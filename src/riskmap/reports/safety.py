@@ -1,0 +1,121 @@
+"""Checks on an uploaded workbook before anything parses it.
+
+An upload is refused, with a message a user can act on, when it is too big, not a zip
+(.xlsx) file, an encrypted or legacy workbook (OLE compound document), macro-enabled, has
+encrypted entries or a document type declaration (XML entity tricks), or looks like a zip
+bomb. The zip bomb checks read only the zip's central directory (declared sizes and
+compression ratios) before anything is decompressed; Python's zipfile then never
+decompresses more than an entry's declared size (a lying entry fails its CRC check), so
+the declared sizes are a real bound.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # 20 MiB: a 1,000-unit questionnaire is about 3 MiB
+MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # all entries together, as declared
+MAX_ENTRY_RATIO = 200  # uncompressed / compressed size of one entry...
+RATIO_FLOOR_BYTES = 1024 * 1024  # ...checked for entries above 1 MiB
+MAX_ENTRIES = 10_000
+_HEAD_BYTES = 4096  # where an XML part's DOCTYPE would be
+
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+ZIP_MAGIC = b"PK\x03\x04"
+WORKBOOK_CONTENT_TYPE = (
+    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+)
+MACRO_CONTENT_TYPES = (b"macroEnabled", b"vbaProject", b"application/vnd.ms-office.activeX")
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
+def check_upload(data: bytes) -> list[str]:
+    """Every reason to refuse `data` as an .xlsx upload (empty list: go ahead and parse)."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        return [
+            f"the file is {len(data) / (1024 * 1024):.1f} MB, over the {_mib(MAX_UPLOAD_BYTES)} "
+            "limit; a questionnaire is much smaller: upload the template you filled in"
+        ]
+    if data.startswith(OLE_MAGIC):
+        return [
+            "the file is password-protected (encrypted) or an old .xls workbook: remove the "
+            "password and save it as an Excel workbook (.xlsx)"
+        ]
+    if not data.startswith(ZIP_MAGIC):
+        return ["the file is not an Excel workbook (.xlsx): it is not a zip archive"]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        return [f"the file is not an Excel workbook (.xlsx): damaged zip archive ({exc})"]
+    with archive:
+        return _check_archive(archive)
+
+
+def _check_archive(archive: zipfile.ZipFile) -> list[str]:
+    infos = archive.infolist()
+    if len(infos) > MAX_ENTRIES:
+        return [f"the workbook has {len(infos)} parts, over the limit of {MAX_ENTRIES}"]
+    errors: list[str] = []
+    names = {info.filename for info in infos}
+    lowered = {name.lower() for name in names}
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        errors.append(
+            f"the workbook would expand to {_mib(total)}, over the "
+            f"{_mib(MAX_UNCOMPRESSED_BYTES)} limit (zip bomb?)"
+        )
+    for info in infos:
+        if info.flag_bits & 0x1:
+            errors.append(f"part {info.filename} is encrypted: remove the password and save again")
+        if info.file_size > RATIO_FLOOR_BYTES:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > MAX_ENTRY_RATIO:
+                errors.append(
+                    f"part {info.filename} is compressed more than {MAX_ENTRY_RATIO} times "
+                    "(zip bomb?)"
+                )
+    if any(name.endswith("vbaproject.bin") for name in lowered):
+        errors.append(
+            "the workbook contains macros (vbaProject.bin): macro-enabled files are refused; "
+            "save it as an Excel workbook (.xlsx)"
+        )
+    if "[Content_Types].xml" not in names:
+        errors.append("the file is not an Excel workbook (.xlsx): [Content_Types].xml is missing")
+        return errors
+    if errors:
+        return errors
+    try:
+        with archive.open("[Content_Types].xml") as part:
+            types = part.read(MAX_UNCOMPRESSED_BYTES)
+    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
+        return [f"the file is not an Excel workbook (.xlsx): damaged zip archive ({exc})"]
+    if any(marker in types for marker in MACRO_CONTENT_TYPES):
+        errors.append(
+            "the workbook is macro-enabled (.xlsm content type): macro-enabled files are "
+            "refused; save it as an Excel workbook (.xlsx)"
+        )
+    elif WORKBOOK_CONTENT_TYPE not in types:
+        errors.append(
+            "the file is not an Excel workbook (.xlsx): its content type is not a workbook"
+        )
+    for info in infos:
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        try:
+            with archive.open(info) as part:
+                head = part.read(_HEAD_BYTES)
+        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
+            errors.append(f"part {info.filename} cannot be read: {exc}")
+            continue
+        # Upper case and NULs dropped: catches <!doctype and UTF-16 text alike.
+        head = head.replace(b"\x00", b"").upper()
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            errors.append(
+                f"part {info.filename} declares a DOCTYPE or entities, which workbooks never "
+                "do: refused"
+            )
+    return errors
