@@ -28,6 +28,10 @@ from riskmap.store.migrate import upgrade
 
 REQUIRE_SERVICES = os.environ.get("RISKMAP_REQUIRE_SERVICES") == "1"
 
+# The dashboard's AppTest fixtures (demo_template, ui_db), loaded here so that pytest
+# rewrites the asserts of their helpers too.
+pytest_plugins = ["ui_harness"]
+
 
 def _unavailable(reason: str) -> None:
     if REQUIRE_SERVICES:

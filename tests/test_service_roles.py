@@ -33,6 +33,8 @@ POLICY = {
     "edit_unit": {"admin"},
     "move_unit": {"admin"},
     "retire_unit": {"admin"},
+    "check_unit_import": {"admin"},
+    "import_units": {"admin"},
     # the assessment: officer
     "start_cycle": {"officer"},
     "rate_risk": {"officer"},
@@ -65,6 +67,20 @@ POLICY = {
     "aggregations": EVERYONE,
     "calibration": EVERYONE,
     "trend": EVERYONE,
+    "cycle_history": EVERYONE,
+    # the manager's view (riskmap.service.overview): reads, everyone
+    "data_version": EVERYONE,
+    "key_figures": EVERYONE,
+    "cycle_map": EVERYONE,
+    "top_missing": EVERYONE,
+    "unit_profile": EVERYONE,
+    "preview_plan": EVERYONE,
+    # Excel (riskmap.service.exports): everyone exports, officers fill questionnaires in
+    "cycle_snapshot": EVERYONE,
+    "export_workbook": EVERYONE,
+    "questionnaire_template": {"officer", "admin"},
+    "check_questionnaire": {"officer"},
+    "import_questionnaire": {"officer"},
 }
 # Allowed calls of these may still be refused for the cycle's state (e.g. approving a
 # draft); they must never be refused for the role. Every other allowed call must succeed.
@@ -118,6 +134,14 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, "target", "auditor" if role == "x" else "officer")
         case "disable_user" | "enable_user":
             return f(svc, actor, "target")
+        case "check_unit_import" | "import_units":
+            import pandas as pd
+
+            n = len(s.list_units(svc, CLI_ADMIN, include_retired=True))
+            rows = {"code": [f"IMP-{role}-{n}"], "name": ["Imported"], "unit_type": ["customs"]}
+            return f(svc, actor, pd.DataFrame(rows))
+        case "cycle_history":
+            return f(svc, actor, "2026")
         case "set_up_organisation":
             return f(svc, actor, "Ministry of the Interior of Arcadia (demo)")
         case "add_unit":
@@ -163,6 +187,19 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, "2026")
         case "calibration" | "cycle_frames":
             return f(svc, actor, "2026")
+        case "key_figures" | "cycle_map" | "top_missing":
+            return f(svc, actor, "2026")
+        case "unit_profile":
+            return f(svc, actor, "2026", "BC-001")
+        case "preview_plan":
+            return f(svc, actor, "2026", budget_days=20)
+        case "cycle_snapshot" | "export_workbook":
+            return f(svc, actor, "2026")
+        case "questionnaire_template":
+            return f(svc, actor, "2026", units=["BC-001"])
+        case "check_questionnaire" | "import_questionnaire":
+            template = s.questionnaire_template(svc, CLI_ADMIN, "2026", units=["BC-001"])
+            return f(svc, actor, "2026", template, "q.xlsx")
         case _:
             return f(svc, actor)
 

@@ -7,6 +7,8 @@ heat map of a national ministry (1,000 units x 29 risks) builds in a fraction of
 
 - `heatmap`, `heatmap_after`, `heatmap_order`: units x risk scenarios, coloured by band.
 - `matrix`, `matrix_pair`, `matrix_counts`: the likelihood x impact matrix with counts.
+- `type_risk_heatmap`, `type_risk_summary`: unit types x risks, the ministry at a glance.
+- `with_pick_layer`, `cell_of`: click a heat map cell (plotly reports no click on heat maps).
 - `principle_heatmap`: mean control maturity per unit type and principle.
 - `gantt`, `overdue`: the remediation timeline.
 - `trend_units`, `movers`, `residual_change`: residual change per unit between cycles.
@@ -25,8 +27,10 @@ from riskmap.charts.bands import (
 )
 from riskmap.charts.common import empty_figure
 from riskmap.charts.gantt import CLOSED_STATUSES, STATUS_COLORS, gantt, overdue
+from riskmap.charts.glance import type_risk_heatmap, type_risk_summary
 from riskmap.charts.heatmap import heatmap, heatmap_after, heatmap_order
 from riskmap.charts.matrix import matrix, matrix_counts, matrix_pair, round_half_up
+from riskmap.charts.pick import cell_of, with_pick_layer
 from riskmap.charts.principles import principle_heatmap
 from riskmap.charts.trend import movers, residual_change, trend_units
 
@@ -34,6 +38,7 @@ __all__ = [
     "CLOSED_STATUSES",
     "STATUS_COLORS",
     "band_colors",
+    "cell_of",
     "band_colorscale",
     "band_index",
     "band_names",
@@ -55,4 +60,7 @@ __all__ = [
     "residual_change",
     "round_half_up",
     "trend_units",
+    "type_risk_heatmap",
+    "type_risk_summary",
+    "with_pick_layer",
 ]

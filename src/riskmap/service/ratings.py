@@ -49,6 +49,158 @@ def baseline(tx: Tx, cycle: Cycle, unit: Unit, risk_id: str) -> tuple[int, int, 
     return default.likelihood, default.impact, "catalogue default"
 
 
+def risk_row(tx: Tx, cyc: Cycle, u: Unit, risk_id: str) -> RiskRating:
+    row = tx.session.scalar(
+        select(RiskRating).where(
+            RiskRating.cycle_id == cyc.id, RiskRating.unit_id == u.id, RiskRating.risk_id == risk_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"risk {risk_id} is not rated for unit {u.code} in cycle {cyc.label}")
+    return row
+
+
+def control_row(tx: Tx, cyc: Cycle, u: Unit, control_id: str) -> ControlRating:
+    row = tx.session.scalar(
+        select(ControlRating).where(
+            ControlRating.cycle_id == cyc.id,
+            ControlRating.unit_id == u.id,
+            ControlRating.control_id == control_id,
+        )
+    )
+    if row is None:
+        raise NotFound(f"control {control_id} is not rated for unit {u.code} in cycle {cyc.label}")
+    return row
+
+
+def risk_values(
+    tx: Tx,
+    cyc: Cycle,
+    u: Unit,
+    row: RiskRating,
+    *,
+    likelihood: int | None = None,
+    impact: int | None = None,
+    applicable: bool | None = None,
+    justification: str | None = None,
+    confirm: bool = True,
+) -> dict[str, Any]:
+    """The values a save of risk rating `row` stores, or `ValidationError` naming the field.
+
+    The rules of every risk save (a page, the command line or a questionnaire import):
+    levels on the method's scales; "not applicable" needs a justification, and so does a
+    likelihood x impact that differs from the baseline (last cycle's rating, else the
+    catalogue default). Fields left None keep the row's value.
+    """
+    method = tx.catalogue.method
+    new_l = _level(
+        method.likelihood, "likelihood", row.likelihood if likelihood is None else likelihood
+    )
+    new_i = _level(method.impact, "impact", row.impact if impact is None else impact)
+    new_a = row.applicable if applicable is None else bool(applicable)
+    text = _text(justification, row.justification)
+    if not new_a and not text:
+        raise ValidationError(
+            "justification", f"say why risk {row.risk_id} does not apply to unit {u.code}"
+        )
+    base_l, base_i, source = baseline(tx, cyc, u, row.risk_id)
+    if new_a and (new_l, new_i) != (base_l, base_i) and not text:
+        raise ValidationError(
+            "justification",
+            f"likelihood {new_l} x impact {new_i} differs from the {source} "
+            f"({base_l} x {base_i}); say why (evidence, incidents, changed procedures)",
+        )
+    return {
+        "likelihood": new_l,
+        "impact": new_i,
+        "applicable": new_a,
+        "justification": text,
+        "confirmed": True if confirm else row.confirmed,
+    }
+
+
+def save_risk(
+    tx: Tx,
+    cyc: Cycle,
+    u: Unit,
+    row: RiskRating,
+    values: dict[str, Any],
+    *,
+    expected_version: int,
+    reason: str | None = None,
+) -> dict:
+    """Store `values` (from `risk_values`) on `row` read at `expected_version`, audited."""
+    return tx.update(
+        row,
+        values,
+        expected_version=expected_version,
+        what=f"the rating of risk {row.risk_id} in unit {u.code}",
+        entity="risk_rating",
+        entity_id=f"{cyc.label}/{u.code}/{row.risk_id}",
+        action="risk_rating.save",
+        reason=values["justification"] if reason is None else reason,
+        cycle_id=cyc.id,
+    )
+
+
+def control_values(
+    tx: Tx,
+    u: Unit,
+    row: ControlRating,
+    *,
+    maturity: int | None = None,
+    applicable: bool | None = None,
+    evidence: str | None = None,
+    justification: str | None = None,
+    confirm: bool = True,
+) -> dict[str, Any]:
+    """The values a save of control rating `row` stores, or `ValidationError` naming the field.
+
+    The rules of every control save: a maturity on the method's scale, and a justification
+    for a control marked not applicable. Fields left None keep the row's value.
+    """
+    new_m = _level(
+        tx.catalogue.method.maturity, "maturity", row.maturity if maturity is None else maturity
+    )
+    new_a = row.applicable if applicable is None else bool(applicable)
+    text = _text(justification, row.justification)
+    if not new_a and not text:
+        raise ValidationError(
+            "justification", f"say why control {row.control_id} does not apply to unit {u.code}"
+        )
+    return {
+        "maturity": new_m,
+        "applicable": new_a,
+        "evidence": _text(evidence, row.evidence),
+        "justification": text,
+        "confirmed": True if confirm else row.confirmed,
+    }
+
+
+def save_control(
+    tx: Tx,
+    cyc: Cycle,
+    u: Unit,
+    row: ControlRating,
+    values: dict[str, Any],
+    *,
+    expected_version: int,
+    reason: str | None = None,
+) -> dict:
+    """Store `values` (from `control_values`) on `row` read at `expected_version`, audited."""
+    return tx.update(
+        row,
+        values,
+        expected_version=expected_version,
+        what=f"the rating of control {row.control_id} in unit {u.code}",
+        entity="control_rating",
+        entity_id=f"{cyc.label}/{u.code}/{row.control_id}",
+        action="control_rating.save",
+        reason=values["justification"] if reason is None else reason,
+        cycle_id=cyc.id,
+    )
+
+
 @use_case("officer")
 def rate_risk(
     tx: Tx,
@@ -67,49 +219,19 @@ def rate_risk(
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
     u = tx.unit(unit)
-    row = tx.session.scalar(
-        select(RiskRating).where(
-            RiskRating.cycle_id == cyc.id, RiskRating.unit_id == u.id, RiskRating.risk_id == risk_id
-        )
-    )
-    if row is None:
-        raise NotFound(f"risk {risk_id} is not rated for unit {unit} in cycle {cycle}")
-    method = tx.catalogue.method
-    new_l = _level(
-        method.likelihood, "likelihood", row.likelihood if likelihood is None else likelihood
-    )
-    new_i = _level(method.impact, "impact", row.impact if impact is None else impact)
-    new_a = row.applicable if applicable is None else bool(applicable)
-    text = _text(justification, row.justification)
-    if not new_a and not text:
-        raise ValidationError(
-            "justification", f"say why risk {risk_id} does not apply to unit {unit}"
-        )
-    base_l, base_i, source = baseline(tx, cyc, u, risk_id)
-    if new_a and (new_l, new_i) != (base_l, base_i) and not text:
-        raise ValidationError(
-            "justification",
-            f"likelihood {new_l} x impact {new_i} differs from the {source} "
-            f"({base_l} x {base_i}); say why (evidence, incidents, changed procedures)",
-        )
-    values = {
-        "likelihood": new_l,
-        "impact": new_i,
-        "applicable": new_a,
-        "justification": text,
-        "confirmed": True if confirm else row.confirmed,
-    }
-    return tx.update(
+    row = risk_row(tx, cyc, u, risk_id)
+    values = risk_values(
+        tx,
+        cyc,
+        u,
         row,
-        values,
-        expected_version=expected_version,
-        what=f"the rating of risk {risk_id} in unit {unit}",
-        entity="risk_rating",
-        entity_id=f"{cyc.label}/{unit}/{risk_id}",
-        action="risk_rating.save",
-        reason=text,
-        cycle_id=cyc.id,
+        likelihood=likelihood,
+        impact=impact,
+        applicable=applicable,
+        justification=justification,
+        confirm=confirm,
     )
+    return save_risk(tx, cyc, u, row, values, expected_version=expected_version)
 
 
 @use_case("officer")
@@ -130,42 +252,18 @@ def rate_control(
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
     u = tx.unit(unit)
-    row = tx.session.scalar(
-        select(ControlRating).where(
-            ControlRating.cycle_id == cyc.id,
-            ControlRating.unit_id == u.id,
-            ControlRating.control_id == control_id,
-        )
-    )
-    if row is None:
-        raise NotFound(f"control {control_id} is not rated for unit {unit} in cycle {cycle}")
-    new_m = _level(
-        tx.catalogue.method.maturity, "maturity", row.maturity if maturity is None else maturity
-    )
-    new_a = row.applicable if applicable is None else bool(applicable)
-    text = _text(justification, row.justification)
-    if not new_a and not text:
-        raise ValidationError(
-            "justification", f"say why control {control_id} does not apply to unit {unit}"
-        )
-    values = {
-        "maturity": new_m,
-        "applicable": new_a,
-        "evidence": _text(evidence, row.evidence),
-        "justification": text,
-        "confirmed": True if confirm else row.confirmed,
-    }
-    return tx.update(
+    row = control_row(tx, cyc, u, control_id)
+    values = control_values(
+        tx,
+        u,
         row,
-        values,
-        expected_version=expected_version,
-        what=f"the rating of control {control_id} in unit {unit}",
-        entity="control_rating",
-        entity_id=f"{cyc.label}/{unit}/{control_id}",
-        action="control_rating.save",
-        reason=text,
-        cycle_id=cyc.id,
+        maturity=maturity,
+        applicable=applicable,
+        evidence=evidence,
+        justification=justification,
+        confirm=confirm,
     )
+    return save_control(tx, cyc, u, row, values, expected_version=expected_version)
 
 
 @use_case("officer")

@@ -1,21 +1,19 @@
-"""The catalogue page: what is assessed, against which principles, by which method."""
+"""The catalogue page: what is assessed, against which principles, by which method (all roles)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from riskmap.catalogue import Catalogue, load_catalogue
-
-
-@st.cache_resource
-def catalogue() -> Catalogue:
-    return load_catalogue()
+from riskmap.ui import state
+from riskmap.ui.registry import ALL_ROLES
 
 
 def render() -> None:
-    cat = catalogue()
-    st.title("riskmap")
+    state.require(*ALL_ROLES)
+    # The catalogue is curated text from the repository (reviewed files), not user input.
+    cat = state.service().catalogue
+    st.title("Catalogue")
     st.caption(
         "Corruption risks that enable trafficking in persons, unit by unit, against the "
         "OECD Guiding Principles on Combatting Corruption related to Trafficking in Persons."
@@ -49,7 +47,7 @@ def render() -> None:
                 ]
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
     with tab_c:
         st.dataframe(
@@ -67,7 +65,7 @@ def render() -> None:
                 ]
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
     with tab_m:
         m = cat.method
@@ -79,5 +77,5 @@ def render() -> None:
         st.dataframe(
             pd.DataFrame([b.model_dump() for b in m.bands]),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )

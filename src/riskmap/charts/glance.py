@@ -1,0 +1,153 @@
+"""The ministry at a glance: unit types (rows) x risk scenarios (columns), one cell per pair.
+
+Each cell summarises every unit of the type on the risk: coloured by the band of the mean
+`value` (residual or inherent) over those units, with the mean written in it; the hover says
+how many units were rated, the mean, the worst unit and its score, and how many units fall
+in each band. Rows follow the catalogue's unit types, columns the stages and risks as in
+`heatmap`, so the glance and the full map read the same way; it stays small (15 x 29 at
+most) whatever the number of units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from riskmap.catalogue import Catalogue
+from riskmap.charts.bands import band_index, band_names, band_of, format_scores
+from riskmap.charts.common import FONT, band_traces, build_figure, empty_figure, escape
+from riskmap.charts.heatmap import MARGIN, _groups, heatmap_order
+from riskmap.scoring import require_columns
+
+GLANCE_COLUMNS = ["unit_id", "unit", "unit_type", "risk_id", "risk", "stage"]
+ROW_PX = 26
+
+
+def type_risk_summary(
+    register: pd.DataFrame, catalogue: Catalogue, value: str = "residual"
+) -> pd.DataFrame:
+    """Per unit type x risk: units, mean and worst `value`, the worst unit, units per band."""
+    require_columns(register, [*GLANCE_COLUMNS, value], "register")
+    reg = register.assign(_band=band_of(register[value].to_numpy(dtype=float), catalogue))
+    keys = ["unit_type", "risk_id"]
+    grouped = reg.groupby(keys, sort=False)
+    out = grouped.agg(
+        units=("unit_id", "nunique"),
+        mean=(value, "mean"),
+        worst=(value, "max"),
+    )
+    worst_rows = reg.loc[grouped[value].idxmax().to_numpy(), [*keys, "unit"]]
+    out = out.join(worst_rows.set_index(keys).rename(columns={"unit": "worst_unit"}))
+    for band in catalogue.method.bands:
+        out[f"n_{band.id}"] = (reg["_band"] == band.id).groupby([reg[k] for k in keys]).sum()
+    return out.reset_index()
+
+
+def type_risk_heatmap(
+    register: pd.DataFrame,
+    catalogue: Catalogue,
+    value: str = "residual",
+    title: str | None = None,
+) -> go.Figure:
+    """Unit types x risk scenarios, each cell the mean `value` of the type's units.
+
+    The first trace ("cells") holds the data: z the band position of the mean, text the
+    written mean, customdata [units, mean, worst] per cell (NaN where no unit of the type
+    rates the risk), hovertext the description in words.
+    """
+    what = "residual" if value == "residual" else "inherent"
+    title = title or f"Mean {what} risk by unit type and risk scenario"
+    if register is None or register.empty:
+        return empty_figure("No unit-risk pairs to show.", title)
+    summary = type_risk_summary(register, catalogue, value)
+    _, col_order = heatmap_order(register, catalogue)
+    rank = {t.id: i for i, t in enumerate(catalogue.unit_types)}
+    row_order = sorted(pd.unique(summary["unit_type"]), key=lambda t: (rank.get(t, len(rank)), t))
+    rows, cols = pd.Index(row_order), pd.Index(col_order)
+    ri = rows.get_indexer(summary["unit_type"])
+    ci = cols.get_indexer(summary["risk_id"])
+    shape = (len(rows), len(cols))
+    mean = np.full(shape, np.nan)
+    mean[ri, ci] = summary["mean"].to_numpy(dtype=float)
+    custom = np.full((*shape, 3), np.nan)
+    custom[ri, ci, 0] = summary["units"].to_numpy(dtype=float)
+    custom[ri, ci, 1] = summary["mean"].to_numpy(dtype=float)
+    custom[ri, ci, 2] = summary["worst"].to_numpy(dtype=float)
+
+    type_names = {t.id: t.name for t in catalogue.unit_types}
+    titles = {r.id: r.title for r in catalogue.risks}
+    names = band_names(catalogue)
+    mean_band = band_of(summary["mean"].to_numpy(dtype=float), catalogue)
+    worst_band = band_of(summary["worst"].to_numpy(dtype=float), catalogue)
+    mean_text = format_scores(summary["mean"])
+    worst_text = format_scores(summary["worst"])
+    hover = np.full(shape, "", dtype=object)
+    for k, row in enumerate(summary.itertuples(index=False)):
+        per_band = ", ".join(
+            f"{names[b.id]} {int(getattr(row, f'n_{b.id}'))}" for b in catalogue.method.bands
+        )
+        hover[ri[k], ci[k]] = (
+            f"<b>{escape(type_names.get(row.unit_type, row.unit_type))}</b>"
+            f"<br>Risk: {escape(row.risk_id)} {escape(titles.get(row.risk_id, row.risk_id))}"
+            f"<br>Units rating it: {int(row.units)}"
+            f"<br>Mean {what} score: {mean_text[k]} ({names.get(mean_band[k], '')})"
+            f"<br>Worst: {worst_text[k]} ({names.get(worst_band[k], '')}), "
+            f"{escape(row.worst_unit)}"
+            f"<br>Units per band: {per_band}"
+        )
+    row_labels = [escape(type_names.get(t, t)) for t in row_order]
+    col_labels = [escape(c) for c in col_order]
+    traces = band_traces(
+        col_labels,
+        row_labels,
+        band_index(mean, catalogue),
+        format_scores(mean),
+        hover,
+        catalogue,
+        customdata=custom,
+    )
+    traces[0]["colorbar"].update(
+        orientation="h",
+        x=1,
+        xanchor="right",
+        y=1,
+        yref="container",
+        yanchor="top",
+        len=0.35,
+        thickness=12,
+        ypad=10,
+        title={"text": "Band of the mean", "side": "top"},
+    )
+    shapes, annotations = _groups(catalogue, list(row_order), cols, register)
+    # Every row is its own unit type: keep the stage names above, drop the row names on the
+    # right (they are the y axis labels already) and the separators between single rows.
+    annotations = [a for a in annotations if a.get("yref") == "paper"]
+    shapes = [s for s in shapes if s.get("yref") == "paper"]
+    layout = {
+        "title": {"text": escape(title), "x": 0, "xanchor": "left"},
+        "height": MARGIN["t"] + MARGIN["b"] + max(len(rows), 4) * ROW_PX,
+        "margin": {**MARGIN, "r": 20},
+        "plot_bgcolor": "white",
+        "font": {"family": FONT},
+        "shapes": shapes,
+        "annotations": annotations,
+        "xaxis": {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": col_labels,
+            "side": "top",
+            "tickangle": -45,
+            "tickfont": {"size": 10},
+            "showgrid": False,
+        },
+        "yaxis": {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": row_labels,
+            "autorange": "reversed",
+            "tickfont": {"size": 11},
+            "showgrid": False,
+        },
+    }
+    return build_figure(traces, layout)

@@ -1,0 +1,484 @@
+"""Reads for the manager's view: key figures, the cycle's maps, a unit's profile, a what-if plan.
+
+Each read computes what a dashboard page shows in one transaction, from the same scoring
+and planning cores the workbook and the CLI use, so the pages only lay results out:
+
+- `data_version`: a number that changes with every audited change (pages key caches on it);
+- `key_figures`: the cycle's figures beside the previous cycle's, with the change;
+- `cycle_map`: the register now and after the cycle's stored actions, the top missing
+  controls of every unit x risk, maturity per unit and principle;
+- `unit_profile`: one unit's risks, control gaps, actions, calibration flags, incidents and
+  history across cycles;
+- `preview_plan`: the plan a budget would buy, computed but not stored (any reader may ask
+  "what if"; only an officer stores a plan, with `build_plan`);
+- `top_missing`: per unit x risk, the mitigating controls furthest below their target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from riskmap.catalogue import Catalogue
+from riskmap.planning import Plan, gaps, plan
+from riskmap.scoring import (
+    by_unit,
+    contradicted,
+    maturity_by_principle,
+    ministry,
+    mitigation_frame,
+    outliers,
+    score,
+)
+from riskmap.service import frames
+from riskmap.service.core import READERS, Tx, use_case, within
+from riskmap.service.errors import ValidationError
+from riskmap.service.plans import actions as _actions_case
+from riskmap.service.seeding import OPEN_STATUSES
+from riskmap.store.models import Action, AuditEvent, Cycle, RiskRating, Unit
+
+MISSING_COLUMNS = ["unit_id", "risk_id", "controls", "text"]
+GAP_COLUMNS = [
+    "control_id",
+    "control",
+    "principle",
+    "from_level",
+    "to_level",
+    "levels",
+    "effort_days",
+    "cost",
+    "owner_role",
+    "risks",
+]
+HISTORY_COLUMNS = [
+    "cycle",
+    "status",
+    "pairs",
+    "mean_inherent",
+    "mean_residual",
+    "max_residual",
+    "worst_band",
+]
+MATURITY_COLUMNS = ["unit_id", "unit_type", "region", "principle", "mean_maturity", "controls"]
+# Figures where a fall is good news (the overview shows their change in inverse colours).
+LOWER_IS_BETTER = ("mean_residual", "units_critical", "actions_overdue")
+
+
+# ------------------------------------------------------------------------ pure helpers
+
+
+def missing_controls(
+    register: pd.DataFrame,
+    control_ratings: pd.DataFrame,
+    units: pd.DataFrame,
+    catalogue: Catalogue,
+    n: int = 3,
+) -> pd.DataFrame:
+    """Per unit x risk of `register`: up to `n` mitigating controls below their target.
+
+    The target of a control in a unit is the planner's (`riskmap.planning.gaps`: the
+    highest target maturity of the inherent bands of the risks it mitigates there). Controls
+    are ranked by what they could still do for the risk, strength weight x levels missing,
+    then by name. `controls` lists the ids (";"), `text` says it in words, e.g.
+    "Staff rotation (1→4); Supervision (0→3)" (from the level now to the target).
+    """
+    if register is None or register.empty:
+        return pd.DataFrame(columns=MISSING_COLUMNS)
+    g = gaps(register, control_ratings, units, catalogue)
+    if g.empty:
+        return pd.DataFrame(columns=MISSING_COLUMNS)
+    edges = g[["unit_id", "control_id", "control", "from_level", "to_level"]].merge(
+        mitigation_frame(catalogue)[["control_id", "risk_id", "weight"]], on="control_id"
+    )
+    edges = edges.merge(register[["unit_id", "risk_id"]], on=["unit_id", "risk_id"])
+    if edges.empty:
+        return pd.DataFrame(columns=MISSING_COLUMNS)
+    edges["potential"] = edges["weight"] * (edges["to_level"] - edges["from_level"])
+    edges = edges.sort_values(
+        ["unit_id", "risk_id", "potential", "control"],
+        ascending=[True, True, False, True],
+        kind="mergesort",
+    )
+    top = edges.groupby(["unit_id", "risk_id"], sort=False).head(n).copy()
+    top["_id"] = top["control_id"].astype(object) + ";"
+    top["_text"] = (
+        top["control"].astype(object)
+        + " ("
+        + top["from_level"].astype(int).astype(str)
+        + "→"
+        + top["to_level"].astype(int).astype(str)
+        + "); "
+    )
+    keys = [top["unit_id"], top["risk_id"]]
+    out = pd.DataFrame(
+        {
+            "controls": top["_id"].groupby(keys, sort=True).sum().str[:-1],
+            "text": top["_text"].groupby(keys, sort=True).sum().str[:-2],
+        }
+    ).reset_index()
+    return out[MISSING_COLUMNS]
+
+
+def ratings_after_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+    """Control ratings once `actions` (unit_id, control_id, to_level) are carried out.
+
+    A control rises to the highest target among its actions and never falls: an action
+    whose target is below the maturity already rated changes nothing.
+    """
+    base = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].copy()
+    if actions is None or actions.empty:
+        return base
+    targets = (
+        actions.groupby(["unit_id", "control_id"])["to_level"].max().rename("_to").reset_index()
+    )
+    out = base.merge(targets, on=["unit_id", "control_id"], how="outer")
+    raised = out["_to"].notna()
+    out["maturity"] = out["maturity"].fillna(0).astype(float)
+    out.loc[raised, "maturity"] = out.loc[raised, ["maturity", "_to"]].max(axis=1)
+    out.loc[raised, "applicable"] = True
+    out["applicable"] = out["applicable"].fillna(True).astype(bool)
+    out["maturity"] = out["maturity"].astype(int)
+    return out.drop(columns="_to")
+
+
+def overdue(actions: pd.DataFrame, today: date) -> pd.Series:
+    """True for each action still open (planned, in progress) and due before `today`.
+
+    The same rule as the timeline's (`riskmap.charts.overdue`); kept here so that the
+    service does not load the chart core.
+    """
+    if actions is None or actions.empty:
+        return pd.Series(dtype=bool)
+    due = pd.to_datetime(actions["due_date"], errors="coerce")
+    late = (due < pd.Timestamp(today)).fillna(False).astype(bool)
+    return late & actions["status"].isin(OPEN_STATUSES)
+
+
+def with_overdue(actions: pd.DataFrame, today: date) -> pd.DataFrame:
+    """`actions` with `overdue` (open and due before `today`) and `days_overdue`."""
+    out = actions.copy()
+    out["overdue"] = overdue(out, today).reindex(out.index, fill_value=False).astype(bool)
+    due = pd.to_datetime(out["due_date"], errors="coerce")
+    days = (pd.Timestamp(today) - due).dt.days
+    out["days_overdue"] = days.where(out["overdue"], 0).fillna(0).astype(int)
+    return out
+
+
+def _unit_maturity(control_ratings: pd.DataFrame, units: pd.DataFrame, cat: Catalogue):
+    """Mean maturity per unit and principle (with the count, to re-aggregate over a filter)."""
+    if units.empty:
+        return pd.DataFrame(columns=MATURITY_COLUMNS)
+    keyed = units.assign(unit_key=units["unit_id"])
+    out = maturity_by_principle(control_ratings, keyed, cat, by="unit_key")
+    out = out.rename(columns={"unit_key": "unit_id"})
+    meta = units[["unit_id", "unit_type", "region"]]
+    return out.merge(meta, on="unit_id", how="left")[MATURITY_COLUMNS]
+
+
+# ------------------------------------------------------------------------ helpers on tx
+
+
+def previous_cycle(tx: Tx, cyc: Cycle) -> Cycle | None:
+    """The cycle `cyc` was started from, else the latest cycle started before it."""
+    if cyc.previous_cycle_id is not None:
+        return tx.session.get(Cycle, cyc.previous_cycle_id)
+    return tx.session.scalar(
+        select(Cycle)
+        .where(Cycle.organisation_id == cyc.organisation_id, Cycle.started_at < cyc.started_at)
+        .order_by(Cycle.started_at.desc(), Cycle.id.desc())
+        .limit(1)
+    )
+
+
+def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
+    f = frames.cycle_frames(tx.session, cyc)
+    return score(f.risk_ratings, f.control_ratings, f.units, tx.catalogue), f
+
+
+def _action_rows(tx: Tx, cyc: Cycle) -> pd.DataFrame:
+    rows = tx.session.execute(
+        select(Unit.code, Action.control_id, Action.to_level, Action.status, Action.due_date)
+        .join(Unit, Unit.id == Action.unit_id)
+        .where(Action.cycle_id == cyc.id)
+    ).all()
+    return pd.DataFrame(rows, columns=["unit_id", "control_id", "to_level", "status", "due_date"])
+
+
+def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
+    cat = tx.catalogue
+    reg, f = _scored(tx, cyc)
+    figures: dict[str, Any] = dict(ministry(reg, cat))
+    figures["units_assessed"] = int(len(f.units))
+    unconfirmed = set(f.risk_ratings.loc[~f.risk_ratings["confirmed"], "unit_id"])
+    unconfirmed |= set(f.control_ratings.loc[~f.control_ratings["confirmed"], "unit_id"])
+    figures["units_confirmed"] = int(len(set(f.units["unit_id"]) - unconfirmed))
+    top = cat.method.bands[-1].id
+    per_unit = by_unit(reg, cat) if len(reg) else pd.DataFrame(columns=["worst_band"])
+    figures["units_critical"] = int((per_unit["worst_band"] == top).sum())
+    acts = _action_rows(tx, cyc)
+    status = acts["status"]
+    figures["actions"] = int(len(acts))
+    figures["actions_open"] = int(status.isin(OPEN_STATUSES).sum())
+    figures["actions_done"] = int((status == "done").sum())
+    figures["actions_overdue"] = int(overdue(acts, as_of).sum())
+    return figures
+
+
+# ------------------------------------------------------------------------ use cases
+
+
+@use_case(*READERS)
+def data_version(tx: Tx) -> int:
+    """The id of the latest audit event: every change is audited, so any change moves it."""
+    return int(tx.session.scalar(select(func.max(AuditEvent.id))) or 0)
+
+
+@use_case(*READERS)
+def key_figures(tx: Tx, cycle: str, *, today: date | None = None) -> dict[str, Any]:
+    """The cycle's key figures beside the previous cycle's, and the change between them.
+
+    Figures: units assessed and confirmed (every rating confirmed), unit x risk pairs,
+    pairs per residual band (`n_<band>`), mean and highest residual, units whose worst
+    residual is in the top band (`units_critical`), actions, open, done and overdue.
+    Overdue counts open actions due before `today` for the cycle in view, and before the
+    day the cycle in view started for the previous cycle (when it was superseded).
+    """
+    today = today or date.today()
+    cyc = tx.cycle(cycle)
+    prev = previous_cycle(tx, cyc)
+    now = _figures(tx, cyc, today)
+    before = None
+    change: dict[str, float | None] = {k: None for k in now}
+    if prev is not None:
+        started = cyc.started_at
+        as_of = started.date() if isinstance(started, datetime) else today
+        before = _figures(tx, prev, as_of)
+        change = {k: (now[k] - before[k]) if k in before else None for k in now}
+    return {
+        "cycle": cyc.label,
+        "status": cyc.status,
+        "previous": prev.label if prev is not None else None,
+        "today": today,
+        "figures": now,
+        "previous_figures": before,
+        "change": change,
+        "lower_is_better": LOWER_IS_BETTER,
+    }
+
+
+@dataclass(frozen=True)
+class CycleMap:
+    """What the heat map pages draw for one cycle."""
+
+    cycle: str
+    status: str
+    register: pd.DataFrame
+    register_after: pd.DataFrame
+    missing: pd.DataFrame
+    maturity: pd.DataFrame
+    units: pd.DataFrame
+    actions_applied: int
+
+
+@use_case(*READERS)
+def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3) -> CycleMap:
+    """The register now and after the cycle's actions, top missing controls, maturity.
+
+    "After" carries out every action of the cycle that is not cancelled (planned, in
+    progress, and done ones whose new maturity is not rated yet), raising each control to
+    the action's target, never lowering it.
+    """
+    cyc = tx.cycle(cycle)
+    cat = tx.catalogue
+    reg, f = _scored(tx, cyc)
+    acts = _action_rows(tx, cyc)
+    acts = acts[acts["status"] != "cancelled"]
+    after_ratings = ratings_after_actions(f.control_ratings, acts)
+    reg_after = score(f.risk_ratings, after_ratings, f.units, cat)
+    return CycleMap(
+        cycle=cyc.label,
+        status=cyc.status,
+        register=reg,
+        register_after=reg_after,
+        missing=missing_controls(reg, f.control_ratings, f.units, cat, missing_per_pair),
+        maturity=_unit_maturity(f.control_ratings, f.units, cat),
+        units=f.units,
+        actions_applied=int(len(acts)),
+    )
+
+
+@use_case(*READERS)
+def top_missing(tx: Tx, cycle: str, *, n: int = 3) -> pd.DataFrame:
+    """Per unit x risk of the cycle: the `n` mitigating controls furthest below target."""
+    reg, f = _scored(tx, tx.cycle(cycle))
+    return missing_controls(reg, f.control_ratings, f.units, tx.catalogue, n)
+
+
+@dataclass(frozen=True)
+class UnitProfile:
+    """One unit in one cycle, and its history."""
+
+    cycle: str
+    unit: dict[str, Any]
+    risks: pd.DataFrame
+    gaps: pd.DataFrame
+    actions: pd.DataFrame
+    flags: pd.DataFrame
+    incidents: pd.DataFrame
+    history: pd.DataFrame
+    missing: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@use_case(*READERS)
+def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) -> UnitProfile:
+    """A unit's risks, control gaps, actions, calibration flags, incidents and history.
+
+    Calibration compares the unit with the other units of its type in the cycle (the only
+    peers the outlier check uses), so only those are scored.
+    """
+    today = today or date.today()
+    cat = tx.catalogue
+    cyc = tx.cycle(cycle)
+    u = tx.unit(unit)
+    all_units = frames.unit_frame(tx.session, cyc)
+    if unit not in set(all_units["unit_id"]):
+        raise ValidationError("unit", f"{unit} was not assessed in cycle {cyc.label}")
+    peers = all_units[all_units["unit_type"] == u.unit_type].reset_index(drop=True)
+    rr = frames.risk_frame(tx.session, cyc)
+    cr = frames.control_frame(tx.session, cyc)
+    ids = set(peers["unit_id"])
+    rr_p, cr_p = rr[rr["unit_id"].isin(ids)], cr[cr["unit_id"].isin(ids)]
+    reg_peers = score(rr_p, cr_p, peers, cat)
+    own = peers[peers["unit_id"] == unit].reset_index(drop=True)
+    cr_u = cr_p[cr_p["unit_id"] == unit].reset_index(drop=True)
+    reg = reg_peers[reg_peers["unit_id"] == unit].reset_index(drop=True)
+    incidents = frames.incident_frame(tx.session, [unit])
+
+    flags = outliers(reg_peers, cat)
+    if len(incidents):
+        flags = pd.concat([flags, contradicted(reg, incidents, cat)], ignore_index=True)
+    flags = flags[flags["unit_id"] == unit].reset_index(drop=True)
+    risk_titles = {r.id: r.title for r in cat.risks}
+    flags.insert(2, "risk", flags["risk_id"].map(risk_titles))
+
+    g = gaps(reg, cr_u, own, cat) if len(reg) else pd.DataFrame()
+    if len(g):
+        principle = {c.id: cat.principle_of_statement[c.principle].title for c in cat.controls}
+        g = g.assign(
+            principle=g["control_id"].map(principle),
+            levels=g["to_level"] - g["from_level"],
+            risks=g["risks"].str.replace(";", ", "),
+        )
+        g = g.sort_values(["levels", "control"], ascending=[False, True], ignore_index=True)
+        g = g[GAP_COLUMNS]
+    else:
+        g = pd.DataFrame(columns=GAP_COLUMNS)
+
+    acts = within(tx, tx.who, _actions_case, cyc.label)
+    acts = with_overdue(acts[acts["unit_id"] == unit].reset_index(drop=True), today)
+
+    history = _history(tx, u, cat)
+    risks = reg.sort_values(["residual", "inherent"], ascending=False, ignore_index=True)
+    info = own.iloc[0].to_dict()
+    type_names = {t.id: t.name for t in cat.unit_types}
+    info.update(
+        unit_type_name=type_names.get(u.unit_type, u.unit_type),
+        headcount=u.headcount,
+        exposure=dict(u.exposure or {}),
+        retired=u.retired,
+    )
+    summary = {
+        "pairs": len(reg),
+        "mean_residual": float(reg["residual"].mean()) if len(reg) else 0.0,
+        "max_residual": float(reg["residual"].max()) if len(reg) else 0.0,
+        "gaps": len(g),
+        "actions_open": int(acts["status"].isin(OPEN_STATUSES).sum()),
+        "actions_overdue": int(acts["overdue"].sum()),
+        "flags": len(flags),
+        "incidents": len(incidents),
+    }
+    for band in cat.method.bands:
+        summary[f"n_{band.id}"] = int((reg["residual_band"] == band.id).sum())
+    return UnitProfile(
+        cycle=cyc.label,
+        unit=info,
+        risks=risks,
+        gaps=g,
+        actions=acts,
+        flags=flags,
+        incidents=incidents,
+        history=history,
+        missing=missing_controls(reg, cr_u, own, cat),
+        summary=summary,
+    )
+
+
+def _history(tx: Tx, unit: Unit, cat: Catalogue) -> pd.DataFrame:
+    """The unit's residual in every cycle that rated it, oldest first."""
+    cycles = tx.session.scalars(
+        select(Cycle)
+        .where(
+            Cycle.id.in_(
+                select(RiskRating.cycle_id).where(RiskRating.unit_id == unit.id).distinct()
+            )
+        )
+        .order_by(Cycle.started_at, Cycle.id)
+    ).all()
+    rows = []
+    band_ids = [b.id for b in cat.method.bands]
+    for cyc in cycles:
+        units = frames.unit_frame(tx.session, cyc)
+        units = units[units["unit_id"] == unit.code]
+        reg = score(
+            frames.risk_frame(tx.session, cyc, unit.code),
+            frames.control_frame(tx.session, cyc, unit.code),
+            units,
+            cat,
+        )
+        row: dict[str, Any] = {"cycle": cyc.label, "status": cyc.status, "pairs": len(reg)}
+        if len(reg):
+            row.update(
+                mean_inherent=float(reg["inherent"].mean()),
+                mean_residual=float(reg["residual"].mean()),
+                max_residual=float(reg["residual"].max()),
+                worst_band=by_unit(reg, cat)["worst_band"].iloc[0],
+            )
+        for b in band_ids:
+            row[f"n_{b}"] = int((reg["residual_band"] == b).sum()) if len(reg) else 0
+        rows.append(row)
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS + [f"n_{b}" for b in band_ids])
+
+
+@use_case(*READERS)
+def preview_plan(
+    tx: Tx,
+    cycle: str,
+    *,
+    budget_days: float | None = None,
+    budget_money: float | None = None,
+    start: date | None = None,
+) -> Plan:
+    """The plan a budget would buy for the cycle: ranked, cut, re-scored; nothing stored.
+
+    The same computation `build_plan` stores (an officer adopts a plan with it); here any
+    reader may try budgets.
+    """
+    for name, value in (("budget in person-days", budget_days), ("budget", budget_money)):
+        if value is not None and value < 0:
+            raise ValidationError(name, "must be zero or more")
+    reg, f = _scored(tx, tx.cycle(cycle))
+    return plan(
+        reg,
+        f.control_ratings,
+        f.units,
+        f.risk_ratings,
+        tx.catalogue,
+        budget_days,
+        budget_money,
+        start,
+    )

@@ -1,0 +1,1 @@
+"""The dashboard pages; each module exposes `render() -> None` (see riskmap.ui.registry)."""

@@ -1,0 +1,112 @@
+"""Audit trail: every recorded change (who, when, what, before, after, why), checked.
+
+For auditors and administrators. The chain check (`service.verify_audit`) recomputes every
+event's hash and its link to the event before; the list can be filtered by cycle, actor,
+kind of change, record, text and dates, and downloaded as CSV (cells a spreadsheet would
+run as formulas are prefixed with a quote).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from riskmap.service import DomainError, verify_audit
+from riskmap.ui import state, views
+from riskmap.ui.pages._shared import read
+from riskmap.ui.widgets import escape_md
+
+ROLES = ("auditor", "admin")
+KEY = "audit-"
+
+
+def render() -> None:
+    state.require(*ROLES)
+    st.title("Audit trail")
+    try:
+        events = read("audit_trail")
+        if st.session_state.pop(f"{KEY}recheck", False):
+            # Fresh, not cached: a change behind the application's back adds no event, so
+            # it does not move the data version the cached check is keyed on.
+            check = verify_audit(state.service(), state.actor())
+        else:
+            check = read("verify_audit")
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    if check.ok:
+        st.success(
+            f"Chain verified: {check.checked:,} events, each matching its hash and linked to "
+            "the one before. Nothing was changed or removed behind the application's back.",
+            icon=":material/verified:",
+        )
+    else:
+        where = f" at event #{check.first_broken_id}" if check.first_broken_id else ""
+        st.error(
+            escape_md(f"Chain broken{where}: {check.message}"),
+            icon=":material/gpp_bad:",
+        )
+    st.button(
+        "Check the chain again now",
+        key=f"{KEY}recheck-button",
+        icon=":material/refresh:",
+        on_click=lambda: st.session_state.__setitem__(f"{KEY}recheck", True),
+        help="The check above is kept until the next recorded change; this runs it again.",
+    )
+
+    labels = views.cycle_labels(events)
+    by_label = {v: k for k, v in labels.items()}
+    c1, c2, c3, c4 = st.columns(4)
+    cycles = c1.multiselect("Cycle", list(by_label), key=f"{KEY}cycles", placeholder="Every cycle")
+    actors = c2.multiselect(
+        "Who", sorted(set(events["actor"])), key=f"{KEY}actors", placeholder="Everyone"
+    )
+    actions = c3.multiselect(
+        "What", sorted(set(events["action"])), key=f"{KEY}actions", placeholder="Every change"
+    )
+    entities = c4.multiselect(
+        "Record", sorted(set(events["entity"])), key=f"{KEY}entities", placeholder="Every kind"
+    )
+    d1, d2, d3 = st.columns([2, 1, 1])
+    text = d1.text_input(
+        "Contains", key=f"{KEY}text", placeholder="a unit code, a word of a reason"
+    )
+    since = d2.date_input("From", value=None, key=f"{KEY}since")
+    until = d3.date_input("To", value=None, key=f"{KEY}until")
+
+    shown = views.filter_events(
+        events,
+        cycle_ids=[by_label[c] for c in cycles],
+        actions=actions,
+        actors=actors,
+        entities=entities,
+        text=text,
+        since=since,
+        until=until,
+    )
+    st.caption(f"{len(shown):,} of {len(events):,} events, oldest first.")
+    st.dataframe(
+        views.audit_view(shown, labels),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": st.column_config.NumberColumn("#", format="%d"),
+            "at": "When (UTC)",
+            "actor": "Who",
+            "action": "What",
+            "entity": "Record",
+            "entity_id": "Which",
+            "before": st.column_config.TextColumn("Before", width="large"),
+            "after": st.column_config.TextColumn("After", width="large"),
+            "reason": st.column_config.TextColumn("Why", width="medium"),
+        },
+    )
+    st.download_button(
+        "Download these events as CSV",
+        views.audit_csv(shown, labels),
+        file_name=f"riskmap-audit-trail-{date.today().isoformat()}.csv",
+        mime="text/csv",
+        key=f"{KEY}csv",
+        icon=":material/download:",
+    )

@@ -1,0 +1,285 @@
+"""Exports: the auditor's workbook, and the questionnaire officers fill in offline.
+
+Each section is offered to the roles the service lets run it (`state.can`), and the service
+checks again when it runs:
+
+- the auditor's workbook of the cycle in view (every role): prepared on request (the export
+  is recorded in the audit trail), then downloaded;
+- a questionnaire template of a draft cycle, for every unit or chosen units (officer,
+  administrator);
+- a filled-in questionnaire (officer): uploaded, checked in full (every problem listed with
+  its sheet and cell), its changes previewed (unit, risk or control, field, before and
+  after), then saved all at once with "Apply all", or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from riskmap.service import (
+    DomainError,
+    ImportResult,
+    QuestionnaireRejected,
+    check_questionnaire,
+    export_workbook,
+    import_questionnaire,
+    questionnaire_template,
+)
+from riskmap.ui import state
+from riskmap.ui.widgets import escape_md, table
+
+ROLES = ("auditor", "manager", "officer", "admin")
+KEY = "exports-"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_WHERE = re.compile(r"^(?P<sheet>[A-Za-z_][\w ]*)!(?P<cell>[A-Z]{1,3}\d+): (?P<message>.*)$", re.S)
+ss = st.session_state
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _prepared(name: str, cycle: str) -> dict | None:
+    """A file prepared earlier in this session for `cycle` (dropped if the cycle changed)."""
+    kept = ss.get(f"{KEY}{name}")
+    if kept is not None and kept["cycle"] != cycle:
+        ss.pop(f"{KEY}{name}", None)
+        return None
+    return kept
+
+
+def _workbook(cycle: str) -> None:
+    st.subheader("The auditor's workbook")
+    st.markdown(
+        "Every sheet an auditor needs to recompute the cycle's scores in Excel or LibreOffice: "
+        "the method, both heat maps, the register with live formulas, control ratings, the "
+        "plan, incidents and the audit trail. Preparing it is recorded in the audit trail."
+    )
+    if st.button("Prepare the workbook", key=f"{KEY}workbook-make", icon=":material/build:"):
+        try:
+            with st.spinner("Writing the workbook..."):
+                data = state.write(export_workbook, cycle)
+        except DomainError as exc:
+            state.show_error(exc, key=f"{KEY}workbook")
+        else:
+            ss[f"{KEY}workbook"] = {"cycle": cycle, "data": data, "at": _stamp()}
+    kept = _prepared("workbook", cycle)
+    if kept is None:
+        return
+    st.download_button(
+        "Download the auditor's workbook",
+        kept["data"],
+        file_name=f"riskmap-{cycle}-auditor-workbook.xlsx",
+        mime=XLSX,
+        key=f"{KEY}workbook-download",
+        icon=":material/download:",
+        type="primary",
+        on_click="ignore",
+    )
+    st.caption(
+        f"Prepared at {kept['at']} ({len(kept['data']) / 1024:,.0f} KiB). Changes saved "
+        "since are not in it: prepare it again to include them."
+    )
+
+
+def _draft_only(cycle: str, status: str, what: str) -> bool:
+    if status == "draft":
+        return True
+    st.info(
+        f"Cycle {escape_md(cycle)} is {escape_md(status.replace('_', ' '))}: {what} only for "
+        "a draft cycle.",
+        icon=":material/lock:",
+    )
+    return False
+
+
+def _template(cycle: str, status: str) -> None:
+    st.subheader("Questionnaire template")
+    st.markdown(
+        "One row per risk and per control of each unit, with the current answers, drop-down "
+        "levels and their meanings, for heads of unit to fill in offline. Upload it back "
+        "below."
+    )
+    if not _draft_only(cycle, status, "questionnaires are made"):
+        return
+    units = state.read("list_units")
+    names = dict(zip(units["code"], units["name"], strict=True))
+    chosen = st.multiselect(
+        "Units (none chosen: every unit of the cycle)",
+        list(names),
+        key=f"{KEY}template-units",
+        format_func=lambda c: f"{c}: {names.get(c, '')}",
+        placeholder="Every unit",
+    )
+    if st.button("Prepare the questionnaire", key=f"{KEY}template-make", icon=":material/build:"):
+        try:
+            with st.spinner("Writing the questionnaire..."):
+                data = state.call(questionnaire_template, cycle, list(chosen) or None)
+        except DomainError as exc:
+            state.show_error(exc, key=f"{KEY}template")
+        else:
+            which = "-".join(chosen) if 0 < len(chosen) <= 3 else ("units" if chosen else "all")
+            ss[f"{KEY}template"] = {
+                "cycle": cycle,
+                "data": data,
+                "at": _stamp(),
+                "name": f"riskmap-{cycle}-questionnaire-{which}.xlsx",
+                "units": list(chosen),
+            }
+    kept = _prepared("template", cycle)
+    if kept is None:
+        return
+    st.download_button(
+        "Download the questionnaire",
+        kept["data"],
+        file_name=kept["name"],
+        mime=XLSX,
+        key=f"{KEY}template-download",
+        icon=":material/download:",
+        type="primary",
+        on_click="ignore",
+    )
+    which = ", ".join(kept["units"]) if kept["units"] else "every unit"
+    st.caption(f"Prepared at {kept['at']} for {escape_md(which)}.")
+
+
+def problems_frame(problems: list[str]) -> pd.DataFrame:
+    """Problems as a table: sheet, cell, problem (sheet and cell empty for the whole file)."""
+    rows = []
+    for p in problems:
+        m = _WHERE.match(p)
+        if m:
+            rows.append((m["sheet"], m["cell"], m["message"]))
+        else:
+            rows.append(("", "", p))
+    return pd.DataFrame(rows, columns=["sheet", "cell", "problem"])
+
+
+def preview_frame(result: ImportResult) -> pd.DataFrame:
+    """The changes as a reader checks them: unit, risk or control, field, before, after."""
+    c = result.changes
+
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    return pd.DataFrame(
+        {
+            "unit": c["unit_id"] + ": " + c["unit"].astype(str),
+            "risk or control": c["kind"] + " " + c["item_id"] + ": " + c["item"].astype(str),
+            "field": c["field"],
+            "before": c["before"].map(text),
+            "after": c["after"].map(text),
+            "cell": c["cell"],
+        },
+        columns=["unit", "risk or control", "field", "before", "after", "cell"],
+    )
+
+
+def _check(cycle: str, upload: Any) -> ImportResult | QuestionnaireRejected | DomainError:
+    """The check of the uploaded file, kept while the file, cycle and data stay the same."""
+    signature = (upload.file_id, cycle, state.data_version())
+    kept = ss.get(f"{KEY}check")
+    if kept is not None and kept[0] == signature:
+        return kept[1]
+    try:
+        with st.spinner(f"Checking {upload.name}..."):
+            outcome: Any = state.call(check_questionnaire, cycle, upload.getvalue(), upload.name)
+    except DomainError as exc:
+        outcome = exc
+    ss[f"{KEY}check"] = (signature, outcome)
+    return outcome
+
+
+def _refused(exc: QuestionnaireRejected, what: str) -> None:
+    st.error(
+        f"{escape_md(exc.filename)}: {len(exc.problems)} problem(s); {what}. Fix them "
+        "(or download a new template) and upload the file again.",
+        icon=":material/error:",
+    )
+    table(problems_frame(exc.problems))
+
+
+def _apply(cycle: str, upload: Any) -> None:
+    """Save the whole file; a refusal (someone saved meanwhile, say) is shown right here."""
+    ss.pop(f"{KEY}check", None)
+    try:
+        with st.spinner(f"Saving {upload.name}..."):
+            result = state.write(import_questionnaire, cycle, upload.getvalue(), upload.name)
+    except QuestionnaireRejected as exc:
+        _refused(exc, "nothing was saved")
+        return
+    except DomainError as exc:
+        state.show_error(exc, key=f"{KEY}apply")
+        return
+    state.flash(f"Saved {result.summary()}.")
+    ss[f"{KEY}uploads"] = ss.get(f"{KEY}uploads", 0) + 1  # a new key empties the uploader
+    st.rerun()
+
+
+def _upload(cycle: str, status: str) -> None:
+    st.subheader("Import a filled-in questionnaire")
+    st.markdown(
+        "Every row is checked first, against the file and against riskmap (a rating changed "
+        "here since the template was made is not overwritten). Every problem is listed with "
+        "its sheet and cell; nothing is saved unless the whole file is correct."
+    )
+    if not _draft_only(cycle, status, "answers are imported"):
+        return
+    upload = st.file_uploader(
+        "Filled-in questionnaire (.xlsx)",
+        type=["xlsx"],
+        key=f"{KEY}file-{ss.get(f'{KEY}uploads', 0)}",
+    )
+    if upload is None:
+        return
+    outcome = _check(cycle, upload)
+    if isinstance(outcome, QuestionnaireRejected):
+        _refused(outcome, "nothing can be saved")
+        return
+    if isinstance(outcome, DomainError):
+        state.show_error(outcome, key=f"{KEY}check")
+        return
+    if outcome.ratings == 0:
+        st.info(
+            f"{escape_md(upload.name)}: {outcome.rows_read} row(s) read; no answer differs from "
+            "riskmap, so there is nothing to save.",
+            icon=":material/info:",
+        )
+        return
+    st.success(
+        escape_md(
+            f"{upload.name} is correct: {outcome.risk_ratings} risk rating(s) and "
+            f"{outcome.control_ratings} control rating(s) of {len(outcome.units)} unit(s) "
+            f"change ({len(outcome.changes)} field(s)). Check them, then apply them all."
+        ),
+        icon=":material/task_alt:",
+    )
+    table(preview_frame(outcome))
+    if st.button("Apply all", type="primary", key=f"{KEY}apply", icon=":material/done_all:"):
+        _apply(cycle, upload)
+
+
+def render() -> None:
+    state.require(*ROLES)
+    state.show_flash()
+    st.title("Exports")
+    cycle = state.require_cycle()
+    try:
+        status = state.read("get_cycle", cycle)["status"]
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    st.caption(f"Cycle {escape_md(cycle)} ({escape_md(status.replace('_', ' '))}).")
+    if state.can(export_workbook):
+        _workbook(cycle)
+    if state.can(questionnaire_template):
+        st.divider()
+        _template(cycle, status)
+    if state.can(import_questionnaire):
+        st.divider()
+        _upload(cycle, status)

@@ -1,0 +1,366 @@
+"""Heat maps: units x risk scenarios, the likelihood x impact matrix, maturity by principle.
+
+Everything is read once per cycle and data version (`service.cycle_map`, cached) and drawn
+by the chart core: the map is `riskmap.charts.heatmap` (rows grouped by unit type, columns
+by trafficking stage, the score written in every cell, the hover in words with the top
+missing controls), switched between inherent, residual and residual after the plan, and
+filtered by unit type, region, stage and band. A unit picked in the list, or clicked on
+the map, opens its profile: risks, control gaps, actions, calibration flags, history.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from riskmap.catalogue import Catalogue
+from riskmap.charts import (
+    heatmap,
+    heatmap_order,
+    matrix_pair,
+    principle_heatmap,
+    with_pick_layer,
+)
+from riskmap.service import DomainError
+from riskmap.ui import state, views
+from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.widgets import escape_md
+
+ROLES = ("officer", "manager", "auditor")
+KEY = "hm-"
+PAGE_ROWS = 200  # units drawn at once: a national map is paged, so the browser stays quick
+SCROLL_ROWS = 36  # taller maps scroll inside a box, so the unit profile stays in reach
+MAP_BOX_PX = 760
+NO_UNIT = ""
+
+
+def _names(cat: Catalogue) -> dict[str, dict[str, str]]:
+    return {
+        "unit_type": {t.id: t.name for t in cat.unit_types},
+        "stage": {s.id: s.name for s in cat.stages},
+        "band": {b.id: b.name for b in cat.method.bands},
+    }
+
+
+def _filters(register: pd.DataFrame, cat: Catalogue) -> dict[str, Any]:
+    options = views.filter_options(register, cat)
+    names = _names(cat)
+    left, *cols = st.columns([1.2, 1.2, 1, 1, 1])
+    view = left.radio(
+        "Show",
+        list(views.VIEWS),
+        format_func=views.VIEWS.get,
+        key=f"{KEY}view",
+        help="Inherent: likelihood x impact before controls. Residual: after the controls as "
+        "rated. After the plan: once the cycle's actions (not cancelled) are carried out.",
+    )
+    types = cols[0].multiselect(
+        "Unit type",
+        options["unit_type"],
+        format_func=lambda t: names["unit_type"].get(t, t),
+        key=f"{KEY}types",
+        placeholder="All unit types",
+    )
+    regions = cols[1].multiselect(
+        "Region", options["region"], key=f"{KEY}regions", placeholder="All regions"
+    )
+    stages = cols[2].multiselect(
+        "Stage",
+        options["stage"],
+        format_func=lambda s: names["stage"].get(s, s),
+        key=f"{KEY}stages",
+        placeholder="All stages",
+    )
+    bands = cols[3].multiselect(
+        "Band",
+        options["band"],
+        format_func=lambda b: names["band"].get(b, b),
+        key=f"{KEY}bands",
+        placeholder="All bands",
+        help="Keep the cells in these bands (of the score shown).",
+    )
+    return {"view": view, "types": types, "regions": regions, "stages": stages, "bands": bands}
+
+
+def render() -> None:
+    state.require(*ROLES)
+    cycle = state.require_cycle()
+    cat = catalogue()
+    st.title("Heat maps")
+    try:
+        cmap = read("cycle_map", cycle)
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    if cmap.register.empty:
+        st.info(f"No applicable unit x risk pair is rated in cycle {escape_md(cycle)} yet.")
+        return
+
+    chosen = _filters(cmap.register, cat)
+    view = chosen["view"]
+    value = "inherent" if view == "inherent" else "residual"
+    common = {
+        "unit_types": chosen["types"],
+        "regions": chosen["regions"],
+        "stages": chosen["stages"],
+    }
+    now = views.filter_register(cmap.register, **common)
+    source = cmap.register_after if view == "after" else cmap.register
+    shown = views.filter_register(
+        source, **common, bands=chosen["bands"], band_column=f"{value}_band"
+    )
+    # The map after the plan keeps the rows and columns of the map now, so they line up.
+    rows, cols = heatmap_order(now if view == "after" else shown, cat)
+    present_units, present_risks = set(shown["unit_id"]), set(shown["risk_id"])
+    rows = [u for u in rows if u in present_units]
+    cols = [r for r in cols if r in present_risks]
+
+    tab_map, tab_matrix, tab_maturity = st.tabs(
+        ["Units x risk scenarios", "Likelihood x impact", "Maturity by principle"]
+    )
+    picked = None
+    with tab_map:
+        picked = _map(cycle, cmap, shown, view, value, rows, cols, cat)
+    with tab_matrix:
+        st.caption(
+            "How many unit x risk pairs sit in each cell of the 5 x 5 matrix: inherent "
+            "(likelihood x impact) beside residual (residual likelihood, rounded half up, x "
+            "impact). The filters above apply" + (", after the plan." if view == "after" else ".")
+        )
+        st.plotly_chart(
+            matrix_pair(shown, cat), width="stretch", key=f"{KEY}matrix", config=_CONFIG
+        )
+    with tab_maturity:
+        st.caption(
+            "Mean maturity of the applicable controls of each OECD principle, per unit type, "
+            "over the units the filters keep (0 not in place ... 4 leading)."
+        )
+        maturity = views.maturity_by_type(cmap.maturity, present_units)
+        st.plotly_chart(
+            principle_heatmap(maturity, cat), width="stretch", key=f"{KEY}maturity", config=_CONFIG
+        )
+
+    st.divider()
+    _unit_section(cycle, now if view == "after" else shown, picked, cat)
+
+
+_CONFIG = {"displaylogo": False}
+
+
+def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
+    """Draw the units x risks map; return the unit of a clicked cell (if any)."""
+    titles = {
+        "residual": f"Residual risk by unit and risk scenario, cycle {cycle}",
+        "inherent": f"Inherent risk by unit and risk scenario, cycle {cycle}",
+        "after": f"Residual risk after the plan ({cmap.actions_applied} actions), cycle {cycle}",
+    }
+    st.caption(
+        f"{len(rows):,} units x {len(cols):,} risk scenarios. Rows are grouped by unit type "
+        "(most exposed first), columns by stage of the trafficking chain; the score is written "
+        "in each cell. Hover a cell for its meaning in words; click one, or pick a unit "
+        "below, to open the unit's profile."
+    )
+    if not rows:
+        st.info("No unit x risk pair passes these filters: widen them.")
+        return None
+    rows = _page(rows, shown, cat)
+    fig = heatmap(
+        shown,
+        cat,
+        value,
+        title=titles[view],
+        top_missing=None if view == "after" else cmap.missing,
+        row_order=rows,
+        col_order=cols,
+    )
+    with_pick_layer(fig)
+    box = st.container(height=MAP_BOX_PX) if len(rows) > SCROLL_ROWS else st.container()
+    with box:
+        event = st.plotly_chart(
+            fig,
+            width="stretch",
+            key=f"{KEY}map",
+            on_select="rerun",
+            selection_mode="points",
+            config=_CONFIG,
+        )
+    points = []
+    if event is not None and hasattr(event, "get"):
+        points = (event.get("selection") or {}).get("points") or []
+    return views.unit_at(points, rows)
+
+
+def _page(rows: list[str], shown: pd.DataFrame, cat: Catalogue) -> list[str]:
+    """The rows of the map's current page (all of them when they fit on one)."""
+    n_pages = views.page_count(len(rows), PAGE_ROWS)
+    if n_pages == 1:
+        return rows
+    key = f"{KEY}page"
+    if not 1 <= int(st.session_state.get(key, 1)) <= n_pages:
+        st.session_state[key] = 1
+    left, right = st.columns([1, 4], vertical_alignment="bottom")
+    page = left.number_input("Page of the map", min_value=1, max_value=n_pages, step=1, key=key)
+    part = views.page_of(rows, int(page), PAGE_ROWS)
+    names = {t.id: t.name for t in cat.unit_types}
+    types = pd.unique(shown.loc[shown["unit_id"].isin(part), "unit_type"])
+    right.caption(
+        f"Units {views.page_span(len(rows), int(page), PAGE_ROWS)} of {len(rows):,} "
+        f"({', '.join(names.get(t, t) for t in types)}). The map draws {PAGE_ROWS} units "
+        "at a time so that it stays quick in the browser; filter by unit type or region to "
+        "narrow it, or page through."
+    )
+    return part
+
+
+def _unit_section(cycle: str, register: pd.DataFrame, picked: str | None, cat: Catalogue) -> None:
+    st.subheader("Unit profile")
+    choices = views.unit_choices(register)
+    options = [NO_UNIT, *choices]
+    key = f"{KEY}unit"
+    if picked and picked in choices and picked != st.session_state.get(f"{KEY}picked"):
+        st.session_state[f"{KEY}picked"] = picked
+        st.session_state[key] = picked
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = NO_UNIT
+    unit = st.selectbox(
+        "Unit",
+        options,
+        key=key,
+        format_func=lambda u: choices.get(u, "Choose a unit (most exposed first)"),
+        help="The units the filters keep, most exposed first. Clicking a cell of the map "
+        "picks its unit too.",
+    )
+    if unit:
+        _profile(cycle, unit, cat)
+
+
+def _profile(cycle: str, unit: str, cat: Catalogue) -> None:
+    try:
+        p = read("unit_profile", cycle, unit)
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    u, s = p.unit, p.summary
+    parent = u.get("parent")
+    where = f"region {u.get('region') or '(none)'}"
+    if isinstance(parent, str) and parent:
+        where += f", reports to {parent}"
+    st.markdown(
+        f"**{escape_md(u['unit'])}** ({escape_md(u['unit_id'])}): "
+        f"{escape_md(u['unit_type_name'])}, {escape_md(where)}, headcount {int(u['headcount'])}"
+    )
+    top = views.band_label(p.risks["residual_band"].iloc[0] if len(p.risks) else None, cat) or "-"
+    figures = [
+        ("Risks rated", f"{s['pairs']}", None),
+        ("Highest residual", f"{s['max_residual']:.2f}", f"band: {top}"),
+        ("Control gaps", f"{s['gaps']}", "controls below their target maturity"),
+        ("Open actions", f"{s['actions_open']}", None),
+        ("Overdue", f"{s['actions_overdue']}", "open actions past their due date"),
+        ("Calibration flags", f"{s['flags']}", "outlier against peers, contradicted"),
+        ("Incidents", f"{s['incidents']}", None),
+    ]
+    for column, (label, value, help_) in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(label, value, help=help_)
+    if len(p.flags):
+        st.warning(
+            f"{len(p.flags)} calibration flag(s): some ratings look out of line with peer units "
+            "or with incidents on record (see Calibration flags).",
+            icon=":material/flag:",
+        )
+
+    tabs = st.tabs(
+        [
+            "Risks",
+            "Control gaps",
+            "Actions",
+            "Calibration flags",
+            "History",
+            "Incidents",
+            "Exposure",
+        ]
+    )
+    num = st.column_config.NumberColumn
+    with tabs[0]:
+        st.dataframe(
+            views.risk_table(p.risks, p.missing, cat),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "risk_id": "Risk",
+                "risk": st.column_config.TextColumn("Scenario", width="medium"),
+                "stage": "Stage",
+                "likelihood": num("Likelihood", format="%d"),
+                "impact": num("Impact", format="%d"),
+                "inherent": num("Inherent", format="%.2f"),
+                "residual": num("Residual", format="%.2f"),
+                "inherent_band": "Inherent band",
+                "residual_band": "Residual band",
+                "top_missing": st.column_config.TextColumn("Top missing controls", width="medium"),
+            },
+        )
+    with tabs[1]:
+        st.caption(
+            "Applicable controls below their target maturity (the target follows the inherent "
+            "band of the worst risk each control mitigates here)."
+        )
+        st.dataframe(
+            p.gaps,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "from_level": num("At", format="%d"),
+                "to_level": num("Target", format="%d"),
+                "effort_days": num("Effort (days)", format="%.0f"),
+                "cost": num("Cost", format="%.0f"),
+            },
+        )
+    with tabs[2]:
+        st.dataframe(
+            views.actions_table(p.actions, date.today()),
+            hide_index=True,
+            width="stretch",
+            column_config=_ACTION_COLUMNS,
+        )
+    with tabs[3]:
+        if p.flags.empty:
+            st.caption("No rating of this unit is flagged.")
+        else:
+            st.dataframe(p.flags, hide_index=True, width="stretch")
+    with tabs[4]:
+        st.dataframe(
+            p.history,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "mean_inherent": num("Mean inherent", format="%.2f"),
+                "mean_residual": num("Mean residual", format="%.2f"),
+                "max_residual": num("Highest residual", format="%.2f"),
+            },
+        )
+    with tabs[5]:
+        if p.incidents.empty:
+            st.caption("No incident on record for this unit.")
+        else:
+            st.dataframe(p.incidents, hide_index=True, width="stretch")
+    with tabs[6]:
+        factors = {f.id: f.name for f in cat.method.exposure.factors}
+        st.dataframe(
+            pd.DataFrame(
+                [(factors.get(k, k), v) for k, v in (u.get("exposure") or {}).items()],
+                columns=["factor", "level (1-5)"],
+            ),
+            hide_index=True,
+        )
+
+
+_ACTION_COLUMNS = {
+    "id": st.column_config.NumberColumn("#", format="%d"),
+    "overdue": "Overdue",
+    "reduction": st.column_config.NumberColumn("Reduction", format="%.2f"),
+    "effort_days": st.column_config.NumberColumn("Effort (days)", format="%.0f"),
+    "cost": st.column_config.NumberColumn("Cost", format="%.0f"),
+    "due_date": st.column_config.DateColumn("Due"),
+}

@@ -1,0 +1,61 @@
+"""Overview: the cycle in view in a few figures, the change since the last cycle, the glance.
+
+Open to every role. Figures come from `service.key_figures` (units assessed and confirmed,
+risks per band, units with a critical risk, actions open, overdue and done, each with its
+change against the previous cycle); the map is the ministry at a glance (unit types x risk
+scenarios, mean residual), drawn by `riskmap.charts.type_risk_heatmap`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from riskmap.charts import type_risk_heatmap
+from riskmap.service import DomainError
+from riskmap.ui import state, views
+from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.registry import ALL_ROLES
+from riskmap.ui.widgets import escape_md
+
+ROLES = ALL_ROLES
+
+
+def render() -> None:
+    state.require(*ROLES)
+    cycle = state.require_cycle()
+    cat = catalogue()
+    st.title("Overview")
+    try:
+        figures = read("key_figures", cycle)
+        cmap = read("cycle_map", cycle)
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    previous = figures["previous"]
+    status = str(figures["status"]).replace("_", " ")
+    against = f"arrows show the change against cycle {previous}" if previous else "no earlier cycle"
+    st.caption(escape_md(f"Cycle {cycle} ({status}); {against}. Overdue as of {figures['today']}."))
+
+    for row in views.key_metrics(figures, cat):
+        for column, m in zip(st.columns(len(row)), row, strict=True):
+            column.metric(
+                m.label,
+                m.value,
+                delta=m.delta,
+                delta_color=m.delta_color,
+                help=m.help,
+                border=True,
+            )
+
+    st.subheader("The ministry at a glance")
+    st.caption(
+        "Each cell is one unit type on one risk scenario: the mean residual score of the "
+        "type's units, coloured by its band. Hover for the worst unit and the units per band; "
+        "the Heat maps page shows every unit."
+    )
+    st.plotly_chart(
+        type_risk_heatmap(cmap.register, cat, "residual"),
+        width="stretch",
+        key="overview-glance",
+        config={"displaylogo": False},
+    )

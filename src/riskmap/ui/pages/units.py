@@ -1,0 +1,270 @@
+"""Units of the organisation: list, add, edit, move, retire, and import a unit list.
+
+Officers and managers read the list; changing units is the administrator's (the service's
+role table decides, and the page follows it). An import is checked row by row first and
+applied all or nothing.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from riskmap.service import (
+    DomainError,
+    ImportRejected,
+    add_unit,
+    edit_unit,
+    import_units,
+    move_unit,
+    retire_unit,
+)
+from riskmap.service.imports import Problem, read_unit_table
+from riskmap.ui import state
+from riskmap.ui.widgets import escape_md, level_label
+
+ROLES = ("officer", "manager", "admin")
+ss = st.session_state
+
+
+def _units(include_retired: bool) -> pd.DataFrame:
+    return state.read("list_units", include_retired=include_retired)
+
+
+def _unit_table(units: pd.DataFrame) -> None:
+    cat = state.service().catalogue
+    factors = [f.id for f in cat.method.exposure.factors]
+    shown = units.drop(columns=["version", "exposure"]).copy()
+    shown["unit_type"] = shown["unit_type"].map(
+        lambda t: cat.unit_type_by_id[t].name if t in cat.unit_type_by_id else t
+    )
+    for f in factors:
+        shown[f] = units["exposure"].map(lambda x, f=f: (x or {}).get(f))
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def _form_error(key: str, exc: Exception) -> None:
+    ss[key] = state.error_message(exc)
+
+
+def _show_form_error(key: str) -> None:
+    message = ss.pop(key, None)
+    if message:
+        st.error(escape_md(message), icon=":material/error:")
+
+
+def _add_form() -> None:
+    cat = state.service().catalogue
+    units = _units(False)
+    with st.form("unit-add", clear_on_submit=False):
+        c1, c2 = st.columns(2)
+        code = c1.text_input("Code (unique, e.g. BC-014)")
+        name = c2.text_input("Name")
+        types = [t.id for t in cat.unit_types]
+        unit_type = c1.selectbox(
+            "Unit type", types, format_func=lambda t: cat.unit_type_by_id[t].name
+        )
+        parent = c2.selectbox(
+            "Reports to", [None, *units["code"]], format_func=lambda c: c or "— (top level)"
+        )
+        region = c1.text_input("Region")
+        headcount = c2.number_input("Headcount", min_value=0, step=1)
+        st.caption("The exposure profile starts from the unit type's; edit it afterwards.")
+        if st.form_submit_button("Add unit", type="primary"):
+            try:
+                state.write(
+                    add_unit,
+                    code.strip(),
+                    name,
+                    unit_type,
+                    parent=parent,
+                    region=region,
+                    headcount=int(headcount),
+                )
+            except DomainError as exc:
+                _form_error("units-add-error", exc)
+            else:
+                state.flash(f"Added unit {code.strip()}.")
+            st.rerun()
+    _show_form_error("units-add-error")
+
+
+def _edit_form(units: pd.DataFrame) -> None:
+    cat = state.service().catalogue
+    scale = cat.method.exposure
+    code = st.selectbox("Unit", list(units["code"]), key="units-edit-code")
+    if code is None:
+        return
+    unit = units[units["code"] == code].iloc[0]
+    # The version read when this unit was picked: a save after someone else's is refused.
+    with st.form(f"unit-edit-{code}-{unit['version']}"):
+        c1, c2 = st.columns(2)
+        name = c1.text_input("Name", value=unit["name"])
+        types = [t.id for t in cat.unit_types]
+        unit_type = c2.selectbox(
+            "Unit type",
+            types,
+            index=types.index(unit["unit_type"]) if unit["unit_type"] in types else 0,
+            format_func=lambda t: cat.unit_type_by_id[t].name,
+        )
+        region = c1.text_input("Region", value=unit["region"] or "")
+        headcount = c2.number_input("Headcount", min_value=0, step=1, value=int(unit["headcount"]))
+        levels = list(range(scale.min, scale.max + 1))
+        exposure = {}
+        cols = st.columns(3)
+        for i, factor in enumerate(scale.factors):
+            exposure[factor.id] = cols[i % 3].select_slider(
+                factor.name,
+                options=levels,
+                value=int((unit["exposure"] or {}).get(factor.id, scale.min)),
+                format_func=lambda lv: level_label(scale, lv),
+                help=factor.description,
+            )
+        reason = st.text_input("Why this change (kept in the audit trail)")
+        if st.form_submit_button("Save unit", type="primary"):
+            try:
+                state.write(
+                    edit_unit,
+                    code,
+                    expected_version=int(unit["version"]),
+                    reason=reason,
+                    name=name,
+                    unit_type=unit_type,
+                    region=region.strip(),
+                    headcount=int(headcount),
+                    exposure=exposure,
+                )
+            except DomainError as exc:
+                ss["units-edit-exc"] = exc
+            else:
+                state.flash(f"Saved unit {code}.")
+            st.rerun()
+    exc = ss.pop("units-edit-exc", None)
+    if exc is not None:
+        state.show_error(exc, key="units-edit")
+
+
+def _move_retire(units: pd.DataFrame) -> None:
+    left, right = st.columns(2)
+    with left, st.form("unit-move"):
+        st.markdown("**Move a unit**")
+        code = st.selectbox("Unit", list(units["code"]), key="units-move-code")
+        parent = st.selectbox(
+            "New parent", [None, *units["code"]], format_func=lambda c: c or "— (top level)"
+        )
+        reason = st.text_input("Why", key="units-move-reason")
+        if st.form_submit_button("Move"):
+            version = int(units.loc[units["code"] == code, "version"].iloc[0])
+            try:
+                state.write(move_unit, code, parent, expected_version=version, reason=reason)
+            except DomainError as exc:
+                ss["units-move-exc"] = exc
+            else:
+                state.flash(f"Moved unit {code} under {parent or 'the top level'}.")
+            st.rerun()
+    with right, st.form("unit-retire"):
+        st.markdown("**Retire a unit**")
+        code_r = st.selectbox("Unit", list(units["code"]), key="units-retire-code")
+        reason_r = st.text_input("Why (required)", key="units-retire-reason")
+        st.caption("A retired unit keeps its history and is left out of the next cycles.")
+        if st.form_submit_button("Retire"):
+            version = int(units.loc[units["code"] == code_r, "version"].iloc[0])
+            try:
+                state.write(retire_unit, code_r, expected_version=version, reason=reason_r)
+            except DomainError as exc:
+                ss["units-move-exc"] = exc
+            else:
+                state.flash(f"Retired unit {code_r}.")
+            st.rerun()
+    exc = ss.pop("units-move-exc", None)
+    if exc is not None:
+        state.show_error(exc, key="units-move")
+
+
+def _problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"row": p.row or "header", "column": p.column, "problem": p.message} for p in problems],
+        columns=["row", "column", "problem"],
+    )
+
+
+def _import() -> None:
+    st.markdown(
+        "Columns: `code`, `name`, `unit_type` (catalogue id or name), and optionally "
+        "`parent`, `region`, `headcount` and one column per exposure factor. Every row is "
+        "checked first; the list is applied only if there is no problem at all."
+    )
+    upload = st.file_uploader(
+        "Unit list (CSV or Excel)",
+        type=["csv", "xlsx"],
+        key=f"units-file-{ss.get('units-uploads', 0)}",  # a new key empties the uploader
+    )
+    update = st.checkbox("Update existing units from the file", key="units-update")
+    if upload is None:
+        return
+    try:
+        frame = read_unit_table(upload.getvalue(), upload.name)
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    st.markdown(f"**Preview: {len(frame)} row(s)**")
+    st.dataframe(frame, hide_index=True, width="stretch")
+    try:
+        check = state.call("check_unit_import", frame, update_existing=update)
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    problems = check["problems"]
+    if problems:
+        st.error(
+            f"{len(problems)} problem(s): fix the file and upload it again. Nothing was imported.",
+            icon=":material/error:",
+        )
+        st.dataframe(_problems_frame(problems), hide_index=True, width="stretch")
+        return
+    st.success(
+        f"Ready: {len(check['add'])} unit(s) to add, {len(check['update'])} to update.",
+        icon=":material/task_alt:",
+    )
+    if st.button("Apply the whole list", type="primary", key="units-apply"):
+        try:
+            result = state.write(import_units, frame, update_existing=update, source=upload.name)
+        except ImportRejected as exc:
+            st.error("The list changed meanwhile; nothing was imported.")
+            st.dataframe(_problems_frame(exc.problems), hide_index=True, width="stretch")
+            return
+        except DomainError as exc:
+            state.show_error(exc)
+            return
+        state.flash(
+            f"Imported {upload.name}: {len(result['added'])} unit(s) added, "
+            f"{len(result['updated'])} updated."
+        )
+        ss["units-uploads"] = ss.get("units-uploads", 0) + 1
+        st.rerun()
+
+
+def render() -> None:
+    state.require(*ROLES)
+    state.show_flash()
+    st.title("Units")
+    include_retired = st.toggle("Show retired units", key="units-retired")
+    units = _units(include_retired)
+    st.caption(f"{len(units)} unit(s)")
+    _unit_table(units)
+    if not state.can(add_unit):
+        st.caption(
+            "Only an administrator can add, change, move, retire or import units "
+            "(the service's rule); ask them."
+        )
+        return
+    active = _units(False)
+    tabs = st.tabs(["Add", "Edit", "Move or retire", "Import a list"])
+    with tabs[0]:
+        _add_form()
+    with tabs[1]:
+        _edit_form(active)
+    with tabs[2]:
+        _move_retire(active)
+    with tabs[3]:
+        _import()

@@ -1,0 +1,89 @@
+"""Users and roles (administrators): add a user, change a role, disable or enable an account.
+
+Nobody changes their own role or status (the service refuses it), so an administrator
+cannot lock themselves out.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from riskmap.service import ROLES, DomainError, add_user, disable_user, enable_user, set_role
+from riskmap.ui import state
+
+ss = st.session_state
+
+
+def _done(exc_key: str, message: str, use_case, *args, **kwargs) -> None:
+    try:
+        state.write(use_case, *args, **kwargs)
+    except DomainError as exc:
+        ss[exc_key] = exc
+    else:
+        state.flash(message)
+
+
+def render() -> None:
+    state.require("admin")
+    state.show_flash()
+    st.title("Users")
+    users = state.read("list_users")
+    shown = users.assign(role=users["role"].map(state.role_label))
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+    add_tab, role_tab, status_tab = st.tabs(["Add a user", "Change a role", "Disable or enable"])
+    with add_tab, st.form("user-add", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        username = c1.text_input("User name (lower case, e.g. a.novak)")
+        display = c2.text_input("Full name")
+        email = c1.text_input("E-mail (for sign-in through the organisation's provider)")
+        role = c2.selectbox("Role", ROLES, format_func=state.role_label)
+        password = c1.text_input("Initial password (at least 8 characters)", type="password")
+        if st.form_submit_button("Add user", type="primary"):
+            _done(
+                "users-exc",
+                f"Added {username.strip()} as {state.role_label(role)}.",
+                add_user,
+                username.strip(),
+                role,
+                password,
+                display_name=display.strip(),
+                email=email.strip() or None,
+            )
+            st.rerun()
+
+    others = [u for u in users["username"] if u != state.actor()]
+    with role_tab, st.form("user-role"):
+        who = st.selectbox("User", others, key="users-role-who")
+        new_role = st.selectbox("New role", ROLES, format_func=state.role_label)
+        reason = st.text_input("Why", key="users-role-reason")
+        if st.form_submit_button("Change role", type="primary") and who:
+            _done(
+                "users-exc",
+                f"{who} is now {state.role_label(new_role)}.",
+                set_role,
+                who,
+                new_role,
+                reason=reason,
+            )
+            st.rerun()
+
+    with status_tab, st.form("user-status"):
+        who_s = st.selectbox("User", others, key="users-status-who")
+        reason_s = st.text_input("Why", key="users-status-reason")
+        c1, c2 = st.columns(2)
+        disable = c1.form_submit_button("Disable", type="primary")
+        enable = c2.form_submit_button("Enable")
+        if (disable or enable) and who_s:
+            _done(
+                "users-exc",
+                f"{who_s} is {'disabled: they can no longer sign in' if disable else 'enabled'}.",
+                disable_user if disable else enable_user,
+                who_s,
+                reason=reason_s,
+            )
+            st.rerun()
+
+    exc = ss.pop("users-exc", None)
+    if exc is not None:
+        state.show_error(exc, key="users")

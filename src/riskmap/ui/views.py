@@ -1,0 +1,516 @@
+"""Pure helpers that shape service results for the manager's pages (no Streamlit here).
+
+The pages (overview, heat maps, plan, trends, audit trail) call these to turn what the
+service returns into what a widget shows: metric cards with their change, filtered
+registers, a clicked heat map cell back to its unit, display tables, the audit CSV.
+Nothing here decides a score, a band or a plan: that is the cores' and the service's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmap.catalogue import Catalogue
+from riskmap.charts.pick import cell_of
+
+# --------------------------------------------------------------------------- overview
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One `st.metric`: label, value, change against the previous cycle and its colouring."""
+
+    key: str
+    label: str
+    value: str
+    delta: float | int | None
+    delta_color: str  # "normal" (up is good), "inverse" (down is good), "off"
+    help: str
+
+
+def _fmt(value: Any, decimals: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "-"
+    return f"{value:,.{decimals}f}" if decimals else f"{int(value):,}"
+
+
+def _delta(change: Any, decimals: int) -> float | int | None:
+    if change is None or (isinstance(change, float) and np.isnan(change)):
+        return None
+    return round(float(change), decimals) if decimals else int(change)
+
+
+def band_delta_colors(catalogue: Catalogue) -> dict[str, str]:
+    """More pairs in the lowest band is good news, more in the top two bands bad news."""
+    ids = [b.id for b in catalogue.method.bands]
+    colors = {b: "off" for b in ids}
+    colors[ids[0]] = "normal"
+    for b in ids[-2:]:
+        colors[b] = "inverse"
+    return colors
+
+
+def key_metrics(figures: Mapping[str, Any], catalogue: Catalogue) -> list[list[Metric]]:
+    """The overview's metric rows from `service.key_figures`: units, bands, actions.
+
+    Each metric carries the change against the previous cycle (None without one) and the
+    colour rule: `inverse` where lower is better (a fall shows green).
+    """
+    now = figures["figures"]
+    change = figures.get("change") or {}
+    previous = figures.get("previous")
+    against = f" Change against cycle {previous}." if previous else " No previous cycle."
+    top = catalogue.method.bands[-1]
+
+    def metric(key: str, label: str, color: str, help_: str, decimals: int = 0) -> Metric:
+        return Metric(
+            key,
+            label,
+            _fmt(now.get(key), decimals),
+            _delta(change.get(key), decimals) if previous else None,
+            color,
+            help_ + against,
+        )
+
+    units = [
+        metric("units_assessed", "Units assessed", "off", "Units with ratings in the cycle."),
+        metric(
+            "units_confirmed",
+            "Units confirmed",
+            "normal",
+            "Units whose every risk and control rating is confirmed.",
+        ),
+        metric(
+            "units_critical",
+            f"Units with a {top.name.lower()} risk",
+            "inverse",
+            f"Units whose worst residual risk is in the {top.name.lower()} band.",
+        ),
+        metric(
+            "mean_residual",
+            "Mean residual risk",
+            "inverse",
+            "Mean residual score over every applicable unit x risk.",
+            decimals=2,
+        ),
+    ]
+    colors = band_delta_colors(catalogue)
+    bands = [
+        metric(
+            f"n_{b.id}",
+            f"Risks {b.name.lower()}",
+            colors[b.id],
+            f"Unit x risk pairs whose residual score is in the {b.name.lower()} band.",
+        )
+        for b in reversed(catalogue.method.bands)
+    ]
+    actions = [
+        metric("actions_open", "Actions open", "off", "Actions planned or in progress."),
+        metric(
+            "actions_overdue",
+            "Actions overdue",
+            "inverse",
+            "Open actions whose due date has passed.",
+        ),
+        metric("actions_done", "Actions done", "normal", "Actions marked done in the cycle."),
+    ]
+    return [units, bands, actions]
+
+
+# --------------------------------------------------------------------------- heat maps
+
+VIEWS = {
+    "residual": "Residual (now)",
+    "inherent": "Inherent",
+    "after": "Residual after the plan",
+}
+
+
+def filter_options(register: pd.DataFrame, catalogue: Catalogue) -> dict[str, list[str]]:
+    """The values each filter offers, in catalogue order where there is one."""
+    type_rank = {t.id: i for i, t in enumerate(catalogue.unit_types)}
+    stage_rank = {s.id: i for i, s in enumerate(catalogue.stages)}
+    present = set(register["unit_type"]) if len(register) else set()
+    stages = set(register["stage"]) if len(register) else set()
+    return {
+        "unit_type": sorted(present, key=lambda t: (type_rank.get(t, len(type_rank)), t)),
+        "region": sorted({str(r) for r in register.get("region", pd.Series()).fillna("")}),
+        "stage": sorted(stages, key=lambda s: (stage_rank.get(s, len(stage_rank)), s)),
+        "band": [b.id for b in catalogue.method.bands],
+    }
+
+
+def filter_register(
+    register: pd.DataFrame,
+    *,
+    unit_types: Iterable[str] = (),
+    regions: Iterable[str] = (),
+    stages: Iterable[str] = (),
+    bands: Iterable[str] = (),
+    band_column: str = "residual_band",
+    units: Iterable[str] = (),
+) -> pd.DataFrame:
+    """The register rows that pass every filter (an empty filter lets everything through).
+
+    `bands` keeps the cells whose `band_column` is one of them, so a unit appears with
+    only its cells in those bands.
+    """
+    keep = np.ones(len(register), dtype=bool)
+    for column, wanted in (
+        ("unit_type", unit_types),
+        ("region", regions),
+        ("stage", stages),
+        (band_column, bands),
+        ("unit_id", units),
+    ):
+        wanted = list(wanted)
+        if wanted:
+            values = register[column].fillna("").astype(str)
+            keep &= values.isin([str(w) for w in wanted]).to_numpy()
+    return register.loc[keep].reset_index(drop=True)
+
+
+def page_count(n: int, size: int) -> int:
+    """How many pages of `size` rows `n` rows fill (at least one)."""
+    return max(1, -(-n // size))
+
+
+def page_of(rows: Sequence[str], page: int, size: int) -> list[str]:
+    """The rows of page `page` (1-based), clamped to the pages there are."""
+    page = min(max(1, page), page_count(len(rows), size))
+    return list(rows[(page - 1) * size : page * size])
+
+
+def page_span(n: int, page: int, size: int) -> str:
+    """ "201-400": the rows page `page` shows, 1-based, both ends included."""
+    page = min(max(1, page), page_count(n, size))
+    return f"{(page - 1) * size + 1:,}-{min(page * size, n):,}"
+
+
+def unit_choices(register: pd.DataFrame) -> dict[str, str]:
+    """Unit id -> "name (id)" for the unit picker, most exposed first (as the map orders)."""
+    if register is None or register.empty:
+        return {}
+    worst = (
+        register.groupby(["unit_id", "unit"], sort=False)["residual"]
+        .max()
+        .reset_index()
+        .sort_values(["residual", "unit"], ascending=[False, True], kind="mergesort")
+    )
+    return {u: f"{n} ({u})" for u, n in zip(worst["unit_id"], worst["unit"], strict=True)}
+
+
+def unit_at(points: Sequence[Mapping[str, Any]], row_order: Sequence[str]) -> str | None:
+    """The unit of the first clicked cell of a heat map with a pick layer, or None.
+
+    `points` is the plotly selection event's points (`riskmap.charts.with_pick_layer`
+    names a cell by its row and column position), `row_order` the unit ids top to bottom.
+    """
+    cell = cell_of(points)
+    if cell is None or not 0 <= cell[0] < len(row_order):
+        return None
+    return row_order[cell[0]]
+
+
+def maturity_by_type(maturity: pd.DataFrame, unit_ids: Iterable[str] | None = None):
+    """Mean maturity per unit type and principle over the chosen units.
+
+    `maturity` is `CycleMap.maturity` (per unit and principle, with the count of ratings):
+    the mean over a type is weighted by those counts, so it equals the mean over all the
+    type's ratings, as `riskmap.scoring.maturity_by_principle(by="unit_type")` computes it.
+    """
+    frame = maturity
+    if unit_ids is not None:
+        frame = frame[frame["unit_id"].isin(list(unit_ids))]
+    cols = ["unit_type", "principle", "mean_maturity", "controls"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    weighted = frame.assign(_sum=frame["mean_maturity"] * frame["controls"])
+    out = weighted.groupby(["unit_type", "principle"], as_index=False)[["_sum", "controls"]].sum()
+    out["mean_maturity"] = out["_sum"] / out["controls"]
+    return out[cols]
+
+
+def band_label(band: Any, catalogue: Catalogue) -> str:
+    names = {b.id: b.name for b in catalogue.method.bands}
+    return names.get(str(band), "") if band is not None and not pd.isna(band) else ""
+
+
+def risk_table(risks: pd.DataFrame, missing: pd.DataFrame, catalogue: Catalogue):
+    """A unit's risks for display: scores, bands in words, top missing controls."""
+    cols = [
+        "risk_id",
+        "risk",
+        "stage",
+        "likelihood",
+        "impact",
+        "inherent",
+        "inherent_band",
+        "residual",
+        "residual_band",
+        "top_missing",
+    ]
+    if risks.empty:
+        return pd.DataFrame(columns=cols)
+    stage_names = {s.id: s.name for s in catalogue.stages}
+    text = missing.set_index("risk_id")["text"] if len(missing) else pd.Series(dtype=object)
+    out = risks.assign(
+        stage=risks["stage"].map(stage_names).fillna(risks["stage"]),
+        inherent_band=[band_label(b, catalogue) for b in risks["inherent_band"]],
+        residual_band=[band_label(b, catalogue) for b in risks["residual_band"]],
+        top_missing=risks["risk_id"].map(text).fillna(""),
+    )
+    return out[cols]
+
+
+# --------------------------------------------------------------------------- plan
+
+PLAN_COLUMNS = [
+    "priority",
+    "unit_id",
+    "unit",
+    "control",
+    "from_level",
+    "to_level",
+    "reduction",
+    "effort_days",
+    "cost",
+    "cumulative_days",
+    "band",
+    "due_date",
+    "owner_role",
+]
+ACTION_COLUMNS = [
+    "id",
+    "overdue",
+    "priority",
+    "unit_id",
+    "unit",
+    "control",
+    "from_level",
+    "to_level",
+    "reduction",
+    "effort_days",
+    "cost",
+    "due_date",
+    "owner",
+    "status",
+    "notes",
+    "manual",
+]
+
+
+def plan_table(plan_actions: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The selected actions of a (previewed) plan, ranked, for display."""
+    if plan_actions is None or plan_actions.empty:
+        return pd.DataFrame(columns=PLAN_COLUMNS)
+    out = plan_actions.assign(band=[band_label(b, catalogue) for b in plan_actions["band"]])
+    return out[PLAN_COLUMNS].reset_index(drop=True)
+
+
+def actions_table(actions: pd.DataFrame, today: date) -> pd.DataFrame:
+    """The cycle's stored actions with an `overdue` flag ("⚠ 12 days"), for display."""
+    from riskmap.service.overview import with_overdue
+
+    if actions is None or actions.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    out = with_overdue(actions, today)
+    out["overdue"] = np.where(out["overdue"], "⚠ " + out["days_overdue"].astype(str) + " days", "")
+    out["status"] = out["status"].str.replace("_", " ")
+    return out[ACTION_COLUMNS].reset_index(drop=True)
+
+
+def side_by_side(fig: Any, *, row_labels: bool) -> Any:
+    """A units x risks map narrowed to sit beside another (now | after the plan).
+
+    Keeps the cells, the written scores and the separators; drops the unit type names on
+    the right, the stage names above, the colour bar and (`row_labels=False`) the unit
+    names, so that two maps share a row of the page and their rows line up. Returns `fig`.
+    """
+    if not fig.data:
+        return fig
+    fig.update_traces(showscale=False, selector={"type": "heatmap"})
+    fig.layout.annotations = ()
+    fig.update_layout(
+        margin={"l": 10, "r": 10, "t": 110, "b": 30},
+        height=max(fig.layout.height - 60, 200) if fig.layout.height else None,
+    )
+    fig.update_yaxes(showticklabels=row_labels)
+    return fig
+
+
+def band_legend(catalogue: Catalogue) -> str:
+    """The bands in words with their thresholds: "low < 5 ≤ medium < 10 ≤ high < 15 ≤ critical"."""
+    bands = catalogue.method.bands
+    parts = [bands[0].name.lower()]
+    for band in bands[1:]:
+        parts.append(f"< {band.min:g} ≤ {band.name.lower()}")
+    return " ".join(parts)
+
+
+def action_label(row: Mapping[str, Any]) -> str:
+    """How an action is named in the picker: "#12 BC-003 Staff rotation (planned)"."""
+    status = str(row.get("status", "")).replace("_", " ")
+    return f"#{row['id']} {row['unit_id']}: {row['control']} ({status})"
+
+
+# --------------------------------------------------------------------------- trends
+
+
+def unit_change(per_unit: pd.DataFrame) -> pd.DataFrame:
+    """`Trend.per_unit` as `riskmap.charts.trend_units` takes it (mean residual per unit)."""
+    return per_unit.rename(
+        columns={"mean_residual_before": "residual_before", "mean_residual_after": "residual_after"}
+    )[["unit_id", "unit", "residual_before", "residual_after"]]
+
+
+def risk_change(per_risk: pd.DataFrame) -> pd.DataFrame:
+    """`Trend.per_risk` as `riskmap.charts.trend_units` takes it (one bar per risk)."""
+    out = per_risk.assign(unit=per_risk["risk_id"].astype(str) + " " + per_risk["risk"].astype(str))
+    out = out.rename(
+        columns={"mean_residual_before": "residual_before", "mean_residual_after": "residual_after"}
+    )
+    return out[["risk_id", "unit", "residual_before", "residual_after"]]
+
+
+def movers_table(movers: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """`Trend.movers` (unit x risk pairs that changed band) with bands in words."""
+    cols = ["direction", "unit_id", "unit", "risk_id", "risk", "residual_before"]
+    cols += ["residual_band_before", "residual_after", "residual_band_after", "change"]
+    if movers is None or movers.empty:
+        return pd.DataFrame(columns=cols)
+    out = movers.assign(
+        direction=["▲ worse" if d == "up" else "▼ better" for d in movers["direction"]],
+        residual_band_before=[band_label(b, catalogue) for b in movers["residual_band_before"]],
+        residual_band_after=[band_label(b, catalogue) for b in movers["residual_band_after"]],
+    )
+    return out[cols].reset_index(drop=True)
+
+
+def maturity_gain(maturity: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """`Trend.maturity` with each principle's number and title, in catalogue order."""
+    by_id = {p.id: p for p in catalogue.principles}
+    rank = {p.id: i for i, p in enumerate(catalogue.principles)}
+    out = maturity.assign(
+        title=[
+            f"{by_id[p].number}. {by_id[p].title}" if p in by_id else str(p)
+            for p in maturity["principle"]
+        ],
+        _rank=maturity["principle"].map(rank),
+    ).sort_values("_rank", kind="mergesort")
+    return out[
+        ["principle", "title", "mean_maturity_before", "mean_maturity_after", "gained"]
+    ].reset_index(drop=True)
+
+
+def default_pair(labels: Sequence[str], in_view: str | None) -> tuple[str | None, str | None]:
+    """(before, after) to compare by default: the cycle in view and the one before it."""
+    labels = list(labels)
+    if len(labels) < 2:
+        return None, None
+    after = in_view if in_view in labels else labels[-1]
+    i = labels.index(after)
+    if i == 0:
+        return labels[0], labels[1]
+    return labels[i - 1], after
+
+
+# --------------------------------------------------------------------------- audit trail
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def compact_json(value: Any) -> str:
+    """An event's before/after as one line of JSON ("" when there is none)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def audit_view(events: pd.DataFrame, cycles: Mapping[int, str] | None = None) -> pd.DataFrame:
+    """Audit events for display: who, when, what, before, after, why (plain text)."""
+    cols = ["id", "at", "actor", "action", "entity", "entity_id", "cycle", "before", "after"]
+    cols.append("reason")
+    if events is None or events.empty:
+        return pd.DataFrame(columns=cols)
+    cycles = cycles or {}
+    out = events.assign(
+        at=events["at"].astype(str).str[:19].str.replace("T", " "),
+        cycle=[cycles.get(int(c), "") if pd.notna(c) else "" for c in events["cycle_id"]],
+        before=[compact_json(v) for v in events["before"]],
+        after=[compact_json(v) for v in events["after"]],
+    )
+    return out[cols].reset_index(drop=True)
+
+
+def cycle_labels(events: pd.DataFrame) -> dict[int, str]:
+    """Cycle id -> label, read from the trail itself (a cycle's own events name it)."""
+    if events is None or events.empty:
+        return {}
+    own = events[(events["entity"] == "cycle") & events["cycle_id"].notna()]
+    own = own.drop_duplicates("cycle_id")
+    return {int(i): str(label) for i, label in zip(own["cycle_id"], own["entity_id"], strict=True)}
+
+
+def filter_events(
+    events: pd.DataFrame,
+    *,
+    cycle_ids: Iterable[int] = (),
+    actions: Iterable[str] = (),
+    actors: Iterable[str] = (),
+    entities: Iterable[str] = (),
+    text: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> pd.DataFrame:
+    """Events matching every filter; `text` is searched (without case) in every column,
+    `since` and `until` are days (UTC, both included)."""
+    keep = np.ones(len(events), dtype=bool)
+    cycle_ids = [int(c) for c in cycle_ids]
+    if cycle_ids:
+        keep &= events["cycle_id"].isin(cycle_ids).to_numpy()
+    for column, wanted in (("action", actions), ("actor", actors), ("entity", entities)):
+        wanted = list(wanted)
+        if wanted:
+            keep &= events[column].isin(wanted).to_numpy()
+    if since is not None or until is not None:
+        day = pd.to_datetime(events["at"].astype(str).str[:10], errors="coerce").dt.date
+        if since is not None:
+            keep &= (day >= since).fillna(False).to_numpy(dtype=bool)
+        if until is not None:
+            keep &= (day <= until).fillna(False).to_numpy(dtype=bool)
+    needle = (text or "").strip().lower()
+    if needle:
+        hay = events.astype(str).apply(
+            lambda col: col.str.lower().str.contains(needle, regex=False)
+        )
+        keep &= hay.any(axis=1).to_numpy()
+    return events.loc[keep].reset_index(drop=True)
+
+
+def csv_safe(value: Any) -> Any:
+    """A cell that a spreadsheet will not run as a formula: text starting with = + - @ (or a
+    tab or carriage return) gets a leading single quote; numbers and other text stay."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def audit_csv(events: pd.DataFrame, cycles: Mapping[int, str] | None = None) -> bytes:
+    """The events as UTF-8 CSV (with a BOM, so Excel reads the accents), formula-safe."""
+    view = audit_view(events, cycles)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(list(view.columns))
+    for row in view.itertuples(index=False):
+        writer.writerow(["" if v is None else csv_safe(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,110 @@
+"""Small helpers shared by the pages: escaping, field errors, bands, progress, levels.
+
+Text a user typed is data: build markdown from it only through `escape_md`, and never
+render anything with `unsafe_allow_html`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from riskmap.catalogue.models import Scale
+from riskmap.service import ValidationError
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def escape_md(text: Any) -> str:
+    """`text` safe to embed in Streamlit markdown: every markdown/HTML character escaped."""
+    if text is None:
+        return ""
+    s = str(text)
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def field_error(errors: Mapping[str, str], field: str) -> None:
+    """Show the error recorded for `field` (if any) right where it is called."""
+    message = errors.get(field)
+    if message:
+        st.error(escape_md(message), icon=":material/error:")
+
+
+def validation_errors(exc: ValidationError, fields: dict[str, str]) -> dict[str, str]:
+    """Map a `ValidationError` to the widget it concerns: `fields` maps the service's field
+    names ("justification", "likelihood") to the keys the page uses; unknown ones go to
+    "_form"."""
+    message = str(exc).removeprefix(f"{exc.field}: ")
+    text = f"{exc.field[:1].upper()}{exc.field[1:]}: {message}"
+    return {fields.get(exc.field, "_form"): text}
+
+
+def level_label(scale: Scale, level: int) -> str:
+    lv = scale.levels.get(int(level))
+    return f"{level} {lv.name}" if lv else str(level)
+
+
+def level_help(scale: Scale) -> str:
+    """Every level of a scale with its written definition, as a markdown list."""
+    return "\n".join(
+        f"- **{k} {escape_md(lv.name)}**: {escape_md(lv.definition)}"
+        for k, lv in sorted(scale.levels.items())
+    )
+
+
+def progress(done: int, total: int, label: str) -> None:
+    share = done / total if total else 1.0
+    st.progress(min(max(share, 0.0), 1.0), text=f"{label}: {done} of {total} confirmed")
+
+
+def _bands() -> dict[str, Any]:
+    from riskmap.ui import state  # local: state imports this module
+
+    return {b.id: b for b in state.service().catalogue.method.bands}
+
+
+def band_text(band: Any) -> str:
+    """The band's name as the method file writes it ("High"), or "—"."""
+    if not present(band):
+        return "—"
+    found = _bands().get(str(band))
+    return found.name if found else str(band)
+
+
+def style_bands(frame: pd.DataFrame, columns: list[str]) -> Any:
+    """`frame` as a Styler whose band columns carry the method file's band colours; the
+    band's name stays written in the cell, so colour is never the only signal."""
+    by_name = {b.name: b for b in _bands().values()}
+
+    def colour(value: Any) -> str:
+        band = by_name.get(str(value))
+        return f"background-color: {band.color}; color: {band.text_color}" if band else ""
+
+    present_cols = [c for c in columns if c in frame.columns]
+    return frame.style.map(colour, subset=present_cols)
+
+
+def present(value: Any) -> bool:
+    """True for a real value: not None, NaN, NaT nor an empty string."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return False
+    try:
+        return not bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def when(value: Any) -> str:
+    """A timestamp as 'YYYY-MM-DD HH:MM' (UTC), or '' when there is none."""
+    if not present(value):
+        return ""
+    return str(value)[:16].replace("T", " ")
+
+
+def table(frame: pd.DataFrame, **kwargs: Any) -> None:
+    """A read-only table (user text shown as data, never as markup)."""
+    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)

@@ -1,0 +1,105 @@
+"""The manager's walk in a real browser: heat map, filter, a unit's profile, a budget's plan.
+
+As the demo manager: open the heat maps, keep one unit type, click a cell of the map to open
+its unit's profile, then on the remediation plan set a budget and see the plan and the map
+after the plan beside the one now. Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+UNIT_TYPE = "Border control"
+TALL = {"width": 1440, "height": 2200}
+
+# Page coordinates of the first cell of the map's pick layer (riskmap.charts.with_pick_layer).
+FIRST_CELL_JS = """
+(gd) => {
+  const t = gd._fullData.find(d => d.name === 'pick');
+  if (!t || !t.x || !t.x.length) return null;
+  const fl = gd._fullLayout;
+  const r = gd.getBoundingClientRect();
+  return [r.left + fl.xaxis2._offset + fl.xaxis2.l2p(t.x[0]),
+          r.top + fl.yaxis2._offset + fl.yaxis2.l2p(t.y[0])];
+}
+"""
+
+
+def open_page(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=title).first.wait_for()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the multiselect or selectbox labelled `label`."""
+    widget = page.locator(
+        "[data-testid='stMultiSelect'], [data-testid='stSelectbox']", has_text=label
+    ).first
+    widget.locator("input").first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+
+
+def test_manager_heat_map_unit_profile_and_plan(page, sign_in):
+    sign_in(page, "demo.manager")
+    open_page(page, "Heat maps")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    chart.locator(".nsewdrag").first.wait_for()
+    assert "Residual risk by unit and risk scenario" in chart.inner_text()
+
+    # Keep one unit type: the unit picker then offers only units of that type.
+    choose(page, "Unit type", UNIT_TYPE)
+    page.get_by_text("Border control", exact=True).first.wait_for()
+    picker = page.locator("[data-testid='stSelectbox']", has_text="Unit").last
+    picker.locator("input").first.click()
+    offered = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    units = [o for o in offered if not o.startswith("Choose a unit")]
+    assert units and all(o.startswith(UNIT_TYPE) for o in units), offered
+
+    # Click a cell of the map: its unit's profile opens below.
+    graph = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+    point = graph.evaluate(FIRST_CELL_JS)
+    assert point, "the map has a pick layer"
+    page.mouse.move(*point)
+    page.wait_for_timeout(300)
+    hover = page.locator(".hoverlayer .hovertext").first
+    hover.wait_for()
+    words = hover.text_content() or ""  # SVG text: the hover says what the cell means
+    assert "Band:" in words and "Risk:" in words, words
+    page.mouse.click(*point)
+    wait_for_app(page)
+    page.get_by_text("Risks rated").first.wait_for()
+    chosen = picker.locator("input").first.input_value() or picker.text_content()
+    assert UNIT_TYPE in chosen, chosen
+    for tab in ("Risks", "Control gaps", "Calibration flags", "History"):
+        assert page.get_by_role("tab", name=tab).count()
+    page.mouse.move(5, 5)  # no hover label over the map in the picture
+    page.set_viewport_size(TALL)
+    wait_for_app(page)
+    screenshot(page, "manager-heatmap-unit-profile", full_page=False)
+
+    # The remediation plan for a budget, and the map after it beside the map now.
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    open_page(page, "Remediation plan")
+    days = page.get_by_role("spinbutton", name="Budget in person-days")
+    days.fill("60")
+    days.press("Tab")
+    page.get_by_role("button", name="Show the plan").click()
+    wait_for_app(page)
+    page.get_by_text("Actions chosen").first.wait_for()
+    charts = page.get_by_test_id("stPlotlyChart")
+    texts = " ".join(charts.all_inner_texts())
+    assert "Residual risk now" in texts and "Residual risk after the plan" in texts
+    table = page.get_by_test_id("stDataFrame").first
+    table.wait_for()
+    assert not page.get_by_role("button", name="Store this plan as the cycle's actions").count()
+    page.set_viewport_size(TALL)
+    wait_for_app(page)
+    screenshot(page, "manager-plan-after", full_page=False)

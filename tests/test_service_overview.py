@@ -1,0 +1,346 @@
+"""The manager's reads (riskmap.service.overview) on a real SQLite file.
+
+Each read is checked against what the other use cases and the pure cores give for the same
+data: key figures against the register and the action list, the map after the plan against
+scoring with raised maturities, a unit's profile against the register, the planner's gaps
+and the calibration flags, a previewed plan against the stored one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from riskmap import charts, security
+from riskmap import service as s
+from riskmap.catalogue import load_catalogue
+from riskmap.demo import build_demo
+from riskmap.planning import gaps
+from riskmap.scoring import score
+from riskmap.service import CLI_ADMIN, Service
+from riskmap.service.overview import missing_controls, ratings_after_actions, with_overdue
+
+CAT = load_catalogue()
+MANAGER, OFFICER = "demo.manager", "demo.officer"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("overview") / "template.sqlite"
+    cost, security.N = security.N, 2**4
+    try:
+        with Service.open(f"sqlite:///{path}", catalogue=CAT) as svc:
+            build_demo(svc, units=12, seed=5)
+    finally:
+        security.N = cost
+    return path
+
+
+@pytest.fixture
+def svc(template, tmp_path):
+    """A private copy of the demo ministry (12 units, 2025 locked, 2026 draft)."""
+    path = tmp_path / "riskmap.sqlite"
+    shutil.copyfile(template, path)
+    with Service.open(f"sqlite:///{path}", catalogue=CAT) as service:
+        yield service
+
+
+# --------------------------------------------------------------------------- data version
+
+
+def test_data_version_moves_with_every_change_and_only_then(svc):
+    v0 = s.data_version(svc, MANAGER)
+    assert v0 == int(s.audit_trail(svc, CLI_ADMIN)["id"].max())
+    s.register(svc, MANAGER, "2026")
+    s.preview_plan(svc, MANAGER, "2026", budget_days=50)
+    assert s.data_version(svc, MANAGER) == v0, "reads change nothing"
+    a = s.actions(svc, OFFICER, "2026").iloc[0]
+    s.update_action(svc, OFFICER, int(a["id"]), expected_version=int(a["version"]), notes="x")
+    assert s.data_version(svc, MANAGER) > v0
+
+
+# --------------------------------------------------------------------------- key figures
+
+
+def test_key_figures_agree_with_the_register_and_the_actions(svc):
+    kf = s.key_figures(svc, MANAGER, "2026", today=date(2026, 6, 1))
+    assert (kf["cycle"], kf["previous"], kf["status"]) == ("2026", "2025", "draft")
+    for label, fig in (("2026", kf["figures"]), ("2025", kf["previous_figures"])):
+        reg = s.register(svc, MANAGER, label)
+        counts = reg["residual_band"].value_counts()
+        for band in CAT.method.bands:
+            assert fig[f"n_{band.id}"] == counts.get(band.id, 0)
+        assert sum(fig[f"n_{b.id}"] for b in CAT.method.bands) == fig["pairs"] == len(reg)
+        assert fig["mean_residual"] == pytest.approx(reg["residual"].mean())
+        worst = reg.groupby("unit_id")["residual_band"].apply(set)
+        assert fig["units_critical"] == sum("critical" in b for b in worst)
+        units = s.cycle_frames(svc, MANAGER, label).units
+        assert fig["units_assessed"] == len(units)
+        acts = s.actions(svc, MANAGER, label)
+        assert fig["actions"] == len(acts)
+        assert fig["actions_done"] == (acts["status"] == "done").sum()
+        assert fig["actions_open"] == acts["status"].isin(["planned", "in_progress"]).sum()
+    for key, value in kf["figures"].items():
+        assert kf["change"][key] == pytest.approx(value - kf["previous_figures"][key])
+
+
+def test_units_confirmed_counts_units_with_every_rating_confirmed(svc):
+    rr = s.risk_ratings(svc, MANAGER, "2026")
+    cr = s.control_ratings(svc, MANAGER, "2026")
+    pending = set(rr.loc[~rr["confirmed"], "unit_id"]) | set(cr.loc[~cr["confirmed"], "unit_id"])
+    units = set(rr["unit_id"]) | set(cr["unit_id"])
+    kf = s.key_figures(svc, MANAGER, "2026")
+    assert kf["figures"]["units_confirmed"] == len(units - pending)
+    assert kf["previous_figures"]["units_confirmed"] == len(units), "2025 was confirmed"
+
+
+def test_overdue_counts_open_actions_past_due_as_of_the_day(svc):
+    acts = s.actions(svc, MANAGER, "2026")
+    open_ = acts["status"].isin(["planned", "in_progress"])
+    far = s.key_figures(svc, MANAGER, "2026", today=date(2099, 1, 1))
+    assert far["figures"]["actions_overdue"] == open_.sum()
+    early = s.key_figures(svc, MANAGER, "2026", today=date(2000, 1, 1))
+    assert early["figures"]["actions_overdue"] == 0
+
+
+def test_first_cycle_has_no_previous_and_no_change(svc):
+    kf = s.key_figures(svc, MANAGER, "2025")
+    assert kf["previous"] is None and kf["previous_figures"] is None
+    assert all(v is None for v in kf["change"].values())
+
+
+def test_unknown_cycle_is_not_found(svc):
+    with pytest.raises(s.NotFound):
+        s.key_figures(svc, MANAGER, "1999")
+
+
+# --------------------------------------------------------------------------- cycle map
+
+
+def test_cycle_map_register_and_after_the_cycle_actions(svc):
+    cm = s.cycle_map(svc, MANAGER, "2026")
+    reg = s.register(svc, MANAGER, "2026")
+    pd.testing.assert_frame_equal(cm.register, reg)
+    assert len(cm.register_after) == len(reg)
+    merged = reg.merge(cm.register_after, on=["unit_id", "risk_id"], suffixes=("", "_after"))
+    assert (merged["residual_after"] <= merged["residual"] + 1e-9).all()
+    acts = s.actions(svc, MANAGER, "2026")
+    live = acts[acts["status"] != "cancelled"]
+    assert cm.actions_applied == len(live)
+    # Recompute "after" from the frames: every live action raises its control, never lowers.
+    f = s.cycle_frames(svc, MANAGER, "2026")
+    cr = f.control_ratings.copy()
+    for a in live.itertuples():
+        hit = (cr["unit_id"] == a.unit_id) & (cr["control_id"] == a.control_id)
+        cr.loc[hit, "maturity"] = cr.loc[hit, "maturity"].clip(lower=a.to_level)
+        cr.loc[hit, "applicable"] = True
+    expected = score(f.risk_ratings, cr, f.units, CAT)
+    pd.testing.assert_series_equal(cm.register_after["residual"], expected["residual"])
+    assert set(cm.missing["unit_id"]) <= set(reg["unit_id"])
+    assert {"unit_id", "principle", "mean_maturity", "controls"} <= set(cm.maturity.columns)
+
+
+def test_cancelled_actions_do_not_count_after_the_plan(svc):
+    for a in s.actions(svc, OFFICER, "2026").itertuples():
+        s.update_action(
+            svc, OFFICER, int(a.id), expected_version=int(a.version), status="cancelled"
+        )
+    cm = s.cycle_map(svc, MANAGER, "2026")
+    assert cm.actions_applied == 0
+    pd.testing.assert_series_equal(cm.register_after["residual"], cm.register["residual"])
+
+
+def test_top_missing_matches_the_cycle_map(svc):
+    cm = s.cycle_map(svc, MANAGER, "2026")
+    pd.testing.assert_frame_equal(s.top_missing(svc, MANAGER, "2026"), cm.missing)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+@pytest.fixture(scope="module")
+def border_post():
+    """The methodology's worked example: one border post, two risks, three rated controls."""
+    rated = {"staff_rotation": 2, "supervision": 3, "victim_identification_training": 1}
+    units = pd.DataFrame(
+        [{"unit_id": "U1", "unit": "Border post North", "unit_type": "border_control"}]
+    )
+    risks = pd.DataFrame(
+        [
+            {
+                "unit_id": "U1",
+                "risk_id": r.id,
+                "applicable": r.id in ("BOR-01", "BOR-03"),
+                "likelihood": {"BOR-01": 4, "BOR-03": 3}.get(r.id, 1),
+                "impact": 4,
+            }
+            for r in CAT.risks_for("border_control")
+        ]
+    )
+    controls = pd.DataFrame(
+        [
+            {
+                "unit_id": "U1",
+                "control_id": c.id,
+                "applicable": c.id in rated,
+                "maturity": rated.get(c.id, 0),
+            }
+            for c in CAT.controls_for("border_control")
+        ]
+    )
+    return units, risks, controls, score(risks, controls, units, CAT)
+
+
+def test_missing_controls_of_the_worked_example(border_post):
+    units, _, controls, reg = border_post
+    out = missing_controls(reg, controls, units, CAT, n=3).set_index("risk_id")
+    # BOR-01: staff rotation (high, 2 levels: 1.5) before supervision (medium, 1 level: 0.5).
+    assert out.loc["BOR-01", "controls"] == "staff_rotation;supervision"
+    assert out.loc["BOR-01", "text"] == (
+        f"{CAT.control_by_id['staff_rotation'].name} (2→4); "
+        f"{CAT.control_by_id['supervision'].name} (3→4)"
+    )
+    # BOR-03: training (high, 2 levels: 1.5) before supervision (medium, 1 level: 0.5).
+    assert out.loc["BOR-03", "controls"] == "victim_identification_training;supervision"
+    assert set(out.index) == {"BOR-01", "BOR-03"}
+
+
+def test_missing_controls_are_the_planner_gaps_and_capped_at_n(svc):
+    f = s.cycle_frames(svc, MANAGER, "2026")
+    reg = score(f.risk_ratings, f.control_ratings, f.units, CAT)
+    out = missing_controls(reg, f.control_ratings, f.units, CAT, n=2)
+    g = gaps(reg, f.control_ratings, f.units, CAT)
+    gap_pairs = set(zip(g["unit_id"], g["control_id"], strict=True))
+    for row in out.itertuples():
+        ids = row.controls.split(";")
+        assert 1 <= len(ids) <= 2
+        assert all((row.unit_id, c) in gap_pairs for c in ids)
+        assert all(row.risk_id in CAT.control_by_id[c].mitigates for c in ids)
+    assert missing_controls(reg.iloc[0:0], f.control_ratings, f.units, CAT).empty
+
+
+def test_ratings_after_actions_raise_never_lower_and_add_missing_rows():
+    ratings = pd.DataFrame(
+        {
+            "unit_id": ["U1", "U1", "U2"],
+            "control_id": ["a", "b", "a"],
+            "applicable": [True, False, True],
+            "maturity": [3, 0, 1],
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "unit_id": ["U1", "U1", "U2", "U2", "U3"],
+            "control_id": ["a", "b", "a", "a", "c"],
+            "to_level": [2, 2, 2, 4, 3],
+        }
+    )
+    out = ratings_after_actions(ratings, actions).set_index(["unit_id", "control_id"])
+    assert out.loc[("U1", "a"), "maturity"] == 3, "an action never lowers a maturity"
+    assert out.loc[("U1", "b"), "maturity"] == 2 and out.loc[("U1", "b"), "applicable"]
+    assert out.loc[("U2", "a"), "maturity"] == 4, "the highest target wins"
+    assert out.loc[("U3", "c"), "maturity"] == 3
+    same = ratings_after_actions(ratings, actions.iloc[0:0])
+    pd.testing.assert_frame_equal(same, ratings)
+
+
+def test_with_overdue_flags_open_actions_past_due():
+    acts = pd.DataFrame(
+        {
+            "due_date": [date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 1), None],
+            "status": ["planned", "done", "in_progress", "planned"],
+        }
+    )
+    out = with_overdue(acts, date(2026, 2, 1))
+    assert out["overdue"].tolist() == [True, False, False, False]
+    assert out["days_overdue"].tolist() == [31, 0, 0, 0]
+    # The same rule as the timeline's.
+    assert out["overdue"].tolist() == charts.overdue(acts, date(2026, 2, 1)).tolist()
+    assert with_overdue(acts.iloc[0:0], date(2026, 2, 1)).empty
+
+
+# --------------------------------------------------------------------------- unit profile
+
+
+def test_unit_profile_agrees_with_the_register_gaps_and_flags(svc):
+    reg = s.register(svc, MANAGER, "2026")
+    flags = s.calibration(svc, MANAGER, "2026")
+    f = s.cycle_frames(svc, MANAGER, "2026")
+    g_all = gaps(reg, f.control_ratings, f.units, CAT)
+    acts = s.actions(svc, MANAGER, "2026")
+    incidents = s.incidents(svc, MANAGER)
+    reg_2025 = s.register(svc, MANAGER, "2025")
+    for unit in reg["unit_id"].unique():
+        p = s.unit_profile(svc, MANAGER, "2026", unit)
+        own = reg[reg["unit_id"] == unit]
+        assert p.unit["unit_id"] == unit
+        assert sorted(p.risks["risk_id"]) == sorted(own["risk_id"])
+        assert p.risks["residual"].is_monotonic_decreasing
+        assert p.summary["max_residual"] == pytest.approx(own["residual"].max())
+        assert set(p.gaps["control_id"]) == set(g_all.loc[g_all["unit_id"] == unit, "control_id"])
+        assert (p.gaps["to_level"] > p.gaps["from_level"]).all()
+        expected = flags[flags["unit_id"] == unit][["risk_id", "flag", "detail"]]
+        got = p.flags[["risk_id", "flag", "detail"]]
+        assert sorted(map(tuple, got.to_numpy())) == sorted(map(tuple, expected.to_numpy()))
+        assert sorted(p.actions["id"]) == sorted(acts.loc[acts["unit_id"] == unit, "id"])
+        assert len(p.incidents) == (incidents["unit_id"] == unit).sum()
+        assert list(p.history["cycle"]) == ["2025", "2026"]
+        now = p.history.set_index("cycle").loc["2026"]
+        assert now["mean_residual"] == pytest.approx(own["residual"].mean())
+        before = reg_2025[reg_2025["unit_id"] == unit]
+        assert p.history.set_index("cycle").loc["2025", "pairs"] == len(before)
+
+
+def test_unit_profile_of_a_unit_not_in_the_cycle(svc):
+    with pytest.raises(s.NotFound):
+        s.unit_profile(svc, MANAGER, "2026", "NOPE-1")
+    s.add_unit(svc, CLI_ADMIN, "NEW-1", "A unit added after the cycle started", "customs")
+    with pytest.raises(s.ValidationError, match="not assessed in cycle 2026"):
+        s.unit_profile(svc, MANAGER, "2026", "NEW-1")
+
+
+def test_unit_profile_flags_overdue_actions(svc):
+    acts = s.actions(svc, MANAGER, "2026")
+    a = acts.iloc[0]
+    s.update_action(
+        svc,
+        OFFICER,
+        int(a["id"]),
+        expected_version=int(a["version"]),
+        status="planned",
+        due_date=date.today() - timedelta(days=10),
+    )
+    p = s.unit_profile(svc, MANAGER, "2026", a["unit_id"])
+    row = p.actions.set_index("id").loc[int(a["id"])]
+    assert row["overdue"] and row["days_overdue"] == 10
+    assert p.summary["actions_overdue"] >= 1
+
+
+# --------------------------------------------------------------------------- preview plan
+
+
+def test_preview_plan_is_the_stored_plan_without_storing_it(svc):
+    before_actions = s.actions(svc, MANAGER, "2026")
+    version = s.data_version(svc, MANAGER)
+    start = date(2026, 4, 1)
+    preview = s.preview_plan(svc, MANAGER, "2026", budget_days=60, start=start)
+    assert s.data_version(svc, MANAGER) == version
+    pd.testing.assert_frame_equal(s.actions(svc, MANAGER, "2026"), before_actions)
+    assert preview.actions["effort_days"].sum() <= 60
+    assert preview.summary["residual_after"] <= preview.summary["residual_before"]
+    stored = s.build_plan(svc, OFFICER, "2026", budget_days=60, start=start)
+    pd.testing.assert_frame_equal(preview.ranking, stored.ranking)
+    assert preview.summary == stored.summary
+
+
+def test_preview_plan_refuses_a_negative_budget_and_respects_money(svc):
+    with pytest.raises(s.ValidationError):
+        s.preview_plan(svc, MANAGER, "2026", budget_days=-1)
+    p = s.preview_plan(svc, MANAGER, "2026", budget_days=10_000, budget_money=20_000)
+    assert p.actions["cost"].sum() <= 20_000
+    # A preview works on a locked cycle too (nothing is stored).
+    locked = s.preview_plan(svc, MANAGER, "2025", budget_days=30)
+    assert locked.actions["effort_days"].sum() <= 30

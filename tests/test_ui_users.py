@@ -1,0 +1,64 @@
+"""The users page (administrators): add, change role, disable."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskmap import service as s
+from riskmap.service import CLI_ADMIN
+from ui_harness import errors, page, texts
+
+PAGE = "riskmap.ui.pages.users"
+
+
+def _label(items, label):
+    return next(w for w in items if w.label.startswith(label))
+
+
+def test_renders_for_admin(ui_db):
+    at = page(PAGE, "admin").run()
+    assert not at.exception, at.exception
+    assert "demo.officer" in set(at.dataframe[0].value["username"])
+
+
+@pytest.mark.parametrize("role", ["officer", "manager", "auditor", None])
+def test_others_are_refused(ui_db, role):
+    at = page(PAGE, role).run()
+    assert errors(at) and not at.dataframe
+
+
+def test_admin_adds_changes_and_disables_a_user(ui_db):
+    at = page(PAGE, "admin").run()
+    _label(at.text_input, "User name").input("a.novak")
+    _label(at.text_input, "Full name").input("Ana Novak")
+    _label(at.text_input, "E-mail").input("a.novak@ministry.example")
+    _label(at.selectbox, "Role").select("officer")
+    _label(at.text_input, "Initial password").input("a-long-password")
+    _label(at.button, "Add user").click().run()
+    assert not errors(at), errors(at)
+    assert "Added a.novak" in texts(at)
+
+    at.selectbox(key="users-role-who").select("a.novak")
+    _label(at.selectbox, "New role").select("manager")
+    at.text_input(key="users-role-reason").input("Moved to the review board")
+    _label(at.button, "Change role").click().run()
+    assert "a.novak is now manager" in texts(at)
+
+    at.selectbox(key="users-status-who").select("a.novak")
+    _label(at.button, "Disable").click().run()
+    with ui_db.service() as svc:
+        users = s.list_users(svc, CLI_ADMIN).set_index("username")
+        trail = s.audit_trail(svc, CLI_ADMIN, entity="user", entity_id="a.novak")
+    assert users.loc["a.novak", "role"] == "manager"
+    assert not users.loc["a.novak", "active"]
+    assert users.loc["a.novak", "email"] == "a.novak@ministry.example"
+    assert list(trail["action"]) == ["user.add", "user.set_role", "user.disable"]
+    assert set(trail["actor"]) == {"demo.admin"}
+
+
+def test_a_short_password_is_refused_in_words(ui_db):
+    at = page(PAGE, "admin").run()
+    _label(at.text_input, "User name").input("b.short")
+    _label(at.text_input, "Initial password").input("short")
+    _label(at.button, "Add user").click().run()
+    assert any("password" in e and "at least 8" in e for e in errors(at))
