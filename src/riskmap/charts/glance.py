@@ -117,7 +117,7 @@ def type_risk_heatmap(
         len=0.35,
         thickness=12,
         ypad=10,
-        title={"text": "Band of the mean", "side": "top"},
+        title={"text": ""},  # the tick labels name the bands; a title overlaps a flat bar
     )
     shapes, annotations = _groups(catalogue, list(row_order), cols, register)
     # Every row is its own unit type: keep the stage names above, drop the row names on the

@@ -242,7 +242,7 @@ def heatmap(
         len=0.35,
         thickness=12,
         ypad=10,
-        title={"text": "Band", "side": "top"},
+        title={"text": ""},  # the tick labels name the bands; a title overlaps a flat bar
     )
     shapes, annotations = _groups(catalogue, [str(t) for t in row_types], cols, register)
     layout = {
