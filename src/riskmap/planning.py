@@ -56,6 +56,7 @@ ACTION_COLUMNS = [
 ]
 
 _EPS = 1e-12
+CLOSED_STATUSES = ("done", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -310,3 +311,17 @@ def apply_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.Da
     merged = pd.concat([base, raised[base.columns]], ignore_index=True)
     merged = merged.drop_duplicates(["unit_id", "control_id"], keep="last")
     return merged.reset_index(drop=True)
+
+
+def overdue(actions: pd.DataFrame, today: date) -> pd.Series:
+    """True for each action still open (not done or cancelled) and due before `today`.
+
+    The one rule of lateness, shared by the service's key figures and the timeline chart.
+    """
+    if actions is None or actions.empty:
+        return pd.Series(dtype=bool)
+    due = pd.to_datetime(actions["due_date"], errors="coerce")
+    late = (due < pd.Timestamp(today).normalize()).fillna(False).astype(bool)
+    if "status" not in actions.columns:
+        return late
+    return late & ~actions["status"].fillna("planned").isin(CLOSED_STATUSES)

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from riskmap import planning
 from riskmap.charts.common import FONT, build_figure, empty_figure, escape, escape_series
 
-CLOSED_STATUSES = ("done", "cancelled")
+CLOSED_STATUSES = planning.CLOSED_STATUSES
 # Okabe-Ito palette: distinguishable with every common colour-vision deficiency.
 STATUS_COLORS = {
     "planned": "#56B4E9",
@@ -51,13 +52,10 @@ def _status(actions: pd.DataFrame) -> pd.Series:
 
 
 def overdue(actions: pd.DataFrame, today: date | datetime | str) -> np.ndarray:
-    """True for each action due before `today` and still open (status not done/cancelled)."""
+    """True for each action due before `today` and still open (the planner's rule)."""
     if actions is None or actions.empty:
         return np.zeros(0, dtype=bool)
-    due = pd.to_datetime(actions["due_date"], errors="coerce")
-    late = (due < _timestamp(today)).to_numpy(dtype=bool)
-    open_ = ~_status(actions).isin(CLOSED_STATUSES).to_numpy(dtype=bool)
-    return late & open_
+    return planning.overdue(actions, _timestamp(today)).to_numpy(dtype=bool)
 
 
 def gantt(

@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from riskmap.catalogue import Catalogue
-from riskmap.planning import Plan, gaps, plan
+from riskmap.planning import Plan, gaps, overdue, plan
 from riskmap.scoring import (
     by_unit,
     contradicted,
@@ -143,19 +143,6 @@ def ratings_after_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) 
     out["applicable"] = out["applicable"].fillna(True).astype(bool)
     out["maturity"] = out["maturity"].astype(int)
     return out.drop(columns="_to")
-
-
-def overdue(actions: pd.DataFrame, today: date) -> pd.Series:
-    """True for each action still open (planned, in progress) and due before `today`.
-
-    The same rule as the timeline's (`riskmap.charts.overdue`); kept here so that the
-    service does not load the chart core.
-    """
-    if actions is None or actions.empty:
-        return pd.Series(dtype=bool)
-    due = pd.to_datetime(actions["due_date"], errors="coerce")
-    late = (due < pd.Timestamp(today)).fillna(False).astype(bool)
-    return late & actions["status"].isin(OPEN_STATUSES)
 
 
 def with_overdue(actions: pd.DataFrame, today: date) -> pd.DataFrame:
