@@ -26,6 +26,7 @@ import make_bad_questionnaires as corpus
 from riskmap import security
 from riskmap import service as s
 from riskmap.backup import backup
+from riskmap.demo import build_demo
 from riskmap.reports import CycleSnapshot
 from riskmap.scoring import SCORE_COLUMNS
 from riskmap.service import CLI_ADMIN, Service
@@ -228,6 +229,37 @@ def test_an_untouched_template_changes_nothing(svc):
     result = s.import_questionnaire(svc, OFFICER, "2026", template, "untouched.xlsx")
     assert result.ratings == 0 and result.changes.empty and result.rows_read > 0
     assert dump(svc) == before
+
+
+def test_round_trip_and_refusal_on_each_backend(db_url):
+    """A 6-unit demo on SQLite and PostgreSQL: an import saves in one transaction; a file
+    with one stale row saves nothing at all."""
+    with Service.open(db_url, catalogue=CAT) as svc:
+        build_demo(svc, units=6, seed=3)
+        code = s.list_units(svc, CLI_ADMIN)["code"].iloc[0]
+        template = s.questionnaire_template(svc, OFFICER, "2026", units=[code])
+        (_, first), r = next(iter(sheet_rows(template, "Risks").items()))
+        (_, control), c = next(iter(sheet_rows(template, "Controls").items()))
+        frame = s.risk_ratings(svc, CLI_ADMIN, "2026", code).set_index("risk_id")
+        new = 5 if frame.loc[first, "impact"] != 5 else 4
+        filled = fill(
+            template,
+            {
+                ("Risks", f"I{r}"): new,
+                ("Risks", f"K{r}"): "Raised after the 2025 inspections",
+                ("Controls", f"I{c}"): "Register of decisions, 2026",
+            },
+        )
+        result = s.import_questionnaire(svc, OFFICER, "2026", filled, f"{code}.xlsx")
+        assert (result.risk_ratings, result.control_ratings) == (1, 1)
+        frame = s.risk_ratings(svc, CLI_ADMIN, "2026", code).set_index("risk_id")
+        assert frame.loc[first, "impact"] == new
+        # The same file again: both rows are stale now; nothing is saved.
+        before = dump(svc)
+        problems = rejected(svc, filled, f"{code}.xlsx")
+        assert [p.split(":")[0] for p in problems] == [f"Risks!I{r}", f"Controls!I{c}"]
+        assert dump(svc) == before
+        assert s.verify_audit(svc, CLI_ADMIN).ok
 
 
 # --------------------------------------------------------------------------- refusals
