@@ -1,7 +1,7 @@
 """Checks on the shipped catalogue's content: quotations, citations and the version hash.
 
 The loader proves the catalogue is consistent with itself; these tests prove it is
-consistent with the documents it cites (/work/shared/sources/, or $RISKMAP_SOURCES_DIR),
+consistent with the documents it cites (../shared/sources/ beside the repo, or $RISKMAP_SOURCES_DIR),
 so that an auditor who follows a citation finds what the catalogue says is there.
 """
 
@@ -20,7 +20,11 @@ from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.catalogue.models import Citation
 
 SHIPPED = Path(__file__).resolve().parents[1] / "controls_catalogue"
-SOURCES_DIR = Path(os.environ.get("RISKMAP_SOURCES_DIR", "/work/shared/sources"))
+# shared/ sits beside the repository (the developers' checkout and CI's clone alike).
+SOURCES_DIR = Path(
+    os.environ.get("RISKMAP_SOURCES_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "sources"
+)
 NO_SOURCES = f"source documents folder {SOURCES_DIR} is absent"
 
 
