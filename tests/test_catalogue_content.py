@@ -1,8 +1,9 @@
 """Checks on the shipped catalogue's content: quotations, citations and the version hash.
 
 The loader proves the catalogue is consistent with itself; these tests prove it is
-consistent with the documents it cites (../shared/sources/ beside the repo, or $RISKMAP_SOURCES_DIR),
-so that an auditor who follows a citation finds what the catalogue says is there.
+consistent with the documents it cites (../shared/sources/ beside the repo, or
+$RISKMAP_SOURCES_DIR), so that an auditor who follows a citation finds what the catalogue
+says is there.
 """
 
 from __future__ import annotations
