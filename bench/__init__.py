@@ -135,6 +135,30 @@ def measure(stage: Stage, repeats: int) -> Result:
     return Result(stage.name, times, peak, stage.target, stage.note)
 
 
+def measure_rows(
+    stages: list[Stage], repeats: int, *, with_note: bool = False
+) -> list[dict[str, Any]]:
+    """Measure `stages` in order: [{stage, median_ms, peak_mib, target, met}] (target in ms).
+
+    With `with_note`, each row also carries the result's `note`. For the modules' own
+    `bench_<name>()` runners, which return plain dicts rather than the table.
+    """
+    rows = []
+    for stage in stages:
+        result = measure(stage, repeats)
+        row: dict[str, Any] = {
+            "stage": result.name,
+            "median_ms": round(result.median * 1000, 1),
+            "peak_mib": round(result.peak_bytes / 2**20, 1),
+            "target": None if result.target is None else result.target * 1000,
+            "met": result.met,
+        }
+        if with_note:
+            row["note"] = result.note
+        rows.append(row)
+    return rows
+
+
 def run_all(ctx: Context, repeats: int = 7, only: list[str] | None = None) -> list[Result]:
     results = []
     for factory in FACTORIES:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import Context, Stage, build_context, measure, register
+from bench import Context, Stage, build_context, measure_rows, register
 
 TARGET_SECONDS = 1.0
 
@@ -40,19 +40,7 @@ def chart_stages(ctx: Context) -> list[Stage]:
 def bench_charts(repeats: int = 7, units: int = 1000, seed: int = 7) -> list[dict[str, Any]]:
     """Run the chart row alone: [{stage, median_ms, peak_mib, target, met}] (target in ms)."""
     ctx = build_context(units=units, seed=seed)
-    rows = []
-    for stage in chart_stages(ctx):
-        result = measure(stage, repeats)
-        rows.append(
-            {
-                "stage": result.name,
-                "median_ms": round(result.median * 1000, 1),
-                "peak_mib": round(result.peak_bytes / 2**20, 1),
-                "target": None if result.target is None else result.target * 1000,
-                "met": result.met,
-            }
-        )
-    return rows
+    return measure_rows(chart_stages(ctx), repeats)
 
 
 if __name__ == "__main__":

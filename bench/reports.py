@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:  # `python bench/reports.py` as well as `python -m
 
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
-from bench import Context, Stage, measure, register  # noqa: E402
+from bench import Context, Stage, measure_rows, register  # noqa: E402
 
 CYCLE = "2026"
 OFFICER = "demo.officer"
@@ -238,20 +238,7 @@ def report_stages(ctx: Context) -> list[Stage]:
 def bench_reports(repeats: int = 3, units: int = 1000) -> list[dict[str, Any]]:
     """Run the report rows alone: [{stage, median_ms, peak_mib, target, met, note}]."""
     ctx = Context(None, None, None, units, 0, 0.0)
-    rows = []
-    for stage in report_stages(ctx):
-        result = measure(stage, repeats)
-        rows.append(
-            {
-                "stage": result.name,
-                "median_ms": round(result.median * 1000, 1),
-                "peak_mib": round(result.peak_bytes / 2**20, 1),
-                "target": None if result.target is None else result.target * 1000,
-                "met": result.met,
-                "note": result.note,
-            }
-        )
-    return rows
+    return measure_rows(report_stages(ctx), repeats, with_note=True)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Context, Stage, measure, register
+from bench import Context, Stage, measure_rows, register
 
 TARGET_SECONDS = 1.0
 CYCLE = "2026"
@@ -109,19 +109,7 @@ def ui_stages(ctx: Context) -> list[Stage]:
 def bench_ui(repeats: int = 7, units: int = 1000) -> list[dict[str, Any]]:
     """Run the UI rows alone: [{stage, median_ms, peak_mib, target, met}] (target in ms)."""
     ctx = Context(None, None, None, units, 0, 0.0)
-    rows = []
-    for stage in ui_stages(ctx):
-        result = measure(stage, repeats)
-        rows.append(
-            {
-                "stage": result.name,
-                "median_ms": round(result.median * 1000, 1),
-                "peak_mib": round(result.peak_bytes / 2**20, 1),
-                "target": None if result.target is None else result.target * 1000,
-                "met": result.met,
-            }
-        )
-    return rows
+    return measure_rows(ui_stages(ctx), repeats)
 
 
 if __name__ == "__main__":

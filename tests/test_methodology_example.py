@@ -8,46 +8,20 @@ import re
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+import worked_example
 from riskmap.catalogue import load_catalogue
 from riskmap.planning import plan
 from riskmap.scoring import score
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "methodology.md"
-RATED = {"staff_rotation": 2, "supervision": 3, "victim_identification_training": 1}
 
 
 @pytest.fixture(scope="module")
 def example():
     cat = load_catalogue()
-    units = pd.DataFrame(
-        [{"unit_id": "U1", "unit": "Border post North", "unit_type": "border_control"}]
-    )
-    risks = pd.DataFrame(
-        [
-            {
-                "unit_id": "U1",
-                "risk_id": r.id,
-                "applicable": r.id in ("BOR-01", "BOR-03"),
-                "likelihood": {"BOR-01": 4, "BOR-03": 3}.get(r.id, 1),
-                "impact": 4,
-            }
-            for r in cat.risks_for("border_control")
-        ]
-    )
-    controls = pd.DataFrame(
-        [
-            {
-                "unit_id": "U1",
-                "control_id": c.id,
-                "applicable": c.id in RATED,
-                "maturity": RATED.get(c.id, 0),
-            }
-            for c in cat.controls_for("border_control")
-        ]
-    )
+    units, risks, controls = worked_example.border_post(cat)
     register = score(risks, controls, units, cat).set_index("risk_id")
     result = plan(
         register.reset_index(), controls, units, risks, cat, budget_days=40, start=date(2026, 1, 1)

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 import synthetic
+import worked_example
 from riskmap.catalogue import load_catalogue
 from riskmap.planning import plan
 from riskmap.reports import SHEETS, CycleSnapshot, export_workbook
@@ -110,34 +111,7 @@ def injected_snapshot(catalogue, units: int = 30, seed: int = 11) -> CycleSnapsh
 
 def example_snapshot(catalogue) -> CycleSnapshot:
     """docs/methodology.md's worked example: Border post North, two risks, three controls."""
-    rated = {"staff_rotation": 2, "supervision": 3, "victim_identification_training": 1}
-    units = pd.DataFrame(
-        [{"unit_id": "U1", "unit": "Border post North", "unit_type": "border_control"}]
-    )
-    risks = pd.DataFrame(
-        [
-            {
-                "unit_id": "U1",
-                "risk_id": r.id,
-                "applicable": r.id in ("BOR-01", "BOR-03"),
-                "likelihood": {"BOR-01": 4, "BOR-03": 3}.get(r.id, 1),
-                "impact": 4,
-                "justification": "" if r.id in ("BOR-01", "BOR-03") else "Not at this post",
-            }
-            for r in catalogue.risks_for("border_control")
-        ]
-    )
-    controls = pd.DataFrame(
-        [
-            {
-                "unit_id": "U1",
-                "control_id": c.id,
-                "applicable": c.id in rated,
-                "maturity": rated.get(c.id, 0),
-            }
-            for c in catalogue.controls_for("border_control")
-        ]
-    )
+    units, risks, controls = worked_example.border_post(catalogue, justification=True)
     return CycleSnapshot(
         organisation="Example ministry",
         cycle_label="example",

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+import worked_example
 from riskmap import charts, security
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
@@ -164,33 +165,7 @@ def test_top_missing_matches_the_cycle_map(svc):
 @pytest.fixture(scope="module")
 def border_post():
     """The methodology's worked example: one border post, two risks, three rated controls."""
-    rated = {"staff_rotation": 2, "supervision": 3, "victim_identification_training": 1}
-    units = pd.DataFrame(
-        [{"unit_id": "U1", "unit": "Border post North", "unit_type": "border_control"}]
-    )
-    risks = pd.DataFrame(
-        [
-            {
-                "unit_id": "U1",
-                "risk_id": r.id,
-                "applicable": r.id in ("BOR-01", "BOR-03"),
-                "likelihood": {"BOR-01": 4, "BOR-03": 3}.get(r.id, 1),
-                "impact": 4,
-            }
-            for r in CAT.risks_for("border_control")
-        ]
-    )
-    controls = pd.DataFrame(
-        [
-            {
-                "unit_id": "U1",
-                "control_id": c.id,
-                "applicable": c.id in rated,
-                "maturity": rated.get(c.id, 0),
-            }
-            for c in CAT.controls_for("border_control")
-        ]
-    )
+    units, risks, controls = worked_example.border_post(CAT)
     return units, risks, controls, score(risks, controls, units, CAT)
 
 

@@ -149,3 +149,60 @@ def band_traces(
             )
         )
     return traces
+
+
+def colorbar_on_top(trace: dict) -> None:
+    """Lay a band trace's colour bar flat across the top right of the figure."""
+    trace["colorbar"].update(
+        orientation="h",
+        x=1,
+        xanchor="right",
+        y=1,
+        yref="container",
+        yanchor="top",
+        len=0.35,
+        thickness=12,
+        ypad=10,
+        title={"text": ""},  # the tick labels name the bands; a title overlaps a flat bar
+    )
+
+
+def grid_layout(
+    title: str,
+    col_labels: list[str],
+    row_labels: list[str],
+    shapes: list[dict],
+    annotations: list[dict],
+    *,
+    height: int,
+    margin: dict,
+    row_tick_size: int,
+) -> dict:
+    """The layout of a band grid: categories in the given order, columns named on top at an
+    angle, rows top down, group separators and names as `shapes` and `annotations`."""
+    return {
+        "title": {"text": escape(title), "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": margin,
+        "plot_bgcolor": "white",
+        "font": {"family": FONT},
+        "shapes": shapes,
+        "annotations": annotations,
+        "xaxis": {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": col_labels,
+            "side": "top",
+            "tickangle": -45,
+            "tickfont": {"size": 10},
+            "showgrid": False,
+        },
+        "yaxis": {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": row_labels,
+            "autorange": "reversed",
+            "tickfont": {"size": row_tick_size},
+            "showgrid": False,
+        },
+    }

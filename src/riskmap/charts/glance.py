@@ -16,7 +16,14 @@ import plotly.graph_objects as go
 
 from riskmap.catalogue import Catalogue
 from riskmap.charts.bands import band_index, band_names, band_of, format_scores
-from riskmap.charts.common import FONT, band_traces, build_figure, empty_figure, escape
+from riskmap.charts.common import (
+    band_traces,
+    build_figure,
+    colorbar_on_top,
+    empty_figure,
+    escape,
+    grid_layout,
+)
 from riskmap.charts.heatmap import MARGIN, _groups, heatmap_order
 from riskmap.scoring import require_columns
 
@@ -107,47 +114,20 @@ def type_risk_heatmap(
         catalogue,
         customdata=custom,
     )
-    traces[0]["colorbar"].update(
-        orientation="h",
-        x=1,
-        xanchor="right",
-        y=1,
-        yref="container",
-        yanchor="top",
-        len=0.35,
-        thickness=12,
-        ypad=10,
-        title={"text": ""},  # the tick labels name the bands; a title overlaps a flat bar
-    )
+    colorbar_on_top(traces[0])
     shapes, annotations = _groups(catalogue, list(row_order), cols, register)
     # Every row is its own unit type: keep the stage names above, drop the row names on the
     # right (they are the y axis labels already) and the separators between single rows.
     annotations = [a for a in annotations if a.get("yref") == "paper"]
     shapes = [s for s in shapes if s.get("yref") == "paper"]
-    layout = {
-        "title": {"text": escape(title), "x": 0, "xanchor": "left"},
-        "height": MARGIN["t"] + MARGIN["b"] + max(len(rows), 4) * ROW_PX,
-        "margin": {**MARGIN, "r": 20},
-        "plot_bgcolor": "white",
-        "font": {"family": FONT},
-        "shapes": shapes,
-        "annotations": annotations,
-        "xaxis": {
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": col_labels,
-            "side": "top",
-            "tickangle": -45,
-            "tickfont": {"size": 10},
-            "showgrid": False,
-        },
-        "yaxis": {
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": row_labels,
-            "autorange": "reversed",
-            "tickfont": {"size": 11},
-            "showgrid": False,
-        },
-    }
+    layout = grid_layout(
+        title,
+        col_labels,
+        row_labels,
+        shapes,
+        annotations,
+        height=MARGIN["t"] + MARGIN["b"] + max(len(rows), 4) * ROW_PX,
+        margin={**MARGIN, "r": 20},
+        row_tick_size=11,
+    )
     return build_figure(traces, layout)

@@ -20,12 +20,13 @@ import plotly.graph_objects as go
 from riskmap.catalogue import Catalogue
 from riskmap.charts.bands import band_index, band_names, band_of, format_scores
 from riskmap.charts.common import (
-    FONT,
     band_traces,
     build_figure,
+    colorbar_on_top,
     empty_figure,
     escape,
     escape_series,
+    grid_layout,
 )
 from riskmap.scoring import require_columns
 
@@ -232,45 +233,18 @@ def heatmap(
     col_labels = escape_series(pd.Series(cols, dtype=object)).tolist()
 
     traces = band_traces(col_labels, row_labels, z, text, hover, catalogue, customdata=scores)
-    traces[0]["colorbar"].update(
-        orientation="h",
-        x=1,
-        xanchor="right",
-        y=1,
-        yref="container",
-        yanchor="top",
-        len=0.35,
-        thickness=12,
-        ypad=10,
-        title={"text": ""},  # the tick labels name the bands; a title overlaps a flat bar
-    )
+    colorbar_on_top(traces[0])
     shapes, annotations = _groups(catalogue, [str(t) for t in row_types], cols, register)
-    layout = {
-        "title": {"text": escape(title), "x": 0, "xanchor": "left"},
-        "height": MARGIN["t"] + MARGIN["b"] + max(len(rows), 8) * ROW_PX,
-        "margin": MARGIN,
-        "plot_bgcolor": "white",
-        "font": {"family": FONT},
-        "shapes": shapes,
-        "annotations": annotations,
-        "xaxis": {
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": col_labels,
-            "side": "top",
-            "tickangle": -45,
-            "tickfont": {"size": 10},
-            "showgrid": False,
-        },
-        "yaxis": {
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": row_labels,
-            "autorange": "reversed",
-            "tickfont": {"size": 10},
-            "showgrid": False,
-        },
-    }
+    layout = grid_layout(
+        title,
+        col_labels,
+        row_labels,
+        shapes,
+        annotations,
+        height=MARGIN["t"] + MARGIN["b"] + max(len(rows), 8) * ROW_PX,
+        margin=MARGIN,
+        row_tick_size=10,
+    )
     return build_figure(traces, layout)
 
 

@@ -30,6 +30,50 @@ def _text(value: str | None, current: str) -> str:
     return current if value is None else value.strip()
 
 
+def _applicability(
+    u: Unit,
+    row: RiskRating | ControlRating,
+    what: str,
+    applicable: bool | None,
+    justification: str | None,
+) -> tuple[bool, str]:
+    """(applicable, justification) a save stores; "not applicable" needs a justification.
+
+    `what` names the rated item in the error, e.g. "risk BOR-01". None keeps the row's value.
+    """
+    new_a = row.applicable if applicable is None else bool(applicable)
+    text = _text(justification, row.justification)
+    if not new_a and not text:
+        raise ValidationError("justification", f"say why {what} does not apply to unit {u.code}")
+    return new_a, text
+
+
+def _save(
+    tx: Tx,
+    cyc: Cycle,
+    u: Unit,
+    row: RiskRating | ControlRating,
+    kind: str,
+    item_id: str,
+    values: dict[str, Any],
+    *,
+    expected_version: int,
+    reason: str | None,
+) -> dict:
+    """Store `values` on rating `row` of `kind` ("risk" or "control") `item_id`, audited."""
+    return tx.update(
+        row,
+        values,
+        expected_version=expected_version,
+        what=f"the rating of {kind} {item_id} in unit {u.code}",
+        entity=f"{kind}_rating",
+        entity_id=f"{cyc.label}/{u.code}/{item_id}",
+        action=f"{kind}_rating.save",
+        reason=values["justification"] if reason is None else reason,
+        cycle_id=cyc.id,
+    )
+
+
 def baseline(tx: Tx, cycle: Cycle, unit: Unit, risk_id: str) -> tuple[int, int, str]:
     """(likelihood, impact, where from) a rating is compared with to require a justification."""
     if cycle.previous_cycle_id is not None:
@@ -97,12 +141,7 @@ def risk_values(
         method.likelihood, "likelihood", row.likelihood if likelihood is None else likelihood
     )
     new_i = _level(method.impact, "impact", row.impact if impact is None else impact)
-    new_a = row.applicable if applicable is None else bool(applicable)
-    text = _text(justification, row.justification)
-    if not new_a and not text:
-        raise ValidationError(
-            "justification", f"say why risk {row.risk_id} does not apply to unit {u.code}"
-        )
+    new_a, text = _applicability(u, row, f"risk {row.risk_id}", applicable, justification)
     base_l, base_i, source = baseline(tx, cyc, u, row.risk_id)
     if new_a and (new_l, new_i) != (base_l, base_i) and not text:
         raise ValidationError(
@@ -130,16 +169,16 @@ def save_risk(
     reason: str | None = None,
 ) -> dict:
     """Store `values` (from `risk_values`) on `row` read at `expected_version`, audited."""
-    return tx.update(
+    return _save(
+        tx,
+        cyc,
+        u,
         row,
+        "risk",
+        row.risk_id,
         values,
         expected_version=expected_version,
-        what=f"the rating of risk {row.risk_id} in unit {u.code}",
-        entity="risk_rating",
-        entity_id=f"{cyc.label}/{u.code}/{row.risk_id}",
-        action="risk_rating.save",
-        reason=values["justification"] if reason is None else reason,
-        cycle_id=cyc.id,
+        reason=reason,
     )
 
 
@@ -162,12 +201,7 @@ def control_values(
     new_m = _level(
         tx.catalogue.method.maturity, "maturity", row.maturity if maturity is None else maturity
     )
-    new_a = row.applicable if applicable is None else bool(applicable)
-    text = _text(justification, row.justification)
-    if not new_a and not text:
-        raise ValidationError(
-            "justification", f"say why control {row.control_id} does not apply to unit {u.code}"
-        )
+    new_a, text = _applicability(u, row, f"control {row.control_id}", applicable, justification)
     return {
         "maturity": new_m,
         "applicable": new_a,
@@ -188,16 +222,16 @@ def save_control(
     reason: str | None = None,
 ) -> dict:
     """Store `values` (from `control_values`) on `row` read at `expected_version`, audited."""
-    return tx.update(
+    return _save(
+        tx,
+        cyc,
+        u,
         row,
+        "control",
+        row.control_id,
         values,
         expected_version=expected_version,
-        what=f"the rating of control {row.control_id} in unit {u.code}",
-        entity="control_rating",
-        entity_id=f"{cyc.label}/{u.code}/{row.control_id}",
-        action="control_rating.save",
-        reason=values["justification"] if reason is None else reason,
-        cycle_id=cyc.id,
+        reason=reason,
     )
 
 

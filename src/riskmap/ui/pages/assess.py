@@ -122,6 +122,69 @@ def _header(cycle: str, info: dict, units: pd.DataFrame) -> str | None:
     return current
 
 
+# -- shared by the forms -----------------------------------------------------------------
+
+
+def _submit(
+    p: str, fields: dict[str, str], fn: Any, /, *args: Any, **kwargs: Any
+) -> dict[str, Any] | None:
+    """Save a form through the service; None when refused.
+
+    A conflict is kept under `{p}conflict`, validation errors under `{p}err` (keyed by the
+    form's field suffixes in `fields`), any other refusal as the form's `_form` error. On
+    success the form's version `{p}v` moves to the saved one and its errors are cleared.
+    """
+    try:
+        after = state.write(fn, *args, **kwargs)
+    except ConflictError as exc:
+        ss[f"{p}conflict"] = exc
+        return None
+    except ValidationError as exc:
+        ss[f"{p}err"] = validation_errors(exc, fields)
+        return None
+    except DomainError as exc:
+        ss[f"{p}err"] = {"_form": state.error_message(exc)}
+        return None
+    ss[f"{p}v"] = after["version"]
+    ss[f"{p}err"] = {}
+    return after
+
+
+def _show_conflict(p: str) -> None:
+    conflict = ss.get(f"{p}conflict")
+    if conflict is not None:
+        state.show_error(conflict, key=p, forget_keys=[p])
+
+
+def _pick(
+    frame: pd.DataFrame, id_col: str, name_col: str, pick_key: str, label: str
+) -> tuple[list[str], str, pd.Series]:
+    """A selectbox over the frame's rows (the first unconfirmed one picked at first):
+    (ids in order, the picked id, its row)."""
+    ids = list(frame[id_col])
+    if ss.get(pick_key) not in ids:
+        unconfirmed = frame.loc[~frame["confirmed"], id_col]
+        ss[pick_key] = unconfirmed.iloc[0] if len(unconfirmed) else ids[0]
+    rows = frame.set_index(id_col)
+    st.selectbox(
+        label,
+        ids,
+        key=pick_key,
+        format_func=lambda i: (
+            f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {i} · {rows.loc[i, name_col]}"
+        ),
+    )
+    picked = ss[pick_key]
+    return ids, picked, rows.loc[picked]
+
+
+def _status_caption(row: pd.Series) -> None:
+    st.caption(
+        f"Status: {'confirmed' if row['confirmed'] else 'not confirmed yet'}"
+        + (f" · last saved by {escape_md(row['updated_by'])}" if present(row["updated_by"]) else "")
+    )
+
+
 # -- step 1: the unit --------------------------------------------------------------------
 
 
@@ -132,23 +195,17 @@ def _save_unit(code: str, p: str, factors: list[str]) -> None:
         "headcount": int(ss[f"{p}headcount"]),
         "exposure": {f: int(ss[f"{p}x-{f}"]) for f in factors},
     }
-    try:
-        after = state.write(
-            edit_unit, code, expected_version=ss[f"{p}v"], reason=ss[f"{p}reason"], **values
-        )
-    except ConflictError as exc:
-        ss[f"{p}conflict"] = exc
+    after = _submit(
+        p,
+        {"unit name": "name", "headcount": "headcount", "exposure": "exposure"},
+        edit_unit,
+        code,
+        expected_version=ss[f"{p}v"],
+        reason=ss[f"{p}reason"],
+        **values,
+    )
+    if after is None:
         return
-    except ValidationError as exc:
-        ss[f"{p}err"] = validation_errors(
-            exc, {"unit name": "name", "headcount": "headcount", "exposure": "exposure"}
-        )
-        return
-    except DomainError as exc:
-        ss[f"{p}err"] = {"_form": state.error_message(exc)}
-        return
-    ss[f"{p}v"] = after["version"]
-    ss[f"{p}err"] = {}
     state.flash(f"Saved unit {code}.")
 
 
@@ -213,9 +270,7 @@ def _step_unit(code: str) -> None:
     if editable:
         st.text_input("Why this change (kept in the audit trail)", key=f"{p}reason")
         field_error(errors, "_form")
-        conflict = ss.get(f"{p}conflict")
-        if conflict is not None:
-            state.show_error(conflict, key=p, forget_keys=[p])
+        _show_conflict(p)
         st.button(
             "Save unit",
             key=f"{p}save",
@@ -235,31 +290,21 @@ def _risk_prefix(cycle: str, code: str, risk_id: str) -> str:
 
 def _save_risk(cycle: str, code: str, risk_id: str, then: str | None) -> None:
     p = _risk_prefix(cycle, code, risk_id)
-    try:
-        after = state.write(
-            rate_risk,
-            cycle,
-            code,
-            risk_id,
-            expected_version=ss[f"{p}v"],
-            likelihood=int(ss[f"{p}l"]),
-            impact=int(ss[f"{p}i"]),
-            applicable=bool(ss[f"{p}app"]),
-            justification=ss[f"{p}j"],
-        )
-    except ConflictError as exc:
-        ss[f"{p}conflict"] = exc
+    after = _submit(
+        p,
+        {"likelihood": "l", "impact": "i", "justification": "j"},
+        rate_risk,
+        cycle,
+        code,
+        risk_id,
+        expected_version=ss[f"{p}v"],
+        likelihood=int(ss[f"{p}l"]),
+        impact=int(ss[f"{p}i"]),
+        applicable=bool(ss[f"{p}app"]),
+        justification=ss[f"{p}j"],
+    )
+    if after is None:
         return
-    except ValidationError as exc:
-        ss[f"{p}err"] = validation_errors(
-            exc, {"likelihood": "l", "impact": "i", "justification": "j"}
-        )
-        return
-    except DomainError as exc:
-        ss[f"{p}err"] = {"_form": state.error_message(exc)}
-        return
-    ss[f"{p}v"] = after["version"]
-    ss[f"{p}err"] = {}
     state.flash(f"Saved and confirmed risk {risk_id} for unit {code}.")
     if then is not None:
         ss[f"assess-risk|{cycle}|{code}"] = then
@@ -292,22 +337,9 @@ def _step_risks(cycle: str, code: str, editable: bool) -> None:
     st.subheader(f"Risks of {code}: {done} of {len(frame)} confirmed")
     _risk_overview(frame)
 
-    ids = list(frame["risk_id"])
-    pick_key = f"assess-risk|{cycle}|{code}"
-    if ss.get(pick_key) not in ids:
-        unconfirmed = frame.loc[~frame["confirmed"], "risk_id"]
-        ss[pick_key] = unconfirmed.iloc[0] if len(unconfirmed) else ids[0]
-    rows = frame.set_index("risk_id")
-    st.selectbox(
-        "Risk scenario",
-        ids,
-        key=pick_key,
-        format_func=lambda r: (
-            f"{'✓' if rows.loc[r, 'confirmed'] else '○'} {r} · {rows.loc[r, 'risk']}"
-        ),
+    ids, risk_id, row = _pick(
+        frame, "risk_id", "risk", f"assess-risk|{cycle}|{code}", "Risk scenario"
     )
-    risk_id = ss[pick_key]
-    row = rows.loc[risk_id]
     risk = cat.risk_by_id.get(risk_id)
     position = ids.index(risk_id)
     following = ids[position + 1] if position + 1 < len(ids) else None
@@ -328,14 +360,7 @@ def _step_risks(cycle: str, code: str, editable: bool) -> None:
             with st.expander("Red flags to look for"):
                 for flag in risk.red_flags:
                     st.markdown(f"- {flag}")
-        st.caption(
-            f"Status: {'confirmed' if row['confirmed'] else 'not confirmed yet'}"
-            + (
-                f" · last saved by {escape_md(row['updated_by'])}"
-                if present(row["updated_by"])
-                else ""
-            )
-        )
+        _status_caption(row)
         st.toggle("This scenario applies to the unit", key=f"{p}app", disabled=not editable)
         applies = bool(ss[f"{p}app"])
         base_l, base_i = row.get("baseline_likelihood"), row.get("baseline_impact")
@@ -381,9 +406,7 @@ def _step_risks(cycle: str, code: str, editable: bool) -> None:
             if applies
             else "Not applicable: left out of the unit's scores."
         )
-        conflict = ss.get(f"{p}conflict")
-        if conflict is not None:
-            state.show_error(conflict, key=p, forget_keys=[p])
+        _show_conflict(p)
         if editable:
             b1, b2, _ = st.columns([1, 1, 2])
             b1.button(
@@ -421,29 +444,21 @@ def _grid_prefix(cycle: str, code: str) -> str:
 
 def _save_control(cycle: str, code: str, control_id: str) -> None:
     p = _control_prefix(cycle, code, control_id)
-    try:
-        after = state.write(
-            rate_control,
-            cycle,
-            code,
-            control_id,
-            expected_version=ss[f"{p}v"],
-            maturity=int(ss[f"{p}m"]),
-            applicable=bool(ss[f"{p}app"]),
-            evidence=ss[f"{p}e"],
-            justification=ss[f"{p}j"],
-        )
-    except ConflictError as exc:
-        ss[f"{p}conflict"] = exc
+    after = _submit(
+        p,
+        {"maturity": "m", "justification": "j"},
+        rate_control,
+        cycle,
+        code,
+        control_id,
+        expected_version=ss[f"{p}v"],
+        maturity=int(ss[f"{p}m"]),
+        applicable=bool(ss[f"{p}app"]),
+        evidence=ss[f"{p}e"],
+        justification=ss[f"{p}j"],
+    )
+    if after is None:
         return
-    except ValidationError as exc:
-        ss[f"{p}err"] = validation_errors(exc, {"maturity": "m", "justification": "j"})
-        return
-    except DomainError as exc:
-        ss[f"{p}err"] = {"_form": state.error_message(exc)}
-        return
-    ss[f"{p}v"] = after["version"]
-    ss[f"{p}err"] = {}
     state.forget([_grid_prefix(cycle, code)])  # the grid re-reads the saved version
     state.flash(f"Saved and confirmed control {control_id} for unit {code}.")
 
@@ -574,22 +589,9 @@ def _control_grid(cycle: str, code: str, frame: pd.DataFrame, editable: bool) ->
 def _control_detail(cycle: str, code: str, frame: pd.DataFrame, editable: bool) -> None:
     cat = state.service().catalogue
     scale = cat.method.maturity
-    ids = list(frame["control_id"])
-    pick_key = f"assess-control|{cycle}|{code}"
-    if ss.get(pick_key) not in ids:
-        unconfirmed = frame.loc[~frame["confirmed"], "control_id"]
-        ss[pick_key] = unconfirmed.iloc[0] if len(unconfirmed) else ids[0]
-    rows = frame.set_index("control_id")
-    st.selectbox(
-        "Control",
-        ids,
-        key=pick_key,
-        format_func=lambda c: (
-            f"{'✓' if rows.loc[c, 'confirmed'] else '○'} {c} · {rows.loc[c, 'control']}"
-        ),
+    _, control_id, row = _pick(
+        frame, "control_id", "control", f"assess-control|{cycle}|{code}", "Control"
     )
-    control_id = ss[pick_key]
-    row = rows.loc[control_id]
     control = cat.control_by_id.get(control_id)
     p = _control_prefix(cycle, code, control_id)
     if f"{p}v" not in ss:
@@ -608,14 +610,7 @@ def _control_detail(cycle: str, code: str, frame: pd.DataFrame, editable: bool) 
             mitigated = [f"{r} ({s})" for r, s in control.mitigates.items() if r in here]
             if mitigated:
                 st.caption("Mitigates in this unit: " + ", ".join(mitigated))
-        st.caption(
-            f"Status: {'confirmed' if row['confirmed'] else 'not confirmed yet'}"
-            + (
-                f" · last saved by {escape_md(row['updated_by'])}"
-                if present(row["updated_by"])
-                else ""
-            )
-        )
+        _status_caption(row)
         st.toggle("This control applies to the unit", key=f"{p}app", disabled=not editable)
         applies = bool(ss[f"{p}app"])
         levels, captions = _maturity_options(control, scale)
@@ -644,9 +639,7 @@ def _control_detail(cycle: str, code: str, frame: pd.DataFrame, editable: bool) 
         )
         field_error(errors, "j")
         field_error(errors, "_form")
-        conflict = ss.get(f"{p}conflict")
-        if conflict is not None:
-            state.show_error(conflict, key=p, forget_keys=[p])
+        _show_conflict(p)
         if editable:
             st.button(
                 "Save and confirm control",
