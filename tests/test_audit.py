@@ -287,3 +287,25 @@ def test_cli_verify_exit_codes(db_url, engine, sessions):
     assert broken.exit_code == 1
     assert f"BROKEN at event {ids[2]}" in broken.output
     assert "content altered" in broken.output
+
+
+def test_events_of_one_transaction_chain_and_a_rolled_back_savepoint_leaves_no_gap(sqlite_url):
+    """The tail cached within a transaction never outlives the (savepoint) it was written in."""
+    from riskmap.store.engine import make_engine, session_factory
+    from riskmap.store.migrate import upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with session_factory(engine)() as session, session.begin():
+        audit.record(session, actor="a", action="x", entity="e", entity_id=1)
+        nested = session.begin_nested()
+        audit.record(session, actor="a", action="inside", entity="e", entity_id=2)
+        nested.rollback()
+        audit.record(session, actor="a", action="y", entity="e", entity_id=3)
+        audit.record(session, actor="a", action="z", entity="e", entity_id=4)
+    with session_factory(engine)() as session:
+        result = audit.verify(session)
+        actions = [e.action for e in audit.events(session)]
+    engine.dispose()
+    assert actions == ["x", "y", "z"]
+    assert result.ok and result.checked == 3

@@ -184,12 +184,7 @@ def record(
         cycle_id = int(cycle_id)
     reason = reason or ""
 
-    session.flush()
-    _lock_chain(session)
-    prev = session.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    prev_hash = prev or GENESIS_HASH
+    prev_hash = _chain_tail(session)
     at = datetime.now(UTC)
     event = AuditEvent(
         at=at,
@@ -206,7 +201,35 @@ def record(
     event.hash = _event_hash(event)
     session.add(event)
     session.flush()
+    session.info[_TAIL] = (_innermost(session), event.hash)
     return event
+
+
+_TAIL = "riskmap.audit.tail"
+
+
+def _innermost(session: Session) -> object:
+    """The transaction (or savepoint) an event is written in: a rolled-back savepoint
+    must not leave a cached tail pointing at an event that no longer exists."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _chain_tail(session: Session) -> str:
+    """The hash the next event links to, locking the chain for this transaction.
+
+    The first event of a transaction takes the lock and reads the tail from the database;
+    later events of the same transaction (a questionnaire import writes thousands) reuse
+    the tail this transaction wrote, since the lock keeps every other writer out.
+    """
+    cached = session.info.get(_TAIL)
+    if cached is not None and cached[0] is _innermost(session):
+        return cached[1]
+    session.flush()
+    _lock_chain(session)
+    prev = session.execute(
+        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return prev or GENESIS_HASH
 
 
 # --- reading ---------------------------------------------------------------------------
