@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from riskmap.catalogue import Catalogue
-from riskmap.planning import Plan, gaps, overdue, plan
+from riskmap.planning import Plan, gaps, overdue
 from riskmap.scoring import (
     by_unit,
     contradicted,
@@ -38,6 +38,7 @@ from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case, within
 from riskmap.service.errors import ValidationError
 from riskmap.service.plans import actions as _actions_case
+from riskmap.service.plans import compute_plan
 from riskmap.service.seeding import OPEN_STATUSES
 from riskmap.store.models import Action, AuditEvent, Cycle, RiskRating, Unit
 
@@ -455,17 +456,4 @@ def preview_plan(
     The same computation `build_plan` stores (an officer adopts a plan with it); here any
     reader may try budgets.
     """
-    for name, value in (("budget in person-days", budget_days), ("budget", budget_money)):
-        if value is not None and value < 0:
-            raise ValidationError(name, "must be zero or more")
-    reg, f = _scored(tx, tx.cycle(cycle))
-    return plan(
-        reg,
-        f.control_ratings,
-        f.units,
-        f.risk_ratings,
-        tx.catalogue,
-        budget_days,
-        budget_money,
-        start,
-    )
+    return compute_plan(tx, tx.cycle(cycle), budget_days, budget_money, start)

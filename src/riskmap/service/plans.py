@@ -50,6 +50,28 @@ def default_indicator(tx: Tx, control_id: str, to_level: int) -> str:
     return f"maturity {to_level} ({level}) shown by: {control.evidence[0]}"
 
 
+def compute_plan(
+    tx: Tx,
+    cyc: Cycle,
+    budget_days: float | None,
+    budget_money: float | None,
+    start: date | None,
+) -> Plan:
+    """The plan a budget buys for `cyc`: scored, ranked, cut, re-scored (nothing stored).
+
+    One computation for the officer who stores a plan and the reader who tries budgets.
+    """
+    for name, value in (("budget in person-days", budget_days), ("budget", budget_money)):
+        if value is not None and value < 0:
+            raise ValidationError(name, "must be zero or more")
+    f = frames.cycle_frames(tx.session, cyc)
+    cat = tx.catalogue
+    register = score(f.risk_ratings, f.control_ratings, f.units, cat)
+    return plan(
+        register, f.control_ratings, f.units, f.risk_ratings, cat, budget_days, budget_money, start
+    )
+
+
 @use_case("officer")
 def build_plan(
     tx: Tx,
@@ -60,17 +82,9 @@ def build_plan(
     start: date | None = None,
 ) -> Plan:
     """Rank the cycle's control gaps, select what the budget affords and store it as actions."""
-    for name, value in (("budget in person-days", budget_days), ("budget", budget_money)):
-        if value is not None and value < 0:
-            raise ValidationError(name, "must be zero or more")
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
-    f = frames.cycle_frames(tx.session, cyc)
-    cat = tx.catalogue
-    register = score(f.risk_ratings, f.control_ratings, f.units, cat)
-    result = plan(
-        register, f.control_ratings, f.units, f.risk_ratings, cat, budget_days, budget_money, start
-    )
+    result = compute_plan(tx, cyc, budget_days, budget_money, start)
     replaced = tx.session.execute(
         delete(Action).where(
             Action.cycle_id == cyc.id,
