@@ -450,10 +450,11 @@ def preview_plan(
     budget_days: float | None = None,
     budget_money: float | None = None,
     start: date | None = None,
+    objective: str = "residual",
 ) -> Plan:
     """The plan a budget would buy for the cycle: ranked, cut, re-scored; nothing stored.
 
     The same computation `build_plan` stores (an officer adopts a plan with it); here any
     reader may try budgets.
     """
-    return compute_plan(tx, tx.cycle(cycle), budget_days, budget_money, start)
+    return compute_plan(tx, tx.cycle(cycle), budget_days, budget_money, start, objective)
