@@ -114,7 +114,6 @@ class _Table:
         self.frame = frame  # str cells, stripped; LINE: the line each row starts on
         self.columns = columns  # the header's order, for sorting problems
         self.problems: list[Problem] = []
-        self.bad = pd.Series(False, index=frame.index)  # rows with a problem already
         self.values: dict[str, pd.Series] = {}
 
     @classmethod
@@ -176,7 +175,7 @@ class _Table:
         return cls(file.name, frame, wanted)
 
     def add(self, mask: pd.Series, column: str, messages: pd.Series | str) -> None:
-        """A problem on every row of `mask`, in `column`; those rows are marked bad."""
+        """A problem on every row of `mask`, in `column`."""
         if not mask.any():
             return
         lines = self.frame.loc[mask, LINE]
@@ -189,7 +188,6 @@ class _Table:
             Problem(int(n), column, t, file=self.name, row_name="line")
             for n, t in zip(lines, texts, strict=True)
         )
-        self.bad |= mask
 
     def sorted_problems(self) -> list[Problem]:
         order = {c: i for i, c in enumerate(self.columns)}
