@@ -152,12 +152,14 @@ def test_plan_json_all_shows_the_whole_ranking(paths):
     assert plan_only.exit_code == everything.exit_code == 0
     chosen, ranking = json.loads(plan_only.stdout), json.loads(everything.stdout)
     assert len(ranking) > len(chosen)
-    k = sum(r["selected"] for r in ranking)
-    assert all(r["selected"] for r in ranking[:k])  # the plan is a prefix of the ranking
-    assert not any(r["selected"] for r in ranking[k:])
-    steps = {(r["unit_id"], r["control_id"]) for r in ranking[:k]}
+    # The plan takes the ranking's head, then later moves that still fit the budget.
+    k = next((i for i, r in enumerate(ranking) if not r["selected"]), len(ranking))
+    assert all(r["selected"] for r in ranking[:k])
+    steps = {(r["unit_id"], r["control_id"]) for r in ranking if r["selected"]}
     assert {(r["unit_id"], r["control_id"]) for r in chosen} == steps
     assert sum(r["effort_days"] for r in chosen) <= 30
+    used = sum(r["effort_days"] for r in ranking if r["selected"])
+    assert used == pytest.approx(sum(r["effort_days"] for r in chosen))
 
 
 def test_plan_rejects_a_negative_budget(paths):
@@ -427,6 +429,8 @@ def test_evidence_reaches_scoring_as_text(paths, monkeypatch):
 
 
 def test_evidence_is_empty_text_when_the_column_is_absent(paths, monkeypatch):
+    control = pd.read_csv(paths["control"], dtype={"unit_id": str}).drop(columns="evidence")
+    control.to_csv(paths["control"], index=False)
     seen = {}
     real = cli_scoring.score_register
     monkeypatch.setattr(
@@ -435,6 +439,20 @@ def test_evidence_is_empty_text_when_the_column_is_absent(paths, monkeypatch):
     result = run("score", *args(paths))
     assert result.exit_code == 0, result.output
     assert seen["cr"]["evidence"].tolist() == [""] * len(MIN.control_ratings)
+
+
+def test_credit_needs_the_evidence_column(paths):
+    """The same maturities score higher residuals without their evidence (method v2)."""
+    with_evidence = pd.read_csv(io.StringIO(run("score", *args(paths)).stdout))
+    control = pd.read_csv(paths["control"], dtype={"unit_id": str}).drop(columns="evidence")
+    control.to_csv(paths["control"], index=False)
+    without = pd.read_csv(io.StringIO(run("score", *args(paths)).stdout))
+    assert (without["residual"] >= with_evidence["residual"] - 1e-12).all()
+    assert (without["residual"] > with_evidence["residual"] + 1e-12).any()
+    assert (without["unevidenced"].fillna("") != "").any()
+    assert (with_evidence["unevidenced"].fillna("") != "").sum() < (
+        without["unevidenced"].fillna("") != ""
+    ).sum()
 
 
 def test_the_scales_come_from_the_method(paths):

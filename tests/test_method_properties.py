@@ -321,7 +321,9 @@ def test_a_critical_residual_risk_gets_a_90_day_action(ministry):
     ranking = p.ranking
     critical = ranking[ranking["band"] == CRITICAL.id]
     assert len(critical)
-    assert set(critical["due_date"]) == {date(2026, 1, 1) + pd.Timedelta(days=CRITICAL.deadline_days)}
+    assert set(critical["due_date"]) == {
+        date(2026, 1, 1) + pd.Timedelta(days=CRITICAL.deadline_days)
+    }
     assert (critical["to_level"] <= CRITICAL.target_maturity).all()
 
 
@@ -329,7 +331,11 @@ def test_every_high_or_critical_cell_has_a_ranked_move_with_a_gain(ministry):
     m, reg = ministry
     p = plan(reg, m.control_ratings, m.units, m.risk_ratings, CAT)
     ranked = p.ranking[p.ranking["reduction"] > 0]
-    covered = {(u, r) for u, rs in zip(ranked["unit_id"], ranked["risks"], strict=True) for r in rs.split(";")}
+    covered = {
+        (u, r)
+        for u, rs in zip(ranked["unit_id"], ranked["risks"], strict=True)
+        for r in rs.split(";")
+    }
     hot = reg[reg["residual_band"].isin(["high", "critical"])]
     assert len(hot)
     missing = [k for k in zip(hot["unit_id"], hot["risk_id"], strict=True) if k not in covered]
@@ -380,8 +386,14 @@ def test_the_demo_is_plausible_under_the_method(demo):
     assert (reg["residual_band"] == CRITICAL.id).any()
     p = plan(reg, f.control_ratings, f.units, f.risk_ratings, CAT, budget_days=200.0)
     assert (p.actions["band"] == CRITICAL.id).any()
-    assert (p.actions["due_date"] - date.today()).map(lambda d: d.days).min() <= CRITICAL.deadline_days
+    assert (p.actions["due_date"] - date.today()).map(
+        lambda d: d.days
+    ).min() <= CRITICAL.deadline_days
     ranked = p.ranking[p.ranking["reduction"] > 0]
-    covered = {(u, r) for u, rs in zip(ranked["unit_id"], ranked["risks"], strict=True) for r in rs.split(";")}
+    covered = {
+        (u, r)
+        for u, rs in zip(ranked["unit_id"], ranked["risks"], strict=True)
+        for r in rs.split(";")
+    }
     hot = reg[reg["residual_band"].isin(["high", "critical"])]
     assert all(k in covered for k in zip(hot["unit_id"], hot["risk_id"], strict=True))

@@ -128,6 +128,9 @@ def gaps(
     edges = _edges(register, control_ratings, catalogue)
     targets = {b.id: b.target_maturity for b in catalogue.method.bands}
     edges["target"] = edges["residual_band"].map(targets)
+    # The worst residual band by rank, not the band of the highest residual: with a
+    # declared band matrix a lower score can sit in a higher band.
+    edges["band_rank"] = edges["residual_band"].map(catalogue.method.band_rank())
     edges = edges.sort_values(["unit_id", "control_id", "risk_id"])
     edges["risks"] = edges["risk_id"].astype(object) + ";"
     per_pair = edges.groupby(["unit_id", "control_id"], sort=True).agg(
@@ -135,9 +138,13 @@ def gaps(
         claimed_level=("maturity", "first"),
         to_level=("target", "max"),
         worst_residual=("residual", "max"),
+        band_rank=("band_rank", "max"),
         risks=("risks", "sum"),
     )
     per_pair["risks"] = per_pair["risks"].str[:-1]
+    band_id = [b.id for b in catalogue.method.bands]
+    per_pair["band"] = [band_id[int(i)] for i in per_pair["band_rank"]]
+    per_pair = per_pair.drop(columns="band_rank")
     out = per_pair.reset_index().merge(
         units[["unit_id", "unit", "unit_type"]], on="unit_id", how="inner"
     )
@@ -233,7 +240,9 @@ def _rank(
             credit_gain = np.zeros(n)
             for k in range(1, int((target - level).max()) + 1):
                 ok = remaining & (level + k <= target)
-                gain_k = np.where(ok, table[np.minimum(level + k, target) - lo] - table[level - lo], 0)
+                gain_k = np.where(
+                    ok, table[np.minimum(level + k, target) - lo] - table[level - lo], 0
+                )
                 drop = ce * gain_k[ke]
                 valued = drop + value_now - band_value(residual[pe] - drop, pe)
                 removed_k = np.bincount(ke, weights=drop, minlength=n)
@@ -378,9 +387,7 @@ def plan(
     ranked["cumulative_cost"] = ranked["cost"].cumsum()
     chosen_mask, prefix = select(ranked, budget_days, budget_money)
     ranked["selected"] = chosen_mask
-    ranked["band"] = (
-        band_ids(catalogue, ranked["worst_residual"]) if len(ranked) else pd.Series(dtype=object)
-    )
+    # The deadline follows the worst residual band of the risks the control guards (gaps()).
     deadline = {b.id: b.deadline_days for b in catalogue.method.bands}
     ranked["due_date"] = [start + timedelta(days=deadline[b]) for b in ranked["band"]]
     ranked = ranked[ACTION_COLUMNS]
@@ -414,18 +421,32 @@ def plan(
 
 
 def apply_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-    """Control ratings as they would be once `actions` are carried out (pure).
+    """Control ratings as they would be once `actions` (unit_id, control_id, to_level) are
+    carried out (pure; the one rule for "after the plan", stored or previewed).
 
-    A completed action shows its level with evidence, so the rule credits it in full.
+    A control rises to the highest target among its actions and never falls; a completed
+    action shows its level with evidence, so the rule credits it in full.
     """
     base = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].assign(
-        evidence=control_ratings["evidence"] if "evidence" in control_ratings.columns else ""
+        evidence=control_ratings["evidence"].fillna("").astype(str)
+        if "evidence" in control_ratings.columns
+        else ""
     )
-    raised = actions[["unit_id", "control_id", "to_level"]].rename(columns={"to_level": "maturity"})
-    raised = raised.assign(applicable=True, evidence="action completed")
-    merged = pd.concat([base, raised[base.columns]], ignore_index=True)
-    merged = merged.drop_duplicates(["unit_id", "control_id"], keep="last")
-    return merged.reset_index(drop=True)
+    if actions is None or actions.empty:
+        return base.reset_index(drop=True)
+    targets = (
+        actions.groupby(["unit_id", "control_id"])["to_level"].max().rename("_to").reset_index()
+    )
+    out = base.merge(targets, on=["unit_id", "control_id"], how="outer")
+    raised = out["_to"].notna()
+    out["maturity"] = out["maturity"].fillna(0).astype(float)
+    out.loc[raised, "maturity"] = out.loc[raised, ["maturity", "_to"]].max(axis=1)
+    out.loc[raised, "applicable"] = True
+    out.loc[raised, "evidence"] = "action completed"
+    out["applicable"] = out["applicable"].fillna(True).astype(bool)
+    out["maturity"] = out["maturity"].astype(int)
+    out["evidence"] = out["evidence"].fillna("")
+    return out.drop(columns="_to").reset_index(drop=True)
 
 
 def overdue(actions: pd.DataFrame, today: date) -> pd.Series:

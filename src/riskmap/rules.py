@@ -55,6 +55,7 @@ import pandas as pd
 
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Control, Risk, RiskDefault, Scale
+from riskmap.scoring.exposure import suggested_likelihood
 
 
 def is_level(value: object, scale: Scale) -> bool:
@@ -142,8 +143,15 @@ def default_risk_rating(
     a refinement (e.g. adjusting for the unit's `exposure` profile) changes them together.
     None when the catalogue does not rate the risk in that unit type.
     """
-    del catalogue, exposure  # not used yet: the method may adjust defaults by exposure
-    return risk.defaults.get(unit_type)
+    default = risk.defaults.get(unit_type)
+    if default is None or not exposure:
+        return default
+    # The unit's own exposure profile moves the type's default likelihood (method.yaml
+    # `exposure_rule`; riskmap.scoring.exposure has the rule).
+    likelihood = suggested_likelihood(default.likelihood, exposure, unit_type, catalogue)
+    if likelihood == default.likelihood:
+        return default
+    return RiskDefault(likelihood=likelihood, impact=default.impact)
 
 
 def default_control_maturity(catalogue: Catalogue) -> int:

@@ -179,7 +179,12 @@ def method_sheet(book: Book, catalogue: Catalogue) -> MethodCells:
     _define(wb, out.names, "band_mins", f"$C${first}:$C${last}")
     if method.band_matrix is not None:
         add()
-        add(t("Declared band matrix (rows: likelihood; columns: impact; blank: thresholds)", "section"))
+        add(
+            t(
+                "Declared band matrix (rows: likelihood; columns: impact; blank: thresholds)",
+                "section",
+            )
+        )
         impacts = sorted(method.impact.levels)
         add(t("likelihood", "label"), *[t(f"impact {i}", "label") for i in impacts])
         first = len(rows) + 1

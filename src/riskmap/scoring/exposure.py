@@ -24,7 +24,7 @@ from riskmap.catalogue import Catalogue
 
 def exposure_index(profile: Mapping[str, float] | None, catalogue: Catalogue) -> float | None:
     """Mean of the method's exposure factors in `profile` (None when none is given)."""
-    if not profile:
+    if not isinstance(profile, Mapping) or not profile:
         return None
     values = [float(profile[f.id]) for f in catalogue.method.exposure.factors if f.id in profile]
     return sum(values) / len(values) if values else None

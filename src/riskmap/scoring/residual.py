@@ -247,9 +247,7 @@ def coverage_by_pair(edges: pd.DataFrame) -> pd.DataFrame:
     grouped = edges.assign(share=edges["weight"] * edges["credit"]).groupby(keys, sort=False)
     sums = grouped[["weight", "share"]].sum()
     total = sums["weight"].to_numpy()
-    coverage = np.divide(
-        sums["share"].to_numpy(), total, out=np.zeros(len(total)), where=total > 0
-    )
+    coverage = np.divide(sums["share"].to_numpy(), total, out=np.zeros(len(total)), where=total > 0)
     out = pd.DataFrame({"coverage": coverage}, index=sums.index)
     credited = edges[edges["credited"] > 0]
     out["controls"] = _joined(credited["control_id"], [credited[k] for k in keys])

@@ -216,7 +216,9 @@ def _plan_result(
     bands = cat.method.bands
     st.caption(
         "Cells per band now → after the plan: "
-        + ", ".join(f"{b.name} {s[f'{b.id}_before']} → {s[f'{b.id}_after']}" for b in reversed(bands))
+        + ", ".join(
+            f"{b.name} {s[f'{b.id}_before']} → {s[f'{b.id}_after']}" for b in reversed(bands)
+        )
         + "."
     )
     if s.get("best_possible_at_most") is not None:
