@@ -155,7 +155,31 @@ def test_cancelled_actions_do_not_count_after_the_plan(svc):
     pd.testing.assert_series_equal(cm.register_after["residual"], cm.register["residual"])
 
 
-def test_top_missing_matches_the_cycle_map(svc):
+def test_top_missing_are_the_controls_with_most_credit_still_to_gain(svc):
+    """Recomputed by hand from the planner's gaps and the catalogue: per unit x risk, the
+    three gap controls on the risk with the most weight x credit still to gain (then by
+    name), from the credited level to the target."""
+    got = s.top_missing(svc, MANAGER, "2026").set_index(["unit_id", "risk_id"])
+    f = s.cycle_frames(svc, MANAGER, "2026")
+    reg = score(f.risk_ratings, f.control_ratings, f.units, CAT)
+    credit = CAT.method.rule.credit
+    weight = CAT.method.strengths
+    keys = {(r.id, c) for r in CAT.risks for c in getattr(r, "key_controls", ())}
+    k = CAT.method.rule.key_control_weight
+    want = {}
+    for g in gaps(reg, f.control_ratings, f.units, CAT).itertuples():
+        control = CAT.control_by_id[g.control_id]
+        for risk_id in g.risks.split(";"):
+            w = weight[control.mitigates[risk_id]] * (k if (risk_id, g.control_id) in keys else 1)
+            potential = w * (credit[g.to_level] - credit[g.from_level])
+            want.setdefault((g.unit_id, risk_id), []).append((-potential, control.name, g))
+    assert set(got.index) == set(want)
+    for pair, options in want.items():
+        top = [o[2] for o in sorted(options, key=lambda o: (round(o[0], 12), o[1]))[:3]]
+        assert got.loc[pair, "controls"] == ";".join(g.control_id for g in top), pair
+        assert got.loc[pair, "text"] == "; ".join(
+            f"{g.control} ({g.from_level}→{g.to_level})" for g in top
+        )
     cm = s.cycle_map(svc, MANAGER, "2026")
     pd.testing.assert_frame_equal(s.top_missing(svc, MANAGER, "2026"), cm.missing)
 

@@ -99,9 +99,10 @@ def missing_controls(
         return pd.DataFrame(columns=MISSING_COLUMNS)
     # What the control could still add: its weight times the credit between now and target.
     credit = catalogue.method.rule.credit
-    edges["potential"] = edges["weight"] * (
-        edges["to_level"].map(credit) - edges["from_level"].map(credit)
-    )
+    # Rounded, so that equal potentials tie and the name decides, not float noise.
+    edges["potential"] = (
+        edges["weight"] * (edges["to_level"].map(credit) - edges["from_level"].map(credit))
+    ).round(12)
     edges = edges.sort_values(
         ["unit_id", "risk_id", "potential", "control"],
         ascending=[True, True, False, True],
