@@ -189,21 +189,31 @@ def test_exposure_moves_the_suggested_likelihood():
 
 
 def test_a_highly_exposed_unit_rating_a_risk_unlikely_is_flagged():
+    """Flagged: high exposure, likelihood at most the threshold, and below what the unit's
+    profile suggests. Not flagged: the catalogue's own default for a type, or a unit
+    below the exposure threshold."""
     cal = METHOD.calibration
+    t = "labour_inspection"
+    # A risk whose default the exposed unit's profile would raise above the threshold.
+    risk = min(CAT.risks_for(t), key=lambda r: r.defaults[t].likelihood)
+    default = risk.defaults[t].likelihood
+    typical = sum(CAT.unit_type_by_id[t].exposure.values()) / len(CAT.unit_type_by_id[t].exposure)
     reg = pd.DataFrame(
         [
-            ("U1", "R1", cal.exposed_max_likelihood),
-            ("U1", "R2", cal.exposed_max_likelihood + 1),
-            ("U2", "R1", 1),
+            ("U1", t, risk.id, cal.exposed_max_likelihood),  # very exposed, rated low
+            ("U2", t, risk.id, cal.exposed_max_likelihood),  # not exposed enough
+            ("U3", t, risk.id, default),  # the catalogue default of a typical unit
         ],
-        columns=["unit_id", "risk_id", "likelihood"],
+        columns=["unit_id", "unit_type", "risk_id", "likelihood"],
     )
     units = pd.DataFrame(
-        [("U1", cal.exposed_min_index), ("U2", cal.exposed_min_index - 0.5)],
+        [("U1", 5.0), ("U2", cal.exposed_min_index - 0.5), ("U3", typical)],
         columns=["unit_id", "exposure_index"],
     )
     flags = underrated_for_exposure(reg, units, CAT)
-    assert list(zip(flags["unit_id"], flags["risk_id"], strict=True)) == [("U1", "R1")]
+    expected = [("U1", risk.id)] if min(5, default + 1) > cal.exposed_max_likelihood else []
+    assert expected, "the case needs a default the exposure rule lifts above the threshold"
+    assert list(zip(flags["unit_id"], flags["risk_id"], strict=True)) == expected
     assert (flags["flag"] == "exposed").all()
 
 
@@ -394,3 +404,54 @@ def test_the_demo_is_plausible_under_the_method(demo):
         lambda d: d.days
     ).min() <= CRITICAL.deadline_days
     assert not hot_cells_without_a_move(reg, p.ranking)
+
+
+# --------------------------------------------------------------------------- exposure, seen
+
+
+def test_the_walkthrough_suggests_a_likelihood_from_the_units_exposure(sqlite_url, monkeypatch):
+    """Property 5, through the service: a unit clearly more exposed than its type's profile
+    starts one likelihood level higher, one clearly less exposed one lower, and the
+    calibration flags name the exposed unit that rates a risk unlikely."""
+    from riskmap import security
+    from riskmap import service as s
+    from riskmap.service import CLI_ADMIN, Service
+
+    monkeypatch.setattr(security, "N", 2**4)
+    t = CAT.unit_type_by_id["labour_inspection"]
+    more = {k: 5 for k in t.exposure}
+    less = {k: 1 for k in t.exposure}
+    with Service.open(sqlite_url, catalogue=CAT) as svc:
+        s.set_up_organisation(svc, CLI_ADMIN, "Test ministry")
+        s.add_user(svc, CLI_ADMIN, "olga", "officer", "olga-password")
+        s.add_unit(svc, CLI_ADMIN, "LI-T", "Typical", t.id)
+        s.add_unit(svc, CLI_ADMIN, "LI-X", "Exposed", t.id, exposure=more)
+        s.add_unit(svc, CLI_ADMIN, "LI-Q", "Quiet", t.id, exposure=less)
+        s.start_cycle(svc, "olga", "2026", how="empty")
+        ratings = {
+            u: s.risk_ratings(svc, "olga", "2026", unit=u).set_index("risk_id")["likelihood"]
+            for u in ("LI-T", "LI-X", "LI-Q")
+        }
+        scale = METHOD.likelihood
+        for risk in CAT.risks_for(t.id):
+            default = risk.defaults[t.id].likelihood
+            assert ratings["LI-T"][risk.id] == default
+            assert ratings["LI-X"][risk.id] == min(scale.max, default + 1)
+            assert ratings["LI-Q"][risk.id] == max(scale.min, default - 1)
+        # The exposed unit's officer rates one risk unlikely; so does the quiet unit's.
+        risk = CAT.risks_for(t.id)[0].id
+        for unit in ("LI-X", "LI-Q"):
+            row = s.risk_ratings(svc, "olga", "2026", unit=unit).set_index("risk_id").loc[risk]
+            s.rate_risk(
+                svc,
+                "olga",
+                "2026",
+                unit,
+                risk,
+                expected_version=int(row["version"]),
+                likelihood=METHOD.calibration.exposed_max_likelihood,
+                justification="The unit no longer issues permits on site",
+            )
+        flags = s.calibration(svc, "olga", "2026")
+    exposed = flags[flags["flag"] == "exposed"]
+    assert list(zip(exposed["unit_id"], exposed["risk_id"], strict=True)) == [("LI-X", risk)]
