@@ -65,7 +65,7 @@ def cross_check(cat: Catalogue) -> list[CatalogueIssue]:
     for c in cat.controls:
         check_sources("controls", c.id, c.sources)
         # Every strength has its reason, and no reason is left for a link that is gone.
-        for r in c.mitigates if c.reasons else ():  # TEMP
+        for r in c.mitigates:
             if r not in c.reasons:
                 add("controls", c.id, f"reasons.{r}", "no reason given for this strength")
         for r in c.reasons:

@@ -140,7 +140,7 @@ class Risk(Sourced):
     red_flags: tuple[Text, ...] = Field(min_length=1)
     # The two to four controls that matter most against this scenario; the loader checks
     # that each mitigates it and applies to at least one of its unit types.
-    key_controls: tuple[Id, ...] = Field(default=(), max_length=4)  # TEMP
+    key_controls: tuple[Id, ...] = Field(min_length=2, max_length=4)
 
     @field_validator("key_controls")
     @classmethod
@@ -165,7 +165,7 @@ class Control(Sourced):
     mitigates: dict[Id, Strength] = Field(min_length=1)
     # One line per mitigated risk saying why the control has that strength against it; the
     # loader checks that its keys are exactly those of `mitigates`.
-    reasons: dict[Id, Text] = Field(default_factory=dict)  # TEMP
+    reasons: dict[Id, Text] = Field(min_length=1)
     maturity: dict[int, Text]
     effort_days: float = Field(gt=0)
     cost_class: CostClass
