@@ -159,8 +159,13 @@ def _not_applicable(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFra
     return na.sort_values(["unit_id", "risk_id"], ignore_index=True)
 
 
-def _sources(items) -> str:
-    return "; ".join(f"{c.source} {c.locator}" for c in items)
+def _sources(item) -> str:
+    """Where an item comes from: each citation with its quote, or its practice basis."""
+    if getattr(item, "basis", "source") == "practice":
+        return f"practice: {item.basis_note}"
+    return "; ".join(
+        f"{c.source} {c.locator}" + (f' "{c.quote}"' if c.quote else "") for c in item.sources
+    )
 
 
 def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
@@ -170,24 +175,22 @@ def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
         text = f"{s.publisher}, {s.year}" + (f". {s.identifier}" if s.identifier else "")
         rows.append(("source", s.id, s.title, text, "", "", "", ""))
     for p in catalogue.principles:
-        rows.append(("principle", p.id, p.title, "", "", "", "", _sources(p.sources)))
+        rows.append(("principle", p.id, p.title, "", "", "", "", _sources(p)))
         for st in p.statements:
-            rows.append(("statement", st.id, "", st.text, p.id, "", "", _sources(p.sources)))
+            rows.append(("statement", st.id, "", st.text, p.id, "", "", _sources(p)))
     for stage in catalogue.stages:
         rows.append(("stage", stage.id, stage.name, stage.description, "", "", "", ""))
     for t in catalogue.unit_types:
-        rows.append(("unit type", t.id, t.name, t.description, "", "", "", _sources(t.sources)))
+        rows.append(("unit type", t.id, t.name, t.description, "", "", "", _sources(t)))
     for r in catalogue.risks:
         applies = "; ".join(f"{ut} ({d.likelihood}x{d.impact})" for ut, d in r.defaults.items())
-        rows.append(
-            ("risk", r.id, r.title, r.description, r.stage, applies, "", _sources(r.sources))
-        )
+        rows.append(("risk", r.id, r.title, r.description, r.stage, applies, "", _sources(r)))
     for c in catalogue.controls:
         mitigates = "; ".join(f"{rid} {s}" for rid, s in c.mitigates.items())
         rows.append(
             (
                 "control", c.id, c.name, c.description, c.principle, "; ".join(c.unit_types),
-                mitigates, _sources(c.sources),
+                mitigates, _sources(c),
             )
         )  # fmt: skip
     return pd.DataFrame(
