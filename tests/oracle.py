@@ -1,16 +1,20 @@
 """A plain, row-by-row implementation of the residual-risk rule: the tests' reference.
 
-It shares no code with `riskmap.scoring`: loops, dicts and `math.prod` over records,
-reading every number (strength weights, maturity scale, cap, floor, bands) from the
-catalogue's method. The vectorised core must agree with it on any input.
+It shares no code with `riskmap.scoring`: loops, dicts and sums over records, reading every
+number (strength weights, credits, evidence level, key-control weight, maximum reduction,
+bands, band matrix) from the catalogue's method. The vectorised core must agree with it on
+any input.
 
-The rule, from method.yaml: for a unit and an applicable risk, every control that is
-rated applicable with maturity above zero, that the catalogue applies to the unit's type
-and that mitigates the risk contributes a factor ``1 - w * m / M``;
-``reduction = min(cap, 1 - prod(factors))``;
-``residual_likelihood = max(min(likelihood, floor), likelihood * (1 - reduction))``;
-``residual = residual_likelihood * impact``; a band is the highest whose `min` the score
-reaches.
+The rule, from method.yaml: for a unit and an applicable risk, every control that the
+catalogue applies to the unit's type and links to the risk counts, unless it is rated not
+applicable; an unrated one counts at maturity 0. Its credited maturity is its maturity, or
+at most `evidence_required_above` if it has no evidence; its credit is `credit[credited]`;
+its weight is the strength weight, times `key_control_weight` for a key control.
+``coverage = sum(weight * credit) / sum(weight)`` (0 with no control);
+``reduction = max_reduction * coverage``; ``residual_likelihood = likelihood * (1 -
+reduction)``; ``residual = residual_likelihood * impact``; a band is the declared matrix cell
+at (likelihood rounded half up, impact) when declared, else the highest band whose `min`
+the score reaches.
 """
 
 from __future__ import annotations
@@ -40,8 +44,16 @@ def is_applicable(value: Any) -> bool:
     return True if _missing(value) else bool(value)
 
 
-def band_of(score: float, catalogue: Catalogue) -> str:
-    """The highest band whose threshold `score` reaches (the lowest band below all of them)."""
+def band_of(score: float, catalogue: Catalogue, likelihood=None, impact=None) -> str:
+    """The declared matrix cell, else the highest band whose threshold `score` reaches."""
+    matrix = catalogue.method.band_matrix
+    if matrix is not None and likelihood is not None:
+        levels = sorted(catalogue.method.likelihood.levels)
+        level = min(max(int(math.floor(likelihood + 0.5)), levels[0]), levels[-1])
+        impacts = sorted(catalogue.method.impact.levels)
+        declared = matrix[level][impacts.index(int(impact))]
+        if declared is not None:
+            return declared
     chosen = catalogue.method.bands[0].id
     for band in catalogue.method.bands:
         if score >= band.min:
@@ -54,26 +66,13 @@ def score_rows(
 ) -> list[dict[str, Any]]:
     """One dict per applicable (unit, risk), sorted by unit_id then risk_id."""
     method = catalogue.method
-    weights = dict(method.strengths)
-    top = float(method.maturity.max)
-    cap = method.rule.reduction_cap
-    floor = method.rule.likelihood_floor
+    rule = method.rule
     unit_by_id = {u["unit_id"]: u for u in records(units)}
-    applies = {(c.id, t) for c in catalogue.controls for t in c.unit_types}
-    mitigates = {c.id: dict(c.mitigates) for c in catalogue.controls}
     risk_by_id = {r.id: r for r in catalogue.risks}
-
-    in_force: dict[Any, list[tuple[str, float]]] = defaultdict(list)
+    keys = {(r.id, c) for r in catalogue.risks for c in getattr(r, "key_controls", ())}
+    rating: dict[tuple, dict[str, Any]] = {}
     for row in records(control_ratings):
-        unit = unit_by_id.get(row["unit_id"])
-        if unit is None or not is_applicable(row["applicable"]):
-            continue
-        maturity = row["maturity"]
-        if _missing(maturity) or maturity <= 0:
-            continue
-        if (row["control_id"], unit["unit_type"]) not in applies:
-            continue
-        in_force[row["unit_id"]].append((row["control_id"], float(maturity)))
+        rating[(row["unit_id"], row["control_id"])] = row
 
     out = []
     for row in records(risk_ratings):
@@ -81,19 +80,38 @@ def score_rows(
             continue
         unit = unit_by_id.get(row["unit_id"])
         risk = risk_by_id.get(row["risk_id"])
-        if unit is None or risk is None:
+        if unit is None or risk is None or unit["unit_type"] not in risk.defaults:
             continue
-        factors, names = [], []
-        for control_id, maturity in in_force[row["unit_id"]]:
-            strength = mitigates[control_id].get(risk.id)
-            if strength is None:
+        total_weight = 0.0
+        total_share = 0.0
+        names, short = [], []
+        for control in catalogue.controls:
+            strength = control.mitigates.get(risk.id)
+            if strength is None or unit["unit_type"] not in control.unit_types:
                 continue
-            factors.append(1.0 - weights[strength] * maturity / top)
-            names.append(control_id)
+            rated = rating.get((row["unit_id"], control.id))
+            if rated is not None and not is_applicable(rated.get("applicable")):
+                continue
+            maturity = 0 if rated is None or _missing(rated["maturity"]) else int(rated["maturity"])
+            evidence = "" if rated is None else rated.get("evidence", "")
+            evidenced = not _missing(evidence) and str(evidence).strip() != ""
+            credited = maturity
+            if not evidenced and maturity > rule.evidence_required_above:
+                credited = rule.evidence_required_above
+            weight = method.strengths[strength]
+            if (risk.id, control.id) in keys:
+                weight *= rule.key_control_weight
+            total_weight += weight
+            total_share += weight * rule.credit[credited]
+            if credited > 0:
+                names.append(control.id)
+            if credited < maturity:
+                short.append(control.id)
+        coverage = total_share / total_weight if total_weight > 0 else 0.0
         likelihood = float(row["likelihood"])
         impact = float(row["impact"])
-        reduction = min(cap, 1.0 - math.prod(factors))
-        res_l = max(min(likelihood, floor), likelihood * (1.0 - reduction))
+        reduction = rule.max_reduction * coverage
+        res_l = likelihood * (1.0 - reduction)
         inherent = likelihood * impact
         residual = res_l * impact
         region = unit.get("region", "")
@@ -109,12 +127,14 @@ def score_rows(
                 "likelihood": int(row["likelihood"]),
                 "impact": int(row["impact"]),
                 "inherent": inherent,
+                "coverage": coverage,
                 "reduction": reduction,
                 "residual_likelihood": res_l,
                 "residual": residual,
-                "inherent_band": band_of(inherent, catalogue),
-                "residual_band": band_of(residual, catalogue),
+                "inherent_band": band_of(inherent, catalogue, likelihood, impact),
+                "residual_band": band_of(residual, catalogue, res_l, impact),
                 "controls": ";".join(sorted(names)),
+                "unevidenced": ";".join(sorted(short)),
             }
         )
     out.sort(key=lambda r: (r["unit_id"], r["risk_id"]))
@@ -132,6 +152,7 @@ def raise_controls(
             "control_id": control_id,
             "applicable": True,
             "maturity": level,
+            "evidence": "planned action",
         }
     return list(rows.values())
 

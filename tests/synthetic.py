@@ -56,6 +56,7 @@ def ministry(
     not_applicable: float = 0.05,
     incident_rate: float = 0.08,
     outlier_rate: float = 0.02,
+    evidence_gap: float = 0.2,
 ) -> Ministry:
     """A ministry of `units` units spread over every unit type of the catalogue."""
     rng = random.Random(seed)
@@ -100,7 +101,10 @@ def ministry(
         for control in controls_for[unit_type]:
             applicable = rng.random() >= not_applicable
             level = rng.choices(maturity_levels, weights=weights)[0]
-            control_rows.append((unit_id, control.id, applicable, _clip(level + culture, 0, top)))
+            level = _clip(level + culture, 0, top)
+            # Most ratings above Nascent cite their evidence; some do not (and earn less).
+            evidence = "" if level <= 1 or rng.random() < evidence_gap else f"doc {unit_id}"
+            control_rows.append((unit_id, control.id, applicable, level, evidence))
 
     return Ministry(
         units=pd.DataFrame(unit_rows, columns=["unit_id", "unit", "unit_type", "region"]),
@@ -108,7 +112,7 @@ def ministry(
             risk_rows, columns=["unit_id", "risk_id", "applicable", "likelihood", "impact"]
         ),
         control_ratings=pd.DataFrame(
-            control_rows, columns=["unit_id", "control_id", "applicable", "maturity"]
+            control_rows, columns=["unit_id", "control_id", "applicable", "maturity", "evidence"]
         ),
         incidents=pd.DataFrame(incident_rows, columns=["unit_id", "risk_id", "date"]),
     )
@@ -152,17 +156,18 @@ def with_method(catalogue: Catalogue, tag: str, **changes) -> Catalogue:
 def pinned(catalogue: Catalogue) -> Catalogue:
     """The catalogue with the method numbers the hand-computed tests are written for.
 
-    Weights low/medium/high 0.25/0.5/0.75, maturity 0-4, cap 0.8, floor 1, bands at
-    0/5/10/15 with target maturity 1-4 and deadlines 730/365/180/90 days, outliers at 2
-    levels from the median of at least 3 peers, contradicted at likelihood <= 2 with one
-    incident. These are the
-    shipped values today; pinning them keeps hand-worked examples valid if method.yaml is
-    retuned.
+    Weights low/medium/high 0.25/0.5/0.75; maturity 0-4 with credits 0/0.1/0.4/0.75/1;
+    evidence needed above level 1; key controls weigh 2x; at most 70% of the likelihood
+    removed; bands at 0/5/10/15 with target maturity 1/3/4/4 and deadlines 730/365/180/90
+    days; planning weights 1/1/10/100; outliers at 2 levels from the median of at least 3
+    peers; contradicted at likelihood <= 2 with one incident; under-rated for exposure at
+    likelihood <= 2 where the mean exposure is >= 4. These are the shipped values today;
+    pinning them keeps hand-worked examples valid if method.yaml is retuned.
     """
-    from riskmap.catalogue.models import Band, Calibration, Rule
+    from riskmap.catalogue.models import Band, Calibration, Planning
 
     shipped = {b.id: b for b in catalogue.method.bands}
-    specs = [("low", 0, 730, 1), ("medium", 5, 365, 2), ("high", 10, 180, 3)]
+    specs = [("low", 0, 730, 1), ("medium", 5, 365, 3), ("high", 10, 180, 4)]
     specs.append(("critical", 15, 90, 4))
     bands = tuple(
         Band(
@@ -181,9 +186,30 @@ def pinned(catalogue: Catalogue) -> Catalogue:
         catalogue,
         "pinned",
         strengths={"low": 0.25, "medium": 0.5, "high": 0.75},
-        rule=Rule(reduction_cap=0.8, likelihood_floor=1.0),
+        rule=PINNED_RULE,
         bands=bands,
+        band_matrix=None,
+        planning=Planning(band_weights={"low": 1, "medium": 1, "high": 10, "critical": 100}),
         calibration=Calibration(
-            outlier_levels=2, min_peers=3, contradicted_max_likelihood=2, contradicting_incidents=1
+            outlier_levels=2,
+            min_peers=3,
+            contradicted_max_likelihood=2,
+            contradicting_incidents=1,
+            exposed_min_index=4.0,
+            exposed_max_likelihood=2,
         ),
     )
+
+
+def _pinned_rule():
+    from riskmap.catalogue.models import Rule
+
+    return Rule(
+        max_reduction=0.7,
+        credit={0: 0.0, 1: 0.1, 2: 0.4, 3: 0.75, 4: 1.0},
+        evidence_required_above=1,
+        key_control_weight=2.0,
+    )
+
+
+PINNED_RULE = _pinned_rule()

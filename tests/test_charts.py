@@ -59,9 +59,11 @@ def make_register(rows: list[tuple]) -> pd.DataFrame:
     df["residual"] = df["residual"].astype(float)
     df["residual_likelihood"] = df["residual"] / df["impact"]
     df["reduction"] = 1 - df["residual_likelihood"] / df["likelihood"]
+    df["coverage"] = df["reduction"] / CAT.method.rule.max_reduction
     df["inherent_band"] = band_ids(CAT, df["inherent"])
     df["residual_band"] = band_ids(CAT, df["residual"])
     df["controls"] = ""
+    df["unevidenced"] = ""
     return df[SCORE_COLUMNS]
 
 

@@ -130,7 +130,8 @@ def test_import_refused_lists_every_problem_on_stderr_and_exits_1(db, tmp_path):
     result = run("import", str(path), "--cycle", "2026", "--user", "demo.officer", "--db", db)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("Risks!K2: justification required: likelihood changed from")
+    assert lines[0].startswith("Risks!K2: justification: likelihood ")
+    assert "differs from the " in lines[0]
     assert lines[1] == "Risks!I3: impact must be 1-5, got 9"
     assert lines[2] == "refused: 2 problem(s) in bc-001.xlsx; nothing was saved"
     assert result.stdout == ""

@@ -22,6 +22,7 @@ from riskmap.planning import plan
 from riskmap.reports import SHEETS, CycleSnapshot, export_workbook
 from riskmap.reports.register import REGISTER_EXTRAS
 from riskmap.scoring import SCORE_COLUMNS, score
+from test_methodology_example import doc_number
 
 INJECTED = [
     '=HYPERLINK("http://evil.example","click")',
@@ -36,11 +37,14 @@ INJECTED = [
 # Where riskmap writes formulas, and nowhere else.
 FORMULA_COLUMNS = {
     "Register": {
-        "inherent", "reduction", "residual_likelihood", "residual", "inherent_band",
-        "residual_band", "product",
+        "inherent", "coverage", "reduction", "residual_likelihood", "residual", "inherent_band",
+        "residual_band",
     },
-    "Contributions": {"weight", "applicable", "maturity", "factor"},
+    "Contributions": {"weight", "applicable", "credited", "credit", "counted", "share"},
+    "Controls": {"credited"},
 }  # fmt: skip
+# Where riskmap itself writes a SUM (the coverage over a pair's Contributions rows).
+SUM_COLUMNS = {("Register", "coverage")}
 
 
 @pytest.fixture(scope="module")
@@ -176,30 +180,42 @@ def test_scores_are_live_formulas_over_inputs_and_named_cells(workbook):
     first = rows(ws)[0]
     r = first["inherent"].row
     assert first["inherent"].value == f"=H{r}*I{r}"
-    assert first["reduction"].value == f"=MIN(reduction_cap,1-S{r})"
-    assert first["residual_likelihood"].value == f"=MAX(MIN(H{r},likelihood_floor),H{r}*(1-K{r}))"
-    assert first["residual"].value == f"=L{r}*I{r}"
+    assert first["reduction"].value == f"=max_reduction*K{r}"
+    assert first["residual_likelihood"].value == f"=H{r}*(1-L{r})"
+    assert first["residual"].value == f"=M{r}*I{r}"
     assert first["inherent_band"].value == f"=LOOKUP(J{r},band_mins,band_ids)"
-    assert first["residual_band"].value == f"=LOOKUP(M{r},band_mins,band_ids)"
+    assert first["residual_band"].value == f"=LOOKUP(N{r},band_mins,band_ids)"
     for row in rows(ws):
-        for col in FORMULA_COLUMNS["Register"] - {"product"}:
+        for col in FORMULA_COLUMNS["Register"]:
             assert row[col].data_type == "f", (row["unit_id"].value, col)
         if row["contributions_from"].value is not None:
-            product = row["product"].value
-            assert re.fullmatch(r"=PRODUCT\(Contributions!\$H\$\d+:\$H\$\d+\)", product)
+            a, b = row["contributions_from"].value, row["contributions_to"].value
+            w, sh = f"SUM(Contributions!$J${a}:$J${b})", f"SUM(Contributions!$K${a}:$K${b})"
+            assert row["coverage"].value == f"=IF({w}=0,0,{sh}/{w})"
     contrib = rows(workbook["Contributions"])[0]
-    assert contrib["weight"].value in ("=weight_low", "=weight_medium", "=weight_high")
+    assert re.fullmatch(
+        r"=weight_(low|medium|high)\*IF\(E2,key_control_weight,1\)", contrib["weight"].value
+    )
     assert re.fullmatch(r"=Controls!\$G\$\d+", contrib["applicable"].value)
-    assert re.fullmatch(r"=Controls!\$H\$\d+", contrib["maturity"].value)
-    assert contrib["factor"].value == "=IF(F2,1-E2*G2/maturity_max,1)"
+    assert re.fullmatch(r"=Controls!\$K\$\d+", contrib["credited"].value)
+    assert contrib["credit"].value == "=INDEX(credit_table,H2-maturity_min+1)"
+    assert contrib["counted"].value == "=IF(G2,F2,0)"
+    assert contrib["share"].value == "=J2*I2"
+    ctl = rows(workbook["Controls"])[0]
+    r = ctl["credited"].row
+    assert ctl["credited"].value == (
+        f"=IF(OR(LEN(TRIM(J{r}))>0,H{r}<=evidence_required_above),H{r},evidence_required_above)"
+    )
 
 
 def test_method_sheet_names_the_parameters(workbook, catalogue):
     method = catalogue.method
     expected = {
-        "reduction_cap": method.rule.reduction_cap,
-        "likelihood_floor": method.rule.likelihood_floor,
+        "max_reduction": method.rule.max_reduction,
+        "evidence_required_above": method.rule.evidence_required_above,
+        "key_control_weight": method.rule.key_control_weight,
         "maturity_max": method.maturity.max,
+        "maturity_min": method.maturity.min,
         **{f"weight_{k}": v for k, v in method.strengths.items()},
     }
     for name, value in expected.items():
@@ -208,13 +224,20 @@ def test_method_sheet_names_the_parameters(workbook, catalogue):
         assert workbook["Method"][ref.replace("$", "")].value == value, name
     ((_, ids),) = workbook.defined_names["band_ids"].destinations
     ((_, mins),) = workbook.defined_names["band_mins"].destinations
+    ((_, credits),) = workbook.defined_names["credit_table"].destinations
     ws = workbook["Method"]
     assert [c.value for (c,) in ws[ids.replace("$", "")]] == [b.id for b in method.bands]
     assert [c.value for (c,) in ws[mins.replace("$", "")]] == [b.min for b in method.bands]
+    assert [c.value for (c,) in ws[credits.replace("$", "")]] == [
+        method.rule.credit[m] for m in sorted(method.rule.credit)
+    ]
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
     for level in (*method.likelihood.levels.values(), *method.maturity.levels.values()):
         assert level.definition in text
-    assert "residual_likelihood = MAX(MIN(likelihood, likelihood_floor)" in text
+    assert "coverage = SUM(weight x credit) / SUM(weight)" in text
+    # Every number of the method with its reason.
+    for param in method.parameters():
+        assert param.path in text and param.rationale in text, param.path
 
 
 def replay(workbook) -> pd.DataFrame:
@@ -225,33 +248,44 @@ def replay(workbook) -> pd.DataFrame:
         ((_, ref),) = workbook.defined_names[name].destinations
         return method_ws[ref.replace("$", "")].value
 
-    cap, floor, top = named("reduction_cap"), named("likelihood_floor"), named("maturity_max")
-    weights = {f"=weight_{k}": named(f"weight_{k}") for k in ("low", "medium", "high")}
+    max_reduction = named("max_reduction")
+    evidence_level, key_weight = named("evidence_required_above"), named("key_control_weight")
+    ((_, ref),) = workbook.defined_names["credit_table"].destinations
+    credit_table = [c.value for (c,) in method_ws[ref.replace("$", "")]]
+    low = named("maturity_min")
+    weights = {k: named(f"weight_{k}") for k in ("low", "medium", "high")}
     controls = workbook["Controls"]
     contrib = workbook["Contributions"]
-    factors = {}
+    counted, shares = {}, {}
     for row in rows(contrib):
-        ctl_row = int(re.search(r"\d+$", row["maturity"].value).group())
-        applicable = controls[f"G{ctl_row}"].value
-        maturity = controls[f"H{ctl_row}"].value
-        w = weights[row["weight"].value]
-        factors[row["factor"].row] = 1 - w * maturity / top if applicable else 1
+        if row["controls_row"].value is None:  # linked, never rated: not in place
+            applicable, credited = True, 0
+        else:
+            ctl_row = row["controls_row"].value
+            applicable = controls[f"G{ctl_row}"].value
+            maturity = controls[f"H{ctl_row}"].value
+            evidence = (controls[f"J{ctl_row}"].value or "").strip()
+            credited = maturity if evidence or maturity <= evidence_level else evidence_level
+        w = weights[row["strength"].value] * (key_weight if row["key"].value else 1)
+        counted[row["counted"].row] = w if applicable else 0
+        shares[row["counted"].row] = counted[row["counted"].row] * credit_table[credited - low]
     out = []
     for row in rows(workbook["Register"]):
-        product = 1.0
+        coverage = 0.0
         if row["contributions_from"].value is not None:
-            for r in range(row["contributions_from"].value, row["contributions_to"].value + 1):
-                product *= factors[r]
+            span = range(row["contributions_from"].value, row["contributions_to"].value + 1)
+            total = sum(counted[r] for r in span)
+            coverage = sum(shares[r] for r in span) / total if total else 0.0
         lik, imp = row["likelihood"].value, row["impact"].value
-        reduction = min(cap, 1 - product)
-        res_l = max(min(lik, floor), lik * (1 - reduction))
+        reduction = max_reduction * coverage
         out.append(
             {
                 "unit_id": row["unit_id"].value,
                 "risk_id": row["risk_id"].value,
                 "inherent": lik * imp,
+                "coverage": coverage,
                 "reduction": reduction,
-                "residual": res_l * imp,
+                "residual": lik * (1 - reduction) * imp,
             }
         )
     return pd.DataFrame(out)
@@ -263,20 +297,32 @@ def test_formulas_replayed_from_their_cells_give_riskmaps_scores(workbook, snaps
     assert got[["unit_id", "risk_id"]].values.tolist() == (
         expected[["unit_id", "risk_id"]].values.tolist()
     )
-    for col in ("inherent", "reduction", "residual"):
+    for col in ("inherent", "coverage", "reduction", "residual"):
         assert got[col].to_numpy() == pytest.approx(expected[col].to_numpy(), abs=1e-9), col
+
+
+def test_unevidenced_levels_are_shown_and_credited_lower(workbook, snapshot, catalogue):
+    """Credit needs evidence: the Register names the controls claimed above the evidence
+    level without evidence, as riskmap's register does."""
+    expected = register_of(snapshot, catalogue).set_index(["unit_id", "risk_id"])["unevidenced"]
+    got = {
+        (r["unit_id"].value, r["risk_id"].value): r["unevidenced"].value or ""
+        for r in rows(workbook["Register"])
+    }
+    assert got == expected.to_dict()
 
 
 def test_worked_example_of_the_methodology(catalogue):
     wb = load_workbook(io.BytesIO(export_workbook(example_snapshot(catalogue), catalogue)))
     got = replay(wb).set_index("risk_id")
-    assert got.loc["BOR-01", "reduction"] == pytest.approx(0.609375)
-    assert got.loc["BOR-01", "residual"] == pytest.approx(6.25)
-    assert got.loc["BOR-03", "residual"] == pytest.approx(6.09375)
+    for risk in ("BOR-01", "BOR-03"):
+        assert got.loc[risk, "reduction"] == pytest.approx(doc_number(f"{risk} reduction"))
+        assert got.loc[risk, "residual"] == pytest.approx(doc_number(f"{risk} residual"))
     register = {r["risk_id"].value: r for r in rows(wb["Register"])}
     assert register["BOR-01"]["controls"].value == "staff_rotation;supervision"
-    assert register["BOR-01"]["weights"].value == "0.75;0.5"
+    assert register["BOR-01"]["unevidenced"].value == "supervision"
     assert register["BOR-01"]["maturities"].value == "2;3"
+    assert register["BOR-01"]["credited"].value == "2;1"
     na = rows(wb["Risks not applicable"])
     # Every other risk of the unit type, whatever the catalogue holds (v2 added EXP-12, EXP-14).
     others = {r.id for r in catalogue.risks_for(worked_example.UNIT_TYPE)}
@@ -336,7 +382,7 @@ def test_readable_tables_frozen_headers_widths_print_titles(workbook):
     reg = workbook["Register"]
     assert reg["M2"].number_format == "0.00" and reg["K2"].number_format == "0.0000"
     coloured = {str(cf.sqref).split(":")[0] for cf in reg.conditional_formatting}
-    assert coloured == {"J2", "M2", "N2", "O2"}  # inherent, residual and both bands
+    assert coloured == {"J2", "N2", "O2", "P2"}  # inherent, residual and both bands
 
 
 def test_summary_names_the_people_and_key_figures(workbook, snapshot):
@@ -374,7 +420,8 @@ def test_user_text_is_never_a_formula(workbook):
                     continue
                 column = names[cell.column - 1] if cell.column <= len(names) else None
                 assert column in FORMULA_COLUMNS.get(ws.title, set()), (ws.title, cell.coordinate)
-                assert "HYPERLINK" not in cell.value and "SUM" not in cell.value
+                assert "HYPERLINK" not in cell.value
+                assert "SUM" not in cell.value or (ws.title, column) in SUM_COLUMNS
 
 
 def test_injected_texts_are_stored_as_guarded_strings(workbook):

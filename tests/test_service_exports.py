@@ -447,3 +447,91 @@ def test_every_bad_file_is_refused_by_the_service_and_changes_nothing(
             )
         assert err.value.problems == _expected(case["errors"]), case["what"]
         assert dump(svc) == before
+
+
+# --------------------------------------------------------------------------- one rule
+
+
+def _at_baseline(svc: Service, skip: tuple[str, str] | None = None) -> pd.Series:
+    """A risk rating of 2026 applicable and at its baseline, with room above it."""
+    rr = s.risk_ratings(svc, CLI_ADMIN, "2026")
+    top = CAT.method.likelihood.max
+    ok = rr[
+        rr["applicable"]
+        & (rr["likelihood"] == rr["baseline_likelihood"])
+        & (rr["impact"] == rr["baseline_impact"])
+        & (rr["likelihood"] < top)
+    ]
+    ok = ok[[(u, r) != skip for u, r in zip(ok["unit_id"], ok["risk_id"], strict=True)]]
+    return ok.iloc[0]
+
+
+def _import(svc: Service, unit: str, risk: str, likelihood: int, justification) -> None:
+    template = s.questionnaire_template(svc, OFFICER, "2026", units=[unit])
+    r = sheet_rows(template, "Risks")[(unit, risk)]
+    filled = fill(template, {("Risks", f"G{r}"): likelihood, ("Risks", f"K{r}"): justification})
+    s.import_questionnaire(svc, OFFICER, "2026", filled, "q.xlsx")
+
+
+def test_the_justification_rule_is_the_same_through_the_service_and_the_questionnaire(svc):
+    # Raise a likelihood above its baseline with a justification, then set it back to the
+    # baseline with the justification cleared: both ways accept both steps.
+    by_service = _at_baseline(svc)
+    by_file = _at_baseline(svc, skip=(by_service["unit_id"], by_service["risk_id"]))
+    for row, how in ((by_service, "service"), (by_file, "questionnaire")):
+        unit, risk, base = row["unit_id"], row["risk_id"], int(row["baseline_likelihood"])
+        for likelihood, justification in ((base + 1, "Two cases at this post in 2025"), (base, "")):
+            if how == "service":
+                now = rating(svc, "risk", unit, risk)
+                s.rate_risk(
+                    svc, OFFICER, "2026", unit, risk, expected_version=int(now["version"]),
+                    likelihood=likelihood, justification=justification,
+                )  # fmt: skip
+            else:
+                _import(svc, unit, risk, likelihood, justification or None)
+            saved = rating(svc, "risk", unit, risk)
+            assert (int(saved["likelihood"]), saved["justification"]) == (
+                likelihood, justification,
+            ), how  # fmt: skip
+
+    # A change from the baseline without a justification: refused by both, in the same words.
+    unit, risk, base = by_file["unit_id"], by_file["risk_id"], int(by_file["baseline_likelihood"])
+    now = rating(svc, "risk", unit, risk)
+    with pytest.raises(s.ValidationError) as err:
+        s.rate_risk(
+            svc, OFFICER, "2026", unit, risk, expected_version=int(now["version"]),
+            likelihood=base + 1, justification="",
+        )  # fmt: skip
+    message = str(err.value)
+    assert message == (
+        f"justification: likelihood {base + 1} x impact {int(now['impact'])} differs from the "
+        f"last cycle's rating ({base} x {int(now['baseline_impact'])}); say why (evidence, "
+        "incidents, changed procedures)"
+    )
+    template = s.questionnaire_template(svc, OFFICER, "2026", units=[unit])
+    r = sheet_rows(template, "Risks")[(unit, risk)]
+    filled = fill(template, {("Risks", f"G{r}"): base + 1, ("Risks", f"K{r}"): None})
+    before = dump(svc)
+    assert rejected(svc, filled, "q.xlsx") == [f"Risks!K{r}: {message}"]
+    assert dump(svc) == before
+
+
+def test_a_unit_added_since_the_last_cycle_starts_from_the_catalogue_default(svc):
+    s.add_unit(svc, ADMIN, "NEW-1", "New border post", "border_control")
+    s.start_cycle(svc, OFFICER, "2027", how="clone", from_cycle="2026")
+    rr = s.risk_ratings(svc, CLI_ADMIN, "2027")
+    new, old = rr[rr["unit_id"] == "NEW-1"], rr[rr["unit_id"] != "NEW-1"]
+    assert len(new) == len(CAT.risks_for("border_control")) > 0
+    assert set(new["baseline_source"]) == {"catalogue default"}
+    assert set(old["baseline_source"]) == {"last cycle's rating"}
+    defaults = {r.id: r.defaults["border_control"] for r in CAT.risks_for("border_control")}
+    assert [(row.baseline_likelihood, row.baseline_impact) for row in new.itertuples()] == [
+        (defaults[r].likelihood, defaults[r].impact) for r in new["risk_id"]
+    ]
+    first = new.iloc[0]
+    with pytest.raises(s.ValidationError, match="differs from the catalogue default"):
+        s.rate_risk(
+            svc, OFFICER, "2027", "NEW-1", first["risk_id"],
+            expected_version=int(first["version"]),
+            likelihood=CAT.method.likelihood.max if first["likelihood"] == 1 else 1,
+        )  # fmt: skip

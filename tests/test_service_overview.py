@@ -138,6 +138,7 @@ def test_cycle_map_register_and_after_the_cycle_actions(svc):
         hit = (cr["unit_id"] == a.unit_id) & (cr["control_id"] == a.control_id)
         cr.loc[hit, "maturity"] = cr.loc[hit, "maturity"].clip(lower=a.to_level)
         cr.loc[hit, "applicable"] = True
+        cr.loc[hit, "evidence"] = "the action's completion report"  # a done action shows it
     expected = score(f.risk_ratings, cr, f.units, CAT)
     pd.testing.assert_series_equal(cm.register_after["residual"], expected["residual"])
     assert set(cm.missing["unit_id"]) <= set(reg["unit_id"])
@@ -172,13 +173,15 @@ def border_post():
 def test_missing_controls_of_the_worked_example(border_post):
     units, _, controls, reg = border_post
     out = missing_controls(reg, controls, units, CAT, n=3).set_index("risk_id")
-    # BOR-01: staff rotation (high, 2 levels: 1.5) before supervision (medium, 1 level: 0.5).
-    assert out.loc["BOR-01", "controls"] == "staff_rotation;supervision"
+    # Potential = weight x credit still to gain. BOR-01: staff rotation 0.75 x (1 - 0.4) =
+    # 0.45 ties with supervision 0.5 x (1 - 0.1) = 0.45 (credited at 1: no evidence); the
+    # control names break the tie ("Adequate supervision..." before "Compulsory rotation...").
+    assert out.loc["BOR-01", "controls"] == "supervision;staff_rotation"
     assert out.loc["BOR-01", "text"] == (
-        f"{CAT.control_by_id['staff_rotation'].name} (2→4); "
-        f"{CAT.control_by_id['supervision'].name} (3→4)"
+        f"{CAT.control_by_id['supervision'].name} (1→4); "
+        f"{CAT.control_by_id['staff_rotation'].name} (2→4)"
     )
-    # BOR-03: training (high, 2 levels: 1.5) before supervision (medium, 1 level: 0.5).
+    # BOR-03: training 0.75 x 0.9 = 0.675 before supervision 0.5 x 0.9 = 0.45.
     assert out.loc["BOR-03", "controls"] == "victim_identification_training;supervision"
     assert set(out.index) == {"BOR-01", "BOR-03"}
 
@@ -218,8 +221,9 @@ def test_ratings_after_actions_raise_never_lower_and_add_missing_rows():
     assert out.loc[("U1", "b"), "maturity"] == 2 and out.loc[("U1", "b"), "applicable"]
     assert out.loc[("U2", "a"), "maturity"] == 4, "the highest target wins"
     assert out.loc[("U3", "c"), "maturity"] == 3
+    assert out.loc[("U2", "a"), "evidence"] == "action completed", "a done action is evidenced"
     same = ratings_after_actions(ratings, actions.iloc[0:0])
-    pd.testing.assert_frame_equal(same, ratings)
+    pd.testing.assert_frame_equal(same, ratings.assign(evidence=""))
 
 
 def test_with_overdue_flags_open_actions_past_due():

@@ -66,6 +66,7 @@ POLICY = {
     "register": EVERYONE,
     "aggregations": EVERYONE,
     "calibration": EVERYONE,
+    "method_sensitivity": EVERYONE,
     "trend": EVERYONE,
     "cycle_history": EVERYONE,
     # the manager's view (riskmap.service.overview): reads, everyone
@@ -185,7 +186,7 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, "2025", "2026")
         case "risk_ratings" | "control_ratings" | "actions" | "register" | "aggregations":
             return f(svc, actor, "2026")
-        case "calibration" | "cycle_frames":
+        case "calibration" | "cycle_frames" | "method_sensitivity":
             return f(svc, actor, "2026")
         case "key_figures" | "cycle_map" | "top_missing":
             return f(svc, actor, "2026")

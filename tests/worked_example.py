@@ -1,9 +1,10 @@
 """docs/methodology.md's worked example, for the tests that recompute or report it.
 
 One border post (Border post North, unit U1) rates two of the catalogue's border-control
-risks as applicable (BOR-01 likelihood 4, BOR-03 likelihood 3, impact 4) and three of its
-controls (staff rotation 2, supervision 3, victim identification training 1); every other
-risk and control of the unit type is rated not applicable.
+risks as applicable (BOR-01 likelihood 5, BOR-03 likelihood 3, impact 4) and three of its
+controls (staff rotation 2 with its rosters as evidence, supervision 3 with no evidence
+recorded, victim identification training 1); every other risk and control of the unit type
+is rated not applicable.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from riskmap.catalogue import Catalogue
 
 UNIT_TYPE = "border_control"
 APPLICABLE_RISKS = ("BOR-01", "BOR-03")
-LIKELIHOOD = {"BOR-01": 4, "BOR-03": 3}
+LIKELIHOOD = {"BOR-01": 5, "BOR-03": 3}
 RATED = {"staff_rotation": 2, "supervision": 3, "victim_identification_training": 1}
+EVIDENCE = {"staff_rotation": "Duty rosters and rotation orders, 2025"}
 
 
 def border_post(
@@ -47,6 +49,7 @@ def border_post(
                 "control_id": c.id,
                 "applicable": c.id in RATED,
                 "maturity": RATED.get(c.id, 0),
+                "evidence": EVIDENCE.get(c.id, ""),
             }
             for c in catalogue.controls_for(UNIT_TYPE)
         ]

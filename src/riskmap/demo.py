@@ -193,6 +193,9 @@ MATURITY_MIX = (
 )
 
 
+UNEVIDENCED_SHARE = 0.2
+
+
 def _rate_controls(tx: Tx, rows: list[dict[str, Any]], rng: np.random.Generator) -> None:
     units = sorted({row["unit_id"] for row in rows})
     strength = dict(zip(units, rng.choice(3, size=len(units), p=[0.4, 0.4, 0.2]), strict=True))
@@ -203,10 +206,13 @@ def _rate_controls(tx: Tx, rows: list[dict[str, Any]], rng: np.random.Generator)
         for row, d in zip(rows, draw, strict=True)
     ]
     controls = tx.catalogue.control_by_id
-    for row, level in zip(rows, levels, strict=True):
+    # One rating in five above Nascent is claimed without its evidence: the rule credits it
+    # as Nascent, and the register says so.
+    unevidenced = rng.random(len(rows)) < UNEVIDENCED_SHARE
+    for row, level, bare in zip(rows, levels, unevidenced, strict=True):
         evidence = controls[row["control_id"]].evidence
         row["maturity"] = int(level)
-        row["evidence"] = "; ".join(evidence[: max(0, int(level) - 1)])
+        row["evidence"] = "" if bare else "; ".join(evidence[: max(0, int(level) - 1)])
 
 
 def _set_statuses(tx: Tx, cycle: Cycle, rng: np.random.Generator, done: float, going: float):
@@ -293,6 +299,7 @@ def _vary_2026(tx: Tx, cycle: Cycle, rng: np.random.Generator) -> dict[str, int]
             )
             .values(
                 maturity=bindparam("b_m"),
+                evidence="Action completion report and the records it lists",
                 justification="Remediation action completed; evidence checked",
                 version=cr.c.version + 1,
                 updated_by=OFFICER,

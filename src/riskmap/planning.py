@@ -1,28 +1,37 @@
-"""The remediation planner: control gaps become ranked steps, and a budget cuts the ranking.
+"""The remediation planner: control gaps become ranked moves, and a budget selects the plan.
 
-A gap is an applicable control below its target maturity in a unit (the target follows the
-inherent band of the worst risk the control mitigates there). A gap is climbed in one-level
-steps ("raise control C in unit U from m to m + 1"), so that a budget is never blocked by
-one large multi-level action and no effort is spent on a level that buys nothing. Steps are
-ranked greedily by the residual risk they remove per person-day, recomputing marginal gains
-after every choice, because two controls on the same risk share its reduction (the product
-rule gives diminishing returns) and a control's next level gains at most what its last did.
+A gap is a control below its target maturity in a unit. The target and the deadline both
+follow the band of the worst *residual* risk the control guards there, so a control on a
+critical residual risk aims at the top of the scale and its action is due within the
+critical deadline. A gap starts from the maturity the rule credits (a level claimed without
+evidence is planned from the level credited: the plan counts the work of showing it).
 
-Gains only interact inside a unit, and each unit's greedy sequence has non-increasing
-ratios, so the global greedy ranking is the merge of per-unit sequences; the per-unit steps
-run for all units at once, vectorised. The plan for a budget is the longest prefix of the
-ranking that fits; each (unit, control)'s chosen steps merge into one action. Guarantee:
-the objective (total residual removed, as a function of the maturity levels) is monotone and
-DR-submodular on the integer lattice (submodular across controls, concave along each), so a
-greedy prefix costing C removes at least (1 - e^(-C/B)) of what the best possible choice of
-levels within budget B could remove (Wolsey 1982; Khuller, Moss and Naor 1999; Soma and
-Yoshida 2015). Because the plan is a prefix of one budget-independent ranking, a bigger
-budget always buys a superset of steps, never less reduction.
+Under the coverage rule a control's gain on a risk is proportional to the credit its new
+level adds, and the controls of a unit add up (the rule is linear in the credits). The
+credit table is not concave (a paper control earns little, an established one a lot), so
+a one-level step from Nascent can look poor although the next level pays: the planner
+therefore climbs each gap along the upper concave envelope of its credit curve, taking the
+one- or multi-level *move* with the best gain per person-day from where the control stands.
+
+Two objectives (method.yaml `planning`):
+- ``residual``: most residual removed per person-day;
+- ``critical_high``: fewest critical and high cells: a move is valued by the residual it
+  removes plus, for every cell it brings down a band, the drop in that band's weight
+  (critical 100, high 10, otherwise 1 in the shipped method: a cell leaving critical is
+  worth 90, far more than the at most 25 points of residual a cell holds), trying every move
+  length. Critical cells first, then high ones.
+
+Gains are recomputed after every choice (a cell that left a band weighs less), units are
+stepped at once (vectorised), and each unit's sequence of moves, whose ratios do not rise,
+is merged with the others' by ratio. The plan takes the ranking in order and, once a move no
+longer fits, still takes any later move that fits what is left (never a move whose previous
+level was skipped). For ``residual`` with a budget in person-days only this is within one
+move of the best possible: no plan of that budget removes more than the plan's first
+rejected move plus the moves before it (the bound the plan reports).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -30,8 +39,18 @@ import numpy as np
 import pandas as pd
 
 from riskmap.catalogue import Catalogue
-from riskmap.scoring import contributions, require_columns, score
-from riskmap.scoring.residual import CONTROL_RATING_COLUMNS, band_ids, mitigation_frame
+from riskmap.scoring import require_columns, score
+from riskmap.scoring.residual import (
+    CONTROL_RATING_COLUMNS,
+    band_ids,
+    credit_of,
+    links,
+)
+
+OBJECTIVES = {
+    "residual": "Most residual removed",
+    "critical_high": "Fewest critical and high cells (critical first, then high)",
+}
 
 ACTION_COLUMNS = [
     "priority",
@@ -42,6 +61,7 @@ ACTION_COLUMNS = [
     "control",
     "from_level",
     "to_level",
+    "claimed_level",
     "reduction",
     "effort_days",
     "cost",
@@ -61,11 +81,11 @@ CLOSED_STATUSES = ("done", "cancelled")
 
 @dataclass(frozen=True)
 class Plan:
-    """The ranked steps, the budget's cut through them, the actions chosen, the register after.
+    """The ranked moves, the budget's selection, the actions chosen, the register after.
 
-    `ranking` has one row per one-level step (raise C in U from m to m + 1) with `selected`
-    marking the budget's prefix; `actions` merges each (unit, control)'s chosen steps into
-    one action from its first level to its last.
+    `ranking` has one row per move (raise C in U from m to m + k) with `selected` marking
+    what the budget takes; `actions` merges each (unit, control)'s chosen moves into one
+    action from its first level to its last.
     """
 
     ranking: pd.DataFrame
@@ -74,7 +94,23 @@ class Plan:
     register_after: pd.DataFrame
     budget_days: float | None
     budget_money: float | None
-    summary: dict[str, float | int | None] = field(default_factory=dict)
+    summary: dict[str, float | int | str | None] = field(default_factory=dict)
+
+
+def _edges(register: pd.DataFrame, control_ratings: pd.DataFrame, catalogue: Catalogue):
+    """The links of the register's cells with each one's residual removed per unit of credit."""
+    edges = links(register, control_ratings, catalogue)
+    cells = register[["unit_id", "risk_id", "likelihood", "impact", "residual", "residual_band"]]
+    edges = edges.merge(cells, on=["unit_id", "risk_id"])
+    total = edges.groupby(["unit_id", "risk_id"])["weight"].transform("sum")
+    edges["coef"] = (
+        catalogue.method.rule.max_reduction
+        * edges["likelihood"].astype(float)
+        * edges["impact"].astype(float)
+        * edges["weight"]
+        / total
+    )
+    return edges
 
 
 def gaps(
@@ -83,39 +119,35 @@ def gaps(
     units: pd.DataFrame,
     catalogue: Catalogue,
 ) -> pd.DataFrame:
-    """Applicable controls below their target maturity, one row per (unit, control)."""
-    require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
-    applies = pd.DataFrame(
-        [(c.id, t) for c in catalogue.controls for t in c.unit_types],
-        columns=["control_id", "unit_type"],
-    )
-    pairs = units[["unit_id", "unit", "unit_type"]].merge(applies, on="unit_type", how="inner")
-    pairs = pairs.merge(
-        control_ratings[["unit_id", "control_id", "applicable", "maturity"]],
-        on=["unit_id", "control_id"],
-        how="left",
-    )
-    pairs = pairs[pairs["applicable"].fillna(True).astype(bool)].copy()
-    pairs["from_level"] = pairs["maturity"].fillna(0).astype(int)
+    """Controls below their target maturity, one row per (unit, control).
 
+    Only controls counted in the coverage of a risk of the register (linked, applied to the
+    unit's type, not rated "does not apply").
+    """
+    require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
+    edges = _edges(register, control_ratings, catalogue)
     targets = {b.id: b.target_maturity for b in catalogue.method.bands}
-    edges = pairs[["unit_id", "control_id"]].merge(
-        mitigation_frame(catalogue)[["control_id", "risk_id"]], on="control_id"
-    )
-    edges = edges.merge(
-        register[["unit_id", "risk_id", "inherent_band", "residual"]], on=["unit_id", "risk_id"]
-    )
-    edges["target"] = edges["inherent_band"].map(targets)
+    edges["target"] = edges["residual_band"].map(targets)
+    # The worst residual band by rank, not the band of the highest residual: with a
+    # declared band matrix a lower score can sit in a higher band.
+    edges["band_rank"] = edges["residual_band"].map(catalogue.method.band_rank())
     edges = edges.sort_values(["unit_id", "control_id", "risk_id"])
-    # Sorted ids joined by summing "id;" strings (vectorised; a lambda per group is slow).
     edges["risks"] = edges["risk_id"].astype(object) + ";"
-    per_pair = edges.groupby(["unit_id", "control_id"]).agg(
+    per_pair = edges.groupby(["unit_id", "control_id"], sort=True).agg(
+        from_level=("credited", "first"),
+        claimed_level=("maturity", "first"),
         to_level=("target", "max"),
         worst_residual=("residual", "max"),
+        band_rank=("band_rank", "max"),
         risks=("risks", "sum"),
     )
     per_pair["risks"] = per_pair["risks"].str[:-1]
-    out = pairs.merge(per_pair.reset_index(), on=["unit_id", "control_id"], how="inner")
+    band_id = [b.id for b in catalogue.method.bands]
+    per_pair["band"] = [band_id[int(i)] for i in per_pair["band_rank"]]
+    per_pair = per_pair.drop(columns="band_rank")
+    out = per_pair.reset_index().merge(
+        units[["unit_id", "unit", "unit_type"]], on="unit_id", how="inner"
+    )
     out = out[out["from_level"] < out["to_level"]].reset_index(drop=True)
     ctl = catalogue.control_by_id
     money = catalogue.method.cost_classes
@@ -132,44 +164,52 @@ def gaps(
     return out
 
 
+def best_moves(catalogue: Catalogue) -> tuple[np.ndarray, np.ndarray]:
+    """For every (level now, target): the move length with the best credit per level, and
+    that credit. The upper concave envelope of the credit curve, read from `now`."""
+    credit = catalogue.method.rule.credit
+    lo, hi = min(credit), max(credit)
+    n = hi - lo + 1
+    table = credit_of(np.arange(lo, hi + 1), catalogue)
+    length = np.zeros((n, n), dtype=int)
+    gained = np.zeros((n, n))
+    for now in range(n):
+        for target in range(now + 1, n):
+            slopes = [(table[now + k] - table[now]) / k for k in range(1, target - now + 1)]
+            k = int(np.argmax(slopes)) + 1  # ties: the shortest move
+            length[now, target], gained[now, target] = k, table[now + k] - table[now]
+    return length, gained
+
+
 def _rank(
     register: pd.DataFrame,
     control_ratings: pd.DataFrame,
-    units: pd.DataFrame,
     candidates: pd.DataFrame,
     catalogue: Catalogue,
+    objective: str,
 ) -> pd.DataFrame:
-    """Greedy marginal-gain ranking of one-level steps (all units stepped at once).
-
-    Each candidate climbs one maturity level per pick, so a step's effort is one level of
-    the control's effort; its next level becomes a candidate once the step is chosen.
-    """
-    rule = catalogue.method.rule
-    top = float(catalogue.method.maturity.max)
+    """Greedy ranking of moves, all units stepped at once."""
+    lo = min(catalogue.method.rule.credit)
+    table = credit_of(np.arange(lo, max(catalogue.method.rule.credit) + 1), catalogue)
+    length, _ = best_moves(catalogue)
     pair_key = pd.MultiIndex.from_frame(register[["unit_id", "risk_id"]])
-    likelihood = register["likelihood"].to_numpy(dtype=float)
+    residual = register["residual"].to_numpy(dtype=float).copy()
     impact = register["impact"].to_numpy(dtype=float)
-    floor = np.minimum(likelihood, rule.likelihood_floor)
+    band_weight = catalogue.method.planning.band_weights
 
-    contrib = contributions(control_ratings, units, catalogue)
-    product = np.ones(len(register))
-    if len(contrib):
-        prod = contrib.groupby(["unit_id", "risk_id"])["factor"].prod()
-        pos = pair_key.get_indexer(prod.index)
-        product[pos[pos >= 0]] = prod.to_numpy()[pos >= 0]
-
-    edges = candidates[["unit_id", "control_id"]].reset_index(names="k")
+    edges = _edges(register, control_ratings, catalogue)
     edges = edges.merge(
-        mitigation_frame(catalogue)[["control_id", "risk_id", "weight"]], on="control_id"
+        candidates[["unit_id", "control_id"]].reset_index(names="k"), on=["unit_id", "control_id"]
     )
     edges["p"] = pair_key.get_indexer(pd.MultiIndex.from_frame(edges[["unit_id", "risk_id"]]))
     edges = edges[edges["p"] >= 0]
     k_e = edges["k"].to_numpy()
     p_e = edges["p"].to_numpy()
-    w = edges["weight"].to_numpy(dtype=float)
+    coef = edges["coef"].to_numpy(dtype=float)
 
-    def residual_l(prod: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return np.maximum(floor[p], likelihood[p] * np.maximum(1 - rule.reduction_cap, prod))
+    def band_value(r: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        bands = band_ids(catalogue, r, r / impact[cells], impact[cells])
+        return pd.Series(bands).map(band_weight).to_numpy(dtype=float)
 
     n = len(candidates)
     level = candidates["from_level"].to_numpy(dtype=int).copy()
@@ -177,62 +217,126 @@ def _rank(
     effort = candidates["effort_per_level"].to_numpy(dtype=float)
     unit_code = pd.factorize(candidates["unit_id"])[0]
     remaining = level < target
-    steps: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+    steps: list[tuple[np.ndarray, ...]] = []
     for it in range(int((target - level).sum()) + 1):
         live = remaining[k_e]
         if not live.any():
             break
-        pe, ke, we = p_e[live], k_e[live], w[live]
-        change = (1 - we * (level[ke] + 1) / top) / (1 - we * level[ke] / top)
-        before = residual_l(product[pe], pe)
-        after = residual_l(product[pe] * change, pe)
-        gain = np.bincount(ke, weights=impact[pe] * (before - after), minlength=n)
-        ratio = np.where(remaining & (gain > _EPS), gain / effort, -np.inf)
+        pe, ke, ce = p_e[live], k_e[live], coef[live]
+        if objective == "residual":
+            # The gain is linear in the credit: the best move follows the credit's envelope.
+            move = length[level - lo, target - lo]
+            credit_gain = table[np.minimum(level + move, target) - lo] - table[level - lo]
+            removed = np.bincount(ke, weights=ce * credit_gain[ke], minlength=n)
+            ratio = np.where(
+                remaining & (removed > _EPS), removed / (np.maximum(move, 1) * effort), -np.inf
+            )
+        else:
+            # Cells that leave a band gain its weight drop: try every move length.
+            value_now = band_value(residual[pe], pe)
+            ratio = np.full(n, -np.inf)
+            move = np.zeros(n, dtype=int)
+            removed = np.zeros(n)
+            credit_gain = np.zeros(n)
+            for k in range(1, int((target - level).max()) + 1):
+                ok = remaining & (level + k <= target)
+                gain_k = np.where(
+                    ok, table[np.minimum(level + k, target) - lo] - table[level - lo], 0
+                )
+                drop = ce * gain_k[ke]
+                valued = drop + value_now - band_value(residual[pe] - drop, pe)
+                removed_k = np.bincount(ke, weights=drop, minlength=n)
+                valued_k = np.bincount(ke, weights=valued, minlength=n)
+                ratio_k = np.where(ok & (valued_k > _EPS), valued_k / (k * effort), -np.inf)
+                better = ratio_k > ratio + 1e-12
+                ratio = np.where(better, ratio_k, ratio)
+                move = np.where(better, k, move)
+                removed = np.where(better, removed_k, removed)
+                credit_gain = np.where(better, gain_k, credit_gain)
         order = np.lexsort((np.arange(n), -ratio, unit_code))
         first = np.ones(n, dtype=bool)
         first[1:] = unit_code[order][1:] != unit_code[order][:-1]
         picks = order[first & np.isfinite(ratio[order])]
         if not len(picks):
             break
-        steps.append((picks, level[picks].copy(), gain[picks], ratio[picks], it))
+        steps.append((picks, level[picks].copy(), move[picks], removed[picks], ratio[picks], it))
         picked = np.isin(ke, picks)
-        np.multiply.at(product, pe[picked], change[picked])
-        level[picks] += 1
+        np.subtract.at(residual, pe[picked], (ce * credit_gain[ke])[picked])
+        level[picks] += move[picks]
         remaining[picks] = level[picks] < target[picks]
-        # A unit whose best step gains nothing is finished: gains only shrink (the
-        # objective is DR-submodular), so its other steps would gain nothing either.
-        done_units = np.setdiff1d(unit_code[remaining], unit_code[picks])
-        remaining &= ~np.isin(unit_code, done_units)
 
     if steps:
-        k = np.concatenate([s[0] for s in steps])
-        start_level = np.concatenate([s[1] for s in steps])
-        gains = np.concatenate([s[2] for s in steps])
-        ratios = np.concatenate([s[3] for s in steps])
-        its = np.concatenate([np.full(len(s[0]), s[4]) for s in steps])
+        k, start, moved, gains, ratios, its = (
+            np.concatenate([s[i] if i < 5 else np.full(len(s[0]), s[5]) for s in steps])
+            for i in range(6)
+        )
     else:
-        k = start_level = its = np.array([], dtype=int)
+        k = start = moved = its = np.array([], dtype=int)
         gains = ratios = np.array([], dtype=float)
     ranked = candidates.iloc[k].reset_index(drop=True)
     ranked = ranked.assign(
-        from_level=start_level,
-        to_level=start_level + 1,
-        effort_days=ranked["effort_per_level"].to_numpy(dtype=float),
-        cost=ranked["cost_per_level"].to_numpy(dtype=float),
+        from_level=start,
+        to_level=start + moved,
+        effort_days=moved * ranked["effort_per_level"].to_numpy(dtype=float),
+        cost=moved * ranked["cost_per_level"].to_numpy(dtype=float),
         reduction=gains,
         reduction_per_day=ratios,
         _step=its,
         _unit=unit_code[k],
     ).sort_values(["_unit", "_step"])
-    # Exact arithmetic makes each unit's ratios non-increasing; the running minimum
-    # removes rounding noise so the merge never reorders a unit's own sequence.
+    # Each unit's ratios do not rise; the running minimum removes rounding noise so the
+    # merge never reorders a unit's own sequence.
     ranked["_key"] = ranked.groupby("_unit")["reduction_per_day"].cummin()
     ranked = ranked.sort_values(["_key", "_unit", "_step"], ascending=[False, True, True])
     return ranked.drop(columns=["_step", "_unit", "_key"]).reset_index(drop=True)
 
 
+def select(
+    ranking: pd.DataFrame, budget_days: float | None, budget_money: float | None
+) -> tuple[np.ndarray, int]:
+    """Which moves a budget takes, and the length of the ranking's prefix that fits.
+
+    The prefix first; then every later move that fits what is left, in ranking order, provided
+    the control's previous move was taken (a level is never skipped).
+    """
+    n = len(ranking)
+    days = ranking["effort_days"].to_numpy(dtype=float)
+    money = ranking["cost"].to_numpy(dtype=float)
+    fits = np.ones(n, dtype=bool)
+    if budget_days is not None:
+        fits &= np.cumsum(days) <= budget_days + 1e-9
+    if budget_money is not None:
+        fits &= np.cumsum(money) <= budget_money + 1e-9
+    prefix = int(np.logical_and.accumulate(fits).sum()) if n else 0
+    chosen = np.zeros(n, dtype=bool)
+    chosen[:prefix] = True
+    if prefix == n:
+        return chosen, prefix
+    days_left = np.inf if budget_days is None else budget_days - days[:prefix].sum()
+    money_left = np.inf if budget_money is None else budget_money - money[:prefix].sum()
+    keys = list(zip(ranking["unit_id"], ranking["control_id"], strict=True))
+    frm = ranking["from_level"].to_numpy(dtype=int)
+    to = ranking["to_level"].to_numpy(dtype=int)
+    reached: dict[tuple, int] = {}
+    blocked: set[tuple] = set()
+    for i in range(prefix):
+        reached[keys[i]] = to[i]
+    for i in range(prefix, n):
+        key = keys[i]
+        if key in blocked or reached.get(key, frm[i]) != frm[i]:
+            continue
+        if days[i] <= days_left + 1e-9 and money[i] <= money_left + 1e-9:
+            chosen[i] = True
+            days_left -= days[i]
+            money_left -= money[i]
+            reached[key] = to[i]
+        else:
+            blocked.add(key)
+    return chosen, prefix
+
+
 def merge_steps(steps: pd.DataFrame) -> pd.DataFrame:
-    """One action per (unit, control) from its chosen steps: from the first level to the last."""
+    """One action per (unit, control) from its chosen moves: from the first level to the last."""
     if steps.empty:
         return steps.reset_index(drop=True)
     grouped = steps.groupby(["unit_id", "control_id"], sort=False)
@@ -255,6 +359,12 @@ def merge_steps(steps: pd.DataFrame) -> pd.DataFrame:
     return merged[ACTION_COLUMNS]
 
 
+def band_counts(register: pd.DataFrame, catalogue: Catalogue, column: str = "residual_band"):
+    """Cells per band, every band of the method named (zero where none)."""
+    counts = register[column].value_counts() if len(register) else pd.Series(dtype=int)
+    return {b.id: int(counts.get(b.id, 0)) for b in catalogue.method.bands}
+
+
 def plan(
     register: pd.DataFrame,
     control_ratings: pd.DataFrame,
@@ -264,21 +374,20 @@ def plan(
     budget_days: float | None = None,
     budget_money: float | None = None,
     start: date | None = None,
+    objective: str = "residual",
 ) -> Plan:
-    """Rank every gap's steps and select the prefix of the ranking the budget affords."""
+    """Rank every gap's moves and select what the budget affords."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {objective!r}")
     start = start or date.today()
     candidates = gaps(register, control_ratings, units, catalogue)
-    ranked = _rank(register, control_ratings, units, candidates, catalogue)
+    ranked = _rank(register, control_ratings, candidates, catalogue, objective)
     ranked["priority"] = np.arange(1, len(ranked) + 1)
     ranked["cumulative_days"] = ranked["effort_days"].cumsum()
     ranked["cumulative_cost"] = ranked["cost"].cumsum()
-    fits = np.ones(len(ranked), dtype=bool)
-    if budget_days is not None:
-        fits &= ranked["cumulative_days"].to_numpy() <= budget_days + 1e-9
-    if budget_money is not None:
-        fits &= ranked["cumulative_cost"].to_numpy() <= budget_money + 1e-9
-    ranked["selected"] = np.logical_and.accumulate(fits) if len(fits) else fits
-    ranked["band"] = band_ids(catalogue, ranked["worst_residual"]) if len(ranked) else []
+    chosen_mask, prefix = select(ranked, budget_days, budget_money)
+    ranked["selected"] = chosen_mask
+    # The deadline follows the worst residual band of the risks the control guards (gaps()).
     deadline = {b.id: b.deadline_days for b in catalogue.method.bands}
     ranked["due_date"] = [start + timedelta(days=deadline[b]) for b in ranked["band"]]
     ranked = ranked[ACTION_COLUMNS]
@@ -286,31 +395,58 @@ def plan(
     chosen = merge_steps(ranked[ranked["selected"]])
     after_ratings = apply_actions(control_ratings, chosen)
     register_after = score(risk_ratings, after_ratings, units, catalogue)
-    used = float(chosen["effort_days"].sum())
-    summary: dict[str, float | int | None] = {
+    removed = float(chosen["reduction"].sum())
+    bound = None
+    if objective == "residual" and budget_days is not None and budget_money is None:
+        head = float(ranked["reduction"].iloc[:prefix].sum())
+        bound = head + (float(ranked["reduction"].iloc[prefix]) if prefix < len(ranked) else 0.0)
+    summary: dict[str, float | int | str | None] = {
+        "objective": objective,
         "candidates": len(candidates),
         "ranked": len(ranked),
         "selected": len(chosen),
         "budget_days": budget_days,
         "budget_money": budget_money,
-        "effort_days": used,
+        "effort_days": float(chosen["effort_days"].sum()),
         "cost": float(chosen["cost"].sum()),
-        "reduction": float(chosen["reduction"].sum()),
+        "reduction": removed,
         "residual_before": float(register["residual"].sum()),
         "residual_after": float(register_after["residual"].sum()),
-        "guarantee": (1 - math.exp(-used / budget_days)) if budget_days else None,
+        "best_possible_at_most": bound,
     }
+    for when, reg in (("before", register), ("after", register_after)):
+        for band, count in band_counts(reg, catalogue).items():
+            summary[f"{band}_{when}"] = count
     return Plan(ranked, chosen, register, register_after, budget_days, budget_money, summary)
 
 
 def apply_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-    """Control ratings as they would be once `actions` are carried out (pure)."""
-    base = control_ratings[["unit_id", "control_id", "applicable", "maturity"]]
-    raised = actions[["unit_id", "control_id", "to_level"]].rename(columns={"to_level": "maturity"})
-    raised = raised.assign(applicable=True)
-    merged = pd.concat([base, raised[base.columns]], ignore_index=True)
-    merged = merged.drop_duplicates(["unit_id", "control_id"], keep="last")
-    return merged.reset_index(drop=True)
+    """Control ratings as they would be once `actions` (unit_id, control_id, to_level) are
+    carried out (pure; the one rule for "after the plan", stored or previewed).
+
+    A control rises to the highest target among its actions and never falls; a completed
+    action shows its level with evidence, so the rule credits it in full.
+    """
+    base = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].assign(
+        evidence=control_ratings["evidence"].fillna("").astype(str)
+        if "evidence" in control_ratings.columns
+        else ""
+    )
+    if actions is None or actions.empty:
+        return base.reset_index(drop=True)
+    targets = (
+        actions.groupby(["unit_id", "control_id"])["to_level"].max().rename("_to").reset_index()
+    )
+    out = base.merge(targets, on=["unit_id", "control_id"], how="outer")
+    raised = out["_to"].notna()
+    out["maturity"] = out["maturity"].fillna(0).astype(float)
+    out.loc[raised, "maturity"] = out.loc[raised, ["maturity", "_to"]].max(axis=1)
+    out.loc[raised, "applicable"] = True
+    out.loc[raised, "evidence"] = "action completed"
+    out["applicable"] = out["applicable"].fillna(True).astype(bool)
+    out["maturity"] = out["maturity"].astype(int)
+    out["evidence"] = out["evidence"].fillna("")
+    return out.drop(columns="_to").reset_index(drop=True)
 
 
 def overdue(actions: pd.DataFrame, today: date) -> pd.Series:

@@ -2,8 +2,11 @@
 
 Ratings come from CSV files (the form an officer can prepare in any spreadsheet) or, with
 `--cycle LABEL`, from a cycle in the database; the output columns are the same either way
-(in the database form `unit_id` is the unit's code). Both commands only read: `plan
---cycle` shows the plan, it does not store actions (officers do that in the dashboard).
+(in the database form `unit_id` is the unit's code). CSV files are checked whole first
+(`riskmap.rating_files`): any problem is printed, file, line and column, and the command
+exits with status 2 having scored nothing. Both commands only read: `plan --cycle` shows
+the service's plan (`service.preview_plan`, the computation `build_plan` stores), it does
+not store actions (officers do that in the dashboard).
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import click
 import pandas as pd
 
 from riskmap import service
-from riskmap.catalogue import CatalogueError, load_catalogue
+from riskmap.catalogue import Catalogue, CatalogueError, load_catalogue
 from riskmap.cli.options import db_option
 from riskmap.cli.users import cli_service
 from riskmap.planning import plan as make_plan
+from riskmap.rating_files import RatingFile, RatingFilesRejected, check_rating_files
 from riskmap.scoring import score as score_register
 
 csv_path = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -44,7 +48,7 @@ def _inputs(f):
         "--control-ratings",
         type=csv_path,
         default=None,
-        help="CSV: unit_id, control_id, applicable, maturity.",
+        help="CSV: unit_id, control_id, applicable, maturity[, evidence].",
     )(f)
     f = click.option(
         "--risk-ratings",
@@ -62,51 +66,50 @@ def _inputs(f):
     return f
 
 
-def _read(path: Path, what: str) -> pd.DataFrame:
+class InputRefused(click.ClickException):
+    """The CSV files have problems (each already printed): exit status 2, nothing scored."""
+
+    exit_code = 2
+
+
+def _read_files(catalogue: Catalogue, risk_ratings: Path, control_ratings: Path, units: Path):
+    files = [RatingFile(str(p), p.read_bytes()) for p in (units, risk_ratings, control_ratings)]
     try:
-        frame = pd.read_csv(path, dtype={"unit_id": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{path}: cannot read {what} as CSV: {exc}") from exc
-    if "applicable" in frame.columns:
-        frame["applicable"] = _as_bool(frame["applicable"], path)
-    return frame
-
-
-def _as_bool(column: pd.Series, path: Path) -> pd.Series:
-    mapping = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-    text = column.astype(str).str.strip().str.lower()
-    bad = ~text.isin(mapping)
-    if bad.any():
-        row = int(bad.idxmax()) + 2  # header is line 1
-        raise click.ClickException(
-            f"{path}: line {row}, column applicable: "
-            f"expected true/false, got {column[bad].iloc[0]!r}"
-        )
-    return text.map(mapping).astype(bool)
+        return check_rating_files(*files, catalogue)
+    except RatingFilesRejected as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise InputRefused(
+            f"{len(exc.problems)} problem(s) in the input files; nothing was scored"
+        ) from exc
 
 
 def _load(catalogue_dir, risk_ratings, control_ratings, units, cycle, db):
     """(catalogue, risk ratings, control ratings, units) from the cycle or the CSV files."""
-    try:
-        cat = load_catalogue(catalogue_dir)
-    except CatalogueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    cat = _catalogue(catalogue_dir)
     if cycle is not None:
         if any(p is not None for p in (risk_ratings, control_ratings, units)):
             raise click.UsageError("give either --cycle or the CSV files, not both")
         with cli_service(db, cat) as svc:
             frames = service.cycle_frames(svc, service.CLI_ADMIN, cycle)
         return cat, frames.risk_ratings, frames.control_ratings, frames.units
+    _need_files(risk_ratings, control_ratings, units)
+    inputs = _read_files(cat, risk_ratings, control_ratings, units)
+    return cat, inputs.risk_ratings, inputs.control_ratings, inputs.units
+
+
+def _catalogue(catalogue_dir) -> Catalogue:
+    try:
+        return load_catalogue(catalogue_dir)
+    except CatalogueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _need_files(risk_ratings, control_ratings, units) -> None:
     if any(p is None for p in (risk_ratings, control_ratings, units)):
         raise click.UsageError(
             "give --cycle LABEL, or all of --risk-ratings, --control-ratings and --units"
         )
-    return (
-        cat,
-        _read(risk_ratings, "risk ratings"),
-        _read(control_ratings, "control ratings"),
-        _read(units, "units"),
-    )
 
 
 def _emit(frame: pd.DataFrame, fmt: str) -> None:
@@ -163,21 +166,27 @@ def plan(
     show_all,
 ) -> None:
     """Rank the control gaps and choose the actions the budget affords."""
-    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units, cycle, db)
-    try:
-        register = score_register(rr, cr, un, cat)
-        result = make_plan(
-            register,
-            cr,
-            un,
-            rr,
-            cat,
-            budget_days,
-            budget_money,
-            start.date() if start else date.today(),
-        )
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    start_date = start.date() if start else date.today()
+    if cycle is not None:
+        if any(p is not None for p in (risk_ratings, control_ratings, units)):
+            raise click.UsageError("give either --cycle or the CSV files, not both")
+        # The service's one plan computation: what `build_plan` would store.
+        with cli_service(db, _catalogue(catalogue_dir)) as svc:
+            result = service.preview_plan(
+                svc,
+                service.CLI_ADMIN,
+                cycle,
+                budget_days=budget_days,
+                budget_money=budget_money,
+                start=start_date,
+            )
+    else:
+        cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units, None, db)
+        try:
+            register = score_register(rr, cr, un, cat)
+            result = make_plan(register, cr, un, rr, cat, budget_days, budget_money, start_date)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     _emit(result.ranking if show_all else result.actions, fmt)
     click.echo(json.dumps(result.summary), err=True)
 

@@ -12,7 +12,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from riskmap.catalogue import Catalogue
-from riskmap.catalogue.models import Scale
+from riskmap.rules import scale_range
 
 FORMAT = "riskmap questionnaire"
 FORMAT_VERSION = 1
@@ -62,11 +62,20 @@ CONTROL_ANSWER_COLUMNS = [
 
 
 class QuestionnaireError(Exception):
-    """The questionnaire was refused; `errors` lists every problem, with sheet and cell."""
+    """The questionnaire was refused; `errors` lists every problem, with sheet and cell.
 
-    def __init__(self, errors: list[str], filename: str = "") -> None:
+    `answers`: when every problem is a rating the rules refuse (a justification missing)
+    and the file is otherwise sound, the rows that passed, so that the service can add
+    what only the database knows (rows changed since the export) and report every problem
+    at once; None otherwise.
+    """
+
+    def __init__(
+        self, errors: list[str], filename: str = "", answers: ParsedAnswers | None = None
+    ) -> None:
         self.errors = list(errors)
         self.filename = filename
+        self.answers = answers
         what = f"questionnaire {filename!r}" if filename else "questionnaire"
         lines = "\n".join(f"  - {e}" for e in self.errors)
         super().__init__(f"{what} refused, {len(self.errors)} problem(s):\n{lines}")
@@ -112,10 +121,6 @@ class Field:
     header: str
     width: float
     role: str = "info"
-
-
-def scale_range(scale: Scale) -> str:
-    return f"{scale.min}-{scale.max}"
 
 
 def risk_fields(catalogue: Catalogue) -> list[Field]:

@@ -5,6 +5,11 @@ Nothing is returned unless the whole file is correct: every problem found is col
 raised at once in a `QuestionnaireError`. The file is opened with formulas kept as
 formulas (never evaluated), and any formula outside the template's own "meaning" columns
 refuses the file.
+
+The parser reads and locates; whether a rating may be saved is `riskmap.rules` (the same
+rules `rate_risk` and `rate_control` apply): a risk's likelihood x impact that differs from
+its baseline (the snapshot's `baseline_*` columns, else the catalogue default) needs a
+justification, a value equal to it does not; "not applicable" needs one too.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from riskmap import rules
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
 from riskmap.reports import sheet_rows
@@ -31,10 +37,8 @@ from riskmap.reports.questionnaire_layout import (
     MAX_ERRORS,
     META_KEYS,
     META_SHEET,
-    NO,
     RISK_ANSWER_COLUMNS,
     RISKS_SHEET,
-    YES,
     Field,
     ParsedAnswers,
     QuestionnaireError,
@@ -62,12 +66,20 @@ class _Errors(list):
     def __init__(self) -> None:
         super().__init__()
         self.dropped = 0
+        self.refusals = 0  # how many are ratings the rules refuse (the file is sound)
+
+    def only_refusals(self) -> bool:
+        return len(self) + self.dropped == self.refusals
 
     def add(self, message: str) -> None:
         if len(self) < MAX_ERRORS:
             self.append(message)
         else:
             self.dropped += 1
+
+    def add_all(self, messages: list[str]) -> None:
+        for message in messages:
+            self.add(message)
 
     def final(self) -> list[str]:
         out = list(self)
@@ -108,7 +120,7 @@ def parse_int(value: Any) -> int | None:
 def parse_level(value: Any, scale: Scale) -> int | None:
     """The level in `value`, or None if it is not a whole number on the scale."""
     n = parse_int(value)
-    return n if n is not None and scale.min <= n <= scale.max else None
+    return n if n is not None and rules.is_level(n, scale) else None
 
 
 def parse_yes_no(value: Any) -> bool | None:
@@ -160,13 +172,33 @@ class _Kind:
         return f"{self.sheet}!{self.letters[key]}{row}"
 
 
+class _SheetErrors:
+    """A sheet's problems tagged with their row, so that checks made on the whole sheet
+    afterwards (the justification rules) still come out in the file's order."""
+
+    def __init__(self) -> None:
+        self.row = 0
+        self.found: list[tuple[int, str]] = []
+
+    def add(self, message: str, row: int | None = None) -> None:
+        self.found.append((self.row if row is None else row, message))
+
+    def in_order(self) -> list[str]:
+        return [m for _, m in sorted(self.found, key=lambda f: f[0])]
+
+
 def _current(frame: pd.DataFrame, item_column: str, keep: list[str]) -> dict:
+    keep = [k for k in keep if k in frame.columns]
     records = frame[["unit_id", item_column, *keep]].to_dict("records")
     return {(str(r["unit_id"]), str(r[item_column])): r for r in records}
 
 
 def _kinds(snapshot: CycleSnapshot, catalogue: Catalogue) -> list[_Kind]:
     m = catalogue.method
+    risks = snapshot.risk_ratings
+    if not set(rules.BASELINE_COLUMNS) <= set(risks.columns):
+        # A snapshot without baselines: a first cycle, compared with the catalogue defaults.
+        risks = risks.join(rules.risk_baselines(risks, snapshot.units, catalogue))
     return [
         _Kind(
             RISKS_SHEET,
@@ -176,9 +208,16 @@ def _kinds(snapshot: CycleSnapshot, catalogue: Catalogue) -> list[_Kind]:
             [("likelihood", m.likelihood), ("impact", m.impact)],
             ["justification"],
             _current(
-                snapshot.risk_ratings,
+                risks,
                 "risk_id",
-                ["applicable", "likelihood", "impact", "justification", "version"],
+                [
+                    "applicable",
+                    "likelihood",
+                    "impact",
+                    "justification",
+                    "version",
+                    *rules.BASELINE_COLUMNS,
+                ],
             ),
             set(catalogue.risk_by_id),
             RISK_ANSWER_COLUMNS,
@@ -287,9 +326,7 @@ def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str
         rows_read += n
         touched.update(str(r["unit_id"]) for r in records)
         results.append(pd.DataFrame(records, columns=kind.out_columns))
-    if errors:
-        raise QuestionnaireError(errors.final(), filename)
-    return ParsedAnswers(
+    answers = ParsedAnswers(
         filename=filename,
         cycle_label=snapshot.cycle_label,
         catalogue_version=snapshot.catalogue_version,
@@ -298,6 +335,10 @@ def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str
         rows_read=rows_read,
         units=tuple(sorted(touched)),
     )
+    if errors:
+        sound = answers if errors.only_refusals() else None
+        raise QuestionnaireError(errors.final(), filename, answers=sound)
+    return answers
 
 
 def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, errors: _Errors):
@@ -320,22 +361,47 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
     out: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
     count = 0
+    found = _SheetErrors()
     if first[0] != 1:  # the header row was missing: the first row read is data
         rows = itertools.chain([first], rows)
     for r, cells in rows:
+        found.row = r
         for column, (value, is_formula) in cells.items():
             if is_formula and column > width:  # beside the template's columns
-                errors.add(
+                found.add(
                     f"{kind.sheet}!{get_column_letter(column)}{r}: formulas are not accepted, "
                     f"type the value itself (found {show(str(value))})"
                 )
         if not any(column <= width for column in cells):
             continue
         count += 1
-        record = _parse_row(kind, r, cells, units, seen, snapshot, errors)
+        record = _parse_row(kind, r, cells, units, seen, snapshot, found)
         if record is not None:
             out.append(record)
+    kept = _justified(kind, out, found)
+    errors.refusals += len(out) - len(kept)
+    errors.add_all(found.in_order())
+    out = kept
     return out, count
+
+
+def _justified(kind: _Kind, records: list[dict[str, Any]], found: _SheetErrors) -> list:
+    """The changed rows the rating rules accept; each refused one reported at its cell."""
+    if not records:
+        return records
+    frame = pd.DataFrame(records)
+    if kind.item == rules.RISK:
+        problems = rules.risk_justification_problems(frame)
+    else:
+        problems = rules.control_justification_problems(frame)
+    kept = []
+    for record, problem in zip(records, problems, strict=True):
+        if problem:
+            row = int(record["sheet_row"])
+            found.add(f"{kind.ref('justification', row)}: justification: {problem}", row)
+        else:
+            kept.append(record)
+    return kept
 
 
 def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] | None:
@@ -458,20 +524,6 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     changed = [k for k in answer if answer[k] != was[k]]
     if not changed:
         return None
-    rated = [k for k in changed if k not in kind.texts]
-    if not answer["justification"]:
-        if not answer["applicable"]:
-            errors.add(
-                f"{kind.ref('justification', r)}: justification required: say why "
-                f"{kind.item} {item_key} does not apply to unit {code}"
-            )
-            return None
-        if rated:
-            what = ", ".join(
-                f"{k} changed from {_word(was[k])} to {_word(answer[k])}" for k in rated
-            )
-            errors.add(f"{kind.ref('justification', r)}: justification required: {what}")
-            return None
     return {
         "unit_id": unit_id,
         kind.item_column: item_key,
@@ -480,10 +532,7 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         "changed": ";".join(changed),
         "stale": stale,
         "sheet_row": r,
+        # for the rating rules (`_justified`), not returned
+        "unit": code,
+        **{k: current[k] for k in rules.BASELINE_COLUMNS if k in current},
     }
-
-
-def _word(value: Any) -> str:
-    if isinstance(value, bool):
-        return YES if value else NO
-    return str(value)

@@ -2,17 +2,19 @@
 
 Layout (row numbers are those of the sheets):
 
-- Controls: one row per unit x control rating; `applicable` and `maturity` are inputs.
-- Contributions: one row per unit x risk x control, for every rated control that the
-  catalogue applies to the unit's type and that mitigates the risk (contributing or not),
-  sorted by unit, risk, control. `applicable` and `maturity` are formulas reading the
-  Controls row, `weight` reads the named weight on Method, and
-  `factor = IF(applicable, 1 - weight * maturity / maturity_max, 1)`.
+- Controls: one row per unit x control rating; `applicable`, `maturity` and `evidence` are
+  inputs; `credited` is the maturity the rule counts (a level above `evidence_required_above`
+  with a blank evidence cell counts as that level).
+- Contributions: one row per unit x risk x control the catalogue links to the risk and
+  applies to the unit's type (rated or not), sorted by unit, risk, control. `applicable` and
+  `credited` read the Controls row (an unrated control: applicable, maturity 0),
+  `weight = weight_<strength> x (key_control_weight if key)`, `credit` reads the credit table
+  on Method, `counted = IF(applicable, weight, 0)`, `share = counted x credit`.
 - Register: one row per applicable unit x risk, headed with `SCORE_COLUMNS` then the extras;
-  `product = PRODUCT(Contributions!H<first>:H<last>)` over that pair's contiguous rows, and
-  inherent, reduction, residual likelihood, residual and both bands are formulas.
+  `coverage = SUM(share) / SUM(counted)` over that pair's contiguous Contributions rows (0
+  when none count), and reduction, residual likelihood, residual and both bands are formulas.
 
-The rows of one unit x risk are contiguous in Contributions, so each product reads one short
+The rows of one unit x risk are contiguous in Contributions, so each sum reads one short
 range: no lookup over the whole sheet, which keeps a national ministry quick to recalculate.
 """
 
@@ -26,10 +28,10 @@ import pandas as pd
 from riskmap.catalogue import Catalogue
 from riskmap.reports.cells import Cell
 from riskmap.reports.heatmap import band_rules
-from riskmap.reports.layout import Col, add_table, frame_sheet, letter
+from riskmap.reports.layout import Col, add_table, column_cells, letter
 from riskmap.reports.snapshot import CycleSnapshot
 from riskmap.reports.stream import Book, Sheet
-from riskmap.scoring.residual import SCORE_COLUMNS, mitigation_frame
+from riskmap.scoring.residual import SCORE_COLUMNS, credited_maturity, has_evidence, links
 
 REGISTER_SHEET = "Register"
 CONTRIBUTIONS_SHEET = "Contributions"
@@ -38,7 +40,7 @@ CONTROLS_SHEET = "Controls"
 REGISTER_EXTRAS = [
     "weights",
     "maturities",
-    "product",
+    "credited",
     "contributions_from",
     "contributions_to",
     "justification",
@@ -50,7 +52,8 @@ _REGISTER_WIDTHS = {
     "unit_id": 10, "unit": 30, "unit_type": 18, "region": 10, "risk_id": 9, "risk": 40,
     "stage": 12, "likelihood": 10, "impact": 9, "inherent": 9, "reduction": 10,
     "residual_likelihood": 11, "residual": 9, "inherent_band": 10, "residual_band": 10,
-    "controls": 40, "weights": 18, "maturities": 14, "product": 10, "contributions_from": 12,
+    "coverage": 10, "controls": 40, "unevidenced": 30, "weights": 18, "maturities": 14,
+    "credited": 14, "contributions_from": 12,
     "contributions_to": 12, "justification": 40, "confirmed": 10,
 }  # fmt: skip
 
@@ -64,7 +67,8 @@ CONTROL_COLUMNS = [
     Col("applicable", 11, "input"),
     Col("maturity", 10, "input"),
     Col("maturity_level", 14),
-    Col("evidence", 40, "wrap"),
+    Col("evidence", 40, "input"),
+    Col("credited", 10),
     Col("justification", 40, "wrap"),
     Col("confirmed", 10),
     Col("version", 9),
@@ -75,10 +79,13 @@ CONTRIBUTION_COLUMNS = [
     Col("risk_id", 9),
     Col("control_id", 24),
     Col("strength", 10),
+    Col("key", 7),
     Col("weight", 9, "fraction"),
     Col("applicable", 11),
-    Col("maturity", 10),
-    Col("factor", 10, "fraction"),
+    Col("credited", 10),
+    Col("credit", 9, "fraction"),
+    Col("counted", 10, "fraction"),
+    Col("share", 10, "fraction"),
     Col("controls_row", 12),
 ]
 
@@ -99,6 +106,7 @@ def controls_frame(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFram
         lambda m: levels[int(m)].name if not pd.isna(m) and int(m) in levels else ""
     )
     cr["applicable"] = cr["applicable"].astype(bool)
+    cr["credited"] = credited_maturity(cr["maturity"].fillna(0), has_evidence(cr), catalogue)
     cr["row"] = np.arange(len(cr)) + 2
     return cr
 
@@ -106,22 +114,14 @@ def controls_frame(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFram
 def contributions_frame(
     register: pd.DataFrame, controls: pd.DataFrame, catalogue: Catalogue
 ) -> pd.DataFrame:
-    """One row per scored unit x risk x rated control that the catalogue lets mitigate it."""
-    applies = pd.DataFrame(
-        [(c.id, t) for c in catalogue.controls for t in c.unit_types],
-        columns=["control_id", "unit_type"],
-    )
-    rated = controls[["unit_id", "unit_type", "control_id", "applicable", "maturity", "row"]]
-    rated = rated.drop_duplicates(["unit_id", "control_id"]).merge(
-        applies, on=["control_id", "unit_type"]
-    )
-    mitigation = mitigation_frame(catalogue)[["control_id", "risk_id", "strength", "weight"]]
-    out = rated.merge(mitigation, on="control_id").merge(
-        register[["unit_id", "risk_id"]], on=["unit_id", "risk_id"]
-    )
+    """One row per scored unit x risk x control counted in its coverage, or rated not
+    applicable (so that an auditor who flips `applicable` on Controls sees the effect)."""
+    out = links(register, controls, catalogue, include_not_applicable=True)
+    rows = controls.drop_duplicates(["unit_id", "control_id"])[["unit_id", "control_id", "row"]]
+    out = out.merge(rows, on=["unit_id", "control_id"], how="left")
     out = out.sort_values(["unit_id", "risk_id", "control_id"], ignore_index=True)
     out["sheet_row"] = np.arange(len(out)) + 2
-    out["contributes"] = out["applicable"].astype(bool) & (out["maturity"] > 0)
+    out["contributes"] = out["applicable"] & (out["credited"] > 0)
     return out
 
 
@@ -136,31 +136,59 @@ def register_frame(register: pd.DataFrame, contrib: pd.DataFrame, snapshot: Cycl
     if len(contrib):
         spans = contrib.groupby(keys, sort=False)["sheet_row"].agg(["min", "max"])
         spans.columns = ["contributions_from", "contributions_to"]
-        used = contrib[contrib["contributes"]]
+        used = contrib[contrib["applicable"]]
         weights = used["weight"].map(lambda w: f"{w:g}")
+        by = [used[k] for k in keys]
         texts = pd.DataFrame(
             {
-                "weights": _joined(weights, [used[k] for k in keys]),
-                "maturities": _joined(used["maturity"].astype(int), [used[k] for k in keys]),
+                "weights": _joined(weights, by),
+                "maturities": _joined(used["maturity"].astype(int), by),
+                "credited": _joined(used["credited"].astype(int), by),
             }
         )
         out = out.merge(spans.reset_index(), on=keys, how="left")
         out = out.merge(texts.reset_index(), on=keys, how="left")
     else:
         out = out.assign(
-            contributions_from=np.nan, contributions_to=np.nan, weights="", maturities=""
+            contributions_from=np.nan,
+            contributions_to=np.nan,
+            weights="",
+            maturities="",
+            credited="",
         )
     ratings = snapshot.risk_ratings[["unit_id", "risk_id", "justification", "confirmed"]]
     out = out.merge(ratings.drop_duplicates(keys), on=keys, how="left")
-    out["weights"] = out["weights"].fillna("")
-    out["maturities"] = out["maturities"].fillna("")
+    for col in ("weights", "maturities", "credited"):
+        out[col] = out[col].fillna("")
     return out
 
 
 def write_controls(book: Book, controls: pd.DataFrame) -> Sheet:
-    return frame_sheet(
-        book, CONTROLS_SHEET, controls, CONTROL_COLUMNS, table="tbl_controls", freeze="E2"
-    )
+    """The Controls sheet; `credited` is a formula over the row's maturity and evidence."""
+    cols = CONTROL_COLUMNS
+    sheet = book.sheet(CONTROLS_SHEET, [c.width for c in cols], freeze="E2")
+    cells = book.cells
+    headers = [c.name for c in cols]
+    sheet.append(cells.header(headers))
+    data = controls.reindex(columns=headers)
+    m, ev = letter(cols, "maturity"), letter(cols, "evidence")
+    rows = controls["row"].to_numpy()
+    data["credited"] = [
+        cells.formula(
+            f"=IF(OR(LEN(TRIM({ev}{r}))>0,{m}{r}<=evidence_required_above),{m}{r},"
+            "evidence_required_above)",
+            "int",
+        )
+        for r in rows
+    ]
+    converted = [
+        list(data[c.name]) if c.name == "credited" else column_cells(cells, data[c.name], c.style)
+        for c in cols
+    ]
+    for record in zip(*converted, strict=True):
+        sheet.append(record)
+    add_table(sheet.ws, "tbl_controls", headers, len(data))
+    return sheet
 
 
 def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
@@ -170,9 +198,8 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
     headers = [c.name for c in cols]
     sheet.append(cells.header(headers))
     a_col = letter(CONTROL_COLUMNS, "applicable")
-    m_col = letter(CONTROL_COLUMNS, "maturity")
-    w, a, m = letter(cols, "weight"), letter(cols, "applicable"), letter(cols, "maturity")
-    weight = {s: cells.formula(f"=weight_{s}", "fraction") for s in ("low", "medium", "high")}
+    c_col = letter(CONTROL_COLUMNS, "credited")
+    col = {c.name: letter(cols, c.name) for c in cols}
     fraction = cells.style_id("fraction")
     ids: dict = {}  # ids repeat: each converted (and guarded) once
 
@@ -183,20 +210,32 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
             ids[value] = cell = cells.value(value)
             return cell
 
-    for unit_id, risk_id, control_id, strength, ctl_row, row in contrib[
-        ["unit_id", "risk_id", "control_id", "strength", "row", "sheet_row"]
+    for unit_id, risk_id, control_id, strength, key, ctl_row, row in contrib[
+        ["unit_id", "risk_id", "control_id", "strength", "key", "row", "sheet_row"]
     ].itertuples(index=False, name=None):
+        k, w, a, cr = col["key"], col["weight"], col["applicable"], col["credited"]
+        if pd.isna(ctl_row):  # linked but not rated: counts as not in place
+            applicable: Any = True
+            credited: Any = 0
+            ctl_row = None
+        else:
+            ctl_row = int(ctl_row)
+            applicable = Cell(f"{CONTROLS_SHEET}!${a_col}${ctl_row}", "f", 0)
+            credited = Cell(f"{CONTROLS_SHEET}!${c_col}${ctl_row}", "f", 0)
         sheet.append(
             [
                 v(unit_id),
                 v(risk_id),
                 v(control_id),
                 strength,
-                weight[strength],
-                Cell(f"{CONTROLS_SHEET}!${a_col}${ctl_row}", "f", 0),
-                Cell(f"{CONTROLS_SHEET}!${m_col}${ctl_row}", "f", 0),
-                Cell(f"IF({a}{row},1-{w}{row}*{m}{row}/maturity_max,1)", "f", fraction),
-                int(ctl_row),
+                bool(key),
+                Cell(f"weight_{strength}*IF({k}{row},key_control_weight,1)", "f", fraction),
+                applicable,
+                credited,
+                Cell(f"INDEX(credit_table,{cr}{row}-maturity_min+1)", "f", fraction),
+                Cell(f"IF({a}{row},{w}{row},0)", "f", fraction),
+                Cell(f"{col['counted']}{row}*{col['credit']}{row}", "f", fraction),
+                ctl_row,
             ]
         )
     add_table(sheet.ws, "tbl_contributions", headers, len(contrib))
@@ -210,22 +249,23 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
     sheet.append(cells.header(headers))
     c = {n: letter(headers, n) for n in headers}
     lik, imp, inh, red = c["likelihood"], c["impact"], c["inherent"], c["reduction"]
-    res_l, res, prod = c["residual_likelihood"], c["residual"], c["product"]
-    factor = letter(CONTRIBUTION_COLUMNS, "factor")
+    res_l, res, cov = c["residual_likelihood"], c["residual"], c["coverage"]
+    counted = letter(CONTRIBUTION_COLUMNS, "counted")
+    share = letter(CONTRIBUTION_COLUMNS, "share")
+    band = _band_formula(catalogue)
     f, v, t = cells.formula, cells.value, cells.text
     data = register.reindex(columns=headers)
     for i, rec in enumerate(data.to_dict("records")):
         r = i + 2
         first, last = rec["contributions_from"], rec["contributions_to"]
         if pd.isna(first):
-            product: Any = cells.styled(1, "fraction")
+            coverage: Any = f("=0", "fraction")
             first = last = None
         else:
             first, last = int(first), int(last)
-            product = f(
-                f"=PRODUCT({CONTRIBUTIONS_SHEET}!${factor}${first}:${factor}${last})",
-                "fraction",
-            )
+            w_sum = f"SUM({CONTRIBUTIONS_SHEET}!${counted}${first}:${counted}${last})"
+            s_sum = f"SUM({CONTRIBUTIONS_SHEET}!${share}${first}:${share}${last})"
+            coverage = f(f"=IF({w_sum}=0,0,{s_sum}/{w_sum})", "fraction")
         sheet.append(
             [
                 v(rec["unit_id"]),
@@ -238,15 +278,17 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
                 cells.styled(int(rec["likelihood"]), "input"),
                 cells.styled(int(rec["impact"]), "input"),
                 f(f"={lik}{r}*{imp}{r}", "int"),
-                f(f"=MIN(reduction_cap,1-{prod}{r})", "fraction"),
-                f(f"=MAX(MIN({lik}{r},likelihood_floor),{lik}{r}*(1-{red}{r}))", "score"),
+                coverage,
+                f(f"=max_reduction*{cov}{r}", "fraction"),
+                f(f"={lik}{r}*(1-{red}{r})", "score"),
                 f(f"={res_l}{r}*{imp}{r}", "score"),
-                f(f"=LOOKUP({inh}{r},band_mins,band_ids)"),
-                f(f"=LOOKUP({res}{r},band_mins,band_ids)"),
+                f(band(f"{inh}{r}", f"{lik}{r}", f"{imp}{r}")),
+                f(band(f"{res}{r}", f"{res_l}{r}", f"{imp}{r}")),
                 t(str(rec["controls"] or "")),
+                t(str(rec["unevidenced"] or "")),
                 t(str(rec["weights"] or "")),
                 t(str(rec["maturities"] or "")),
-                product,
+                t(str(rec["credited"] or "")),
                 first,
                 last,
                 v(rec["justification"], "wrap"),
@@ -264,3 +306,21 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
             for rule in band_rules(catalogue, f"{col}2", by_id=True):
                 sheet.ws.conditional_formatting.add(f"{col}2:{col}{last}", rule)
     return sheet
+
+
+def _band_formula(catalogue: Catalogue):
+    """The band formula of a score: thresholds, or the declared matrix cell where there is one
+    (likelihood placed at the nearest level, halves up, as riskmap does)."""
+
+    def thresholds(score: str, likelihood: str, impact: str) -> str:
+        return f"=LOOKUP({score},band_mins,band_ids)"
+
+    if catalogue.method.band_matrix is None:
+        return thresholds
+
+    def matrix(score: str, likelihood: str, impact: str) -> str:
+        row = f"MAX(1,MIN(likelihood_levels,ROUND({likelihood},0)-likelihood_min+1))"
+        cell = f"INDEX(band_matrix,{row},{impact}-impact_min+1)"
+        return f'=IF({cell}="",LOOKUP({score},band_mins,band_ids),{cell})'
+
+    return matrix

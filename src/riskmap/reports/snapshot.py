@@ -76,7 +76,9 @@ class CycleSnapshot:
     Frames (pandas):
       units: unit_id, code, unit, unit_type, region, parent, headcount
       risk_ratings: unit_id, risk_id, applicable, likelihood, impact, justification,
-        confirmed, version
+        confirmed, version; optionally the baseline of each (`riskmap.rules.risk_baselines`:
+        baseline_likelihood, baseline_impact, baseline_source), else the questionnaire
+        compares answers with the catalogue defaults
       control_ratings: unit_id, control_id, applicable, maturity, evidence, justification,
         confirmed, version
       actions: planning.ACTION_COLUMNS (those present) plus owner, status, due_date, notes,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskmap import __version__
+from riskmap import __version__, rules
 from riskmap.catalogue import Catalogue
 from riskmap.planning import ACTION_COLUMNS
 from riskmap.reports.heatmap import heatmap_sheet
@@ -183,7 +183,8 @@ def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
     for t in catalogue.unit_types:
         rows.append(("unit type", t.id, t.name, t.description, "", "", "", _sources(t)))
     for r in catalogue.risks:
-        applies = "; ".join(f"{ut} ({d.likelihood}x{d.impact})" for ut, d in r.defaults.items())
+        defaults = {ut: rules.default_risk_rating(r, ut, catalogue) for ut in r.unit_types}
+        applies = "; ".join(f"{ut} ({d.likelihood}x{d.impact})" for ut, d in defaults.items() if d)
         rows.append(("risk", r.id, r.title, r.description, r.stage, applies, "", _sources(r)))
     for c in catalogue.controls:
         mitigates = "; ".join(f"{rid} {s}" for rid, s in c.mitigates.items())

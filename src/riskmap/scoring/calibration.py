@@ -1,9 +1,10 @@
 """Calibration flags: where a unit's self-assessment looks out of line.
 
 Every integrity-plan methodology is criticised for the subjectivity of self-assessment.
-Two checks make it visible instead of hiding it: a rating far from the median of peer
-units of the same type (outlier), and a risk rated unlikely in a unit where integrity
-incidents on that very risk are on record (contradicted). Thresholds live in method.yaml.
+Three checks make it visible instead of hiding it: a rating far from the median of peer
+units of the same type (outlier), a risk rated unlikely in a unit where integrity
+incidents on that very risk are on record (contradicted), and a risk rated unlikely in a
+unit whose own exposure profile is high (exposed). Thresholds live in method.yaml.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap.catalogue import Catalogue
+from riskmap.scoring.exposure import underrated_for_exposure
 from riskmap.scoring.residual import require_columns
 
 FLAG_COLUMNS = ["unit_id", "risk_id", "flag", "detail"]
@@ -92,10 +94,19 @@ def contradicted(
 
 
 def calibration_flags(
-    register: pd.DataFrame, incidents: pd.DataFrame | None, catalogue: Catalogue
+    register: pd.DataFrame,
+    incidents: pd.DataFrame | None,
+    catalogue: Catalogue,
+    units: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    """Outliers, contradicted ratings and, given units with an `exposure_index`, ratings
+    that the unit's own exposure profile contradicts."""
     parts = [outliers(register, catalogue)]
     if incidents is not None and len(incidents):
         parts.append(contradicted(register, incidents, catalogue))
+    if units is not None:
+        exposed = underrated_for_exposure(register, units, catalogue)
+        if len(exposed):
+            parts.append(exposed)
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["unit_id", "risk_id", "flag"], ignore_index=True) if len(out) else out

@@ -1,13 +1,15 @@
 """Residual risk from ratings: the pure scoring core (no I/O, no Streamlit).
 
-The rule (docs/methodology.md has it with a worked example): for a unit and a risk
-scenario, every applicable control that mitigates the scenario contributes a factor
-``1 - w * m / M`` (w its strength weight, m its maturity, M the top of the maturity
-scale). The reduction is one minus the product of those factors, capped so that controls
-never remove all risk. The residual likelihood is the likelihood times one minus the
-reduction, but never below the method's floor (nor above the likelihood itself); the
-residual is residual likelihood times impact. Every input is vectorised over frames so a
-national ministry of 1,000 units scores in milliseconds.
+The rule (docs/methodology.md has it with a worked example; the decision record
+docs/decisions/0001-residual-method.md argues it): every control that the catalogue links to
+a risk scenario and applies to the unit's type earns a *credit* for its maturity (0 for
+"not in place" up to 1 for "leading", from the method file), counted only up to the
+method's evidence level when no evidence is recorded. The risk's *coverage* is the
+strength-weighted mean of those credits (a risk's key controls weigh more); the likelihood
+falls by `max_reduction x coverage`. A mean, not a product, so that many weak controls
+never add up to strong assurance: ten paper controls cover a risk exactly as well as one.
+Impact is not reduced. Every input is vectorised over frames so a national ministry of
+1,000 units scores in milliseconds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from riskmap.catalogue import Catalogue
 
 UNIT_COLUMNS = ["unit_id", "unit", "unit_type"]
 RISK_RATING_COLUMNS = ["unit_id", "risk_id", "applicable", "likelihood", "impact"]
+# `evidence` is optional: absent or blank means no evidence recorded.
 CONTROL_RATING_COLUMNS = ["unit_id", "control_id", "applicable", "maturity"]
 SCORE_COLUMNS = [
     "unit_id",
@@ -31,15 +34,32 @@ SCORE_COLUMNS = [
     "likelihood",
     "impact",
     "inherent",
+    "coverage",
     "reduction",
     "residual_likelihood",
     "residual",
     "inherent_band",
     "residual_band",
     "controls",
+    "unevidenced",
+]
+LINK_COLUMNS = [
+    "unit_id",
+    "risk_id",
+    "control_id",
+    "strength",
+    "key",
+    "weight",
+    "applicable",
+    "rated",
+    "maturity",
+    "evidenced",
+    "credited",
+    "credit",
 ]
 
 _MITIGATION_CACHE: dict[str, pd.DataFrame] = {}
+_TYPE_LINK_CACHE: dict[str, pd.DataFrame] = {}
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -49,64 +69,191 @@ def require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
         raise ValueError(f"{what}: missing column(s) {missing}; has {list(frame.columns)}")
 
 
+def key_controls(catalogue: Catalogue) -> set[tuple[str, str]]:
+    """(risk, control) pairs the catalogue names as the risk's key controls."""
+    return {(r.id, c) for r in catalogue.risks for c in getattr(r, "key_controls", ())}
+
+
 def mitigation_frame(catalogue: Catalogue) -> pd.DataFrame:
-    """One row per (control, risk) the catalogue links, with the strength weight."""
+    """One row per (control, risk) the catalogue links, with its strength and weight.
+
+    The structure is cached per catalogue version; the weights are read from the method on
+    every call, so a method moved for a sensitivity run is never scored with stale numbers.
+    """
     cached = _MITIGATION_CACHE.get(catalogue.version)
+    if cached is None:
+        keys = key_controls(catalogue)
+        rows = [
+            (c.id, r, s, (r, c.id) in keys, c.principle)
+            for c in catalogue.controls
+            for r, s in c.mitigates.items()
+        ]
+        cached = pd.DataFrame(
+            rows, columns=["control_id", "risk_id", "strength", "key", "principle"]
+        )
+        _MITIGATION_CACHE[catalogue.version] = cached
+    return cached.assign(weight=link_weights(cached, catalogue))
+
+
+def link_weights(links: pd.DataFrame, catalogue: Catalogue) -> np.ndarray:
+    """Weight of each link in its risk's coverage: strength weight, times k for key controls."""
+    method = catalogue.method
+    weight = links["strength"].map(method.strengths).to_numpy(dtype=float)
+    return weight * np.where(links["key"].to_numpy(dtype=bool), method.rule.key_control_weight, 1)
+
+
+def _type_links(catalogue: Catalogue) -> pd.DataFrame:
+    """(unit type, risk, control) for every control the catalogue applies to a type and links
+    to a risk of that type: the controls whose credit makes up the risk's coverage there."""
+    cached = _TYPE_LINK_CACHE.get(catalogue.version)
     if cached is not None:
         return cached
-    weights = catalogue.method.strengths
-    rows = [
-        (c.id, r, s, weights[s], c.principle)
-        for c in catalogue.controls
-        for r, s in c.mitigates.items()
-    ]
-    frame = pd.DataFrame(rows, columns=["control_id", "risk_id", "strength", "weight", "principle"])
-    _MITIGATION_CACHE[catalogue.version] = frame
-    return frame
+    applies = pd.DataFrame(
+        [(c.id, t) for c in catalogue.controls for t in c.unit_types],
+        columns=["control_id", "unit_type"],
+    )
+    risk_types = pd.DataFrame(
+        [(r.id, t) for r in catalogue.risks for t in r.unit_types], columns=["risk_id", "unit_type"]
+    )
+    structure = mitigation_frame(catalogue).drop(columns=["weight", "principle"])
+    out = structure.merge(applies, on="control_id").merge(risk_types, on=["risk_id", "unit_type"])
+    cached = out[["unit_type", "risk_id", "control_id", "strength", "key"]]
+    _TYPE_LINK_CACHE[catalogue.version] = cached
+    return cached
 
 
-def band_ids(catalogue: Catalogue, scores: np.ndarray | pd.Series) -> np.ndarray:
-    """Band id of each score: the highest band whose threshold the score reaches."""
-    bands = catalogue.method.bands
+def has_evidence(control_ratings: pd.DataFrame) -> np.ndarray:
+    """True where a rating records evidence (a non-blank `evidence`; no column: none)."""
+    if "evidence" not in control_ratings.columns:
+        return np.zeros(len(control_ratings), dtype=bool)
+    text = control_ratings["evidence"].fillna("").astype(str).str.strip()
+    return (text != "").to_numpy()
+
+
+def credited_maturity(
+    maturity: np.ndarray, evidenced: np.ndarray, catalogue: Catalogue
+) -> np.ndarray:
+    """The maturity the rule counts: a level above the evidence level needs evidence."""
+    cap = catalogue.method.rule.evidence_required_above
+    m = np.asarray(maturity, dtype=int)
+    return np.where(np.asarray(evidenced, dtype=bool) | (m <= cap), m, cap)
+
+
+def credit_of(levels: np.ndarray, catalogue: Catalogue) -> np.ndarray:
+    """Credit of each maturity level, from the method's table."""
+    credit = catalogue.method.rule.credit
+    lo = min(credit)
+    table = np.array([credit[m] for m in sorted(credit)], dtype=float)
+    return table[np.asarray(levels, dtype=int) - lo]
+
+
+def band_ids(
+    catalogue: Catalogue,
+    scores: np.ndarray | pd.Series,
+    likelihood: np.ndarray | pd.Series | None = None,
+    impact: np.ndarray | pd.Series | None = None,
+) -> np.ndarray:
+    """Band id of each score: the declared matrix cell where there is one, else thresholds.
+
+    A residual likelihood between two levels is placed at the nearest level (halves up) to
+    read the matrix. Without likelihood and impact (a roll-up's maximum, say) only the
+    thresholds apply.
+    """
+    method = catalogue.method
+    bands = method.bands
     mins = np.array([b.min for b in bands], dtype=float)
     ids = np.array([b.id for b in bands], dtype=object)
     idx = np.searchsorted(mins, np.asarray(scores, dtype=float), side="right") - 1
-    return ids[np.clip(idx, 0, len(ids) - 1)]
+    out = ids[np.clip(idx, 0, len(ids) - 1)]
+    matrix = method.band_matrix
+    if matrix is None or likelihood is None or impact is None or not len(out):
+        return out
+    l_levels = sorted(method.likelihood.levels)
+    i_levels = sorted(method.impact.levels)
+    grid = np.array([list(matrix[level]) for level in l_levels], dtype=object)
+    lev = np.floor(np.asarray(likelihood, dtype=float) + 0.5).astype(int)
+    row = np.clip(lev, l_levels[0], l_levels[-1]) - l_levels[0]
+    col = np.clip(np.asarray(impact, dtype=int), i_levels[0], i_levels[-1]) - i_levels[0]
+    declared = grid[row, col]
+    return np.where(pd.isna(declared), out, declared).astype(object)
 
 
 def residual_likelihood(
-    likelihood: np.ndarray, product: np.ndarray, catalogue: Catalogue
+    likelihood: np.ndarray, coverage: np.ndarray, catalogue: Catalogue
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply the cap and the floor: (reduction, residual likelihood) from the product of factors."""
-    rule = catalogue.method.rule
-    reduction = np.minimum(rule.reduction_cap, 1.0 - product)
-    floor = np.minimum(likelihood, rule.likelihood_floor)
-    return reduction, np.maximum(floor, likelihood * (1.0 - reduction))
+    """(reduction, residual likelihood) from the coverage of the risk's controls."""
+    reduction = catalogue.method.rule.max_reduction * np.asarray(coverage, dtype=float)
+    return reduction, np.asarray(likelihood, dtype=float) * (1.0 - reduction)
+
+
+def links(
+    pairs: pd.DataFrame,
+    control_ratings: pd.DataFrame,
+    catalogue: Catalogue,
+    include_not_applicable: bool = False,
+) -> pd.DataFrame:
+    """Every control counted in the coverage of each (unit, risk) of `pairs` (LINK_COLUMNS).
+
+    `pairs` has unit_id, risk_id and unit_type. A linked control the unit has not rated
+    counts at maturity 0 (`rated` False): a missing rating never raises the coverage. One
+    rated "does not apply" leaves the risk's coverage altogether (kept, with `applicable`
+    False, when `include_not_applicable`: the workbook shows it).
+    """
+    require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
+    edges = pairs[["unit_id", "risk_id", "unit_type"]].merge(
+        _type_links(catalogue), on=["unit_type", "risk_id"]
+    )
+    cr = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].assign(
+        evidenced=has_evidence(control_ratings), rated=True
+    )
+    cr = cr.drop_duplicates(["unit_id", "control_id"], keep="last")
+    edges = edges.merge(cr, on=["unit_id", "control_id"], how="left")
+    edges["rated"] = edges["rated"].notna()
+    applicable = edges["applicable"].where(edges["applicable"].notna(), True).astype(bool)
+    edges["applicable"] = applicable
+    if not include_not_applicable:
+        edges = edges[applicable.to_numpy()].copy()
+    edges["maturity"] = edges["maturity"].fillna(0).astype(int)
+    edges["evidenced"] = edges["evidenced"].where(edges["evidenced"].notna(), False).astype(bool)
+    edges["credited"] = credited_maturity(edges["maturity"], edges["evidenced"], catalogue)
+    edges["credit"] = credit_of(edges["credited"], catalogue)
+    edges["weight"] = link_weights(edges, catalogue)
+    return edges[LINK_COLUMNS].reset_index(drop=True)
 
 
 def contributions(
     control_ratings: pd.DataFrame, units: pd.DataFrame, catalogue: Catalogue
 ) -> pd.DataFrame:
-    """Which rated control reduces which risk in which unit, with its factor ``1 - w m / M``.
-
-    Only controls rated applicable with a maturity above zero contribute (a factor of 1
-    changes nothing), and only where the catalogue applies the control to the unit's type.
-    """
-    require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
-    top = float(catalogue.method.maturity.max)
-    cr = control_ratings.loc[
-        control_ratings["applicable"].astype(bool) & (control_ratings["maturity"] > 0),
-        ["unit_id", "control_id", "maturity"],
-    ]
-    cr = cr.merge(units[["unit_id", "unit_type"]], on="unit_id", how="inner")
-    applies = pd.DataFrame(
-        [(c.id, t) for c in catalogue.controls for t in c.unit_types],
-        columns=["control_id", "unit_type"],
+    """Which rated control earns credit on which risk in which unit (credited maturity > 0)."""
+    require_columns(units, UNIT_COLUMNS, "units")
+    risk_types = pd.DataFrame(
+        [(r.id, t) for r in catalogue.risks for t in r.unit_types], columns=["risk_id", "unit_type"]
     )
-    cr = cr.merge(applies, on=["control_id", "unit_type"], how="inner")
-    out = cr.merge(mitigation_frame(catalogue), on="control_id", how="inner")
-    out["factor"] = 1.0 - out["weight"] * out["maturity"].astype(float) / top
-    return out[["unit_id", "risk_id", "control_id", "maturity", "strength", "weight", "factor"]]
+    pairs = units[["unit_id", "unit_type"]].merge(risk_types, on="unit_type")
+    out = links(pairs, control_ratings, catalogue)
+    return out[out["credited"] > 0].reset_index(drop=True)
+
+
+def _joined(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
+    # "a;" + "b;" summed per group, then the last ";" cut: vectorised, where
+    # agg(";".join) makes one Python call per group.
+    return (values.astype(object) + ";").groupby(keys, sort=False).sum().str[:-1]
+
+
+def coverage_by_pair(edges: pd.DataFrame) -> pd.DataFrame:
+    """Per (unit, risk): coverage, the crediting controls and those claimed without evidence."""
+    keys = ["unit_id", "risk_id"]
+    edges = edges.sort_values([*keys, "control_id"])
+    grouped = edges.assign(share=edges["weight"] * edges["credit"]).groupby(keys, sort=False)
+    sums = grouped[["weight", "share"]].sum()
+    total = sums["weight"].to_numpy()
+    coverage = np.divide(sums["share"].to_numpy(), total, out=np.zeros(len(total)), where=total > 0)
+    out = pd.DataFrame({"coverage": coverage}, index=sums.index)
+    credited = edges[edges["credited"] > 0]
+    out["controls"] = _joined(credited["control_id"], [credited[k] for k in keys])
+    short = edges[edges["maturity"] > edges["credited"]]
+    out["unevidenced"] = _joined(short["control_id"], [short[k] for k in keys])
+    return out.reset_index()
 
 
 def score(
@@ -123,40 +270,31 @@ def score(
         risk_ratings["applicable"].astype(bool), ["unit_id", "risk_id", "likelihood", "impact"]
     ]
     rr = rr.merge(units[["unit_id", "unit", "unit_type", "region"]], on="unit_id", how="inner")
+    # Only the pairs the catalogue applies: a risk of another unit type is no cell of the map.
     risk_meta = pd.DataFrame(
-        [(r.id, r.title, r.stage) for r in catalogue.risks], columns=["risk_id", "risk", "stage"]
+        [(r.id, t, r.title, r.stage) for r in catalogue.risks for t in r.unit_types],
+        columns=["risk_id", "unit_type", "risk", "stage"],
     )
-    rr = rr.merge(risk_meta, on="risk_id", how="inner")
-
+    rr = rr.merge(risk_meta, on=["risk_id", "unit_type"], how="inner")
     keys = ["unit_id", "risk_id"]
-    # Only the pairs being scored: the catalogue links controls to many risks a unit's type
-    # does not face, and each extra group costs time below.
-    contrib = contributions(control_ratings, units, catalogue).merge(rr[keys], on=keys)
-    if len(contrib):
-        contrib = contrib.sort_values(["unit_id", "risk_id", "control_id"])
-        grouped = contrib.groupby(keys, sort=False)
-        # "a;" + "b;" summed per group, then the last ";" cut: vectorised, where
-        # agg(";".join) makes one Python call per group (most of the scoring time).
-        names = (contrib["control_id"].astype(object) + ";").groupby(
-            [contrib[k] for k in keys], sort=False
-        )
-        agg = pd.DataFrame(
-            {"product": grouped["factor"].prod(), "controls": names.sum().str[:-1]}
-        ).reset_index()
-        rr = rr.merge(agg, on=keys, how="left")
+    edges = links(rr, control_ratings, catalogue)
+    if len(edges):
+        rr = rr.merge(coverage_by_pair(edges), on=keys, how="left")
     else:
-        rr = rr.assign(product=np.nan, controls="")
-    product = rr["product"].fillna(1.0).to_numpy(dtype=float)
+        rr = rr.assign(coverage=0.0, controls="", unevidenced="")
+    coverage = rr["coverage"].fillna(0.0).to_numpy(dtype=float)
     likelihood = rr["likelihood"].to_numpy(dtype=float)
     impact = rr["impact"].to_numpy(dtype=float)
-    reduction, res_l = residual_likelihood(likelihood, product, catalogue)
+    reduction, res_l = residual_likelihood(likelihood, coverage, catalogue)
     rr["inherent"] = likelihood * impact
+    rr["coverage"] = coverage
     rr["reduction"] = reduction
     rr["residual_likelihood"] = res_l
     rr["residual"] = res_l * impact
-    rr["inherent_band"] = band_ids(catalogue, rr["inherent"])
-    rr["residual_band"] = band_ids(catalogue, rr["residual"])
+    rr["inherent_band"] = band_ids(catalogue, rr["inherent"], likelihood, impact)
+    rr["residual_band"] = band_ids(catalogue, rr["residual"], res_l, impact)
     rr["controls"] = rr["controls"].fillna("")
+    rr["unevidenced"] = rr["unevidenced"].fillna("")
     rr["likelihood"] = rr["likelihood"].astype(int)
     rr["impact"] = rr["impact"].astype(int)
     return rr[SCORE_COLUMNS].sort_values(["unit_id", "risk_id"], ignore_index=True)

@@ -16,12 +16,14 @@ Checks of an import, in order: the role (officer), the cycle (a draft, never a l
 the file (`riskmap.reports.parse_questionnaire`: safety, layout, values, identifiers), then
 what only the database knows: each changed row must still be at the version it was
 exported at (else the problem names the cell and who changed the rating since), and the
-rules of a save (a likelihood x impact away from the baseline needs a justification,
-"not applicable" needs one too). Problems read `Risks!G5: ...`.
+rules of a save (`riskmap.rules`: a likelihood x impact away from the baseline needs a
+justification, "not applicable" needs one too; the parser already applies them to the
+snapshot's baselines, the save applies them again). Problems read `Risks!G5: ...`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +53,7 @@ from riskmap.service.ratings import (
     risk_values,
     save_control,
     save_risk,
+    with_baseline,
 )
 from riskmap.store.models import AuditEvent, ControlRating, Cycle, RiskRating, Unit, utcnow
 
@@ -141,7 +144,7 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
         status=cyc.status,
         catalogue_version=cyc.catalogue_version,
         units=units,
-        risk_ratings=frames.risk_frame(tx.session, cyc),
+        risk_ratings=with_baseline(tx, cyc, frames.risk_frame(tx.session, cyc), units),
         control_ratings=frames.control_frame(tx.session, cyc),
         drafted_by=cyc.drafted_by,
         drafted_at=cyc.started_at,
@@ -257,10 +260,13 @@ def _plan(tx: Tx, cycle: str, data: bytes, filename: str):
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
     snap = build_snapshot(tx, cyc, full=False)
+    refused: list[str] = []  # ratings the rules refuse, in a file otherwise sound
     try:
         parsed = parse_questionnaire(data, snap, tx.catalogue, filename)
     except QuestionnaireError as exc:
-        raise QuestionnaireRejected(filename, exc.errors) from exc
+        if exc.answers is None:
+            raise QuestionnaireRejected(filename, exc.errors) from exc
+        parsed, refused = exc.answers, exc.errors
 
     codes = sorted(set(parsed.risk_ratings["unit_id"]) | set(parsed.control_ratings["unit_id"]))
     units = {u.code: u for u in tx.session.scalars(select(Unit).where(Unit.code.in_(codes)))}
@@ -349,9 +355,23 @@ def _plan(tx: Tx, cycle: str, data: bytes, filename: str):
                             "cell": k.cell(f, line),
                         }
                     )
-    if problems:
-        raise QuestionnaireRejected(filename, problems)
+    if problems or refused:
+        raise QuestionnaireRejected(filename, _in_file_order(refused + problems))
     return cyc, parsed, saves, pd.DataFrame(changes, columns=CHANGE_COLUMNS)
+
+
+_CELL = re.compile(r"^(\w+)!([A-Z]+)(\d+):")
+
+
+def _in_file_order(problems: list[str]) -> list[str]:
+    """Problems found by the parser and by the database, sheet by sheet, row by row."""
+    sheets = {RISKS_SHEET: 0, CONTROLS_SHEET: 1}
+
+    def position(problem: str) -> tuple[int, int]:
+        m = _CELL.match(problem)
+        return (sheets.get(m.group(1), 2), int(m.group(3))) if m else (3, 0)
+
+    return sorted(problems, key=position)
 
 
 def _result(cyc, parsed, saves, changes, filename: str, applied: bool) -> ImportResult:

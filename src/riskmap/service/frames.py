@@ -46,12 +46,26 @@ def unit_frame(session: Session, cycle: Cycle) -> pd.DataFrame:
             Unit.region,
             parent.code.label("parent"),
             Unit.headcount,
+            Unit.exposure,
         )
         .outerjoin(parent, parent.id == Unit.parent_id)
         .where(Unit.id.in_(in_cycle))
         .order_by(Unit.code)
     )
-    return read(session, stmt)
+    frame = read(session, stmt)
+    # The mean exposure factor (the keys are the method's factors: the service checks them
+    # on every save); the profile itself stays in the store.
+    frame["exposure_index"] = [_mean(e) for e in frame.pop("exposure")]
+    return frame
+
+
+def _mean(profile) -> float:
+    if isinstance(profile, str):  # some drivers hand JSON back as text
+        import json
+
+        profile = json.loads(profile)
+    values = [float(v) for v in (profile or {}).values()]
+    return sum(values) / len(values) if values else float("nan")
 
 
 def risk_frame(session: Session, cycle: Cycle, unit: str | None = None) -> pd.DataFrame:

@@ -18,7 +18,6 @@ Rows are numbered as a spreadsheet shows them: the header is row 1.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -26,6 +25,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from riskmap.catalogue import Catalogue
+from riskmap.problems import Problem
 from riskmap.service.core import Tx, snapshot, use_case
 from riskmap.service.errors import ValidationError
 from riskmap.service.units import CODE
@@ -35,17 +35,6 @@ REQUIRED = ("code", "name", "unit_type")
 OPTIONAL = ("parent", "region", "headcount")
 MAX_ROWS = 5000
 FIRST_ROW = 2  # the header is row 1 in a spreadsheet
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int  # as the spreadsheet shows it (header = 1); 0 for the whole file
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row}, column {self.column}" if self.row else f"column {self.column}"
-        return f"{where}: {self.message}"
 
 
 class ImportRejected(ValidationError):

@@ -24,14 +24,13 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from riskmap.catalogue import Catalogue
-from riskmap.planning import Plan, gaps, overdue
+from riskmap.planning import Plan, apply_actions, gaps, overdue
 from riskmap.scoring import (
     by_unit,
-    contradicted,
+    calibration_flags,
     maturity_by_principle,
     ministry,
     mitigation_frame,
-    outliers,
     score,
 )
 from riskmap.service import frames
@@ -82,8 +81,8 @@ def missing_controls(
     """Per unit x risk of `register`: up to `n` mitigating controls below their target.
 
     The target of a control in a unit is the planner's (`riskmap.planning.gaps`: the
-    highest target maturity of the inherent bands of the risks it mitigates there). Controls
-    are ranked by what they could still do for the risk, strength weight x levels missing,
+    highest target maturity of the residual bands of the risks it mitigates there). Controls
+    are ranked by what they could still do for the risk, weight x credit still to gain,
     then by name. `controls` lists the ids (";"), `text` says it in words, e.g.
     "Staff rotation (1→4); Supervision (0→3)" (from the level now to the target).
     """
@@ -98,7 +97,11 @@ def missing_controls(
     edges = edges.merge(register[["unit_id", "risk_id"]], on=["unit_id", "risk_id"])
     if edges.empty:
         return pd.DataFrame(columns=MISSING_COLUMNS)
-    edges["potential"] = edges["weight"] * (edges["to_level"] - edges["from_level"])
+    # What the control could still add: its weight times the credit between now and target.
+    credit = catalogue.method.rule.credit
+    edges["potential"] = edges["weight"] * (
+        edges["to_level"].map(credit) - edges["from_level"].map(credit)
+    )
     edges = edges.sort_values(
         ["unit_id", "risk_id", "potential", "control"],
         ascending=[True, True, False, True],
@@ -125,25 +128,9 @@ def missing_controls(
 
 
 def ratings_after_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-    """Control ratings once `actions` (unit_id, control_id, to_level) are carried out.
-
-    A control rises to the highest target among its actions and never falls: an action
-    whose target is below the maturity already rated changes nothing.
-    """
-    base = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].copy()
-    if actions is None or actions.empty:
-        return base
-    targets = (
-        actions.groupby(["unit_id", "control_id"])["to_level"].max().rename("_to").reset_index()
-    )
-    out = base.merge(targets, on=["unit_id", "control_id"], how="outer")
-    raised = out["_to"].notna()
-    out["maturity"] = out["maturity"].fillna(0).astype(float)
-    out.loc[raised, "maturity"] = out.loc[raised, ["maturity", "_to"]].max(axis=1)
-    out.loc[raised, "applicable"] = True
-    out["applicable"] = out["applicable"].fillna(True).astype(bool)
-    out["maturity"] = out["maturity"].astype(int)
-    return out.drop(columns="_to")
+    """Control ratings once the cycle's `actions` are carried out: the planner's one rule
+    (`riskmap.planning.apply_actions`: a control never falls; a done action is evidenced)."""
+    return apply_actions(control_ratings, actions)
 
 
 def with_overdue(actions: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -347,9 +334,8 @@ def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) ->
     reg = reg_peers[reg_peers["unit_id"] == unit].reset_index(drop=True)
     incidents = frames.incident_frame(tx.session, [unit])
 
-    flags = outliers(reg_peers, cat)
-    if len(incidents):
-        flags = pd.concat([flags, contradicted(reg, incidents, cat)], ignore_index=True)
+    # The cycle's one calibration rule, over the peers (the outlier check needs them).
+    flags = calibration_flags(reg_peers, incidents[["unit_id", "risk_id"]], cat, own)
     flags = flags[flags["unit_id"] == unit].reset_index(drop=True)
     risk_titles = {r.id: r.title for r in cat.risks}
     flags.insert(2, "risk", flags["risk_id"].map(risk_titles))
@@ -450,10 +436,11 @@ def preview_plan(
     budget_days: float | None = None,
     budget_money: float | None = None,
     start: date | None = None,
+    objective: str = "residual",
 ) -> Plan:
     """The plan a budget would buy for the cycle: ranked, cut, re-scored; nothing stored.
 
     The same computation `build_plan` stores (an officer adopts a plan with it); here any
     reader may try budgets.
     """
-    return compute_plan(tx, tx.cycle(cycle), budget_days, budget_money, start)
+    return compute_plan(tx, tx.cycle(cycle), budget_days, budget_money, start, objective)

@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import delete, insert, select
 
-from riskmap.planning import Plan, plan
+from riskmap.planning import OBJECTIVES, Plan, plan
 from riskmap.scoring import score
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, snapshot, use_case
@@ -56,6 +56,7 @@ def compute_plan(
     budget_days: float | None,
     budget_money: float | None,
     start: date | None,
+    objective: str = "residual",
 ) -> Plan:
     """The plan a budget buys for `cyc`: scored, ranked, cut, re-scored (nothing stored).
 
@@ -64,11 +65,21 @@ def compute_plan(
     for name, value in (("budget in person-days", budget_days), ("budget", budget_money)):
         if value is not None and value < 0:
             raise ValidationError(name, "must be zero or more")
+    if objective not in OBJECTIVES:
+        raise ValidationError("objective", f"must be one of {', '.join(OBJECTIVES)}")
     f = frames.cycle_frames(tx.session, cyc)
     cat = tx.catalogue
     register = score(f.risk_ratings, f.control_ratings, f.units, cat)
     return plan(
-        register, f.control_ratings, f.units, f.risk_ratings, cat, budget_days, budget_money, start
+        register,
+        f.control_ratings,
+        f.units,
+        f.risk_ratings,
+        cat,
+        budget_days,
+        budget_money,
+        start,
+        objective=objective,
     )
 
 
@@ -80,11 +91,12 @@ def build_plan(
     budget_days: float | None = None,
     budget_money: float | None = None,
     start: date | None = None,
+    objective: str = "residual",
 ) -> Plan:
     """Rank the cycle's control gaps, select what the budget affords and store it as actions."""
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
-    result = compute_plan(tx, cyc, budget_days, budget_money, start)
+    result = compute_plan(tx, cyc, budget_days, budget_money, start, objective)
     replaced = tx.session.execute(
         delete(Action).where(
             Action.cycle_id == cyc.id,
@@ -129,7 +141,9 @@ def build_plan(
         )
     if rows:
         tx.session.execute(insert(Action.__table__), rows)
-    summary = {k: (None if v is None else float(v)) for k, v in result.summary.items()}
+    summary = {
+        k: (v if v is None or isinstance(v, str) else float(v)) for k, v in result.summary.items()
+    }
     tx.audit(
         "plan.build",
         "cycle",

@@ -1,8 +1,8 @@
 """Rating a unit's risks and controls, confirming ratings, reading them back.
 
-A rating starts at its baseline: last cycle's answer when the cycle was cloned, else the
-catalogue default for the unit's type. Moving a likelihood or impact away from the
-baseline needs a justification, and so does marking a risk or control not applicable.
+The rules of a rating (scales, baselines, when a justification is needed) are
+`riskmap.rules`, shared with the questionnaire and the CSV files; here they meet the
+database: last cycle's rating, the row's version, the audit event.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select, update
 
+from riskmap import rules
 from riskmap.catalogue.models import Scale
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case
@@ -20,7 +21,7 @@ from riskmap.store.models import ControlRating, Cycle, RiskRating, Unit, utcnow
 
 
 def _level(scale: Scale, field: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not scale.min <= value <= scale.max:
+    if not rules.is_level(value, scale):
         names = ", ".join(f"{k} {lv.name}" for k, lv in sorted(scale.levels.items()))
         raise ValidationError(field, f"choose a level from {scale.min} to {scale.max} ({names})")
     return value
@@ -31,21 +32,16 @@ def _text(value: str | None, current: str) -> str:
 
 
 def _applicability(
-    u: Unit,
-    row: RiskRating | ControlRating,
-    what: str,
-    applicable: bool | None,
-    justification: str | None,
+    row: RiskRating | ControlRating, applicable: bool | None, justification: str | None
 ) -> tuple[bool, str]:
-    """(applicable, justification) a save stores; "not applicable" needs a justification.
-
-    `what` names the rated item in the error, e.g. "risk BOR-01". None keeps the row's value.
-    """
+    """(applicable, justification) a save stores; None keeps the row's value."""
     new_a = row.applicable if applicable is None else bool(applicable)
-    text = _text(justification, row.justification)
-    if not new_a and not text:
-        raise ValidationError("justification", f"say why {what} does not apply to unit {u.code}")
-    return new_a, text
+    return new_a, _text(justification, row.justification)
+
+
+def _refuse(problem: str | None) -> None:
+    if problem is not None:
+        raise ValidationError("justification", problem)
 
 
 def _save(
@@ -74,23 +70,23 @@ def _save(
     )
 
 
-def baseline(tx: Tx, cycle: Cycle, unit: Unit, risk_id: str) -> tuple[int, int, str]:
-    """(likelihood, impact, where from) a rating is compared with to require a justification."""
+def baseline(tx: Tx, cycle: Cycle, unit: Unit, risk_id: str) -> rules.Baseline | None:
+    """What a rating is compared with to require a justification (`rules.risk_baseline`)."""
+    previous = None
     if cycle.previous_cycle_id is not None:
-        prev = tx.session.execute(
+        previous = tx.session.execute(
             select(RiskRating.likelihood, RiskRating.impact).where(
                 RiskRating.cycle_id == cycle.previous_cycle_id,
                 RiskRating.unit_id == unit.id,
                 RiskRating.risk_id == risk_id,
             )
         ).first()
-        if prev is not None:
-            return prev.likelihood, prev.impact, "last cycle's rating"
     risk = tx.catalogue.risk_by_id.get(risk_id)
-    default = risk.defaults.get(unit.unit_type) if risk else None
-    if default is None:  # the unit changed type since: nothing to compare with
-        return -1, -1, "catalogue default"
-    return default.likelihood, default.impact, "catalogue default"
+    if risk is None:
+        return None
+    return rules.risk_baseline(
+        risk, unit.unit_type, tx.catalogue, tuple(previous) if previous else None, unit.exposure
+    )
 
 
 def risk_row(tx: Tx, cyc: Cycle, u: Unit, risk_id: str) -> RiskRating:
@@ -141,14 +137,18 @@ def risk_values(
         method.likelihood, "likelihood", row.likelihood if likelihood is None else likelihood
     )
     new_i = _level(method.impact, "impact", row.impact if impact is None else impact)
-    new_a, text = _applicability(u, row, f"risk {row.risk_id}", applicable, justification)
-    base_l, base_i, source = baseline(tx, cyc, u, row.risk_id)
-    if new_a and (new_l, new_i) != (base_l, base_i) and not text:
-        raise ValidationError(
-            "justification",
-            f"likelihood {new_l} x impact {new_i} differs from the {source} "
-            f"({base_l} x {base_i}); say why (evidence, incidents, changed procedures)",
+    new_a, text = _applicability(row, applicable, justification)
+    _refuse(
+        rules.risk_justification_problem(
+            risk_id=row.risk_id,
+            unit=u.code,
+            applicable=new_a,
+            likelihood=new_l,
+            impact=new_i,
+            justification=text,
+            baseline=baseline(tx, cyc, u, row.risk_id),
         )
+    )
     return {
         "likelihood": new_l,
         "impact": new_i,
@@ -201,7 +201,12 @@ def control_values(
     new_m = _level(
         tx.catalogue.method.maturity, "maturity", row.maturity if maturity is None else maturity
     )
-    new_a, text = _applicability(u, row, f"control {row.control_id}", applicable, justification)
+    new_a, text = _applicability(row, applicable, justification)
+    _refuse(
+        rules.control_justification_problem(
+            control_id=row.control_id, unit=u.code, applicable=new_a, justification=text
+        )
+    )
     return {
         "maturity": new_m,
         "applicable": new_a,
@@ -325,35 +330,26 @@ def confirm_ratings(tx: Tx, cycle: str, unit: str | None = None) -> dict:
     return counts
 
 
-def _with_baseline(tx: Tx, cyc: Cycle, frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """Add the baseline each risk rating is compared with (last cycle's, else the default)."""
-    types = dict(zip(units["unit_id"], units["unit_type"], strict=True))
-    cat = tx.catalogue
-    defaults = [
-        cat.risk_by_id[r].defaults.get(types.get(u, "")) if r in cat.risk_by_id else None
-        for u, r in zip(frame["unit_id"], frame["risk_id"], strict=True)
-    ]
-    frame["baseline_likelihood"] = [d.likelihood if d else None for d in defaults]
-    frame["baseline_impact"] = [d.impact if d else None for d in defaults]
+def with_baseline(tx: Tx, cyc: Cycle, frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (risk ratings of `cyc`) with the baseline each is compared with and its
+    source (`rules.BASELINE_COLUMNS`)."""
+    previous = None
     if cyc.previous_cycle_id is not None:
-        prev = frames.risk_frame(tx.session, tx.session.get(Cycle, cyc.previous_cycle_id))
-        prev = prev.set_index(["unit_id", "risk_id"])[["likelihood", "impact"]]
-        keys = pd.MultiIndex.from_frame(frame[["unit_id", "risk_id"]])
-        found = prev.reindex(keys)
-        hit = found["likelihood"].notna().to_numpy()
-        frame.loc[hit, "baseline_likelihood"] = found["likelihood"].to_numpy()[hit]
-        frame.loc[hit, "baseline_impact"] = found["impact"].to_numpy()[hit]
-    return frame
+        previous = frames.risk_frame(tx.session, tx.session.get(Cycle, cyc.previous_cycle_id))
+    base = rules.risk_baselines(frame, units, tx.catalogue, previous)
+    return frame.drop(columns=rules.BASELINE_COLUMNS, errors="ignore").join(base)
 
 
 @use_case(*READERS)
 def risk_ratings(tx: Tx, cycle: str, unit: str | None = None) -> pd.DataFrame:
-    """Risk ratings of a cycle (or one unit) with version, confirmation and baseline."""
+    """Risk ratings of a cycle (or one unit) with version, confirmation and baseline
+    (`baseline_likelihood`, `baseline_impact`, `baseline_source`: "last cycle's rating" or
+    "catalogue default", per rating)."""
     cyc = tx.cycle(cycle)
     frame = frames.risk_frame(tx.session, cyc, unit)
     titles = {r.id: r.title for r in tx.catalogue.risks}
     frame.insert(2, "risk", frame["risk_id"].map(titles))
-    return _with_baseline(tx, cyc, frame, frames.unit_frame(tx.session, cyc))
+    return with_baseline(tx, cyc, frame, frames.unit_frame(tx.session, cyc))
 
 
 @use_case(*READERS)

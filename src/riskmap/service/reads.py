@@ -57,10 +57,20 @@ def aggregations(tx: Tx, cycle: str) -> dict[str, Any]:
 
 
 @use_case(*READERS)
+def method_sensitivity(tx: Tx, cycle: str) -> pd.DataFrame:
+    """Cells per residual band of the cycle with each method number moved one step each way."""
+    from riskmap.scoring.sensitivity import sensitivity
+
+    f = frames.cycle_frames(tx.session, tx.cycle(cycle))
+    return sensitivity(f.risk_ratings, f.control_ratings, f.units, tx.catalogue)
+
+
+@use_case(*READERS)
 def calibration(tx: Tx, cycle: str) -> pd.DataFrame:
-    """Ratings out of line with peer units, or contradicted by incidents on record."""
+    """Ratings out of line with peer units, contradicted by incidents on record, or by the
+    unit's own exposure profile."""
     reg, f = _register(tx, tx.cycle(cycle))
-    return calibration_flags(reg, f.incidents[["unit_id", "risk_id"]], tx.catalogue)
+    return calibration_flags(reg, f.incidents[["unit_id", "risk_id"]], tx.catalogue, f.units)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 A cycle holds a rating for every (active unit, catalogue risk of its type) and every
 (active unit, catalogue control of its type). They start from the previous cycle's answers
-when there is one, else from the catalogue defaults, unconfirmed either way: the officer
-confirms or changes each one. Shared by `start_cycle` and the demo ministry.
+when there is one, else from the catalogue defaults (`riskmap.rules`: where an item
+applies, the default rating), unconfirmed either way: the officer confirms or changes each
+one. Shared by `start_cycle` and the demo ministry.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from riskmap import rules
 from riskmap.catalogue import Catalogue
 from riskmap.service.core import Tx, snapshot
 from riskmap.store.models import Action, ControlRating, Cycle, RiskRating, Unit
@@ -53,21 +55,31 @@ def baseline_rows(
         ):
             prev_ctl[(row.unit_id, row.control_id)] = row
 
-    risks_of = {t.id: cat.risks_for(t.id) for t in cat.unit_types}
-    controls_of = {t.id: cat.controls_for(t.id) for t in cat.unit_types}
+    risks_of = {t.id: [r for r in cat.risks if rules.risk_applies(r, t.id)] for t in cat.unit_types}
+    controls_of = {
+        t.id: [c for c in cat.controls if rules.control_applies(c, t.id)] for t in cat.unit_types
+    }
+    not_in_place = rules.default_control_maturity(cat)
     risk_rows: list[dict[str, Any]] = []
     control_rows: list[dict[str, Any]] = []
     for unit in units:
         for risk in risks_of.get(unit.unit_type, ()):
             prev = prev_risk.get((unit.id, risk.id))
-            default = risk.defaults[unit.unit_type]
+            start = rules.risk_baseline(
+                risk,
+                unit.unit_type,
+                cat,
+                (prev.likelihood, prev.impact) if prev else None,
+                unit.exposure,
+            )
+            assert start is not None  # the risk applies to the unit's type
             risk_rows.append(
                 {
                     "unit_id": unit.id,
                     "risk_id": risk.id,
                     "applicable": prev.applicable if prev else True,
-                    "likelihood": prev.likelihood if prev else default.likelihood,
-                    "impact": prev.impact if prev else default.impact,
+                    "likelihood": start.likelihood,
+                    "impact": start.impact,
                     "justification": prev.justification if prev else "",
                 }
             )
@@ -78,7 +90,7 @@ def baseline_rows(
                     "unit_id": unit.id,
                     "control_id": control.id,
                     "applicable": prev.applicable if prev else True,
-                    "maturity": prev.maturity if prev else 0,
+                    "maturity": prev.maturity if prev else not_in_place,
                     "evidence": prev.evidence if prev else "",
                     "justification": prev.justification if prev else "",
                 }

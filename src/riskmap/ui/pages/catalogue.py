@@ -68,14 +68,55 @@ def render() -> None:
             width="stretch",
         )
     with tab_m:
-        m = cat.method
-        st.markdown(
-            f"Reduction cap **{m.rule.reduction_cap:.0%}**, likelihood floor "
-            f"**{m.rule.likelihood_floor:g}**; strengths "
-            + ", ".join(f"{k} = {v:g}" for k, v in m.strengths.items())
-        )
-        st.dataframe(
-            pd.DataFrame([b.model_dump() for b in m.bands]),
-            hide_index=True,
-            width="stretch",
-        )
+        _method(cat)
+
+
+def _method(cat) -> None:
+    """The method in force: the rule in words, every number with its reason, its bands and
+    how the cycle in view's heat map moves when one number moves."""
+    m = cat.method
+    r = m.rule
+    credits = ", ".join(f"{m.maturity.levels[k].name} {v:.0%}" for k, v in sorted(r.credit.items()))
+    st.markdown(
+        f"**{m.name} {m.version}.** Each control linked to a risk earns a credit for its "
+        f"maturity ({credits}); a level above "
+        f"{m.maturity.levels[r.evidence_required_above].name} counts only with evidence. The "
+        "risk's coverage is the strength-weighted mean of its controls' credits (key controls "
+        f"weigh {r.key_control_weight:g}x), and controls remove at most "
+        f"**{r.max_reduction:.0%}** of the likelihood. See docs/methodology.md."
+    )
+    st.dataframe(
+        pd.DataFrame([b.model_dump() for b in m.bands]),
+        hide_index=True,
+        width="stretch",
+    )
+    st.subheader("Every number and why")
+    st.dataframe(
+        pd.DataFrame([p.model_dump() for p in m.parameters()]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "path": st.column_config.TextColumn("Parameter"),
+            "value": st.column_config.NumberColumn("Value", format="%g"),
+            "rationale": st.column_config.TextColumn("Why", width="large"),
+        },
+    )
+    cycle = state.cycle_in_view()
+    st.subheader("Sensitivity")
+    if cycle is None:
+        st.info("No cycle yet: the sensitivity needs a cycle's ratings.")
+        return
+    st.caption(
+        f"Cells per residual band in cycle {cycle} with the method as shipped (first row) and "
+        "with one number moved one step down or up (weights, credits and the maximum "
+        "reduction by 0.05, the key-control weight by 0.5, the evidence level by one level, "
+        "band thresholds by one point). Also `riskmap method sensitivity --cycle "
+        f"{cycle}`."
+    )
+    table = state.read("method_sensitivity", cycle)
+    bands = [b.id for b in m.bands]
+    config = {"parameter": st.column_config.TextColumn("Parameter")}
+    for b in bands:
+        config[f"n_{b}"] = st.column_config.NumberColumn(b.title())
+        config[f"change_{b}"] = st.column_config.NumberColumn(f"Δ {b}", format="%+d")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)

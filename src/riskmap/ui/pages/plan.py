@@ -19,6 +19,7 @@ import streamlit as st
 
 from riskmap.catalogue import Catalogue
 from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order
+from riskmap.planning import OBJECTIVES
 from riskmap.service import DomainError, add_action, build_plan, update_action
 from riskmap.ui import state, views
 from riskmap.ui.pages._shared import catalogue, read
@@ -123,6 +124,16 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
             key=f"{KEY}money",
         )
         start = c3.date_input("Plan starts on", value=date.today(), key=f"{KEY}start")
+        objective = st.radio(
+            "The plan aims at",
+            list(OBJECTIVES),
+            format_func=OBJECTIVES.get,
+            horizontal=True,
+            key=f"{KEY}objective",
+            help="Most residual removed: the actions that remove the most risk per person-day. "
+            "Fewest critical and high cells: risk removed from a critical cell counts 100 "
+            "times, from a high cell 10 times, so critical cells are treated first.",
+        )
         b1, b2 = st.columns([1, 3])
         show = b1.form_submit_button("Show the plan", type="primary")
         store = False
@@ -136,7 +147,7 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
                 else f"The cycle is {status.replace('_', ' ')}: plans are stored in a draft.",
             )
     if show or store:
-        st.session_state[f"{KEY}budget"] = (float(days), float(money) or None, start)
+        st.session_state[f"{KEY}budget"] = (float(days), float(money) or None, start, objective)
     if store:
         try:
             result = state.write(
@@ -145,6 +156,7 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
                 budget_days=float(days),
                 budget_money=float(money) or None,
                 start=start,
+                objective=objective,
             )
         except DomainError as exc:
             state.show_error(exc)
@@ -162,10 +174,15 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
     if not budget:
         st.info("Set a budget and press Show the plan.")
         return
-    budget_days, budget_money, start = budget
+    budget_days, budget_money, start, objective = budget
     try:
         plan = read(
-            "preview_plan", cycle, budget_days=budget_days, budget_money=budget_money, start=start
+            "preview_plan",
+            cycle,
+            budget_days=budget_days,
+            budget_money=budget_money,
+            start=start,
+            objective=objective,
         )
     except DomainError as exc:
         state.show_error(exc)
@@ -194,17 +211,23 @@ def _plan_result(
             f"from {before:,.1f} now ({(after - before) / before:+.1%})" if before else None,
         ),
     ]
-    if s.get("guarantee") is not None:
-        figures.append(
-            (
-                "Guarantee",
-                f"{s['guarantee']:.0%}",
-                "the plan removes at least this share of what the best set of actions "
-                "within the budget could remove (greedy bound)",
-            )
-        )
     for column, (label, value, help_) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(label, value, help=help_)
+    bands = cat.method.bands
+    st.caption(
+        "Cells per band now → after the plan: "
+        + ", ".join(
+            f"{b.name} {s[f'{b.id}_before']} → {s[f'{b.id}_after']}" for b in reversed(bands)
+        )
+        + "."
+    )
+    if s.get("best_possible_at_most") is not None:
+        st.caption(
+            "How good is this plan? It takes, step by step, the action that removes the most "
+            "risk per person-day, then any smaller action that still fits. No plan within "
+            f"{budget_days:,.0f} person-days could remove more than "
+            f"{s['best_possible_at_most']:,.1f} (this plan removes {s['reduction']:,.1f})."
+        )
     table = views.plan_table(plan.actions, cat)
     st.dataframe(table, hide_index=True, width="stretch", column_config=PLAN_COLUMNS)
     if table.empty:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from riskmap.problems import Problem
 from riskmap.service import (
     DomainError,
     ImportRejected,
@@ -19,7 +20,7 @@ from riskmap.service import (
     move_unit,
     retire_unit,
 )
-from riskmap.service.imports import Problem, read_unit_table
+from riskmap.service.imports import read_unit_table
 from riskmap.ui import state
 from riskmap.ui.widgets import escape_md, level_label
 
