@@ -331,3 +331,19 @@ def load_catalogue(
     if issues:
         raise CatalogueError(issues)
     return catalogue
+
+
+def version_notice(cycle_version: str | None, catalogue: Catalogue) -> str | None:
+    """What to tell the reader when a cycle was started under another catalogue version.
+
+    A cycle keeps the version it was started under; when the catalogue in force has changed
+    since (a new release, or local overrides), the sidebar and the workbook say so, because
+    the scores they show are computed with the catalogue in force. None when they agree.
+    """
+    if not cycle_version or cycle_version == catalogue.version:
+        return None
+    return (
+        f"This cycle was started under catalogue version {cycle_version}; the catalogue in "
+        f"force is version {catalogue.version}. Scores, plan and exports use the catalogue "
+        "in force."
+    )

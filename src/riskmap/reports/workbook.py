@@ -12,12 +12,13 @@ ministry of 1,000 units exports in seconds with little memory.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from riskmap import __version__, rules
-from riskmap.catalogue import Catalogue
+from riskmap.catalogue import Catalogue, version_notice
 from riskmap.planning import ACTION_COLUMNS
 from riskmap.reports.heatmap import heatmap_sheet
 from riskmap.reports.layout import Col, frame_sheet, guess_columns
@@ -99,8 +100,15 @@ def _summary_rows(
         if who is not None or step != "locked":
             rows.append((f"{step.capitalize()} by", who or ""))
         rows.append((f"{step.capitalize()} at (UTC)", _when(when)))
+    notice = version_notice(snapshot.catalogue_version, catalogue)
     rows += [
         ("Catalogue version", snapshot.catalogue_version),
+        ("Catalogue in force", catalogue.version),
+        ("Catalogue notice", notice or "The cycle's catalogue version is the one in force."),
+        (
+            "Local catalogue overrides",
+            Path(catalogue.overrides_file).name if catalogue.overrides_file else "none",
+        ),
         ("Method", f"{catalogue.method.name} {catalogue.method.version}"),
         ("Exported at (UTC)", snapshot.generated_at or datetime.now(UTC)),
         ("Exported by", f"riskmap {__version__}"),
