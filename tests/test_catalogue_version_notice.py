@@ -1,4 +1,4 @@
-"""A cycle keeps the catalogue version it was started under and says so when it differs.
+"""A cycle keeps its catalogue version and says so; the catalogue page says where items come from.
 
 A catalogue change (a new release, or local overrides) is a new catalogue version. The
 cycles started before keep their version; the workbook and the dashboard's sidebar then
@@ -77,3 +77,21 @@ def test_sidebar_warns_when_the_cycle_in_view_was_started_under_another_catalogu
     at.sidebar.selectbox(key="sidebar-cycle").select("2025").run()
     warnings = [w.value for w in at.sidebar.warning]
     assert len(warnings) == 1 and OLD in warnings[0] and "in force" in warnings[0]
+
+
+def test_catalogue_page_shows_key_controls_and_where_each_item_comes_from(ui_db):
+    from ui_harness import page
+
+    at = page("riskmap.ui.pages.catalogue", "auditor").run()
+    assert not at.exception, at.exception
+    cat = load_catalogue()
+    risks, controls = at.dataframe[0].value, at.dataframe[1].value
+    by_risk = risks.set_index("risk_id")
+    for r in cat.risks:
+        assert by_risk.loc[r.id, "key controls"] == ", ".join(r.key_controls)
+    by_control = controls.set_index("control_id")
+    practice = next(c for c in cat.controls if c.basis == "practice")
+    assert by_control.loc[practice.id, "sources"].startswith("practice: ")
+    cited = next(c for c in cat.controls if c.basis == "source")
+    first = cited.sources[0]
+    assert f'{first.source} {first.locator} "{first.quote}"' in by_control.loc[cited.id, "sources"]

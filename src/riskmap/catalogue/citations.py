@@ -316,3 +316,14 @@ def check_citations(cat: Catalogue, sources_dir: str | Path) -> list[CatalogueIs
         if normalise(cite.quote) not in found:
             add("quote", f"{cite.quote!r} is not in {cite.source} {cite.locator}")
     return issues
+
+
+def grounds(item: object) -> str:
+    """Where an item comes from, in one line: its citations with their quotes, or its
+    practice basis (for the workbook's Catalogue sheet and the dashboard's Catalogue page)."""
+    if getattr(item, "basis", "source") == "practice":
+        return f"practice: {getattr(item, 'basis_note', '')}"
+    return "; ".join(
+        f"{c.source} {c.locator}" + (f' "{c.quote}"' if c.quote else "")
+        for c in getattr(item, "sources", ())
+    )

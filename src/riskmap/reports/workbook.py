@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskmap import __version__, rules
 from riskmap.catalogue import Catalogue, version_notice
+from riskmap.catalogue.citations import grounds
 from riskmap.planning import ACTION_COLUMNS
 from riskmap.reports.heatmap import heatmap_sheet
 from riskmap.reports.layout import Col, frame_sheet, guess_columns
@@ -167,15 +168,6 @@ def _not_applicable(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFra
     return na.sort_values(["unit_id", "risk_id"], ignore_index=True)
 
 
-def _sources(item) -> str:
-    """Where an item comes from: each citation with its quote, or its practice basis."""
-    if getattr(item, "basis", "source") == "practice":
-        return f"practice: {item.basis_note}"
-    return "; ".join(
-        f"{c.source} {c.locator}" + (f' "{c.quote}"' if c.quote else "") for c in item.sources
-    )
-
-
 def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
     """Every catalogue item as one row: kind, id, title, text, parent, applies to, sources."""
     rows = []
@@ -183,23 +175,23 @@ def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
         text = f"{s.publisher}, {s.year}" + (f". {s.identifier}" if s.identifier else "")
         rows.append(("source", s.id, s.title, text, "", "", "", ""))
     for p in catalogue.principles:
-        rows.append(("principle", p.id, p.title, "", "", "", "", _sources(p)))
+        rows.append(("principle", p.id, p.title, "", "", "", "", grounds(p)))
         for st in p.statements:
-            rows.append(("statement", st.id, "", st.text, p.id, "", "", _sources(p)))
+            rows.append(("statement", st.id, "", st.text, p.id, "", "", grounds(p)))
     for stage in catalogue.stages:
         rows.append(("stage", stage.id, stage.name, stage.description, "", "", "", ""))
     for t in catalogue.unit_types:
-        rows.append(("unit type", t.id, t.name, t.description, "", "", "", _sources(t)))
+        rows.append(("unit type", t.id, t.name, t.description, "", "", "", grounds(t)))
     for r in catalogue.risks:
         defaults = {ut: rules.default_risk_rating(r, ut, catalogue) for ut in r.unit_types}
         applies = "; ".join(f"{ut} ({d.likelihood}x{d.impact})" for ut, d in defaults.items() if d)
-        rows.append(("risk", r.id, r.title, r.description, r.stage, applies, "", _sources(r)))
+        rows.append(("risk", r.id, r.title, r.description, r.stage, applies, "", grounds(r)))
     for c in catalogue.controls:
         mitigates = "; ".join(f"{rid} {s}" for rid, s in c.mitigates.items())
         rows.append(
             (
                 "control", c.id, c.name, c.description, c.principle, "; ".join(c.unit_types),
-                mitigates, _sources(c),
+                mitigates, grounds(c),
             )
         )  # fmt: skip
     return pd.DataFrame(
