@@ -530,3 +530,18 @@ def test_plan_of_a_cycle_goes_through_the_services_computation(demo_db, monkeypa
         "plan", "--cycle", "2026", "--budget-days", "60", "--format", "json", "--db", demo_db
     )
     assert len(json.loads(again.stdout)) > 1
+
+
+def test_plan_objective_fewest_critical_cells(demo_db):
+    """`--objective critical_high` leaves no more critical cells than the default, and the
+    summary names the objective it planned for."""
+    base = ["plan", "--cycle", "2026", "--budget-days", "200", "--format", "json", "--db", demo_db]
+    most = run(*base)
+    crit = run(*base, "--objective", "critical_high")
+    assert most.exit_code == crit.exit_code == 0, crit.output
+    s_most = json.loads(most.stderr.strip().splitlines()[-1])
+    s_crit = json.loads(crit.stderr.strip().splitlines()[-1])
+    assert (s_most["objective"], s_crit["objective"]) == ("residual", "critical_high")
+    assert s_crit["critical_after"] <= s_most["critical_after"] < s_most["critical_before"]
+    bad = CliRunner().invoke(main, [*base, "--objective", "cheapest"])
+    assert bad.exit_code == 2 and "--objective" in bad.output

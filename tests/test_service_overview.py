@@ -203,27 +203,30 @@ def test_missing_controls_are_the_planner_gaps_and_capped_at_n(svc):
 def test_ratings_after_actions_raise_never_lower_and_add_missing_rows():
     ratings = pd.DataFrame(
         {
-            "unit_id": ["U1", "U1", "U2"],
-            "control_id": ["a", "b", "a"],
-            "applicable": [True, False, True],
-            "maturity": [3, 0, 1],
+            "unit_id": ["U1", "U1", "U2", "U4"],
+            "control_id": ["a", "b", "a", "d"],
+            "applicable": [True, False, True, True],
+            "maturity": [3, 0, 1, 4],
+            "evidence": ["audit report", "", "", ""],
         }
     )
     actions = pd.DataFrame(
         {
-            "unit_id": ["U1", "U1", "U2", "U2", "U3"],
-            "control_id": ["a", "b", "a", "a", "c"],
-            "to_level": [2, 2, 2, 4, 3],
+            "unit_id": ["U1", "U1", "U2", "U2", "U3", "U4"],
+            "control_id": ["a", "b", "a", "a", "c", "d"],
+            "to_level": [2, 2, 2, 4, 3, 2],
         }
     )
-    out = ratings_after_actions(ratings, actions).set_index(["unit_id", "control_id"])
-    assert out.loc[("U1", "a"), "maturity"] == 3, "an action never lowers a maturity"
+    out = ratings_after_actions(ratings, actions, CAT).set_index(["unit_id", "control_id"])
+    assert out.loc[("U1", "a"), "maturity"] == 3, "an action never lowers an evidenced level"
     assert out.loc[("U1", "b"), "maturity"] == 2 and out.loc[("U1", "b"), "applicable"]
     assert out.loc[("U2", "a"), "maturity"] == 4, "the highest target wins"
     assert out.loc[("U3", "c"), "maturity"] == 3
-    assert out.loc[("U2", "a"), "evidence"] == "action completed", "a done action is evidenced"
-    same = ratings_after_actions(ratings, actions.iloc[0:0])
-    pd.testing.assert_frame_equal(same, ratings.assign(evidence=""))
+    # Claimed 4 without evidence (credited 1): the action shows 2, and 2 is what counts.
+    assert out.loc[("U4", "d"), "maturity"] == 2
+    assert (out.loc[[("U2", "a"), ("U4", "d")], "evidence"] == "action completed").all()
+    same = ratings_after_actions(ratings, actions.iloc[0:0], CAT)
+    pd.testing.assert_frame_equal(same, ratings)
 
 
 def test_with_overdue_flags_open_actions_past_due():

@@ -22,12 +22,17 @@ Two objectives (method.yaml `planning`):
   length. Critical cells first, then high ones.
 
 Gains are recomputed after every choice (a cell that left a band weighs less), units are
-stepped at once (vectorised), and each unit's sequence of moves, whose ratios do not rise,
-is merged with the others' by ratio. The plan takes the ranking in order and, once a move no
-longer fits, still takes any later move that fits what is left (never a move whose previous
-level was skipped). For ``residual`` with a budget in person-days only this is within one
-move of the best possible: no plan of that budget removes more than the plan's first
-rejected move plus the moves before it (the bound the plan reports).
+stepped at once (vectorised), and each unit's sequence of moves is merged with the others'
+by ratio. For ``residual`` a unit's ratios never rise (gains are fixed and each envelope is
+concave), so the merge is the global greedy order; for ``critical_high`` a move can gain
+once another has brought a cell near a threshold, and the merge keeps each unit's own order
+(a running minimum of its ratios), a heuristic with no bound claimed.
+
+The plan takes the ranking in order and, once a move no longer fits, still takes any later
+move that fits what is left (never a move whose previous level was skipped). For
+``residual`` with a budget in person-days only this is within one move of the best
+possible: no plan of that budget removes more than the plan's first rejected move plus the
+moves before it (the bound the plan reports).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from riskmap.scoring.residual import (
     CONTROL_RATING_COLUMNS,
     band_ids,
     credit_of,
+    credited_maturity,
+    has_evidence,
     links,
 )
 
@@ -284,8 +291,8 @@ def _rank(
         _step=its,
         _unit=unit_code[k],
     ).sort_values(["_unit", "_step"])
-    # Each unit's ratios do not rise; the running minimum removes rounding noise so the
-    # merge never reorders a unit's own sequence.
+    # The running minimum keeps each unit's own order in the merge (for `residual` it only
+    # removes rounding noise: there the ratios do not rise).
     ranked["_key"] = ranked.groupby("_unit")["reduction_per_day"].cummin()
     ranked = ranked.sort_values(["_key", "_unit", "_step"], ascending=[False, True, True])
     return ranked.drop(columns=["_step", "_unit", "_key"]).reset_index(drop=True)
@@ -393,7 +400,7 @@ def plan(
     ranked = ranked[ACTION_COLUMNS]
 
     chosen = merge_steps(ranked[ranked["selected"]])
-    after_ratings = apply_actions(control_ratings, chosen)
+    after_ratings = apply_actions(control_ratings, chosen, catalogue)
     register_after = score(risk_ratings, after_ratings, units, catalogue)
     removed = float(chosen["reduction"].sum())
     bound = None
@@ -420,12 +427,16 @@ def plan(
     return Plan(ranked, chosen, register, register_after, budget_days, budget_money, summary)
 
 
-def apply_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+def apply_actions(
+    control_ratings: pd.DataFrame, actions: pd.DataFrame, catalogue: Catalogue
+) -> pd.DataFrame:
     """Control ratings as they would be once `actions` (unit_id, control_id, to_level) are
     carried out (pure; the one rule for "after the plan", stored or previewed).
 
-    A control rises to the highest target among its actions and never falls; a completed
-    action shows its level with evidence, so the rule credits it in full.
+    A completed action shows its level with evidence. The control ends at the higher of the
+    action's level and the level credited before: never below what was credited, and never
+    above what the action or earlier evidence shows (a level claimed without evidence stays
+    unproven, so it is not credited by the action either).
     """
     base = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].assign(
         evidence=control_ratings["evidence"].fillna("").astype(str)
@@ -438,14 +449,15 @@ def apply_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.Da
         actions.groupby(["unit_id", "control_id"])["to_level"].max().rename("_to").reset_index()
     )
     out = base.merge(targets, on=["unit_id", "control_id"], how="outer")
-    raised = out["_to"].notna()
-    out["maturity"] = out["maturity"].fillna(0).astype(float)
-    out.loc[raised, "maturity"] = out.loc[raised, ["maturity", "_to"]].max(axis=1)
+    raised = out["_to"].notna().to_numpy()
+    out["maturity"] = out["maturity"].fillna(0).astype(int)
+    out["evidence"] = out["evidence"].fillna("")
+    credited = credited_maturity(out["maturity"], has_evidence(out), catalogue)
+    after = np.maximum(credited, out["_to"].fillna(0).to_numpy(dtype=int))
+    out["maturity"] = np.where(raised, after, out["maturity"]).astype(int)
     out.loc[raised, "applicable"] = True
     out.loc[raised, "evidence"] = "action completed"
     out["applicable"] = out["applicable"].fillna(True).astype(bool)
-    out["maturity"] = out["maturity"].astype(int)
-    out["evidence"] = out["evidence"].fillna("")
     return out.drop(columns="_to").reset_index(drop=True)
 
 

@@ -23,6 +23,7 @@ from riskmap import service
 from riskmap.catalogue import Catalogue, CatalogueError, load_catalogue
 from riskmap.cli.options import db_option
 from riskmap.cli.users import cli_service
+from riskmap.planning import OBJECTIVES
 from riskmap.planning import plan as make_plan
 from riskmap.rating_files import RatingFile, RatingFilesRejected, check_rating_files
 from riskmap.scoring import score as score_register
@@ -151,6 +152,13 @@ def score(risk_ratings, control_ratings, units, cycle, db, fmt, catalogue_dir) -
     default=None,
     help="Plan start date (default today); due dates count from it.",
 )
+@click.option(
+    "--objective",
+    type=click.Choice(list(OBJECTIVES)),
+    default="residual",
+    show_default=True,
+    help="residual: most residual removed; critical_high: fewest critical and high cells.",
+)
 @click.option("--all", "show_all", is_flag=True, help="Print the whole ranking, not only the plan.")
 def plan(
     risk_ratings,
@@ -163,6 +171,7 @@ def plan(
     budget_days,
     budget_money,
     start,
+    objective,
     show_all,
 ) -> None:
     """Rank the control gaps and choose the actions the budget affords."""
@@ -179,12 +188,23 @@ def plan(
                 budget_days=budget_days,
                 budget_money=budget_money,
                 start=start_date,
+                objective=objective,
             )
     else:
         cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units, None, db)
         try:
             register = score_register(rr, cr, un, cat)
-            result = make_plan(register, cr, un, rr, cat, budget_days, budget_money, start_date)
+            result = make_plan(
+                register,
+                cr,
+                un,
+                rr,
+                cat,
+                budget_days,
+                budget_money,
+                start_date,
+                objective=objective,
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     _emit(result.ranking if show_all else result.actions, fmt)

@@ -117,7 +117,11 @@ def _type_links(catalogue: Catalogue) -> pd.DataFrame:
     )
     structure = mitigation_frame(catalogue).drop(columns=["weight", "principle"])
     out = structure.merge(applies, on="control_id").merge(risk_types, on=["risk_id", "unit_type"])
-    cached = out[["unit_type", "risk_id", "control_id", "strength", "key"]]
+    # Sorted by control within each (type, risk): merged onto pairs sorted by unit and risk,
+    # the links come out in register order, so nothing downstream needs to sort them.
+    cached = out.sort_values(["unit_type", "risk_id", "control_id"], ignore_index=True)[
+        ["unit_type", "risk_id", "control_id", "strength", "key"]
+    ]
     _TYPE_LINK_CACHE[catalogue.version] = cached
     return cached
 
@@ -200,9 +204,8 @@ def links(
     False, when `include_not_applicable`: the workbook shows it).
     """
     require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
-    edges = pairs[["unit_id", "risk_id", "unit_type"]].merge(
-        _type_links(catalogue), on=["unit_type", "risk_id"]
-    )
+    keep = ["unit_id", "risk_id", "unit_type", *(["_p"] if "_p" in pairs.columns else [])]
+    edges = pairs[keep].merge(_type_links(catalogue), on=["unit_type", "risk_id"])
     cr = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].assign(
         evidenced=has_evidence(control_ratings), rated=True
     )
@@ -218,7 +221,7 @@ def links(
     edges["credited"] = credited_maturity(edges["maturity"], edges["evidenced"], catalogue)
     edges["credit"] = credit_of(edges["credited"], catalogue)
     edges["weight"] = link_weights(edges, catalogue)
-    return edges[LINK_COLUMNS].reset_index(drop=True)
+    return edges[[*LINK_COLUMNS, *keep[3:]]].reset_index(drop=True)
 
 
 def contributions(
@@ -240,20 +243,23 @@ def _joined(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
     return (values.astype(object) + ";").groupby(keys, sort=False).sum().str[:-1]
 
 
-def coverage_by_pair(edges: pd.DataFrame) -> pd.DataFrame:
-    """Per (unit, risk): coverage, the crediting controls and those claimed without evidence."""
-    keys = ["unit_id", "risk_id"]
-    edges = edges.sort_values([*keys, "control_id"])
-    grouped = edges.assign(share=edges["weight"] * edges["credit"]).groupby(keys, sort=False)
-    sums = grouped[["weight", "share"]].sum()
-    total = sums["weight"].to_numpy()
-    coverage = np.divide(sums["share"].to_numpy(), total, out=np.zeros(len(total)), where=total > 0)
-    out = pd.DataFrame({"coverage": coverage}, index=sums.index)
-    credited = edges[edges["credited"] > 0]
-    out["controls"] = _joined(credited["control_id"], [credited[k] for k in keys])
-    short = edges[edges["maturity"] > edges["credited"]]
-    out["unevidenced"] = _joined(short["control_id"], [short[k] for k in keys])
-    return out.reset_index()
+def coverage_by_pair(edges: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Per pair position `_p` (0..n-1): coverage, the crediting controls and those claimed
+    without evidence. `edges` are in pair order (as `links` returns them for sorted pairs)."""
+    p = edges["_p"].to_numpy()
+    weight = edges["weight"].to_numpy(dtype=float)
+    total = np.bincount(p, weights=weight, minlength=n)
+    share = np.bincount(p, weights=weight * edges["credit"].to_numpy(dtype=float), minlength=n)
+    coverage = np.divide(share, total, out=np.zeros(n), where=total > 0)
+    out = pd.DataFrame({"coverage": coverage})
+    credited = edges["credited"].to_numpy()
+    for column, hit in (
+        ("controls", credited > 0),
+        ("unevidenced", edges["maturity"].to_numpy() > credited),
+    ):
+        names = (edges["control_id"].astype(object)[hit] + ";").groupby(p[hit], sort=False).sum()
+        out[column] = names.str[:-1].reindex(out.index).fillna("")
+    return out
 
 
 def score(
@@ -276,13 +282,15 @@ def score(
         columns=["risk_id", "unit_type", "risk", "stage"],
     )
     rr = rr.merge(risk_meta, on=["risk_id", "unit_type"], how="inner")
-    keys = ["unit_id", "risk_id"]
-    edges = links(rr, control_ratings, catalogue)
-    if len(edges):
-        rr = rr.merge(coverage_by_pair(edges), on=keys, how="left")
-    else:
-        rr = rr.assign(coverage=0.0, controls="", unevidenced="")
-    coverage = rr["coverage"].fillna(0.0).to_numpy(dtype=float)
+    rr = rr.sort_values(["unit_id", "risk_id"], ignore_index=True)
+    edges = links(rr.assign(_p=np.arange(len(rr))), control_ratings, catalogue)
+    per_pair = coverage_by_pair(edges, len(rr))
+    rr["coverage"], rr["controls"], rr["unevidenced"] = (
+        per_pair["coverage"].to_numpy(),
+        per_pair["controls"].to_numpy(),
+        per_pair["unevidenced"].to_numpy(),
+    )
+    coverage = rr["coverage"].to_numpy(dtype=float)
     likelihood = rr["likelihood"].to_numpy(dtype=float)
     impact = rr["impact"].to_numpy(dtype=float)
     reduction, res_l = residual_likelihood(likelihood, coverage, catalogue)
@@ -293,8 +301,6 @@ def score(
     rr["residual"] = res_l * impact
     rr["inherent_band"] = band_ids(catalogue, rr["inherent"], likelihood, impact)
     rr["residual_band"] = band_ids(catalogue, rr["residual"], res_l, impact)
-    rr["controls"] = rr["controls"].fillna("")
-    rr["unevidenced"] = rr["unevidenced"].fillna("")
     rr["likelihood"] = rr["likelihood"].astype(int)
     rr["impact"] = rr["impact"].astype(int)
     return rr[SCORE_COLUMNS].sort_values(["unit_id", "risk_id"], ignore_index=True)

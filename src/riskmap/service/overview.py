@@ -127,10 +127,13 @@ def missing_controls(
     return out[MISSING_COLUMNS]
 
 
-def ratings_after_actions(control_ratings: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+def ratings_after_actions(
+    control_ratings: pd.DataFrame, actions: pd.DataFrame, catalogue: Catalogue
+) -> pd.DataFrame:
     """Control ratings once the cycle's `actions` are carried out: the planner's one rule
-    (`riskmap.planning.apply_actions`: a control never falls; a done action is evidenced)."""
-    return apply_actions(control_ratings, actions)
+    (`riskmap.planning.apply_actions`: never below the credited level; a done action is
+    evidenced)."""
+    return apply_actions(control_ratings, actions, catalogue)
 
 
 def with_overdue(actions: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -272,7 +275,7 @@ def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3) -> CycleMap:
     reg, f = _scored(tx, cyc)
     acts = _action_rows(tx, cyc)
     acts = acts[acts["status"] != "cancelled"]
-    after_ratings = ratings_after_actions(f.control_ratings, acts)
+    after_ratings = ratings_after_actions(f.control_ratings, acts, cat)
     reg_after = score(f.risk_ratings, after_ratings, f.units, cat)
     return CycleMap(
         cycle=cyc.label,
