@@ -114,6 +114,13 @@ def cross_check(cat: Catalogue) -> list[CatalogueIssue]:
                 "defaults",
                 f"no applicable control mitigates it in unit types {uncovered}",
             )
+        if not 2 <= len(r.key_controls) <= 4:
+            add(
+                "risks",
+                r.id,
+                "key_controls",
+                f"name two to four key controls, got {len(r.key_controls)}",
+            )
         for i, k in enumerate(r.key_controls):
             key = cat.control_by_id.get(k)
             if key is None:
