@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskmap.catalogue import version_notice
 from riskmap.ui import registry, signin, state
 from riskmap.ui.widgets import escape_md
 
@@ -49,6 +50,14 @@ def _choose_cycle() -> None:
         format_func=lambda label: f"{label} ({status[label].replace('_', ' ')})",
     )
     st.sidebar.caption(f"Status: {STATUS.get(status[state.cycle_in_view()], '')}")
+    # The cycle keeps the catalogue version it was started under; say so when it differs.
+    started_under = dict(zip(cycles["label"], cycles["catalogue_version"], strict=True))
+    in_force = state.service().catalogue
+    notice = version_notice(started_under[state.cycle_in_view()], in_force)
+    if notice:
+        st.sidebar.warning(notice, icon=":material/update:")
+    else:
+        st.sidebar.caption(f"Catalogue version {in_force.version}")
 
 
 def _sidebar(user: dict) -> None:

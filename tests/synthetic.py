@@ -162,7 +162,8 @@ def pinned(catalogue: Catalogue) -> Catalogue:
     days; planning weights 1/1/10/100; outliers at 2 levels from the median of at least 3
     peers; contradicted at likelihood <= 2 with one incident; under-rated for exposure at
     likelihood <= 2 where the mean exposure is >= 4. These are the shipped values today;
-    pinning them keeps hand-worked examples valid if method.yaml is retuned.
+    pinning them keeps hand-worked examples valid if method.yaml is retuned. Risks carry no
+    key controls.
     """
     from riskmap.catalogue.models import Band, Calibration, Planning
 
@@ -182,8 +183,19 @@ def pinned(catalogue: Catalogue) -> Catalogue:
         for bid, lo, days, target in specs
     )
     assert sorted(catalogue.method.maturity.levels) == [0, 1, 2, 3, 4]
+    # No key controls either: the hand-worked examples weigh each control by its strength
+    # alone, and a test that wants key controls adds them (test_scoring.with_key_controls).
+    # The shipped catalogue names two to four per risk since catalogue v2.
+    keyless = catalogue.model_copy(
+        update={
+            "risks": tuple(
+                r.model_copy(update={"key_controls": ()}) if getattr(r, "key_controls", ()) else r
+                for r in catalogue.risks
+            )
+        }
+    )
     return with_method(
-        catalogue,
+        keyless,
         "pinned",
         strengths={"low": 0.25, "medium": 0.5, "high": 0.75},
         rule=PINNED_RULE,

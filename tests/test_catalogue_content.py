@@ -196,3 +196,51 @@ def test_version_ignores_comments_and_layout_but_not_values(tmp_path, cat):
     data["controls"][0]["effort_days"] += 1
     controls.write_text(yaml.safe_dump(data, sort_keys=False))
     assert load_catalogue(directory).version not in {cat.version, changed}
+
+
+# --------------------------------------------------------------------------- v2 fields
+
+
+def test_every_risk_names_two_to_four_key_controls_that_mitigate_it_where_it_applies(cat):
+    for r in cat.risks:
+        assert 2 <= len(r.key_controls) <= 4, r.id
+        for k in r.key_controls:
+            control = cat.control_by_id[k]
+            assert r.id in control.mitigates, (r.id, k)
+            assert set(control.unit_types) & set(r.defaults), (r.id, k)
+
+
+def test_no_key_control_is_rated_low_where_enough_stronger_ones_apply(cat):
+    # A "low" key control while stronger applicable controls are left out would tell the
+    # method the wrong thing about what matters most against the scenario.
+    for r in cat.risks:
+        strong = {
+            c.id
+            for c in cat.controls
+            if c.mitigates.get(r.id) in ("medium", "high") and set(c.unit_types) & set(r.defaults)
+        }
+        if len(strong) >= len(r.key_controls):
+            assert set(r.key_controls) <= strong, (r.id, set(r.key_controls) - strong)
+
+
+def test_every_strength_has_its_own_reason(cat):
+    texts: dict[str, str] = {}
+    for c in cat.controls:
+        assert set(c.reasons) == set(c.mitigates), c.id
+        for r, reason in c.reasons.items():
+            line = normalise(reason)
+            assert "\n" not in reason and 20 <= len(line) <= 200, (c.id, r)
+            assert line not in texts, f"{c.id}/{r} repeats the reason of {texts.get(line)}"
+            texts[line] = f"{c.id}/{r}"
+
+
+def test_every_unit_type_has_risks_and_every_risk_reaches_each_of_its_unit_types(cat):
+    for t in cat.unit_types:
+        assert cat.risks_for(t.id), t.id
+        assert cat.controls_for(t.id), t.id
+
+
+def test_controls_file_says_effort_and_cost_are_estimates():
+    header = (SHIPPED / "controls.yaml").read_text(encoding="utf-8").split("\ncontrols:", 1)[0]
+    assert "estimate" in header.lower()
+    assert "not sourced" in header.lower()

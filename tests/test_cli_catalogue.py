@@ -31,6 +31,7 @@ def broken(tmp_path) -> Path:
     controls = directory / "controls.yaml"
     data = yaml.safe_load(controls.read_text(encoding="utf-8"))
     data["controls"][0]["mitigates"]["NO-SUCH-RISK"] = "high"
+    data["controls"][0]["reasons"]["NO-SUCH-RISK"] = "a reason, so that only the risk is unknown"
     controls.write_text(yaml.safe_dump(data, sort_keys=False))
     unit_types = directory / "unit_types.yaml"
     data = yaml.safe_load(unit_types.read_text(encoding="utf-8"))

@@ -6,6 +6,14 @@ from riskmap.catalogue.loader import (
     CatalogueIssue,
     default_directory,
     load_catalogue,
+    version_notice,
 )
 
-__all__ = ["Catalogue", "CatalogueError", "CatalogueIssue", "default_directory", "load_catalogue"]
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "CatalogueIssue",
+    "default_directory",
+    "load_catalogue",
+    "version_notice",
+]

@@ -32,10 +32,15 @@ def cross_check(cat: Catalogue) -> list[CatalogueIssue]:
     factor_ids = [f.id for f in cat.method.exposure.factors]
     m = cat.method
 
-    def check_sources(kind: str, item: str, citations: tuple[Citation, ...]) -> None:
+    def check_sources(
+        kind: str, item: str, citations: tuple[Citation, ...], quoted: bool = True
+    ) -> None:
         for i, cite in enumerate(citations):
             if cite.source not in source_ids:
                 add(kind, item, f"sources.{i}.source", f"unknown source {cite.source!r}")
+            if quoted and cite.quote is None:
+                # Without a quote nobody can check that the passage says what the item says.
+                add(kind, item, f"sources.{i}.quote", "no quote: copy a few words of the passage")
 
     for p in cat.principles:
         check_sources("principles", p.id, p.sources)
@@ -59,6 +64,13 @@ def cross_check(cat: Catalogue) -> list[CatalogueIssue]:
     mitigated: dict[str, set[str]] = {r: set() for r in risk_ids}
     for c in cat.controls:
         check_sources("controls", c.id, c.sources)
+        # Every strength has its reason, and no reason is left for a link that is gone.
+        for r in c.mitigates:
+            if r not in c.reasons:
+                add("controls", c.id, f"reasons.{r}", "no reason given for this strength")
+        for r in c.reasons:
+            if r not in c.mitigates:
+                add("controls", c.id, f"reasons.{r}", f"reason for {r!r}, not mitigated")
         if c.principle not in statement_ids:
             add("controls", c.id, "principle", f"unknown principle statement {c.principle!r}")
         for t in c.unit_types:
@@ -93,15 +105,35 @@ def cross_check(cat: Catalogue) -> list[CatalogueIssue]:
                 add("risks", r.id, f"defaults.{t}.impact", "not on the impact scale")
         if not mitigated[r.id]:
             add("risks", r.id, "", "no control mitigates this risk")
-        else:
-            uncovered = [t for t in r.defaults if t in unit_type_ids and t not in mitigated[r.id]]
-            if uncovered:
+            continue  # its key controls cannot be right either; one issue says it all
+        uncovered = [t for t in r.defaults if t in unit_type_ids and t not in mitigated[r.id]]
+        if uncovered:
+            add(
+                "risks",
+                r.id,
+                "defaults",
+                f"no applicable control mitigates it in unit types {uncovered}",
+            )
+        if not 2 <= len(r.key_controls) <= 4:
+            add(
+                "risks",
+                r.id,
+                "key_controls",
+                f"name two to four key controls, got {len(r.key_controls)}",
+            )
+        for i, k in enumerate(r.key_controls):
+            key = cat.control_by_id.get(k)
+            if key is None:
+                add("risks", r.id, f"key_controls.{i}", f"unknown control {k!r}")
+            elif r.id not in key.mitigates:
+                add("risks", r.id, f"key_controls.{i}", f"control {k!r} does not mitigate it")
+            elif not set(key.unit_types) & set(r.defaults):
                 add(
                     "risks",
                     r.id,
-                    "defaults",
-                    f"no applicable control mitigates it in unit types {uncovered}",
+                    f"key_controls.{i}",
+                    f"control {k!r} applies to none of its unit types",
                 )
 
-    check_sources("method", "", m.sources)
+    check_sources("method", "", m.sources, quoted=False)
     return issues

@@ -31,6 +31,8 @@ from riskmap.catalogue.models import (
     Statement,
     UnitType,
 )
+from riskmap.catalogue.overrides import Overrides, default_overrides
+from riskmap.catalogue.overrides import apply as apply_overrides
 
 FILES = {
     "sources": "sources.yaml",
@@ -94,6 +96,10 @@ class Catalogue(BaseModel):
     risks: tuple[Risk, ...]
     controls: tuple[Control, ...]
     method: Method
+    # The local overrides file applied (see riskmap.catalogue.overrides), and the values it
+    # changed as dotted paths; empty when the shipped catalogue is used as it is.
+    overrides_file: str | None = None
+    overridden: tuple[str, ...] = ()
 
     @cached_property
     def risk_by_id(self) -> dict[str, Risk]:
@@ -140,6 +146,11 @@ class Catalogue(BaseModel):
             "risks": len(self.risks),
             "controls": len(self.controls),
             "method": f"{self.method.name} {self.method.version}",
+            "overrides": (
+                f"{self.overrides_file} ({len(self.overridden)} values)"
+                if self.overrides_file
+                else "none"
+            ),
         }
 
 
@@ -240,11 +251,49 @@ def _version(raw: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def load_catalogue(directory: str | Path | None = None) -> Catalogue:
-    """Load and cross-check the catalogue; raise `CatalogueError` listing every problem."""
+def _read_overrides(path: Path, issues: list[CatalogueIssue]) -> tuple[Overrides | None, Any]:
+    name = path.name
+    if not path.is_file():
+        issues.append(CatalogueIssue(name, "", "", f"overrides file {path} not found"))
+        return None, None
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        issues.append(CatalogueIssue(name, "", "", f"malformed overrides file: {exc}"))
+        return None, None
+    parsed = _validate(Overrides, data or {}, name, "", issues)
+    return parsed, data
+
+
+def load_catalogue(
+    directory: str | Path | None = None, overrides: str | Path | bool | None = None
+) -> Catalogue:
+    """Load and cross-check the catalogue; raise `CatalogueError` listing every problem.
+
+    `overrides`: a local overrides file to apply (riskmap.catalogue.overrides); None looks
+    for the default one ($RISKMAP_CATALOGUE_OVERRIDES, else `<folder>.local.yaml`), False
+    applies none.
+    """
     directory = Path(directory) if directory is not None else default_directory()
     issues: list[CatalogueIssue] = []
     raw = {kind: _read_yaml(directory, kind, issues) for kind in FILES}
+
+    if overrides is None or overrides is True:
+        overrides_path = default_overrides(directory)
+    elif overrides is False:
+        overrides_path = None
+    else:
+        overrides_path = Path(overrides)
+    overridden: list[str] = []
+    hashed: dict[str, Any] = raw
+    if overrides_path is not None:
+        parsed, data = _read_overrides(overrides_path, issues)
+        if parsed is not None:
+            raw, overridden, unknown = apply_overrides(raw, parsed)
+            for item, field, message in unknown:
+                issues.append(CatalogueIssue(overrides_path.name, item, field, message))
+            # The version covers the overrides themselves, so it changes whenever they apply.
+            hashed = {**raw, "local overrides": data}
 
     sources = _items(Source, raw["sources"], "sources", "sources", issues)
     principles = _items(Principle, raw["principles"], "principles", "principles", issues)
@@ -266,7 +315,7 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
     from riskmap.catalogue.checks import cross_check
 
     catalogue = Catalogue(
-        version=_version(raw),
+        version=_version(hashed),
         sources=tuple(sources),
         principles=tuple(principles),
         unit_types=tuple(unit_types),
@@ -275,8 +324,26 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
         risks=tuple(risks),
         controls=tuple(controls),
         method=method,
+        overrides_file=str(overrides_path) if overrides_path is not None else None,
+        overridden=tuple(overridden),
     )
     issues.extend(cross_check(catalogue))
     if issues:
         raise CatalogueError(issues)
     return catalogue
+
+
+def version_notice(cycle_version: str | None, catalogue: Catalogue) -> str | None:
+    """What to tell the reader when a cycle was started under another catalogue version.
+
+    A cycle keeps the version it was started under; when the catalogue in force has changed
+    since (a new release, or local overrides), the sidebar and the workbook say so, because
+    the scores they show are computed with the catalogue in force. None when they agree.
+    """
+    if not cycle_version or cycle_version == catalogue.version:
+        return None
+    return (
+        f"This cycle was started under catalogue version {cycle_version}; the catalogue in "
+        f"force is version {catalogue.version}. Scores, plan and exports use the catalogue "
+        "in force."
+    )

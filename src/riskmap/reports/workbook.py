@@ -12,12 +12,14 @@ ministry of 1,000 units exports in seconds with little memory.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from riskmap import __version__, rules
-from riskmap.catalogue import Catalogue
+from riskmap.catalogue import Catalogue, version_notice
+from riskmap.catalogue.citations import grounds
 from riskmap.planning import ACTION_COLUMNS
 from riskmap.reports.heatmap import heatmap_sheet
 from riskmap.reports.layout import Col, frame_sheet, guess_columns
@@ -99,8 +101,15 @@ def _summary_rows(
         if who is not None or step != "locked":
             rows.append((f"{step.capitalize()} by", who or ""))
         rows.append((f"{step.capitalize()} at (UTC)", _when(when)))
+    notice = version_notice(snapshot.catalogue_version, catalogue)
     rows += [
         ("Catalogue version", snapshot.catalogue_version),
+        ("Catalogue in force", catalogue.version),
+        ("Catalogue notice", notice or "The cycle's catalogue version is the one in force."),
+        (
+            "Local catalogue overrides",
+            Path(catalogue.overrides_file).name if catalogue.overrides_file else "none",
+        ),
         ("Method", f"{catalogue.method.name} {catalogue.method.version}"),
         ("Exported at (UTC)", snapshot.generated_at or datetime.now(UTC)),
         ("Exported by", f"riskmap {__version__}"),
@@ -159,10 +168,6 @@ def _not_applicable(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFra
     return na.sort_values(["unit_id", "risk_id"], ignore_index=True)
 
 
-def _sources(items) -> str:
-    return "; ".join(f"{c.source} {c.locator}" for c in items)
-
-
 def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
     """Every catalogue item as one row: kind, id, title, text, parent, applies to, sources."""
     rows = []
@@ -170,25 +175,23 @@ def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
         text = f"{s.publisher}, {s.year}" + (f". {s.identifier}" if s.identifier else "")
         rows.append(("source", s.id, s.title, text, "", "", "", ""))
     for p in catalogue.principles:
-        rows.append(("principle", p.id, p.title, "", "", "", "", _sources(p.sources)))
+        rows.append(("principle", p.id, p.title, "", "", "", "", grounds(p)))
         for st in p.statements:
-            rows.append(("statement", st.id, "", st.text, p.id, "", "", _sources(p.sources)))
+            rows.append(("statement", st.id, "", st.text, p.id, "", "", grounds(p)))
     for stage in catalogue.stages:
         rows.append(("stage", stage.id, stage.name, stage.description, "", "", "", ""))
     for t in catalogue.unit_types:
-        rows.append(("unit type", t.id, t.name, t.description, "", "", "", _sources(t.sources)))
+        rows.append(("unit type", t.id, t.name, t.description, "", "", "", grounds(t)))
     for r in catalogue.risks:
         defaults = {ut: rules.default_risk_rating(r, ut, catalogue) for ut in r.unit_types}
         applies = "; ".join(f"{ut} ({d.likelihood}x{d.impact})" for ut, d in defaults.items() if d)
-        rows.append(
-            ("risk", r.id, r.title, r.description, r.stage, applies, "", _sources(r.sources))
-        )
+        rows.append(("risk", r.id, r.title, r.description, r.stage, applies, "", grounds(r)))
     for c in catalogue.controls:
         mitigates = "; ".join(f"{rid} {s}" for rid, s in c.mitigates.items())
         rows.append(
             (
                 "control", c.id, c.name, c.description, c.principle, "; ".join(c.unit_types),
-                mitigates, _sources(c.sources),
+                mitigates, grounds(c),
             )
         )  # fmt: skip
     return pd.DataFrame(

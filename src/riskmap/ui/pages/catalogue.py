@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from riskmap.catalogue.citations import grounds
 from riskmap.ui import state
 from riskmap.ui.registry import ALL_ROLES
 
@@ -42,6 +43,8 @@ def render() -> None:
                         "risk": r.title,
                         "stage": stage[r.stage],
                         "unit types": ", ".join(r.unit_types),
+                        "key controls": ", ".join(r.key_controls),
+                        "sources": grounds(r),
                     }
                     for r in cat.risks
                 ]
@@ -60,6 +63,8 @@ def render() -> None:
                         "kind": c.kind,
                         "risks mitigated": len(c.mitigates),
                         "effort_days": c.effort_days,
+                        "cost_class": c.cost_class,
+                        "sources": grounds(c),
                     }
                     for c in cat.controls
                 ]
