@@ -97,7 +97,7 @@ def rejected(svc: Service, data: bytes, filename: str, cycle: str = "2026") -> l
 def test_cycle_snapshot_holds_the_cycle(svc):
     snap = s.cycle_snapshot(svc, AUDITOR, "2025")
     assert isinstance(snap, CycleSnapshot)
-    assert snap.organisation.startswith("Ministry of the Interior of Arcadia")
+    assert snap.organisation.startswith("National Anti-Trafficking Coordination of Arcadia")
     assert (snap.cycle_label, snap.status) == ("2025", "locked")
     assert snap.drafted_by == OFFICER and snap.submitted_by == OFFICER
     assert snap.approved_by == MANAGER and snap.reviewed_by == MANAGER

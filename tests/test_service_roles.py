@@ -144,7 +144,7 @@ def call(svc: Service, name: str, actor: str, role: str):
         case "cycle_history":
             return f(svc, actor, "2026")
         case "set_up_organisation":
-            return f(svc, actor, "Ministry of the Interior of Arcadia (demo)")
+            return f(svc, actor, "National Anti-Trafficking Coordination of Arcadia (demo)")
         case "add_unit":
             return f(svc, actor, f"NEW-{role}", "New unit", "customs")
         case "edit_unit":

@@ -29,7 +29,7 @@ def test_signed_out_shows_only_the_sign_in_form_and_the_demo_accounts(ui_db):
     assert not at.exception
     assert at.title[0].value == "riskmap"
     text = texts(at)
-    assert "Ministry of the Interior of Arcadia (demo)" in text
+    assert "National Anti-Trafficking Coordination of Arcadia (demo)" in text
     assert "This is the demo ministry" in text
     listed = at.table[0].value
     assert sorted(listed["user name"]) == [f"demo.{r}" for r in sorted(ROLES)]
@@ -52,7 +52,7 @@ def test_sign_in_navigation_sidebar_and_sign_out(ui_db):
     }
     assert at.title[0].value == "Assess"  # the officer's home page
     sidebar = "\n".join(m.value for m in at.sidebar.markdown)
-    assert "Ministry of the Interior of Arcadia" in sidebar
+    assert "Coordination of Arcadia" in sidebar
     assert "Demo officer" in sidebar and "integrity officer" in sidebar
     cycle = at.sidebar.selectbox(key="sidebar-cycle")
     assert cycle.value == "2026" and cycle.options[:2] == ["2026 (draft)", "2025 (locked)"]

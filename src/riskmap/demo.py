@@ -31,9 +31,15 @@ from riskmap.service.seeding import active_units, baseline_rows, create_cycle
 from riskmap.store.models import Action, ControlRating, Cycle, Incident, Organisation, RiskRating
 from riskmap.store.models import Unit as UnitRow
 
-ORGANISATION = "Ministry of the Interior of Arcadia (demo)"
+# The demo holds units of every unit type (police, border and immigration, but also labour
+# inspection, prosecution, courts, health, consular missions): no single ministry does, so
+# the demo organisation is the national coordination that assesses them together.
+ORGANISATION = "National Anti-Trafficking Coordination of Arcadia (demo)"
 OFFICER, MANAGER = "demo.officer", "demo.manager"
 REGIONS = ("Capital", "North", "South", "East", "West", "Coast")
+# Unit types whose offices sit in missions abroad, not in the country's regions.
+ABROAD = {"consular", "deployed_missions"}
+MISSIONS = ("Mission in Borealia", "Mission in Ostmark", "Mission in Sudria", "Mission in Westria")
 ROLES = ("admin", "officer", "manager", "auditor")
 # Front-line unit types get more field offices than the others.
 FRONT_LINE = {"border_control": 3, "police_local": 3, "labour_inspection": 2, "consular": 2}
@@ -102,6 +108,9 @@ def _unit_plan(catalogue: Catalogue, n: int, rng: np.random.Generator) -> list[d
         code = f"{_prefix(t.id)}-{k:03d}"
         if k == 1:
             region, parent, depth, name = REGIONS[0], None, 0, f"{t.name}, national headquarters"
+        elif t.id in ABROAD:
+            region, parent, depth = "Abroad", hq, 1
+            name = f"{t.name}, {MISSIONS[(k - 2) % len(MISSIONS)]}"
         else:
             # The first office of a type in a region is its regional office; later offices
             # in that region report to it.
