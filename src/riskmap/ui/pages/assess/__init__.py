@@ -84,10 +84,17 @@ def render() -> None:
     elif not state.can(rate_risk):
         st.caption("You are reading: only an integrity officer rates risks and controls.")
     place.step_picker(where)
+    try:
+        _step(cycle, where, editable, bool(info.get("previous")))
+    finally:
+        place.publish()
+
+
+def _step(cycle: str, where: place.Place, editable: bool, has_previous: bool) -> None:
     if where.step == "unit":
         unit_step.render(where.unit)
     elif where.step == "risks":
-        risks.render(cycle, where.unit, where, editable, bool(info.get("previous")))
+        risks.render(cycle, where.unit, where, editable, has_previous)
     elif where.step == "controls":
         controls.render(cycle, where.unit, where, editable)
     else:

@@ -30,6 +30,7 @@ STEP_LABELS = {
 }
 RECORDS = ("risk", "control")  # the step that shows each kind: risks, controls
 PLACE_KEY = "assess-place"
+MOVED_KEY = "assess-moved"  # set by a picker or button: this run goes where it says
 UNIT_PICKER = "assess-unit"
 STEP_PICKER = "assess-step"
 PICKER = {"risk": "assess-risk", "control": "assess-control"}
@@ -59,11 +60,12 @@ def _from(params: Any) -> dict[str, str]:
 
 
 def current(codes: Sequence[str], default_unit: str) -> Place:
-    """The place from the address bar, else the one last kept in the session, else the
-    default unit at step 1; a unit or step that does not exist is replaced by the
-    default, and the result is written back to the address bar."""
+    """The place of this run: where a picker or button just moved the officer, else the
+    address bar's (a bookmark, a reload, Back), else the one last kept in the session,
+    else the default unit at step 1. A unit or step that does not exist is replaced by
+    the default."""
     wanted = _from(st.query_params)
-    if "unit" not in wanted:
+    if ss.pop(MOVED_KEY, False) or "unit" not in wanted:
         wanted = dict(ss.get(PLACE_KEY) or {})
     unit = wanted.get("unit")
     if unit not in codes:
@@ -75,16 +77,20 @@ def current(codes: Sequence[str], default_unit: str) -> Place:
 
 
 def keep(place: Place) -> None:
-    """Write `place` to the address bar (only when it differs: each change is one entry
-    of the browser's history) and to the session."""
-    params = place.params()
-    if _from(st.query_params) != params:
+    """Keep `place` as this run's; `publish` writes it to the address bar at the end."""
+    ss[PLACE_KEY] = place.params()
+
+
+def publish() -> None:
+    """Write the run's place to the address bar, once per run and only when it differs:
+    each change is one entry of the browser's history, so Back goes one place back."""
+    params = dict(ss.get(PLACE_KEY) or {})
+    if params and _from(st.query_params) != params:
         st.query_params.from_dict(params)
-    ss[PLACE_KEY] = params
 
 
 def here() -> Place:
-    """The place kept by the current run (for callbacks, which run before the page)."""
+    """The place kept by the last run (for callbacks, which run before the page)."""
     p = dict(ss.get(PLACE_KEY) or {})
     return Place(p.get("unit", ""), p.get("step", "unit"), p.get("risk"), p.get("control"))
 
@@ -96,6 +102,7 @@ def go(**changes: str | None) -> None:
     if "unit" in changes and changes["unit"] != place.unit:
         place = Place(str(changes.pop("unit")), place.step)
     keep(replace(place, **changes))
+    ss[MOVED_KEY] = True
 
 
 def choose_record(place: Place, kind: str, record: str) -> Place:
