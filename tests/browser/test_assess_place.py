@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from assess_helpers import (
     choose_level,
     in_address,
@@ -17,6 +16,7 @@ from assess_helpers import (
     step,
     type_text,
 )
+
 from conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
