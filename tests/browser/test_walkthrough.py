@@ -82,8 +82,10 @@ def test_officer_rates_a_control_and_sees_the_summary_change(page, sign_in, demo
         "One control in detail"
     ).click()
     wait_for_app(page)
-    _pick(page, "Control", f"○ {control_id}")
-    page.get_by_role("heading", name=re.compile(re.escape(control_id))).wait_for()
+    with Service.open(demo_site.url, upgrade=False) as svc:
+        name = svc.catalogue.control_by_id[control_id].name
+    _pick(page, "Control", f"○ {name} ({control_id})")
+    page.get_by_text(f"Rating of control {control_id} for unit {unit}").wait_for()
     page.get_by_role("radio", name=re.compile("^4 Leading")).check(force=True)
     wait_for_app(page)
     evidence = page.get_by_label("Evidence (documents, records, where they are)")
@@ -92,7 +94,7 @@ def test_officer_rates_a_control_and_sees_the_summary_change(page, sign_in, demo
     wait_for_app(page)
     page.get_by_role("button", name="Save and confirm control").click()
     wait_for_app(page)
-    page.get_by_text(f"Saved and confirmed control {control_id}").wait_for()
+    page.get_by_text(f"Saved and confirmed control {control_id}").first.wait_for()
     screenshot(page, "04-control-rated")
 
     # The summary after: lower residual risk.
