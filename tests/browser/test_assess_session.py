@@ -5,8 +5,8 @@ page (by the menu or Back) and coming back keeps the place and the unsaved draft
 from __future__ import annotations
 
 import pytest
-
 from assess_helpers import on_screen, pick, ratings, step, type_text
+
 from conftest import sign_out, wait_for_app
 
 pytestmark = pytest.mark.browser
