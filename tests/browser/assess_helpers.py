@@ -64,7 +64,9 @@ def ratings(url: str) -> pd.DataFrame:
 def pick(page, label: str, option: str) -> None:
     """Choose the option starting with `option` in the selectbox labelled `label`."""
     box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
-    box.locator("input").click()
+    field = box.locator("input")
+    field.click()
+    field.fill(option)  # filters the list down to the option (the list may be long)
     page.get_by_role("option", name=re.compile("^" + re.escape(option))).first.click()
     wait_for_app(page)
 
