@@ -88,3 +88,20 @@ def test_a_refused_form_keeps_what_was_typed_and_the_role_defaults_low(ui_db):
     assert users.loc["c.kept", "display_name"] == "Cara Kept"
     assert _label(at.text_input, "User name").value == ""
     assert _label(at.selectbox, "Role").value == "auditor"
+
+
+def test_the_user_table_is_for_people(ui_db):
+    import json
+
+    import pandas as pd
+
+    at = page(PAGE, "admin").run()
+    table = at.dataframe[0]
+    config = json.loads(table.proto.columns)
+    labels = {k: v["label"] for k, v in config.items() if "label" in v}
+    assert labels["display_name"] == "Name" and labels["created_at"] == "Added on"
+    assert config["created_at"]["type_config"] == {"type": "datetime", "format": "localized"}
+    shown = table.value
+    assert pd.api.types.is_datetime64_any_dtype(shown["created_at"])  # not '2026-...T09:35:15'
+    assert shown.isna().sum().sum() == 0  # no "None" in a cell
+    assert set(shown["role"]) <= {"administrator", "integrity officer", "manager", "auditor"}

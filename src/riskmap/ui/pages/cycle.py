@@ -19,7 +19,7 @@ from riskmap.service import (
     submit_cycle,
 )
 from riskmap.ui import state
-from riskmap.ui.widgets import escape_md, present, progress, when
+from riskmap.ui.widgets import escape_md, labelled_table, present, progress, when
 
 ROLES = ("officer", "manager", "admin")
 ss = st.session_state
@@ -252,18 +252,25 @@ def render() -> None:
         _actions(label, info)
         st.markdown("#### History")
         history = state.read("cycle_history", label)
-        history = history.assign(at=history["at"].map(when)).iloc[::-1]
-        st.dataframe(history, hide_index=True, width="stretch")
+        labelled_table(
+            history.iloc[::-1],
+            {"at": "When", "actor": "Who", "action": "What", "reason": "Why"},
+            dates=("at",),
+        )
         st.markdown("#### Comments")
         _comments(label, status)
     else:
         st.info("There is no assessment cycle yet.")
 
     st.markdown("#### All cycles")
-    shown = cycles.drop(columns=["version", "catalogue_version"]).copy()
-    for col in ("started_at", "approved_at", "locked_at"):
-        shown[col] = shown[col].map(when)
-    st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+    shown = cycles.assign(status=cycles["status"].str.replace("_", " "))
+    labelled_table(
+        shown.iloc[::-1],
+        {"label": "Cycle", "status": "Status", "previous": "Started from",
+         "drafted_by": "Drafted by", "submitted_by": "Submitted by", "approved_by": "Approved by",
+         "started_at": "Started", "approved_at": "Approved", "locked_at": "Locked"},
+        dates=("started_at", "approved_at", "locked_at"),
+    )  # fmt: skip
     if state.can(start_cycle):
         with st.expander("Start a new cycle", expanded=cycles.empty):
             _start_form(cycles)

@@ -21,7 +21,7 @@ from riskmap.service import (
 )
 from riskmap.service.imports import Problem, read_unit_table
 from riskmap.ui import state
-from riskmap.ui.widgets import escape_md, level_label
+from riskmap.ui.widgets import escape_md, labelled_table, level_label
 
 ROLES = ("officer", "manager", "admin")
 ss = st.session_state
@@ -33,14 +33,17 @@ def _units(include_retired: bool) -> pd.DataFrame:
 
 def _unit_table(units: pd.DataFrame) -> None:
     cat = state.service().catalogue
-    factors = [f.id for f in cat.method.exposure.factors]
     shown = units.drop(columns=["version", "exposure"]).copy()
     shown["unit_type"] = shown["unit_type"].map(
         lambda t: cat.unit_type_by_id[t].name if t in cat.unit_type_by_id else t
     )
-    for f in factors:
-        shown[f] = units["exposure"].map(lambda x, f=f: (x or {}).get(f))
-    st.dataframe(shown, hide_index=True, width="stretch")
+    shown["retired"] = shown["retired"].map({True: "retired", False: ""})
+    labels = {"code": "Code", "name": "Name", "unit_type": "Unit type", "parent": "Reports to",
+              "region": "Region", "headcount": "Headcount", "retired": "Status"}  # fmt: skip
+    for f in cat.method.exposure.factors:
+        shown[f.id] = units["exposure"].map(lambda x, f=f.id: (x or {}).get(f))
+        labels[f.id] = f.name
+    labelled_table(shown, labels)
 
 
 def _form_error(key: str, exc: Exception) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from riskmap.service import ROLES, DomainError, add_user, disable_user, enable_user, set_role
 from riskmap.ui import state
+from riskmap.ui.widgets import labelled_table
 
 ss = st.session_state
 LEAST_PRIVILEGED = "auditor"
@@ -59,7 +60,13 @@ def render() -> None:
     st.title("Users")
     users = state.read("list_users")
     shown = users.assign(role=users["role"].map(state.role_label))
-    st.dataframe(shown, hide_index=True, width="stretch")
+    shown["active"] = shown["active"].map({True: "active", False: "disabled"})
+    labelled_table(
+        shown,
+        {"display_name": "Name", "username": "User name", "role": "Role", "active": "Account",
+         "email": "E-mail", "created_at": "Added on"},
+        dates=("created_at",),
+    )  # fmt: skip
 
     add_tab, role_tab, status_tab = st.tabs(
         ["Add a user", "Change a role", "Disable or enable"], key="users-tab", on_change="rerun"
