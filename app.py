@@ -13,7 +13,13 @@ import streamlit as st
 from riskmap.ui import registry, session_cookie, signin, state
 from riskmap.ui.widgets import escape_md
 
-st.set_page_config(page_title="riskmap", page_icon=":material/shield:", layout="wide")
+# A narrower sidebar (it collapses on small screens) leaves the pages room at 800 px.
+st.set_page_config(
+    page_title="riskmap",
+    page_icon=":material/shield:",
+    layout="wide",
+    initial_sidebar_state=256,
+)
 
 STATUS = {
     "draft": "draft: officers rate and confirm",

@@ -50,16 +50,17 @@ def _header(cycle: str, info: dict) -> place.Place | None:
         mark = "✓" if row["done"] == row["total"] else f"{row['done']}/{row['total']}"
         return f"{code} · {row['unit']} · {mark}"
 
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    place.unit_picker(left, where, codes, label)
+    # A row that wraps when the screen is narrow: the button keeps its words.
+    row_ = st.container(horizontal=True, vertical_alignment="bottom")
+    place.unit_picker(row_, where, codes, label)
     after = state.read("next_unit", cycle, where.unit)
-    right.button(
+    row_.button(
         "Next unit to confirm",
         key="assess-next-unit",
         disabled=after is None,
         on_click=place.go,
         kwargs={"unit": after or where.unit, "step": "unit"},
-        width="stretch",
+        width="content",
     )
     row = by_code.loc[where.unit]
     progress(int(row["done"]), int(row["total"]), f"Unit {where.unit}: ratings")

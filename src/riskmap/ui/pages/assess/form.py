@@ -169,22 +169,20 @@ def conflict_panel(
         for f, label in labels.items()
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    left, right, _ = st.columns([1, 1, 2])
-    left.button(
+    buttons = st.container(horizontal=True)
+    buttons.button(
         "Reload theirs",
         key=rec.key("reload"),
         icon=":material/refresh:",
         on_click=forget,
         args=(rec,),
-        width="stretch",
     )
-    right.button(
+    buttons.button(
         "Keep mine",
         key=rec.key("keep"),
         help="Keep your values in the form; the next save replaces theirs.",
         on_click=_keep_mine,
         args=(rec, version),
-        width="stretch",
     )
 
 

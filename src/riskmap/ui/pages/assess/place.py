@@ -129,6 +129,7 @@ def unit_picker(where: Any, place: Place, codes: Sequence[str], label: Callable)
         "Unit",
         list(codes),
         key=UNIT_PICKER,
+        width=420,
         format_func=label,
         on_change=_picked(UNIT_PICKER, lambda code: {"unit": code}),
     )

@@ -82,6 +82,9 @@ def overview(frame: pd.DataFrame) -> None:
         height=min(38 + 35 * len(shown), 420),
         column_config={
             "Risk": st.column_config.TextColumn(width="small"),
+            "Scenario": st.column_config.TextColumn(width=220),  # leaves the levels in view
+            "Applies": st.column_config.TextColumn(width="small"),
+            "Confirmed": st.column_config.TextColumn(width="small"),
             "Likelihood": st.column_config.NumberColumn(format="%d", width="small"),
             "Impact": st.column_config.NumberColumn(format="%d", width="small"),
             "Inherent": st.column_config.NumberColumn(format="%d", width="small"),
@@ -168,21 +171,21 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
             lambda f, v: ("yes" if v else "no") if f == "app" else str(v if v is not None else ""),
         )  # fmt: skip
         if editable:
-            b1, b2, _ = st.columns([1, 1, 1])
-            b1.button(
+            buttons = st.container(horizontal=True)  # wraps on a narrow screen
+            buttons.button(
                 "Save and confirm",
                 key=rec.key("save"),
                 type="primary",
                 on_click=save,
                 args=(rec, None),
-                width="stretch",
+                width="content",
             )
-            b2.button(
+            buttons.button(
                 "Save, next risk →" if following else "Save",
                 key=rec.key("save-next"),
                 on_click=save,
                 args=(rec, following),
-                width="stretch",
+                width="content",
             )
     place.step_button("Next: controls →", "controls", "assess-to-3")
 
