@@ -107,7 +107,7 @@ def test_does_not_apply_asks_its_own_reason_and_shows_no_score(page, sign_in, de
     assert page.get_by_text(re.compile(rf"^Risk {re.escape(risk_id)}\b")).count() == 1
 
 
-def test_a_grid_save_says_so_and_the_message_lasts(page, sign_in, demo_site):
+def test_a_grid_keeps_its_draft_and_its_save_message_lasts(page, sign_in, demo_site):
     sign_in(page, "demo.officer")
     unit = on_screen(page)["unit"]
     step(page, "3. Controls")
@@ -126,6 +126,11 @@ def test_a_grid_save_says_so_and_the_message_lasts(page, sign_in, demo_site):
     page.wait_for_timeout(300)
     page.keyboard.press("Enter")
     wait_for_app(page)
+    page.get_by_role("button", name=re.compile(r"^Save 1 changed row")).wait_for()
+    # Looking elsewhere keeps the grid's unsaved edit as a draft.
+    step(page, "4. Summary")
+    step(page, "3. Controls")
+    page.get_by_text("1 row(s) changed, not saved yet").wait_for()
     page.get_by_role("button", name=re.compile(r"^Save 1 changed row")).click()
     wait_for_app(page)
     with Service.open(demo_site.url, upgrade=False) as svc:

@@ -49,10 +49,25 @@ def grid_changes(base: pd.DataFrame, edited_rows: dict) -> list[tuple[str, int, 
     return out
 
 
+def _edits(g: str) -> dict[int, dict[str, Any]]:
+    """Every unsaved edit of the grid, by row: the draft it was drawn with (edits made
+    before the officer looked elsewhere) and the editor's edits since."""
+    combined = {int(k): dict(v) for k, v in ss.get(f"{g}shown-draft", {}).items()}
+    for k, v in ss.get(f"{g}editor", {}).get("edited_rows", {}).items():
+        combined.setdefault(int(k), {}).update(v)
+    return combined
+
+
+def _keep_draft(g: str) -> None:
+    """The editor's callback: keep its edits as the grid's draft, which outlives the
+    editor (Streamlit drops a widget's state when it is not drawn)."""
+    ss[f"{g}draft"] = _edits(g)
+
+
 def save_grid(cycle: str, code: str) -> None:
     g = grid_prefix(cycle, code)
     base: pd.DataFrame = ss[f"{g}base"]
-    edits: dict = ss.get(f"{g}editor", {}).get("edited_rows", {})
+    edits = _edits(g)
     saved, problems, conflicts = [], [], []
     for control_id, version, values in grid_changes(base, edits):
         try:
@@ -75,7 +90,9 @@ def save_grid(cycle: str, code: str) -> None:
     ss[f"{g}problems"] = problems
     ss[f"{g}conflicts"] = conflicts
     if saved:  # keep the failed rows as edits; re-read the saved ones
-        state.forget([f"{g}base", f"{g}editor"])
+        ids = list(base["control_id"])
+        ss[f"{g}draft"] = {i: ch for i, ch in edits.items() if ids[i] not in saved}
+        state.forget([f"{g}base", f"{g}editor", f"{g}shown-draft"])
 
 
 def _maturity_options(control: Any, scale: Any) -> tuple[list[int], list[str]]:
@@ -96,9 +113,17 @@ def grid(cycle: str, code: str, frame: pd.DataFrame, editable: bool) -> None:
     if f"{g}base" not in ss:
         cols = ["control", "applicable", "maturity", "evidence", "justification", "confirmed"]
         ss[f"{g}base"] = frame[[*cols, "control_id", "version"]].reset_index(drop=True)
+    if f"{g}editor" not in ss:  # drawn anew: start from the draft kept
+        ss[f"{g}shown-draft"] = ss.get(f"{g}draft", {})
+    shown = ss[f"{g}base"].copy()
+    for i, change in ss[f"{g}shown-draft"].items():
+        for field, value in change.items():
+            shown.at[int(i), field] = value
     st.data_editor(
-        ss[f"{g}base"],
+        shown,
         key=f"{g}editor",
+        on_change=_keep_draft,
+        args=(g,),
         hide_index=True,
         width="stretch",
         disabled=not editable or ["control", "confirmed", "control_id", "version"],
@@ -131,9 +156,12 @@ def grid(cycle: str, code: str, frame: pd.DataFrame, editable: bool) -> None:
     for exc in ss.get(f"{g}conflicts", []):
         state.show_error(exc, key=f"{g}{exc.what}", forget_keys=[g])
     if editable:
-        pending = len(ss.get(f"{g}editor", {}).get("edited_rows", {}))
+        pending = len(_edits(g))
         if pending:
-            st.caption(f":orange[{pending} row(s) changed, not saved yet.]")
+            st.caption(
+                f":orange[{pending} row(s) changed, not saved yet: kept while you look "
+                "elsewhere in this session.]"
+            )
         st.button(
             f"Save {pending} changed row(s) and confirm them" if pending else "No changes to save",
             key=f"{g}save",
