@@ -343,7 +343,8 @@ def test_summary_lists_changes_since_last_cycle(ui_db):
         f"- Risk {moved['risk_id']}: {base} → {new_l} × {int(moved['impact'])}: "
         "Fewer cases after the rotation"
     ) in lines
-    assert f"- Control {control_id}: maturity {old_m} → {new_m}" in lines
+    name = ui_db.service().catalogue.control_by_id[control_id].name
+    assert f"- Control {name} ({control_id}): maturity {old_m} → {new_m}" in lines
     assert not [line for line in lines if line.startswith(f"- Risk {still['risk_id']}")]
     assert not [b for b in at.button if b.key == "assess-confirm"]  # managers read
 

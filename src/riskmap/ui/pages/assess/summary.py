@@ -29,11 +29,18 @@ def _close() -> None:
     ss.pop("assess-confirm-attest", None)
 
 
+def control_name(control_id: str) -> str:
+    """A control as people read it: its name, with the id after it."""
+    control = state.service().catalogue.control_by_id.get(control_id)
+    return f"{control.name} ({control_id})" if control else control_id
+
+
 def change_lines(s: UnitSummary) -> list[str]:
     """The summary's "what changed" entries in words, one per risk or control."""
     lines = []
     for c in s.changes:
-        what = f"{c['kind'].capitalize()} {c['id']}"
+        kind, name = c["kind"], c["id"]
+        what = f"Control {control_name(name)}" if kind == "control" else f"Risk {name}"
         if c["what"] == "does not apply":
             lines.append(f"{what} does not apply: {c['why'] or '—'}")
         elif c["kind"] == "risk":
@@ -65,7 +72,8 @@ def confirm_dialog(cycle: str, code: str, open_risks: list[str], open_controls: 
     if open_risks:
         st.markdown(f"- Risks ({len(open_risks)}): {escape_md(', '.join(open_risks))}")
     if open_controls:
-        st.markdown(f"- Controls ({len(open_controls)}): {escape_md(', '.join(open_controls))}")
+        names = ", ".join(control_name(c) for c in open_controls)
+        st.markdown(f"- Controls ({len(open_controls)}): {escape_md(names)}")
     attest = st.checkbox(ATTESTATION, key="assess-confirm-attest")
     left, right = st.columns(2)
     if left.button(
@@ -153,7 +161,8 @@ def render(cycle: str, code: str, editable: bool) -> None:
     if s.open_risks:
         st.markdown(f"- Risks ({len(s.open_risks)}): {escape_md(', '.join(s.open_risks))}")
     if s.open_controls:
-        st.markdown(f"- Controls ({len(s.open_controls)}): {escape_md(', '.join(s.open_controls))}")
+        names = ", ".join(control_name(c) for c in s.open_controls)
+        st.markdown(f"- Controls ({len(s.open_controls)}): {escape_md(names)}")
     error = ss.pop("assess-confirm-error", None)
     if error:
         st.error(escape_md(error), icon=":material/error:")
