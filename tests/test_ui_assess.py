@@ -419,3 +419,47 @@ def test_admin_edits_the_unit_in_step_one(ui_db):
     assert unit["headcount"] == 77 and unit["exposure"]["discretion"] == 5
     assert trail.iloc[-1]["reason"] == "Staff moved from the capital"
     assert trail.iloc[-1]["actor"] == "demo.admin"
+
+
+def test_a_draft_stays_with_its_record_when_the_officer_moves(ui_db):
+    with ui_db.service() as svc:
+        frame = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT)
+    first, second = list(frame[frame["applicable"]]["risk_id"][:2])
+    at = _risk_page(ui_db, "officer", first).run()
+    pa, pb = (f"r|2026|{UNIT}|{r}|" for r in (first, second))
+    at.text_area(key=f"{pa}j").input("Draft of the first risk").run()
+    assert "Not saved yet: 1 change(s)" in texts(at)
+    at.selectbox(key="assess-risk").select(second).run()
+    assert at.query_params["risk"] in (second, [second])
+    assert at.text_area(key=f"{pb}j").value != "Draft of the first risk"
+    at.text_area(key=f"{pb}j").input("Saved on the second risk").run()
+    at.button(key=f"{pb}save").click().run()
+    assert f"Saved and confirmed risk {second} for unit {UNIT}" in texts(at)
+    # Back on the first risk: its draft is there, unsaved; the save went to the second only.
+    at.selectbox(key="assess-risk").select(first).run()
+    assert at.text_area(key=f"{pa}j").value == "Draft of the first risk"
+    with ui_db.service() as svc:
+        now = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT).set_index("risk_id")
+    before = frame.set_index("risk_id")
+    assert now.loc[second, "justification"] == "Saved on the second risk"
+    assert now.loc[first, "justification"] == before.loc[first, "justification"]
+    assert int(now.loc[first, "version"]) == int(before.loc[first, "version"])
+
+
+def test_picker_labels_follow_a_save(ui_db):
+    with ui_db.service() as svc:
+        open_ = s.risk_ratings(svc, CLI_ADMIN, "2026").query("applicable and not confirmed")
+    unit, risk_id = open_.iloc[0]["unit_id"], open_.iloc[0]["risk_id"]
+    p = f"r|2026|{unit}|{risk_id}|"
+    at = _assess("officer", 1, unit=unit, risk=risk_id).run()
+    unit_box = at.selectbox(key="assess-unit")
+    done_before = unit_box.format_func(unit).rsplit(" · ", 1)[1]
+    assert at.selectbox(key="assess-risk").format_func(risk_id).startswith(f"○ {risk_id}")
+    at.button(key=f"{p}save").click().run()
+    assert not errors(at), errors(at)
+    assert at.selectbox(key="assess-risk").format_func(risk_id).startswith(f"✓ {risk_id}")
+    done_after = at.selectbox(key="assess-unit").format_func(unit).rsplit(" · ", 1)[1]
+    d0, t0 = (int(x) for x in done_before.split("/"))
+    assert done_after == f"{d0 + 1}/{t0}" or (done_after == "✓" and d0 + 1 == t0)
+    bar = at.main.get("progress")[1].proto.text
+    assert bar == f"Unit {unit}: ratings: {d0 + 1} of {t0} confirmed"
