@@ -146,9 +146,8 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
             persist_state=form.PERSIST,
         )
         applies = bool(form.value(rec, "app"))
-        source = "last cycle's rating" if has_previous else "catalogue default"
         if applies:
-            _levels(rec, row, method, source, editable, errors)
+            _levels(rec, row, method, has_previous, editable, errors)
         else:
             st.text_area(
                 "Why does this scenario not apply to the unit? (required)",
@@ -190,13 +189,15 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
     place.step_button("Next: controls →", "controls", "assess-to-3")
 
 
-def _levels(rec: Record, row: pd.Series, method: Any, source: str, editable: bool, errors) -> None:
+def _levels(
+    rec: Record, row: pd.Series, method: Any, has_previous: bool, editable: bool, errors
+) -> None:
     cat = state.service().catalogue
-    rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), source)
+    rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), has_previous)
     if rule.baseline is not None:
         base_l, base_i = rule.baseline
         st.caption(
-            f"Starting point ({source}): likelihood {level_label(method.likelihood, base_l)}"
+            f"Starting point ({rule.source}): likelihood {level_label(method.likelihood, base_l)}"
             f" × impact {level_label(method.impact, base_i)} = {base_l * base_i}"
         )
     left, right = st.columns(2)
@@ -213,7 +214,7 @@ def _levels(rec: Record, row: pd.Series, method: Any, source: str, editable: boo
                 persist_state=form.PERSIST,
             )
             field_error(errors, suffix)
-    rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), source)
+    rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), has_previous)
     st.text_area(
         rule.label, key=rec.key("j"), height=90, disabled=not editable, persist_state=form.PERSIST
     )

@@ -20,20 +20,20 @@ class Justification:
     required: bool
     label: str
     baseline: tuple[int, int] | None  # the starting point (likelihood, impact), if any
+    source: str  # where the starting point comes from, in words
 
 
-def risk_justification(row: Any, likelihood: int, impact: int, source: str) -> Justification:
-    """An applicable risk rated away from its starting point (last cycle's rating, else
-    the catalogue default; `source` names it) needs a justification; keeping it does not.
-    A risk that does not apply asks for its own reason, elsewhere in the form."""
+def risk_justification(row: Any, likelihood: int, impact: int, has_previous: bool) -> Justification:
+    """An applicable risk rated away from its starting point (last cycle's rating when
+    the cycle has a previous one, else the catalogue default) needs a justification;
+    keeping it does not. A risk that does not apply asks for its own reason instead."""
+    source = "last cycle's rating" if has_previous else "catalogue default"
     base_l, base_i = row.get("baseline_likelihood"), row.get("baseline_impact")
     if pd.isna(base_l) or pd.isna(base_i):
-        return Justification(False, "Justification", None)
+        return Justification(False, "Justification", None, source)
     baseline = (int(base_l), int(base_i))
     if (int(likelihood), int(impact)) != baseline:
-        return Justification(
-            True, f"Why does the rating differ from the {source}? (required)", baseline
-        )
-    return Justification(
-        False, "Justification (optional when you keep the starting point)", baseline
-    )
+        label = f"Why does the rating differ from the {source}? (required)"
+        return Justification(True, label, baseline, source)
+    label = "Justification (optional when you keep the starting point)"
+    return Justification(False, label, baseline, source)
