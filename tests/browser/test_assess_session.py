@@ -32,11 +32,18 @@ def _signed_in(page) -> bool:
 def test_reload_keeps_the_officer_signed_in_where_they_were(page, sign_in, demo_site):
     sign_in(page, "demo.officer")
     page.wait_for_function("() => document.cookie.includes('riskmap_session=')")
-    here = _somewhere(page, ratings(demo_site.url))
+    db = ratings(demo_site.url)
+    here = _somewhere(page, db)
+    type_text(page, "Draft typed before F5")
     page.reload()
     wait_for_app(page)
     page.get_by_role("button", name="Sign out").wait_for()
     assert on_screen(page) == here
+    # The unsaved draft came back with the session, still unsaved.
+    box = page.get_by_test_id("stTextArea").locator("textarea").first
+    assert box.input_value() == "Draft typed before F5"
+    page.get_by_text("Not saved yet: 1 change(s)").wait_for()
+    assert (ratings(demo_site.url)["justification"] == db["justification"]).all()
     step(page, "3. Controls")
     page.reload()
     wait_for_app(page)

@@ -5,7 +5,9 @@ browser is given a cookie with its signed token; at the next page load `restore`
 it (`st.context.cookies`, sent with the page's own request) and signs the same user in
 again if the service still accepts the session. Signing out ends the session (its
 token is refused from then on, wherever it was copied) and deletes the cookie; disabling
-the account refuses it too. OpenID Connect sign-ins keep `st.login`'s own cookie.
+the account refuses it too. OpenID Connect sign-ins keep `st.login`'s own cookie. The
+walk-through's unsaved drafts are kept in the server's memory by session id, so a reload
+takes them back too (`keep_drafts`).
 
 The cookie is written and deleted by a maintained component (extra-streamlit-components'
 cookie manager), never by JavaScript of ours. It is `SameSite=Strict`, and its token is
@@ -48,6 +50,20 @@ def secret() -> bytes:
     return configured.encode() if configured else _process_secret()
 
 
+@st.cache_resource(show_spinner=False)
+def _drafts() -> dict[str, dict]:
+    """Unsaved drafts by session id, in the server's memory: a reload opens a new browser
+    session, which takes them back (they are never written to the database)."""
+    return {}
+
+
+def keep_drafts(values: dict) -> None:
+    """Keep this session's unsaved drafts for a reload (the page calls it every run)."""
+    sid = ss.get(SID_KEY)
+    if sid:
+        _drafts()[sid] = dict(values)
+
+
 def remember(username: str) -> None:
     """After a local sign-in: open a session and have the browser keep its cookie."""
     token = open_session(state.service(), username)
@@ -66,6 +82,8 @@ def restore() -> dict | None:
         return None
     user, sid = found
     ss[SID_KEY] = sid
+    for key, value in _drafts().get(sid, {}).items():
+        ss.setdefault(key, value)
     return state.sign_in_as(user)
 
 
@@ -75,6 +93,7 @@ def sign_out() -> None:
     if sid and who:
         end_session(state.service(), who, sid)
         state.after_write()
+        _drafts().pop(sid, None)
     state.sign_out()
     ss[DELETE_KEY] = True
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import streamlit as st
 
 from riskmap.service import rate_risk
-from riskmap.ui import state
+from riskmap.ui import session_cookie, state
 from riskmap.ui.pages.assess import controls, form, place, risks, summary, unit_step
 from riskmap.ui.pages.assess.controls import grid_changes
 from riskmap.ui.pages.assess.place import STEP_LABELS, STEPS
@@ -89,6 +89,7 @@ def render() -> None:
         _step(cycle, where, editable, bool(info.get("previous")))
     finally:
         place.publish()
+        session_cookie.keep_drafts(form.drafts())
 
 
 def _step(cycle: str, where: place.Place, editable: bool, has_previous: bool) -> None:

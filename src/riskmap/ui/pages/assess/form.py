@@ -128,6 +128,27 @@ def show_unsaved(rec: Record, saved: Mapping[str, Any]) -> None:
         )
 
 
+# -- drafts across a reload --------------------------------------------------------------
+
+_RECORD_FIELDS = {"v", "base", "id", "app", "l", "i", "j", "na", "m", "e", "name", "region",
+                  "headcount", "reason"}  # fmt: skip
+_GRID_FIELDS = {"base", "draft"}
+
+
+def drafts() -> dict[str, Any]:
+    """The forms' drafts and versions in this session (what a reload must not lose); not
+    the buttons, editors or errors, which are drawn anew."""
+    out = {}
+    for key in list(ss.keys()):
+        if not isinstance(key, str) or key[:2] not in ("u|", "r|", "c|", "g|"):
+            continue
+        field = key.rsplit("|", 1)[1]
+        allowed = _GRID_FIELDS if key.startswith("g|") else _RECORD_FIELDS
+        if field in allowed or (key.startswith("u|") and field.startswith("x-")):
+            out[key] = ss[key]
+    return out
+
+
 # -- conflicts ---------------------------------------------------------------------------
 
 
