@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -124,6 +125,12 @@ def labelled_table(
     config: dict[str, Any] = {}
     for col in shown.columns:
         if col in dates:
+            values = shown[col].dropna()
+            first = values.iloc[0] if len(values) else None
+            if isinstance(first, date) and not isinstance(first, datetime):  # a day
+                shown[col] = pd.to_datetime(shown[col], errors="coerce")
+                config[col] = st.column_config.DateColumn(labels[col], format="localized")
+                continue
             shown[col] = pd.to_datetime(shown[col], utc=True, errors="coerce", format="ISO8601")
             config[col] = st.column_config.DatetimeColumn(labels[col], format="localized")
             continue
