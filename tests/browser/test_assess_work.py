@@ -137,7 +137,8 @@ def test_a_grid_keeps_its_draft_and_its_save_message_lasts(page, sign_in, demo_s
         controls = s.control_ratings(svc, CLI_ADMIN, "2026", unit=unit)
     first = controls.iloc[0]
     assert first["evidence"] == "Grid evidence: training records 2026"
-    message = f"Saved and confirmed 1 control(s) of unit {unit}: {first['control_id']}."
+    name = f"{first['control']} ({first['control_id']})"
+    message = f"Saved and confirmed 1 control(s) of unit {unit}: {name}."
     page.wait_for_timeout(2000)  # still there two seconds later ...
     assert page.get_by_test_id("stAlert").filter(has_text=message).count() == 1
     page.get_by_text("One control in detail").click()  # ... and after the next click

@@ -81,8 +81,10 @@ def save_grid(cycle: str, code: str) -> None:
         saved.append(control_id)
         form.forget(Record("control", code, cycle, control_id))
     if saved:
+        names = state.service().catalogue.control_by_id
+        shown = [f"{names[c].name} ({c})" if c in names else c for c in saved]
         form.notice(
-            f"Saved and confirmed {len(saved)} control(s) of unit {code}: {', '.join(saved)}."
+            f"Saved and confirmed {len(saved)} control(s) of unit {code}: {'; '.join(shown)}."
         )
     if not problems and not conflicts:
         state.forget([g])
