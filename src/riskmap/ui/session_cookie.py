@@ -10,10 +10,10 @@ walk-through's unsaved drafts are kept in the server's memory by session id, so 
 takes them back too (`keep_drafts`).
 
 The cookie is written and deleted by a maintained component (extra-streamlit-components'
-cookie manager), never by JavaScript of ours. It is `SameSite=Strict`, and its token is
-signed with `RISKMAP_SESSION_SECRET` (or `[riskmap] session_secret` in the secrets
-file); without one, a random secret of the server process is used, so sessions then last
-until the server restarts.
+cookie manager), never by JavaScript of ours. It is `SameSite=Strict` (and `Secure` over
+HTTPS), and its token is signed with `RISKMAP_SESSION_SECRET` (or `[riskmap]
+session_secret` in the secrets file); without one, a random secret of the server process
+is used, so sessions then last until the server restarts.
 """
 
 from __future__ import annotations
@@ -112,6 +112,8 @@ def sync() -> None:
                 "path": "/",
                 "expires": datetime.fromtimestamp(expires, UTC).isoformat(),
                 "sameSite": "strict",
+                # Over HTTPS the browser sends it back only over HTTPS.
+                "secure": str(st.context.url or "").startswith("https:"),
             }
             done = manager.cookie_manager(
                 method="set",
