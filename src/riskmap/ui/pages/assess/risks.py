@@ -60,8 +60,9 @@ def save(rec: Record, then: str | None) -> None:
         place.go(risk=then)
 
 
-def overview(frame: pd.DataFrame) -> None:
-    """Every risk of the unit; a risk that does not apply shows no levels and no score."""
+def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
+    """Every risk of the unit; a risk that does not apply shows no levels and no score.
+    `inherent` is the service's score by risk id (the register has applicable risks only)."""
     applies = frame["applicable"]
     shown = pd.DataFrame(
         {
@@ -70,7 +71,7 @@ def overview(frame: pd.DataFrame) -> None:
             "Applies": applies.map({True: "yes", False: "no"}),
             "Likelihood": frame["likelihood"].where(applies),
             "Impact": frame["impact"].where(applies),
-            "Inherent": (frame["likelihood"] * frame["impact"]).where(applies),
+            "Inherent": frame["risk_id"].map(inherent).where(applies),
             "Confirmed": frame["confirmed"].map({True: "✓", False: "○"}),
             "Justification or reason": frame["justification"].fillna(""),
         }
@@ -101,7 +102,8 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
         place.step_button("Next: controls →", "controls", "assess-to-3")
         return
     st.subheader(f"Risks of {code}: {int(frame['confirmed'].sum())} of {len(frame)} confirmed")
-    overview(frame)
+    scored = state.read("unit_summary", cycle, code).now
+    overview(frame, scored.set_index("risk_id")["inherent"])
 
     ids = list(frame["risk_id"])
     rows = frame.set_index("risk_id")
