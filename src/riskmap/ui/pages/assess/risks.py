@@ -60,6 +60,14 @@ def save(rec: Record, then: str | None) -> None:
         place.go(risk=then)
 
 
+def _score(values: pd.Series, applies: pd.Series) -> pd.Series:
+    """A level or score as shown: the number, or "—" for a risk that does not apply."""
+    return pd.Series(
+        [f"{int(v)}" if a and pd.notna(v) else "—" for v, a in zip(values, applies, strict=True)],
+        index=values.index,
+    )
+
+
 def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
     """Every risk of the unit; a risk that does not apply shows no levels and no score.
     `inherent` is the service's score by risk id (the register has applicable risks only)."""
@@ -69,9 +77,9 @@ def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
             "Risk": frame["risk_id"],
             "Scenario": frame["risk"].fillna(""),
             "Applies": applies.map({True: "yes", False: "no"}),
-            "Likelihood": frame["likelihood"].where(applies),
-            "Impact": frame["impact"].where(applies),
-            "Inherent": frame["risk_id"].map(inherent).where(applies),
+            "Likelihood": _score(frame["likelihood"], applies),
+            "Impact": _score(frame["impact"], applies),
+            "Inherent": _score(frame["risk_id"].map(inherent), applies),
             "Confirmed": frame["confirmed"].map({True: "✓", False: "○"}),
             "Justification or reason": frame["justification"].fillna(""),
         }
@@ -86,9 +94,9 @@ def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
             "Scenario": st.column_config.TextColumn(width=220),  # leaves the levels in view
             "Applies": st.column_config.TextColumn(width="small"),
             "Confirmed": st.column_config.TextColumn(width="small"),
-            "Likelihood": st.column_config.NumberColumn(format="%d", width="small"),
-            "Impact": st.column_config.NumberColumn(format="%d", width="small"),
-            "Inherent": st.column_config.NumberColumn(format="%d", width="small"),
+            "Likelihood": st.column_config.TextColumn(width="small"),
+            "Impact": st.column_config.TextColumn(width="small"),
+            "Inherent": st.column_config.TextColumn(width="small"),
         },
     )
 
