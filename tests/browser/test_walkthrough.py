@@ -110,7 +110,8 @@ def test_officer_rates_a_control_and_sees_the_summary_change(page, sign_in, demo
     wait_for_app(page)
     page.get_by_role("button", name="Save and confirm control").click()
     wait_for_app(page)
-    page.get_by_text(f"Saved and confirmed control {control_id}").first.wait_for()
+    saved = f"Saved and confirmed control {name} ({control_id}) for unit {unit}."
+    page.get_by_text(saved).first.wait_for()
     screenshot(page, "04-control-rated")
 
     # The summary after: lower residual risk.

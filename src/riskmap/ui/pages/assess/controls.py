@@ -204,7 +204,9 @@ def save_detail(rec: Record) -> None:
     if after is None:
         return
     state.forget([grid_prefix(rec.cycle, rec.unit)])  # the grid re-reads the saved version
-    form.notice(f"Saved and confirmed control {rec.item} for unit {rec.unit}.")
+    control = state.service().catalogue.control_by_id.get(rec.item)
+    name = f"{control.name} ({rec.item})" if control else rec.item
+    form.notice(f"Saved and confirmed control {name} for unit {rec.unit}.")
 
 
 def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, editable: bool) -> None:
