@@ -11,10 +11,16 @@ from __future__ import annotations
 import streamlit as st
 
 from riskmap.catalogue import version_notice
-from riskmap.ui import registry, signin, state
+from riskmap.ui import registry, session_cookie, signin, state
 from riskmap.ui.widgets import escape_md
 
-st.set_page_config(page_title="riskmap", page_icon=":material/shield:", layout="wide")
+# A narrower sidebar (it collapses on small screens) leaves the pages room at 800 px.
+st.set_page_config(
+    page_title="riskmap",
+    page_icon=":material/shield:",
+    layout="wide",
+    initial_sidebar_state=256,
+)
 
 STATUS = {
     "draft": "draft: officers rate and confirm",
@@ -76,7 +82,7 @@ def _sidebar(user: dict) -> None:
         )
         if st.button("Sign out", key="sign-out", icon=":material/logout:"):
             was_oidc = bool(st.session_state.get("oidc"))
-            state.sign_out()
+            session_cookie.sign_out()
             if was_oidc:
                 st.logout()
             st.rerun()
@@ -94,6 +100,9 @@ def main() -> None:
     user = state.refresh_user()
     if user is None and signin.oidc_providers() is not None:
         user = signin.oidc_sign_in()
+    if user is None:
+        user = session_cookie.restore()  # a reload (F5) keeps a local sign-in
+    session_cookie.sync()
     if user is None:
         # Every page's address shows the sign-in form, so a link to a page leads to it
         # once signed in.

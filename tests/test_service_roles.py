@@ -76,6 +76,10 @@ POLICY = {
     "top_missing": EVERYONE,
     "unit_profile": EVERYONE,
     "preview_plan": EVERYONE,
+    # the walk-through's read models (riskmap.service.assess_reads): everyone
+    "unit_progress": EVERYONE,
+    "next_unit": EVERYONE,
+    "unit_summary": EVERYONE,
     # Excel (riskmap.service.exports): everyone exports, officers fill questionnaires in
     "cycle_snapshot": EVERYONE,
     "export_workbook": EVERYONE,
@@ -190,7 +194,9 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, "2026")
         case "key_figures" | "cycle_map" | "top_missing":
             return f(svc, actor, "2026")
-        case "unit_profile":
+        case "unit_progress" | "next_unit":
+            return f(svc, actor, "2026")
+        case "unit_profile" | "unit_summary":
             return f(svc, actor, "2026", "BC-001")
         case "preview_plan":
             return f(svc, actor, "2026", budget_days=20)

@@ -11,15 +11,19 @@ import pytest
 
 from riskmap import service as s
 from riskmap.service import CLI_ADMIN
-from riskmap.ui.pages.assess import CONTROL_VIEWS, STEPS, grid_changes
+from riskmap.ui.pages.assess import STEPS, grid_changes
 from ui_harness import ROLES, errors, page, texts, unescape
 
 PAGE = "riskmap.ui.pages.assess"
 UNIT = "BC-002"
 
 
-def _assess(role: str, step: int = 0, unit: str = UNIT):
-    return page(PAGE, role, **{"assess-step": STEPS[step], "assess-unit": unit})
+def _assess(role: str, step: int = 0, unit: str = UNIT, **record: str):
+    """The page at `unit` and `step` (and record: risk=..., control=...), as the address
+    bar names them."""
+    at = page(PAGE, role)
+    at.query_params.update({"unit": unit, "step": STEPS[step], **record})
+    return at
 
 
 def _risk(db, unit: str = UNIT, confirmed: bool | None = None) -> pd.Series:
@@ -32,16 +36,15 @@ def _risk(db, unit: str = UNIT, confirmed: bool | None = None) -> pd.Series:
 
 
 def _risk_page(db, role: str, risk_id: str):
-    key = f"assess-risk|2026|{UNIT}|{risk_id}"
-    return page(PAGE, role, **{"assess-step": STEPS[1], "assess-unit": UNIT, key: risk_id})
+    return _assess(role, 1, risk=risk_id)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_step_renders_for_every_role(ui_db, role):
     at = _assess(role)
-    at.session_state["assess-controls-view"] = CONTROL_VIEWS[1]  # one control in detail
+    at.session_state["assess-controls-view"] = "detail"  # one control in detail
     for step in range(4):
-        at.session_state["assess-step"] = STEPS[step]
+        at.query_params["step"] = STEPS[step]
         at.run()
         assert not at.exception, at.exception
         assert not errors(at)
@@ -117,52 +120,43 @@ def test_saving_a_risk_rating_reaches_the_service_and_the_audit_trail(ui_db):
     assert last["reason"] == "Two complaints were withdrawn after review"
 
 
-def test_not_applicable_needs_a_reason(ui_db):
-    row = _risk(ui_db)
-    p = f"r|2026|{UNIT}|{row['risk_id']}|"
-    at = _risk_page(ui_db, "officer", row["risk_id"]).run()
-    at.text_area(key=f"{p}j").input("").run()
-    at.toggle(key=f"{p}app").set_value(False).run()
-    assert "not apply" in at.text_area(key=f"{p}j").label
-    at.button(key=f"{p}save").click().run()
-    assert any("say why risk" in e for e in errors(at))
-    with ui_db.service() as svc:
-        still = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT).set_index("risk_id")
-    assert bool(still.loc[row["risk_id"], "applicable"])
-
-
-def test_a_stale_save_is_a_conflict_and_overwrites_nothing(ui_db):
+def test_not_applicable_asks_its_own_reason_and_has_no_score(ui_db):
     row = _risk(ui_db)
     risk_id = row["risk_id"]
     p = f"r|2026|{UNIT}|{risk_id}|"
     at = _risk_page(ui_db, "officer", risk_id).run()
-    # Someone else saves the same rating after the officer opened it.
-    with ui_db.service() as svc:
-        s.rate_risk(
-            svc,
-            "demo.officer",
-            "2026",
-            UNIT,
-            risk_id,
-            expected_version=int(row["version"]),
-            impact=5 if row["impact"] != 5 else 4,
-            justification="Raised after the inspection report",
-        )
-    at.text_area(key=f"{p}j").input("My own reason").run()
+    at.text_area(key=f"{p}j").input("An old justification of the levels").run()
+    at.toggle(key=f"{p}app").set_value(False).run()
+    # Its own question, empty: the justification of the levels is not reused as the reason.
+    reason = at.text_area(key=f"{p}na")
+    assert "not apply" in reason.label and reason.value == ""
+    assert not [t for t in at.text_area if t.key == f"{p}j"]
     at.button(key=f"{p}save").click().run()
-    warning = unescape("\n".join(w.value for w in at.warning))
-    assert "Someone else saved" in warning
-    assert "impact" in warning and "demo.officer" in warning
+    assert any("say why risk" in e for e in errors(at))
     with ui_db.service() as svc:
-        now = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT).set_index("risk_id")
-    assert now.loc[risk_id, "justification"] == "Raised after the inspection report"
-    # Reload shows their version; a save from there goes through.
-    at.button(key=f"{p}-conflict").click().run()
-    assert not at.warning
-    assert at.text_area(key=f"{p}j").value == "Raised after the inspection report"
-    assert at.radio(key=f"{p}i").value == now.loc[risk_id, "impact"]
+        still = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT).set_index("risk_id")
+    assert bool(still.loc[risk_id, "applicable"])
+    # With a reason it saves, as not applicable, with that reason and no score shown.
+    at.text_area(key=f"{p}na").input("The unit issues no visas since March").run()
     at.button(key=f"{p}save").click().run()
-    assert not errors(at) and not at.warning
+    assert not errors(at), errors(at)
+    with ui_db.service() as svc:
+        saved = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT).set_index("risk_id")
+    assert not bool(saved.loc[risk_id, "applicable"])
+    assert saved.loc[risk_id, "justification"] == "The unit issues no visas since March"
+    table = at.dataframe[0].value.set_index("Risk")
+    assert table.loc[risk_id, "Applies"] == "no"
+    assert table.loc[risk_id, "Inherent"] == "—" and table.loc[risk_id, "Likelihood"] == "—"
+    applicable = saved[saved["applicable"]].index[0]
+    assert table.loc[applicable, "Inherent"] == str(
+        saved.loc[applicable, "likelihood"] * saved.loc[applicable, "impact"]
+    )
+    # The summary lists it once, with its reason.
+    at.query_params["step"] = "summary"
+    at.run()
+    lines = [unescape(m.value) for m in at.markdown if risk_id in unescape(m.value)]
+    changes = [line for line in lines if line.startswith(f"- Risk {risk_id}")]
+    assert changes == [f"- Risk {risk_id} does not apply: The unit issues no visas since March"]
 
 
 def _control(db, unit: str = UNIT) -> pd.Series:
@@ -175,13 +169,11 @@ def test_rating_a_control_in_detail_changes_the_summary(ui_db):
     row = _control(ui_db)
     control_id = row["control_id"]
     p = f"c|2026|{UNIT}|{control_id}|"
-    key = f"assess-control|2026|{UNIT}"
-    at = page(PAGE, "officer", **{"assess-step": STEPS[3], "assess-unit": UNIT}).run()
+    at = _assess("officer", 3).run()
     before = {m.label: m.value for m in at.metric}["Residual risk (mean)"]
 
-    at.session_state["assess-step"] = STEPS[2]
-    at.session_state["assess-controls-view"] = CONTROL_VIEWS[1]
-    at.session_state[key] = control_id
+    at.query_params.update({"step": "controls", "control": control_id})
+    at.session_state["assess-controls-view"] = "detail"
     at.run()
     radio = at.radio(key=f"{p}m")
     assert radio.value == row["maturity"]
@@ -195,7 +187,7 @@ def test_rating_a_control_in_detail_changes_the_summary(ui_db):
     at.button(key=f"{p}save").click().run()
     assert not errors(at), errors(at)
 
-    at.session_state["assess-step"] = STEPS[3]
+    at.query_params["step"] = "summary"
     at.run()
     after = {m.label: m.value for m in at.metric}["Residual risk (mean)"]
     assert float(after) <= float(before)
@@ -208,28 +200,44 @@ def test_rating_a_control_in_detail_changes_the_summary(ui_db):
     assert trail.iloc[-1]["actor"] == "demo.officer"
 
 
-def test_summary_confirms_the_unit(ui_db):
-    with ui_db.service() as svc:
-        pending = s.risk_ratings(svc, CLI_ADMIN, "2026").query("~confirmed")
-    unit = pending["unit_id"].iloc[0]
-    at = _assess("officer", 3, unit=unit).run()
-    assert pending.iloc[0]["risk_id"] in texts(at)  # listed as still unconfirmed
-    at.button(key="assess-confirm").click().run()
-    assert f"Every rating of unit {unit} is confirmed" in texts(at)
-    with ui_db.service() as svc:
-        risks = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=unit)
-        controls = s.control_ratings(svc, CLI_ADMIN, "2026", unit=unit)
-        trail = s.audit_trail(svc, CLI_ADMIN, entity="cycle", entity_id="2026")
-    assert risks["confirmed"].all() and controls["confirmed"].all()
-    assert trail.iloc[-1]["action"] == "ratings.confirm"
-    assert trail.iloc[-1]["actor"] == "demo.officer"
-
-
 def test_summary_lists_changes_since_last_cycle(ui_db):
+    # A risk moved from last cycle's rating and a control whose maturity moved.
+    with ui_db.service() as svc:
+        risks = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT)
+        kept = risks[
+            risks["applicable"]
+            & (risks["likelihood"] == risks["baseline_likelihood"])
+            & (risks["impact"] == risks["baseline_impact"])
+        ]
+        moved, still = kept.iloc[0], kept.iloc[1]
+        new_l = 1 if moved["likelihood"] != 1 else 2
+        s.rate_risk(
+            svc, "demo.officer", "2026", UNIT, moved["risk_id"],
+            expected_version=int(moved["version"]), likelihood=new_l,
+            justification="Fewer cases after the rotation",
+        )  # fmt: skip
+        before = s.control_ratings(svc, CLI_ADMIN, "2025", unit=UNIT).set_index("control_id")
+        now = s.control_ratings(svc, CLI_ADMIN, "2026", unit=UNIT)
+        same = now[now["applicable"]].set_index("control_id")
+        same = same[same["maturity"] == before.reindex(same.index)["maturity"]]
+        control_id = same.index[0]
+        old_m = int(same.loc[control_id, "maturity"])
+        new_m = 4 if old_m != 4 else 3
+        s.rate_control(
+            svc, "demo.officer", "2026", UNIT, control_id,
+            expected_version=int(same.loc[control_id, "version"]), maturity=new_m,
+        )  # fmt: skip
     at = _assess("manager", 3).run()
-    text = texts(at)
-    assert "What changed since 2025" in text
-    assert "Still unconfirmed" in text
+    lines = [unescape(m.value) for m in at.markdown]
+    assert "**What changed since 2025**" in lines
+    base = f"{int(moved['baseline_likelihood'])} × {int(moved['baseline_impact'])}"
+    assert (
+        f"- Risk {moved['risk_id']}: {base} → {new_l} × {int(moved['impact'])}: "
+        "Fewer cases after the rotation"
+    ) in lines
+    name = ui_db.service().catalogue.control_by_id[control_id].name
+    assert f"- Control {name} ({control_id}): maturity {old_m} → {new_m}" in lines
+    assert not [line for line in lines if line.startswith(f"- Risk {still['risk_id']}")]
     assert not [b for b in at.button if b.key == "assess-confirm"]  # managers read
 
 
@@ -238,13 +246,19 @@ def test_grid_view_shows_every_control(ui_db):
     assert not at.exception, at.exception
     with ui_db.service() as svc:
         controls = s.control_ratings(svc, CLI_ADMIN, "2026", unit=UNIT)
+    grid = at.dataframe[0].value
+    assert list(grid["control_id"]) == list(controls["control_id"])
+    assert list(grid["control"]) == list(controls["control"])  # names, not only ids
+    assert list(grid["maturity"]) == list(controls["maturity"])
+    assert list(grid["applicable"]) == list(controls["applicable"])
     assert at.button(key=f"g|2026|{UNIT}|save").label == "No changes to save"
-    assert f"Controls of {UNIT}: " in texts(at)
-    assert len(controls) > 0
+    assert f"Controls of {UNIT}: {int(controls['confirmed'].sum())} of {len(controls)}" in texts(at)
 
 
 def test_locked_cycle_is_read_only(ui_db):
-    at = page(PAGE, "officer", cycle="2025", **{"assess-step": STEPS[1]}).run()
+    at = page(PAGE, "officer", cycle="2025")
+    at.query_params["step"] = "risks"
+    at.run()
     assert any("locked" in i.value for i in at.info)
     assert not [b for b in at.button if b.label.startswith("Save")]
 

@@ -39,7 +39,13 @@ def test_submit_approve_lock_with_four_eyes(ui_db):
     assert at.button(key="cycle-submit").disabled  # ratings still unconfirmed
     _confirm_all(ui_db)
     at = page(PAGE, "officer").run()
+    # Each step asks first, in a dialog; Cancel changes nothing.
     at.button(key="cycle-submit").click().run()
+    assert "Submit cycle 2026 for review?" in texts(at)
+    at.button(key="cycle-ask-no").click().run()
+    assert at.subheader[0].value == "Cycle 2026: draft"
+    at.button(key="cycle-submit").click().run()
+    at.button(key="cycle-ask-yes").click().run()
     assert "Cycle 2026 submitted for review" in texts(at)
     assert at.subheader[0].value == "Cycle 2026: in review"
 
@@ -47,9 +53,14 @@ def test_submit_approve_lock_with_four_eyes(ui_db):
     assert not [b for b in at.button if b.key == "cycle-approve"]
     at = page(PAGE, "manager").run()
     at.button(key="cycle-approve").click().run()
+    assert at.subheader[0].value == "Cycle 2026: in review"  # not before the confirmation
+    at.button(key="cycle-ask-yes").click().run()
     assert not errors(at) and not at.warning, errors(at)
     assert at.subheader[0].value == "Cycle 2026: approved"
     at.button(key="cycle-lock").click().run()
+    assert "Locking cannot be undone" in texts(at)
+    assert at.subheader[0].value == "Cycle 2026: approved"
+    at.button(key="cycle-ask-yes").click().run()
     assert at.subheader[0].value == "Cycle 2026: locked"
     with ui_db.service() as svc:
         info = s.get_cycle(svc, CLI_ADMIN, "2026")

@@ -50,6 +50,9 @@ def test_admin_adds_a_unit(ui_db):
     assert units.loc["BC-099", "parent"] == "BC-001"
     assert list(trail["actor"]) == ["demo.admin"]
     assert "BC-099" in set(at.dataframe[0].value["code"])
+    # Saved: the form is empty for the next unit.
+    assert _widget(at.text_input, "Code (unique, e.g. BC-014)").value == ""
+    assert _widget(at.text_input, "Name").value == ""
 
 
 def test_a_refused_unit_says_why(ui_db):
@@ -58,6 +61,9 @@ def test_a_refused_unit_says_why(ui_db):
     _widget(at.text_input, "Name").input("Duplicate")
     _submit(at, "Add unit")
     assert any("unit code" in e and "already used" in e for e in errors(at))
+    # Refused: what was typed is still there to correct.
+    assert _widget(at.text_input, "Code (unique, e.g. BC-014)").value == "BC-001"
+    assert _widget(at.text_input, "Name").value == "Duplicate"
 
 
 def test_admin_retires_a_unit_with_a_reason(ui_db):

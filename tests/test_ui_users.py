@@ -62,3 +62,46 @@ def test_a_short_password_is_refused_in_words(ui_db):
     _label(at.text_input, "Initial password").input("short")
     _label(at.button, "Add user").click().run()
     assert any("password" in e and "at least 8" in e for e in errors(at))
+
+
+def test_a_refused_form_keeps_what_was_typed_and_the_role_defaults_low(ui_db):
+    at = page(PAGE, "admin").run()
+    assert _label(at.selectbox, "Role").value == "auditor"  # least privileged by default
+    _label(at.text_input, "User name").input("c.kept")
+    _label(at.text_input, "Full name").input("Cara Kept")
+    _label(at.text_input, "E-mail").input("c.kept@ministry.example")
+    _label(at.selectbox, "Role").select("officer")
+    _label(at.text_input, "Initial password").input("short")
+    _label(at.button, "Add user").click().run()
+    assert any("at least 8" in e for e in errors(at))
+    assert _label(at.text_input, "User name").value == "c.kept"
+    assert _label(at.text_input, "Full name").value == "Cara Kept"
+    assert _label(at.text_input, "E-mail").value == "c.kept@ministry.example"
+    assert _label(at.selectbox, "Role").value == "officer"
+    # Corrected, it saves, and the form is emptied for the next one.
+    _label(at.text_input, "Initial password").input("a-long-password")
+    _label(at.button, "Add user").click().run()
+    assert not errors(at), errors(at)
+    with ui_db.service() as svc:
+        users = s.list_users(svc, CLI_ADMIN).set_index("username")
+    assert users.loc["c.kept", "role"] == "officer"
+    assert users.loc["c.kept", "display_name"] == "Cara Kept"
+    assert _label(at.text_input, "User name").value == ""
+    assert _label(at.selectbox, "Role").value == "auditor"
+
+
+def test_the_user_table_is_for_people(ui_db):
+    import json
+
+    import pandas as pd
+
+    at = page(PAGE, "admin").run()
+    table = at.dataframe[0]
+    config = json.loads(table.proto.columns)
+    labels = {k: v["label"] for k, v in config.items() if "label" in v}
+    assert labels["display_name"] == "Name" and labels["created_at"] == "Added on"
+    assert config["created_at"]["type_config"] == {"type": "datetime", "format": "localized"}
+    shown = table.value
+    assert pd.api.types.is_datetime64_any_dtype(shown["created_at"])  # not '2026-...T09:35:15'
+    assert shown.isna().sum().sum() == 0  # no "None" in a cell
+    assert set(shown["role"]) <= {"administrator", "integrity officer", "manager", "auditor"}

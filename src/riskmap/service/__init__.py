@@ -7,6 +7,7 @@ actor's role (`PermissionDenied`), refuses changes to a locked cycle (`CycleLock
 refuses stale saves (`ConflictError`) and writes an audit event with every change.
 """
 
+from riskmap.service.assess_reads import UnitSummary, next_unit, unit_progress, unit_summary
 from riskmap.service.core import CLI_ADMIN, ROLES, USE_CASES, Actor, Service
 from riskmap.service.cycles import (
     approve_cycle,
@@ -107,6 +108,7 @@ __all__ = [
     "Service",
     "Trend",
     "UnitProfile",
+    "UnitSummary",
     "method_sensitivity",
     "ValidationError",
     "WorkflowError",
@@ -145,6 +147,7 @@ __all__ = [
     "list_users",
     "lock_cycle",
     "move_unit",
+    "next_unit",
     "preview_plan",
     "questionnaire_template",
     "rate_control",
@@ -161,6 +164,8 @@ __all__ = [
     "top_missing",
     "trend",
     "unit_profile",
+    "unit_progress",
+    "unit_summary",
     "update_action",
     "verify_audit",
 ]

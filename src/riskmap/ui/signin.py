@@ -24,7 +24,7 @@ from typing import Any
 import streamlit as st
 
 from riskmap.service import CLI_ADMIN, ROLES, DomainError, add_user, authenticate, list_users
-from riskmap.ui import state
+from riskmap.ui import session_cookie, state
 from riskmap.ui.widgets import escape_md
 
 _USERNAME_CHARS = re.compile(r"[^a-z0-9._-]+")
@@ -180,6 +180,7 @@ def _local_sign_in() -> None:
             )
             return
         state.sign_in_as(user)
+        session_cookie.remember(user.username)
         st.rerun()
 
 

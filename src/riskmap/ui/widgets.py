@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -108,3 +109,34 @@ def when(value: Any) -> str:
 def table(frame: pd.DataFrame, **kwargs: Any) -> None:
     """A read-only table (user text shown as data, never as markup)."""
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+
+
+def labelled_table(
+    frame: pd.DataFrame,
+    labels: Mapping[str, str],
+    *,
+    dates: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> None:
+    """A read-only table for people: the columns of `labels` (in that order) under their
+    labels, the `dates` columns in the reader's own date format (the browser's locale;
+    stored in UTC), and an empty cell, not "None", where there is no value."""
+    shown = frame[[c for c in labels if c in frame.columns]].copy()
+    config: dict[str, Any] = {}
+    for col in shown.columns:
+        if col in dates:
+            values = shown[col].dropna()
+            first = values.iloc[0] if len(values) else None
+            if isinstance(first, date) and not isinstance(first, datetime):  # a day
+                shown[col] = pd.to_datetime(shown[col], errors="coerce")
+                config[col] = st.column_config.DateColumn(labels[col], format="localized")
+                continue
+            shown[col] = pd.to_datetime(shown[col], utc=True, errors="coerce", format="ISO8601")
+            config[col] = st.column_config.DatetimeColumn(labels[col], format="localized")
+            continue
+        if not pd.api.types.is_numeric_dtype(shown[col]) and not pd.api.types.is_bool_dtype(
+            shown[col]
+        ):
+            shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
+        config[col] = st.column_config.Column(labels[col])
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)

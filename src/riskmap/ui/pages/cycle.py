@@ -19,7 +19,7 @@ from riskmap.service import (
     submit_cycle,
 )
 from riskmap.ui import state
-from riskmap.ui.widgets import escape_md, present, progress, when
+from riskmap.ui.widgets import escape_md, labelled_table, present, progress, when
 
 ROLES = ("officer", "manager", "admin")
 ss = st.session_state
@@ -40,6 +40,57 @@ def _run(use_case, *args, done: str, **kwargs) -> None:
         ss["cycle-exc"] = exc
         return
     state.flash(done)
+
+
+ASK_KEY = "cycle-ask"  # the workflow step waiting for the user's confirmation in a dialog
+ASK = {
+    "submit": (
+        submit_cycle,
+        "Submit cycle {label} for review?",
+        "Its ratings can no longer be changed unless a manager reopens it.",
+        "Submit for review",
+        "Cycle {label} submitted for review.",
+    ),
+    "approve": (
+        approve_cycle,
+        "Approve cycle {label}?",
+        "You approve its ratings as the reviewing manager; next it can be locked.",
+        "Approve",
+        "Cycle {label} approved.",
+    ),
+    "lock": (
+        lock_cycle,
+        "Lock cycle {label}?",
+        "Locking cannot be undone: the cycle becomes the record and nothing in it can "
+        "change any more. Start a new cycle to carry on.",
+        "Lock for good",
+        "Cycle {label} locked.",
+    ),
+}
+
+
+def _ask(step: str, label: str, version: int) -> None:
+    ss[ASK_KEY] = (step, label, version)
+
+
+def _close() -> None:
+    ss.pop(ASK_KEY, None)
+
+
+@st.dialog("Please confirm", on_dismiss=_close)
+def _confirm_dialog(step: str, label: str, version: int) -> None:
+    """Submit, approve and lock are steps of the record: each asks once more, in words."""
+    use_case, question, consequence, yes, done = ASK[step]
+    st.markdown(f"**{escape_md(question.format(label=label))}**")
+    st.write(consequence)
+    left, right = st.columns(2)
+    if left.button(yes, key="cycle-ask-yes", type="primary", width="stretch"):
+        _close()
+        _run(use_case, label, done=done.format(label=label), expected_version=version)
+        st.rerun()
+    if right.button("Cancel", key="cycle-ask-no", width="stretch"):
+        _close()
+        st.rerun()
 
 
 def _start_new(labels: list[str]) -> None:
@@ -87,9 +138,8 @@ def _actions(label: str, info: dict) -> None:
             key="cycle-submit",
             type="primary",
             disabled=bool(pending),
-            on_click=_run,
-            args=(submit_cycle, label),
-            kwargs={"done": f"Cycle {label} submitted for review.", "expected_version": version},
+            on_click=_ask,
+            args=("submit", label, version),
         )
     if status == "in_review" and state.can(approve_cycle):
         offered = True
@@ -101,9 +151,8 @@ def _actions(label: str, info: dict) -> None:
             key="cycle-approve",
             type="primary",
             disabled=mine,
-            on_click=_run,
-            args=(approve_cycle, label),
-            kwargs={"done": f"Cycle {label} approved.", "expected_version": version},
+            on_click=_ask,
+            args=("approve", label, version),
         )
     if status == "approved" and state.can(lock_cycle):
         offered = True
@@ -111,9 +160,8 @@ def _actions(label: str, info: dict) -> None:
             "Lock",
             key="cycle-lock",
             type="primary",
-            on_click=_run,
-            args=(lock_cycle, label),
-            kwargs={"done": f"Cycle {label} locked.", "expected_version": version},
+            on_click=_ask,
+            args=("lock", label, version),
         )
     if status in ("in_review", "approved") and state.can(reopen_cycle):
         offered = True
@@ -132,6 +180,9 @@ def _actions(label: str, info: dict) -> None:
             )
     if not offered:
         st.caption("Nothing for your role to do at this step.")
+    asked = ss.get(ASK_KEY)
+    if asked and asked[1] == label:
+        _confirm_dialog(*asked)
 
 
 def _start_form(cycles) -> None:
@@ -201,18 +252,25 @@ def render() -> None:
         _actions(label, info)
         st.markdown("#### History")
         history = state.read("cycle_history", label)
-        history = history.assign(at=history["at"].map(when)).iloc[::-1]
-        st.dataframe(history, hide_index=True, width="stretch")
+        labelled_table(
+            history.iloc[::-1],
+            {"at": "When", "actor": "Who", "action": "What", "reason": "Why"},
+            dates=("at",),
+        )
         st.markdown("#### Comments")
         _comments(label, status)
     else:
         st.info("There is no assessment cycle yet.")
 
     st.markdown("#### All cycles")
-    shown = cycles.drop(columns=["version", "catalogue_version"]).copy()
-    for col in ("started_at", "approved_at", "locked_at"):
-        shown[col] = shown[col].map(when)
-    st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+    shown = cycles.assign(status=cycles["status"].str.replace("_", " "))
+    labelled_table(
+        shown.iloc[::-1],
+        {"label": "Cycle", "status": "Status", "previous": "Started from",
+         "drafted_by": "Drafted by", "submitted_by": "Submitted by", "approved_by": "Approved by",
+         "started_at": "Started", "approved_at": "Approved", "locked_at": "Locked"},
+        dates=("started_at", "approved_at", "locked_at"),
+    )  # fmt: skip
     if state.can(start_cycle):
         with st.expander("Start a new cycle", expanded=cycles.empty):
             _start_form(cycles)

@@ -13,6 +13,7 @@ import streamlit as st
 from riskmap.service import DomainError, record_incident
 from riskmap.service.incidents import KINDS
 from riskmap.ui import state
+from riskmap.ui.widgets import labelled_table
 
 ROLES = ("officer", "manager", "admin")
 ALL = "(all units)"
@@ -86,6 +87,11 @@ def render() -> None:
     )
     frame = state.read("incidents", None if chosen == ALL else chosen)
     st.caption(f"{len(frame)} incident(s)")
-    st.dataframe(frame.iloc[::-1], hide_index=True, width="stretch")
+    labelled_table(
+        frame.iloc[::-1],
+        {"occurred_on": "Date", "unit_id": "Unit", "risk_id": "Risk", "kind": "Kind",
+         "outcome": "Outcome", "description": "What happened", "recorded_by": "Recorded by"},
+        dates=("occurred_on",),
+    )  # fmt: skip
     if state.can(record_incident) and len(units):
         _record_form(units, None if chosen == ALL else chosen)

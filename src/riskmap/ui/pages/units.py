@@ -22,7 +22,7 @@ from riskmap.service import (
 )
 from riskmap.service.imports import read_unit_table
 from riskmap.ui import state
-from riskmap.ui.widgets import escape_md, level_label
+from riskmap.ui.widgets import escape_md, labelled_table, level_label
 
 ROLES = ("officer", "manager", "admin")
 ss = st.session_state
@@ -34,14 +34,17 @@ def _units(include_retired: bool) -> pd.DataFrame:
 
 def _unit_table(units: pd.DataFrame) -> None:
     cat = state.service().catalogue
-    factors = [f.id for f in cat.method.exposure.factors]
     shown = units.drop(columns=["version", "exposure"]).copy()
     shown["unit_type"] = shown["unit_type"].map(
         lambda t: cat.unit_type_by_id[t].name if t in cat.unit_type_by_id else t
     )
-    for f in factors:
-        shown[f] = units["exposure"].map(lambda x, f=f: (x or {}).get(f))
-    st.dataframe(shown, hide_index=True, width="stretch")
+    shown["retired"] = shown["retired"].map({True: "retired", False: ""})
+    labels = {"code": "Code", "name": "Name", "unit_type": "Unit type", "parent": "Reports to",
+              "region": "Region", "headcount": "Headcount", "retired": "Status"}  # fmt: skip
+    for f in cat.method.exposure.factors:
+        shown[f.id] = units["exposure"].map(lambda x, f=f.id: (x or {}).get(f))
+        labels[f.id] = f.name
+    labelled_table(shown, labels)
 
 
 def _form_error(key: str, exc: Exception) -> None:
@@ -54,39 +57,55 @@ def _show_form_error(key: str) -> None:
         st.error(escape_md(message), icon=":material/error:")
 
 
+ADD = {"units-add-code": "", "units-add-name": "", "units-add-region": "", "units-add-headcount": 0}
+
+
+def _add() -> None:
+    """The add form's submit (a callback): kept on an error, emptied after a save."""
+    code = str(ss.get("units-add-code", "")).strip()
+    try:
+        state.write(
+            add_unit,
+            code,
+            ss.get("units-add-name", ""),
+            ss.get("units-add-type"),
+            parent=ss.get("units-add-parent"),
+            region=ss.get("units-add-region", ""),
+            headcount=int(ss.get("units-add-headcount", 0)),
+        )
+    except DomainError as exc:
+        _form_error("units-add-error", exc)
+        return
+    state.flash(f"Added unit {code}.")
+    ss.update(ADD)
+
+
 def _add_form() -> None:
     cat = state.service().catalogue
     units = _units(False)
+    for key, empty in ADD.items():
+        ss.setdefault(key, empty)
     with st.form("unit-add", clear_on_submit=False):
         c1, c2 = st.columns(2)
-        code = c1.text_input("Code (unique, e.g. BC-014)")
-        name = c2.text_input("Name")
+        c1.text_input("Code (unique, e.g. BC-014)", key="units-add-code")
+        c2.text_input("Name", key="units-add-name")
         types = [t.id for t in cat.unit_types]
-        unit_type = c1.selectbox(
-            "Unit type", types, format_func=lambda t: cat.unit_type_by_id[t].name
+        c1.selectbox(
+            "Unit type",
+            types,
+            key="units-add-type",
+            format_func=lambda t: cat.unit_type_by_id[t].name,
         )
-        parent = c2.selectbox(
-            "Reports to", [None, *units["code"]], format_func=lambda c: c or "— (top level)"
+        c2.selectbox(
+            "Reports to",
+            [None, *units["code"]],
+            key="units-add-parent",
+            format_func=lambda c: c or "— (top level)",
         )
-        region = c1.text_input("Region")
-        headcount = c2.number_input("Headcount", min_value=0, step=1)
+        c1.text_input("Region", key="units-add-region")
+        c2.number_input("Headcount", min_value=0, step=1, key="units-add-headcount")
         st.caption("The exposure profile starts from the unit type's; edit it afterwards.")
-        if st.form_submit_button("Add unit", type="primary"):
-            try:
-                state.write(
-                    add_unit,
-                    code.strip(),
-                    name,
-                    unit_type,
-                    parent=parent,
-                    region=region,
-                    headcount=int(headcount),
-                )
-            except DomainError as exc:
-                _form_error("units-add-error", exc)
-            else:
-                state.flash(f"Added unit {code.strip()}.")
-            st.rerun()
+        st.form_submit_button("Add unit", type="primary", on_click=_add)
     _show_form_error("units-add-error")
 
 
@@ -260,7 +279,10 @@ def render() -> None:
         )
         return
     active = _units(False)
-    tabs = st.tabs(["Add", "Edit", "Move or retire", "Import a list"])
+    # Keyed: an upload or a save reruns the page on the tab the administrator is on.
+    tabs = st.tabs(
+        ["Add", "Edit", "Move or retire", "Import a list"], key="units-tab", on_change="rerun"
+    )
     with tabs[0]:
         _add_form()
     with tabs[1]:

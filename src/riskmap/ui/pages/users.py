@@ -1,7 +1,9 @@
 """Users and roles (administrators): add a user, change a role, disable or enable an account.
 
 Nobody changes their own role or status (the service refuses it), so an administrator
-cannot lock themselves out.
+cannot lock themselves out. A new account starts with the least privileged role (an
+auditor reads and changes nothing), so a slip never creates an administrator; a refused
+form keeps what was typed, a saved one is emptied for the next.
 """
 
 from __future__ import annotations
@@ -10,8 +12,17 @@ import streamlit as st
 
 from riskmap.service import ROLES, DomainError, add_user, disable_user, enable_user, set_role
 from riskmap.ui import state
+from riskmap.ui.widgets import labelled_table
 
 ss = st.session_state
+LEAST_PRIVILEGED = "auditor"
+ADD = {  # the add form's fields and their empty values
+    "users-add-name": "",
+    "users-add-display": "",
+    "users-add-email": "",
+    "users-add-role": LEAST_PRIVILEGED,
+    "users-add-password": "",
+}
 
 
 def _done(exc_key: str, message: str, use_case, *args, **kwargs) -> None:
@@ -23,39 +34,64 @@ def _done(exc_key: str, message: str, use_case, *args, **kwargs) -> None:
         state.flash(message)
 
 
+def _add() -> None:
+    """The add form's submit (a callback): fields are kept on an error, emptied on success."""
+    username = str(ss.get("users-add-name", "")).strip()
+    role = ss.get("users-add-role", LEAST_PRIVILEGED)
+    try:
+        state.write(
+            add_user,
+            username,
+            role,
+            ss.get("users-add-password", ""),
+            display_name=str(ss.get("users-add-display", "")).strip(),
+            email=str(ss.get("users-add-email", "")).strip() or None,
+        )
+    except DomainError as exc:
+        ss["users-exc"] = exc
+        return
+    state.flash(f"Added {username} as {state.role_label(role)}.")
+    ss.update(ADD)
+
+
 def render() -> None:
     state.require("admin")
     state.show_flash()
     st.title("Users")
     users = state.read("list_users")
     shown = users.assign(role=users["role"].map(state.role_label))
-    st.dataframe(shown, hide_index=True, width="stretch")
+    shown["active"] = shown["active"].map({True: "active", False: "disabled"})
+    labelled_table(
+        shown,
+        {"display_name": "Name", "username": "User name", "role": "Role", "active": "Account",
+         "email": "E-mail", "created_at": "Added on"},
+        dates=("created_at",),
+    )  # fmt: skip
 
-    add_tab, role_tab, status_tab = st.tabs(["Add a user", "Change a role", "Disable or enable"])
-    with add_tab, st.form("user-add", clear_on_submit=True):
+    add_tab, role_tab, status_tab = st.tabs(
+        ["Add a user", "Change a role", "Disable or enable"], key="users-tab", on_change="rerun"
+    )
+    for key, empty in ADD.items():
+        ss.setdefault(key, empty)
+    with add_tab, st.form("user-add", clear_on_submit=False):
         c1, c2 = st.columns(2)
-        username = c1.text_input("User name (lower case, e.g. a.novak)")
-        display = c2.text_input("Full name")
-        email = c1.text_input("E-mail (for sign-in through the organisation's provider)")
-        role = c2.selectbox("Role", ROLES, format_func=state.role_label)
-        password = c1.text_input("Initial password (at least 8 characters)", type="password")
-        if st.form_submit_button("Add user", type="primary"):
-            _done(
-                "users-exc",
-                f"Added {username.strip()} as {state.role_label(role)}.",
-                add_user,
-                username.strip(),
-                role,
-                password,
-                display_name=display.strip(),
-                email=email.strip() or None,
-            )
-            st.rerun()
+        c1.text_input("User name (lower case, e.g. a.novak)", key="users-add-name")
+        c2.text_input("Full name", key="users-add-display")
+        c1.text_input(
+            "E-mail (for sign-in through the organisation's provider)", key="users-add-email"
+        )
+        c2.selectbox("Role", ROLES, key="users-add-role", format_func=state.role_label)
+        c1.text_input(
+            "Initial password (at least 8 characters)", type="password", key="users-add-password"
+        )
+        st.form_submit_button("Add user", type="primary", on_click=_add)
 
     others = [u for u in users["username"] if u != state.actor()]
     with role_tab, st.form("user-role"):
         who = st.selectbox("User", others, key="users-role-who")
-        new_role = st.selectbox("New role", ROLES, format_func=state.role_label)
+        new_role = st.selectbox(
+            "New role", ROLES, index=ROLES.index(LEAST_PRIVILEGED), format_func=state.role_label
+        )
         reason = st.text_input("Why", key="users-role-reason")
         if st.form_submit_button("Change role", type="primary") and who:
             _done(

@@ -1,0 +1,241 @@
+"""Step 2: the unit's risks, one scenario at a time.
+
+Likelihood and impact on the method's scales, each level with its written definition,
+prefilled from last cycle's rating (or the catalogue default). A change from that
+starting point asks for a justification; "does not apply" asks for its own reason (never
+the old justification silently reused), and a risk that does not apply has no score.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from riskmap.service import rate_risk
+from riskmap.ui import state
+from riskmap.ui.pages.assess import form, place
+from riskmap.ui.pages.assess.form import Record
+from riskmap.ui.pages.assess.rules_view import risk_justification
+from riskmap.ui.widgets import band_text, escape_md, field_error, level_label, present
+
+FIELDS = {"likelihood": "l", "impact": "i", "justification": "j"}
+
+
+def saved_values(row: pd.Series) -> dict[str, Any]:
+    """The form's fields as the record is saved: applies, levels, justification and the
+    separate reason for not applying."""
+    applies = bool(row["applicable"])
+    text = row["justification"] or ""
+    return {
+        "app": applies,
+        "l": int(row["likelihood"]),
+        "i": int(row["impact"]),
+        "j": text if applies else "",
+        "na": "" if applies else text,
+    }
+
+
+def save(rec: Record, then: str | None) -> None:
+    """Save risk `rec` (the form's own identity) and, if `then`, open that risk next."""
+    applies = bool(form.value(rec, "app"))
+    fields = dict(FIELDS, justification="j" if applies else "na")
+    after = form.save(
+        rec,
+        fields,
+        rate_risk,
+        rec.cycle,
+        rec.unit,
+        rec.item,
+        likelihood=int(form.value(rec, "l")),
+        impact=int(form.value(rec, "i")),
+        applicable=applies,
+        justification=form.value(rec, "j" if applies else "na"),
+    )
+    if after is None:
+        return
+    form.notice(f"Saved and confirmed risk {rec.item} for unit {rec.unit}.")
+    if then is not None:
+        place.go(risk=then)
+
+
+def _score(values: pd.Series, applies: pd.Series) -> pd.Series:
+    """A level or score as shown: the number, or "—" for a risk that does not apply."""
+    return pd.Series(
+        [f"{int(v)}" if a and pd.notna(v) else "—" for v, a in zip(values, applies, strict=True)],
+        index=values.index,
+    )
+
+
+def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
+    """Every risk of the unit; a risk that does not apply shows no levels and no score.
+    `inherent` is the service's score by risk id (the register has applicable risks only)."""
+    applies = frame["applicable"]
+    shown = pd.DataFrame(
+        {
+            "Risk": frame["risk_id"],
+            "Scenario": frame["risk"].fillna(""),
+            "Applies": applies.map({True: "yes", False: "no"}),
+            "Likelihood": _score(frame["likelihood"], applies),
+            "Impact": _score(frame["impact"], applies),
+            "Inherent": _score(frame["risk_id"].map(inherent), applies),
+            "Confirmed": frame["confirmed"].map({True: "✓", False: "○"}),
+            "Justification or reason": frame["justification"].fillna(""),
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(shown), 420),
+        column_config={
+            "Risk": st.column_config.TextColumn(width="small"),
+            "Scenario": st.column_config.TextColumn(width=220),  # leaves the levels in view
+            "Applies": st.column_config.TextColumn(width="small"),
+            "Confirmed": st.column_config.TextColumn(width="small"),
+            "Likelihood": st.column_config.TextColumn(width="small"),
+            "Impact": st.column_config.TextColumn(width="small"),
+            "Inherent": st.column_config.TextColumn(width="small"),
+        },
+    )
+
+
+def render(cycle: str, code: str, where: place.Place, editable: bool, has_previous: bool) -> None:
+    cat = state.service().catalogue
+    method = cat.method
+    frame = state.read("risk_ratings", cycle, unit=code)
+    if frame.empty:
+        st.info(f"No risk scenario applies to unit {code} in cycle {cycle}.")
+        place.step_button("Next: controls →", "controls", "assess-to-3")
+        return
+    st.subheader(f"Risks of {code}: {int(frame['confirmed'].sum())} of {len(frame)} confirmed")
+    scored = state.read("unit_summary", cycle, code).now
+    overview(frame, scored.set_index("risk_id")["inherent"])
+
+    ids = list(frame["risk_id"])
+    rows = frame.set_index("risk_id")
+    if where.risk not in ids:
+        open_ = frame.loc[~frame["confirmed"], "risk_id"]
+        where = place.choose_record(where, "risk", open_.iloc[0] if len(open_) else ids[0])
+    risk_id = where.risk
+    place.record_picker(
+        where,
+        "risk",
+        ids,
+        lambda i: f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {i} · {rows.loc[i, 'risk']}",
+        "Risk scenario",
+    )
+    row = rows.loc[risk_id]
+    following = ids[ids.index(risk_id) + 1] if ids.index(risk_id) + 1 < len(ids) else None
+    risk = cat.risk_by_id.get(risk_id)
+    rec = Record("risk", code, cycle, risk_id)
+    saved = saved_values(row)
+    errors = form.open_form(rec, saved, int(row["version"]))
+
+    with st.container(border=True, key=f"form-{rec.prefix}"):
+        st.markdown(f"#### {escape_md(risk_id)} · {escape_md(risk.title if risk else row['risk'])}")
+        st.caption(f"Rating of risk {risk_id} for unit {code}, cycle {cycle}")
+        if risk is not None:
+            st.write(risk.description)
+            with st.expander("Red flags to look for"):
+                for flag in risk.red_flags:
+                    st.markdown(f"- {escape_md(flag)}")
+        st.caption(
+            f"Status: {'confirmed' if row['confirmed'] else 'not confirmed yet'}"
+            + (
+                f" · last saved by {escape_md(row['updated_by'])}"
+                if present(row["updated_by"])
+                else ""
+            )
+        )
+        st.toggle(
+            "This scenario applies to the unit",
+            key=rec.key("app"),
+            disabled=not editable,
+            persist_state=form.PERSIST,
+        )
+        applies = bool(form.value(rec, "app"))
+        if applies:
+            _levels(rec, row, method, has_previous, editable, errors)
+        else:
+            st.text_area(
+                "Why does this scenario not apply to the unit? (required)",
+                key=rec.key("na"),
+                height=90,
+                disabled=not editable,
+                persist_state=form.PERSIST,
+                placeholder="e.g. the unit issues no visas since the 2025 reorganisation",
+            )
+            field_error(errors, "na")
+            st.caption("Not applicable: no score; left out of the unit's scores.")
+        field_error(errors, "_form")
+        form.show_unsaved(rec, saved)
+        form.conflict_panel(
+            rec,
+            saved,
+            int(row["version"]),
+            {"app": "Applies", "l": "Likelihood", "i": "Impact", "j": "Justification",
+             "na": "Why it does not apply"},
+            lambda f, v: ("yes" if v else "no") if f == "app" else str(v if v is not None else ""),
+        )  # fmt: skip
+        if editable:
+            buttons = st.container(horizontal=True)  # wraps on a narrow screen
+            buttons.button(
+                "Save and confirm",
+                key=rec.key("save"),
+                type="primary",
+                on_click=save,
+                args=(rec, None),
+                width="content",
+            )
+            buttons.button(
+                "Save, next risk →" if following else "Save",
+                key=rec.key("save-next"),
+                on_click=save,
+                args=(rec, following),
+                width="content",
+            )
+    place.step_button("Next: controls →", "controls", "assess-to-3")
+
+
+def _levels(
+    rec: Record, row: pd.Series, method: Any, has_previous: bool, editable: bool, errors
+) -> None:
+    cat = state.service().catalogue
+    rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), has_previous)
+    if rule.baseline is not None:
+        base_l, base_i = rule.baseline
+        st.caption(
+            f"Starting point ({rule.source}): likelihood {level_label(method.likelihood, base_l)}"
+            f" × impact {level_label(method.impact, base_i)} = {base_l * base_i}"
+        )
+    left, right = st.columns(2)
+    for col, scale, suffix in ((left, method.likelihood, "l"), (right, method.impact, "i")):
+        with col:
+            levels = list(range(scale.min, scale.max + 1))
+            st.radio(
+                f"{scale.name}: {scale.question}",
+                levels,
+                key=rec.key(suffix),
+                format_func=lambda lv, s=scale: level_label(s, lv),
+                captions=[scale.levels[lv].definition for lv in levels],
+                disabled=not editable,
+                persist_state=form.PERSIST,
+            )
+            field_error(errors, suffix)
+    rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), has_previous)
+    st.text_area(
+        rule.label, key=rec.key("j"), height=90, disabled=not editable, persist_state=form.PERSIST
+    )
+    if editable and rule.required and not str(form.value(rec, "j")).strip() and "j" not in errors:
+        st.caption(
+            ":orange[A justification is needed before this can be saved: evidence, "
+            "incidents, changed procedures.]"
+        )
+    field_error(errors, "j")
+    score = int(form.value(rec, "l")) * int(form.value(rec, "i"))
+    st.caption(
+        f"Inherent risk with these values: {form.value(rec, 'l')} × {form.value(rec, 'i')} = "
+        f"{score} ({band_text(cat.band_for(score).id)})"
+    )
