@@ -311,3 +311,29 @@ def test_admin_edits_the_unit_in_step_one(ui_db):
     assert unit["headcount"] == 77 and unit["exposure"]["discretion"] == 5
     assert trail.iloc[-1]["reason"] == "Staff moved from the capital"
     assert trail.iloc[-1]["actor"] == "demo.admin"
+
+
+def test_back_to_the_starting_point_needs_no_justification_on_the_page(ui_db):
+    """Issue 13's divergence, on the page: raise a likelihood with a justification, then set
+    it back to the starting point with the justification cleared. The page asks for none and
+    the save goes through, as in the service and the questionnaire (test_service_exports)."""
+    row = _risk(ui_db)
+    risk_id = row["risk_id"]
+    base = int(row["baseline_likelihood"])
+    p = f"r|2026|{UNIT}|{risk_id}|"
+    at = _risk_page(ui_db, "officer", risk_id).run()
+    raised = base + 1 if base < 5 else base - 1
+    at.radio(key=f"{p}l").set_value(raised).run()
+    assert "(required)" in at.text_area(key=f"{p}j").label
+    at.text_area(key=f"{p}j").input("Complaints on record this year").run()
+    at.button(key=f"{p}save").click().run()
+    assert not errors(at), errors(at)
+    at = _risk_page(ui_db, "officer", risk_id).run()
+    at.radio(key=f"{p}l").set_value(base).run()
+    at.text_area(key=f"{p}j").input("").run()
+    assert "(required)" not in at.text_area(key=f"{p}j").label
+    at.button(key=f"{p}save").click().run()
+    assert not errors(at), errors(at)
+    with ui_db.service() as svc:
+        saved = s.risk_ratings(svc, CLI_ADMIN, "2026", unit=UNIT).set_index("risk_id").loc[risk_id]
+    assert int(saved["likelihood"]) == base and saved["justification"] == ""

@@ -20,7 +20,7 @@ import pandas as pd
 from riskmap.scoring import score
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case
-from riskmap.service.ratings import _with_baseline
+from riskmap.service.ratings import with_baseline
 from riskmap.store.models import Cycle
 
 
@@ -148,7 +148,7 @@ def unit_summary(tx: Tx, cycle: str, unit: str) -> UnitSummary:
         before = prev_reg[prev_reg["unit_id"] == unit]
         prev_controls = pf.control_ratings[pf.control_ratings["unit_id"] == unit]
     risks = f.risk_ratings[f.risk_ratings["unit_id"] == unit].copy()
-    risks = _with_baseline(tx, cyc, risks.reset_index(drop=True), f.units)
+    risks = with_baseline(tx, cyc, risks.reset_index(drop=True), f.units)
     controls = f.control_ratings[f.control_ratings["unit_id"] == unit]
     bands = sorted(cat.method.bands, key=lambda b: b.min)
     serious = tuple(b.id for b in bands[-2:])

@@ -1,8 +1,5 @@
-"""The one place the walk-through applies the rating rules (baseline, when a justification
-is required): the service checks them again at every save.
-
-Kept to one function so it can later read `riskmap.rules` (the pure rating-rules module)
-instead of restating the rule here.
+"""The one place the walk-through asks the rating rules (`riskmap.rules`) what a risk form
+needs: the page says it, the service checks it again at every save, with the same rule.
 """
 
 from __future__ import annotations
@@ -11,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from riskmap import rules
 
 
 @dataclass(frozen=True)
@@ -24,16 +23,29 @@ class Justification:
 
 
 def risk_justification(row: Any, likelihood: int, impact: int, has_previous: bool) -> Justification:
-    """An applicable risk rated away from its starting point (last cycle's rating when
-    the cycle has a previous one, else the catalogue default) needs a justification;
-    keeping it does not. A risk that does not apply asks for its own reason instead."""
-    source = "last cycle's rating" if has_previous else "catalogue default"
+    """An applicable risk rated away from its starting point (the rating's own baseline:
+    last cycle's rating for a unit rated then, else the catalogue default) needs a
+    justification; keeping it does not (`riskmap.rules.risk_justification_problem`)."""
+    source = row.get("baseline_source") or (
+        rules.LAST_CYCLE if has_previous else rules.CATALOGUE_DEFAULT
+    )
     base_l, base_i = row.get("baseline_likelihood"), row.get("baseline_impact")
-    if pd.isna(base_l) or pd.isna(base_i):
-        return Justification(False, "Justification", None, source)
-    baseline = (int(base_l), int(base_i))
-    if (int(likelihood), int(impact)) != baseline:
-        label = f"Why does the rating differ from the {source}? (required)"
-        return Justification(True, label, baseline, source)
+    baseline = None
+    if not (pd.isna(base_l) or pd.isna(base_i)):
+        baseline = rules.Baseline(int(base_l), int(base_i), source)
+    problem = rules.risk_justification_problem(
+        risk_id=str(row.get("risk_id", "")),
+        unit=str(row.get("unit_id", "")),
+        applicable=True,
+        likelihood=int(likelihood),
+        impact=int(impact),
+        justification="",
+        baseline=baseline,
+    )
+    shown = None if baseline is None else (baseline.likelihood, baseline.impact)
+    if problem is not None:
+        what = source if baseline is not None else "catalogue"
+        label = f"Why does the rating differ from the {what}? (required)"
+        return Justification(True, label, shown, source)
     label = "Justification (optional when you keep the starting point)"
-    return Justification(False, label, baseline, source)
+    return Justification(False, label, shown, source)
