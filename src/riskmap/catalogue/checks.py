@@ -135,5 +135,5 @@ def cross_check(cat: Catalogue) -> list[CatalogueIssue]:
                     f"control {k!r} applies to none of its unit types",
                 )
 
-    check_sources("method", "", m.sources, quoted=False)
+    check_sources("method", "", m.sources)
     return issues
