@@ -112,123 +112,140 @@ def plan_unit_import(
     """Rows turned into unit values, and every problem found (pure: no database).
 
     `existing` maps the codes already in the database to {"retired": bool, "parent": code or
-    None}. Rows come back
-    ordered so that a parent is added before its sub-units.
+    None}. Rows come back ordered so that a parent is added before its sub-units.
     """
-    problems: list[Problem] = []
     columns = list(frame.columns)
-    for col in REQUIRED:
-        if col not in columns:
-            problems.append(Problem(0, col, "this column is missing from the header"))
-    known = set(REQUIRED) | set(OPTIONAL)
     factor_cols = _exposure_columns(catalogue, columns)
-    unknown = [c for c in columns if c not in known and c not in factor_cols.values()]
-    for col in unknown:
-        problems.append(
-            Problem(
-                0,
-                col,
-                "unknown column (known: code, name, unit_type, parent, region, "
-                "headcount and the exposure factors)",
-            )
-        )
+    problems = _header_problems(columns, factor_cols)
     if problems:
         return [], problems
     if len(frame) == 0:
         return [], [Problem(0, "code", "the file has no unit rows")]
     if len(frame) > MAX_ROWS:
         return [], [Problem(0, "code", f"at most {MAX_ROWS} rows per import")]
-
-    scale = catalogue.method.exposure
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for i, rec in enumerate(frame.to_dict("records")):
-        n = i + FIRST_ROW
-        code, name, type_value = rec["code"], rec["name"], rec["unit_type"]
-        ok = True
-        if not CODE.match(code):
-            problems.append(
-                Problem(
-                    n,
-                    "code",
-                    f"{code!r}: use up to 40 letters, digits, dots, dashes or underscores",
-                )
-            )
-            ok = False
-        elif code in seen:
-            problems.append(Problem(n, "code", f"{code} is already on row {seen[code]}"))
-            ok = False
-        elif code in existing and not update_existing:
-            problems.append(
-                Problem(
-                    n,
-                    "code",
-                    f"unit {code} already exists (tick 'update existing units' "
-                    "to change it from the file)",
-                )
-            )
-            ok = False
-        if code and code not in seen:
-            seen[code] = n
-        if not name:
-            problems.append(Problem(n, "name", "must not be empty"))
-            ok = False
-        unit_type = _unit_type(catalogue, type_value)
-        if unit_type is None:
-            problems.append(
-                Problem(n, "unit_type", f"{type_value!r} is not a unit type of the catalogue")
-            )
-            ok = False
-        headcount = 0
-        raw_head = rec.get("headcount", "")
-        if raw_head:
-            try:
-                headcount = int(float(raw_head))
-                if headcount < 0 or float(raw_head) != headcount:
-                    raise ValueError
-            except ValueError:
-                problems.append(Problem(n, "headcount", f"{raw_head!r}: a whole number, 0 or more"))
-                ok = False
-        exposure: dict[str, int] = {}  # the levels the file gives
-        for factor, col in factor_cols.items():
-            raw = rec.get(col, "")
-            if not raw:
-                continue
-            try:
-                level = int(float(raw))
-                if float(raw) != level or not scale.min <= level <= scale.max:
-                    raise ValueError
-            except ValueError:
-                problems.append(
-                    Problem(n, col, f"{raw!r}: a whole number from {scale.min} to {scale.max}")
-                )
-                ok = False
-                continue
-            exposure[factor] = level
-        if ok:
-            rows.append(
-                {
-                    "row": n,
-                    "code": code,
-                    "name": name,
-                    "unit_type": unit_type,
-                    "parent": rec.get("parent", "") or None,
-                    "region": rec.get("region", ""),
-                    "headcount": headcount,
-                    "exposure": exposure,
-                    "update": code in existing,
-                    "columns": {c for c in OPTIONAL if c in columns},
-                }
-            )
+        found, row = _unit_row(catalogue, rec, i + FIRST_ROW, factor_cols, seen, existing,
+                               update_existing)  # fmt: skip
+        problems.extend(found)
+        if row is not None:
+            row["update"] = row["code"] in existing
+            row["columns"] = {c for c in OPTIONAL if c in columns}
+            rows.append(row)
+    problems.extend(_parent_problems(rows, seen, existing))
+    problems.sort(key=lambda p: (p.row, p.column))
+    return _parents_first(rows), problems
 
-    # Parents: a code of the file or of the database, not retired, and no cycle.
+
+def _header_problems(columns: list[str], factor_cols: dict[str, str]) -> list[Problem]:
+    problems = [
+        Problem(0, col, "this column is missing from the header")
+        for col in REQUIRED
+        if col not in columns
+    ]
+    known = set(REQUIRED) | set(OPTIONAL) | set(factor_cols.values())
+    problems += [
+        Problem(
+            0,
+            col,
+            "unknown column (known: code, name, unit_type, parent, region, "
+            "headcount and the exposure factors)",
+        )
+        for col in columns
+        if col not in known
+    ]
+    return problems
+
+
+def _code_problem(
+    code: str, seen: dict[str, int], existing: dict[str, dict[str, Any]], update: bool
+) -> str | None:
+    if not CODE.match(code):
+        return f"{code!r}: use up to 40 letters, digits, dots, dashes or underscores"
+    if code in seen:
+        return f"{code} is already on row {seen[code]}"
+    if code in existing and not update:
+        return (
+            f"unit {code} already exists (tick 'update existing units' to change it from the file)"
+        )
+    return None
+
+
+def _whole(raw: Any, low: int, high: int | None) -> int | None:
+    """`raw` as a whole number in [low, high] (None: no upper bound), or None if it is not."""
+    try:
+        value = int(float(raw))
+    except (TypeError, ValueError):
+        return None
+    if float(raw) != value or value < low or (high is not None and value > high):
+        return None
+    return value
+
+
+def _unit_row(
+    catalogue: Catalogue,
+    rec: dict[str, Any],
+    n: int,
+    factor_cols: dict[str, str],
+    seen: dict[str, int],
+    existing: dict[str, dict[str, Any]],
+    update_existing: bool,
+) -> tuple[list[Problem], dict[str, Any] | None]:
+    """The problems of file row `n`, and its unit values when it has none."""
+    found: list[Problem] = []
+    code, name, type_value = rec["code"], rec["name"], rec["unit_type"]
+    problem = _code_problem(code, seen, existing, update_existing)
+    if problem:
+        found.append(Problem(n, "code", problem))
+    if code and code not in seen:
+        seen[code] = n
+    if not name:
+        found.append(Problem(n, "name", "must not be empty"))
+    unit_type = _unit_type(catalogue, type_value)
+    if unit_type is None:
+        found.append(Problem(n, "unit_type", f"{type_value!r} is not a unit type of the catalogue"))
+    raw_head = rec.get("headcount", "")
+    headcount = _whole(raw_head, 0, None) if raw_head else 0
+    if headcount is None:
+        found.append(Problem(n, "headcount", f"{raw_head!r}: a whole number, 0 or more"))
+    scale = catalogue.method.exposure
+    exposure: dict[str, int] = {}  # the levels the file gives
+    for factor, col in factor_cols.items():
+        raw = rec.get(col, "")
+        if not raw:
+            continue
+        level = _whole(raw, scale.min, scale.max)
+        if level is None:
+            found.append(
+                Problem(n, col, f"{raw!r}: a whole number from {scale.min} to {scale.max}")
+            )
+        else:
+            exposure[factor] = level
+    if found:
+        return found, None
+    return found, {
+        "row": n,
+        "code": code,
+        "name": name,
+        "unit_type": unit_type,
+        "parent": rec.get("parent", "") or None,
+        "region": rec.get("region", ""),
+        "headcount": headcount,
+        "exposure": exposure,
+    }
+
+
+def _parent_problems(
+    rows: list[dict[str, Any]], seen: dict[str, int], existing: dict[str, dict[str, Any]]
+) -> list[Problem]:
+    """Parents: a code of the file or of the database, not retired, and no cycle."""
+    problems: list[Problem] = []
     in_file = {r["code"]: r for r in rows}
     for r in rows:
         parent = r["parent"]
-        if parent is None:
-            continue
-        if parent == r["code"]:
-            continue  # reported as a loop below
+        if parent is None or parent == r["code"]:
+            continue  # a unit that is its own parent is reported as a loop below
         if parent not in in_file and parent not in seen and parent not in existing:
             problems.append(
                 Problem(r["row"], "parent", f"{parent} is neither in the file nor an existing unit")
@@ -251,19 +268,24 @@ def plan_unit_import(
                     f"{r['parent']} is {r['code']} itself or one of its sub-units (a loop)",
                 )
             )
+    return problems
+
+
+def _parents_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows ordered so that a parent of the file comes before its sub-units."""
+    in_file = {r["code"] for r in rows}
     ordered: list[dict[str, Any]] = []
     placed: set[str] = set()
     pending = list(rows)
     while pending:
         ready = [r for r in pending if r["parent"] not in in_file or r["parent"] in placed]
-        if not ready:  # a loop, reported above
+        if not ready:  # a loop, reported by _parent_problems
             break
         for r in ready:
             ordered.append(r)
             placed.add(r["code"])
         pending = [r for r in pending if r["code"] not in placed]
-    problems.sort(key=lambda p: (p.row, p.column))
-    return ordered, problems
+    return ordered
 
 
 def _existing(tx: Tx) -> dict[str, dict[str, Any]]:
