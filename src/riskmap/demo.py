@@ -16,26 +16,27 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select
 
 from riskmap.catalogue import Catalogue
+from riskmap.demo_progress import OFFICER, incidents, set_statuses, vary_2026, vary_risks
 from riskmap.service import cycles as cycle_cases
 from riskmap.service import plans, ratings, users
 from riskmap.service.core import CLI_ADMIN, Service, Tx, resolve_actor, within
 from riskmap.service.errors import DomainError
 from riskmap.service.seeding import active_units, baseline_rows, create_cycle
-from riskmap.store.models import Action, ControlRating, Cycle, Incident, Organisation, RiskRating
+from riskmap.store.models import Cycle, Organisation
 from riskmap.store.models import Unit as UnitRow
 
 # The demo holds units of every unit type (police, border and immigration, but also labour
 # inspection, prosecution, courts, health, consular missions): no single ministry does, so
 # the demo organisation is the national coordination that assesses them together.
 ORGANISATION = "National Anti-Trafficking Coordination of Arcadia (demo)"
-OFFICER, MANAGER = "demo.officer", "demo.manager"
+MANAGER = "demo.manager"
 REGIONS = ("Capital", "North", "South", "East", "West", "Coast")
 # Unit types whose offices sit in missions abroad, not in the country's regions.
 ABROAD = {"consular", "deployed_missions"}
@@ -60,24 +61,6 @@ PREFIX = {
     "customs": "CUS",
     "prisons": "PRI",
 }
-RAISED = (
-    "Complaints received last year point to this practice",
-    "Internal audit found decisions here are rarely reviewed",
-    "High staff turnover left posts with little supervision",
-    "NGO observations and press reports from the region",
-)
-LOWERED = (
-    "A second official now countersigns every decision",
-    "The case management system records every step since spring",
-    "Staff rotation every two years was introduced",
-    "Far fewer applications are handled here than before",
-)
-NOT_APPLICABLE = "The unit no longer performs this task (moved to headquarters)"
-INCIDENTS = (
-    ("complaint", "An applicant reported being asked for an informal payment", "under review"),
-    ("disciplinary", "An official was found to share case files with a recruiter", "suspended"),
-    ("prosecution", "Officials charged with accepting bribes to ignore exploitation", "pending"),
-)
 
 
 @dataclass
@@ -164,36 +147,6 @@ def _insert_units(tx: Tx, org: Organisation, plan: list[dict[str, Any]]) -> None
             ids.update(tx.session.execute(select(UnitRow.code, UnitRow.id)).all())
 
 
-def _vary_risks(rows: list[dict[str, Any]], rng: np.random.Generator, share: float) -> int:
-    """Move a share of likelihoods/impacts one level, each with a justification."""
-    n = len(rows)
-    moved = rng.random(n) < share
-    d_l = rng.choice([-1, 1], size=n)
-    d_i = np.where(rng.random(n) < 0.3, rng.choice([-1, 1], size=n), 0)
-    na = rng.random(n) < 0.015
-    texts = rng.integers(0, len(RAISED), size=n)
-    changed = 0
-    for k, row in enumerate(rows):
-        if na[k]:
-            row.update(applicable=False, justification=NOT_APPLICABLE)
-            changed += 1
-            continue
-        if not moved[k]:
-            continue
-        new_l = int(np.clip(row["likelihood"] + d_l[k], 1, 5))
-        new_i = int(np.clip(row["impact"] + d_i[k], 1, 5))
-        if (new_l, new_i) == (row["likelihood"], row["impact"]):
-            continue
-        up = new_l * new_i > row["likelihood"] * row["impact"]
-        row.update(
-            likelihood=new_l,
-            impact=new_i,
-            justification=(RAISED if up else LOWERED)[texts[k]],
-        )
-        changed += 1
-    return changed
-
-
 # Maturity 0-4 by how far a unit's integrity work has come: most are only starting.
 MATURITY_MIX = (
     (0.55, 0.35, 0.08, 0.02, 0.0),  # weak
@@ -222,167 +175,6 @@ def _rate_controls(tx: Tx, rows: list[dict[str, Any]], rng: np.random.Generator)
         evidence = controls[row["control_id"]].evidence
         row["maturity"] = int(level)
         row["evidence"] = "" if bare else "; ".join(evidence[: max(0, int(level) - 1)])
-
-
-def _set_statuses(tx: Tx, cycle: Cycle, rng: np.random.Generator, done: float, going: float):
-    """Mark a share of the cycle's open actions done and another in progress (bulk)."""
-    ids = tx.session.scalars(
-        select(Action.id)
-        .where(Action.cycle_id == cycle.id, Action.status == "planned")
-        .order_by(Action.id)
-    ).all()
-    draw = rng.random(len(ids))
-    status = {
-        i: "done" if d < done else "in_progress"
-        for i, d in zip(ids, draw, strict=True)
-        if d < done + going
-    }
-    if status:
-        table = Action.__table__
-        tx.session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(status=bindparam("b_status"), version=table.c.version + 1),
-            [{"b_id": i, "b_status": s} for i, s in status.items()],
-        )
-    return sum(s == "done" for s in status.values()), sum(s != "done" for s in status.values())
-
-
-def _vary_2026(tx: Tx, cycle: Cycle, rng: np.random.Generator) -> dict[str, int]:
-    """Changes an officer would make in the new draft: ratings moved, actions completed."""
-    rr = RiskRating.__table__
-    rows = [
-        dict(r)
-        for r in tx.session.execute(
-            select(rr.c.id, rr.c.likelihood, rr.c.impact, rr.c.applicable, rr.c.justification)
-            .where(rr.c.cycle_id == cycle.id)
-            .order_by(rr.c.id)
-        ).mappings()
-    ]
-    before = {r["id"]: (r["likelihood"], r["impact"], r["applicable"]) for r in rows}
-    _vary_risks(rows, rng, share=0.1)
-    changed = [
-        r for r in rows if (r["likelihood"], r["impact"], r["applicable"]) != before[r["id"]]
-    ]
-    if changed:
-        tx.session.execute(
-            update(rr)
-            .where(rr.c.id == bindparam("b_id"))
-            .values(
-                likelihood=bindparam("b_l"),
-                impact=bindparam("b_i"),
-                applicable=bindparam("b_a"),
-                justification=bindparam("b_j"),
-                confirmed=True,
-                version=rr.c.version + 1,
-                updated_by=OFFICER,
-            ),
-            [
-                {
-                    "b_id": r["id"],
-                    "b_l": r["likelihood"],
-                    "b_i": r["impact"],
-                    "b_a": r["applicable"],
-                    "b_j": r["justification"],
-                }
-                for r in changed
-            ],
-        )
-    done, going = _set_statuses(tx, cycle, rng, done=0.3, going=0.3)
-
-    # Completed actions raise the control's maturity in the new cycle (both cycles' plans).
-    cr = ControlRating.__table__
-    finished = tx.session.execute(
-        select(Action.unit_id, Action.control_id, func.max(Action.to_level))
-        .where(Action.cycle_id.in_([cycle.id, cycle.previous_cycle_id]), Action.status == "done")
-        .group_by(Action.unit_id, Action.control_id)
-    ).all()
-    if finished:
-        tx.session.execute(
-            update(cr)
-            .where(
-                cr.c.cycle_id == cycle.id,
-                cr.c.unit_id == bindparam("b_u"),
-                cr.c.control_id == bindparam("b_c"),
-                cr.c.maturity < bindparam("b_m"),
-            )
-            .values(
-                maturity=bindparam("b_m"),
-                evidence="Action completion report and the records it lists",
-                justification="Remediation action completed; evidence checked",
-                version=cr.c.version + 1,
-                updated_by=OFFICER,
-            ),
-            [{"b_u": u, "b_c": c, "b_m": m} for u, c, m in finished],
-        )
-
-    # Half of the units have been gone through and confirmed so far.
-    unit_ids = sorted(
-        {u for u in tx.session.scalars(select(rr.c.unit_id).where(rr.c.cycle_id == cycle.id))}
-    )
-    confirmed = [
-        u for u, keep in zip(unit_ids, rng.random(len(unit_ids)) < 0.5, strict=True) if keep
-    ]
-    for table in (rr, cr):
-        tx.session.execute(
-            update(table)
-            .where(table.c.cycle_id == cycle.id, table.c.unit_id.in_(confirmed))
-            .values(confirmed=True)
-        )
-    return {
-        "risk_ratings_changed": len(changed),
-        "actions_done": done,
-        "actions_in_progress": going,
-        "controls_raised": len(finished),
-        "units_confirmed": len(confirmed),
-    }
-
-
-def _incidents(tx: Tx, cycle: Cycle, rng: np.random.Generator, n_units: int) -> int:
-    """Incidents in 2025, a few on risks the 2026 draft rates unlikely (calibration flags)."""
-    rr = RiskRating
-    candidates = tx.session.execute(
-        select(rr.id, rr.unit_id, rr.risk_id, rr.likelihood)
-        .where(rr.cycle_id == cycle.id, rr.applicable.is_(True))
-        .order_by(rr.id)
-    ).all()
-    if not candidates:
-        return 0
-    count = max(4, n_units // 4)
-    picks = rng.choice(len(candidates), size=min(count, len(candidates)), replace=False)
-    rows, lowered = [], []
-    for j, p in enumerate(sorted(picks)):
-        c = candidates[p]
-        # One in three sits on a risk rated unlikely: the officer's rating is contradicted.
-        if j % 3 == 0 and c.likelihood > 2:
-            lowered.append({"b_id": c.id})
-        kind, text, outcome = INCIDENTS[j % len(INCIDENTS)]
-        rows.append(
-            {
-                "unit_id": c.unit_id,
-                "risk_id": c.risk_id,
-                "occurred_on": date(2025, 1, 15) + timedelta(days=int(rng.integers(0, 330))),
-                "kind": kind,
-                "description": text,
-                "outcome": outcome,
-                "recorded_by": OFFICER,
-            }
-        )
-    if lowered:
-        table = RiskRating.__table__
-        tx.session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                likelihood=2,
-                justification="No complaint has reached us about this; rated unlikely",
-                version=table.c.version + 1,
-                updated_by=OFFICER,
-            ),
-            lowered,
-        )
-    tx.session.execute(insert(Incident.__table__), rows)
-    return len(rows)
 
 
 def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult:
@@ -425,7 +217,7 @@ def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult
         officer, manager = OFFICER, MANAGER
         officer_tx = Tx(svc, tx.session, resolve_actor(tx.session, officer, "demo"), "demo")
         risk_rows, control_rows = baseline_rows(officer_tx, active_units(officer_tx), None)
-        counts["risk_ratings_varied_2025"] = _vary_risks(risk_rows, rng, share=0.25)
+        counts["risk_ratings_varied_2025"] = vary_risks(risk_rows, rng, share=0.25)
         _rate_controls(officer_tx, control_rows, rng)
         c2025 = create_cycle(officer_tx, "2025", None, risk_rows, control_rows, how="demo")
         within(tx, officer, ratings.confirm_ratings, "2025")
@@ -437,7 +229,7 @@ def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult
             budget_days=20.0 * units,
             start=date(2025, 3, 1),
         )
-        done, going = _set_statuses(officer_tx, c2025, rng, done=0.35, going=0.35)
+        done, going = set_statuses(officer_tx, c2025, rng, done=0.35, going=0.35)
         officer_tx.audit(
             "demo.progress",
             "cycle",
@@ -459,8 +251,8 @@ def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult
         # 2026: cloned from 2025 with its open actions, then partly reworked.
         within(tx, officer, cycle_cases.start_cycle, "2026", how="clone", from_cycle="2025")
         c2026 = tx.session.scalar(select(Cycle).where(Cycle.label == "2026"))
-        counts.update(_vary_2026(officer_tx, c2026, rng))
-        counts["incidents"] = _incidents(officer_tx, c2026, rng, len(plan))
+        counts.update(vary_2026(officer_tx, c2026, rng))
+        counts["incidents"] = incidents(officer_tx, c2026, rng, len(plan))
         officer_tx.audit("demo.progress", "cycle", "2026", after=counts, cycle_id=c2026.id)
         within(
             tx,
