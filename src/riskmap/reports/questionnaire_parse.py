@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,7 +26,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from riskmap import rules
+from riskmap import rules, texts
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
 from riskmap.reports import sheet_rows
@@ -253,6 +254,10 @@ def parse_questionnaire(
         raise QuestionnaireError([UNREADABLE], filename) from exc
     try:
         return _parse(wb, snapshot, catalogue, filename)
+    except sheet_rows.SheetDamaged as exc:
+        raise QuestionnaireError([str(exc)], filename) from None
+    except (KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:  # a part missing, a bad CRC
+        raise QuestionnaireError([UNREADABLE], filename) from exc
     finally:
         wb.close()
 
@@ -518,6 +523,10 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         answer[key] = level
     for key in kind.texts:
         answer[key] = as_text(vals.get(key))
+        problem = texts.text_problem(key, answer[key])
+        if problem:  # what riskmap could not store, or export and read back unchanged
+            errors.add(f"{kind.ref(key, r)}: {key}: {problem}")
+            bad = True
     if bad:
         return None
 

@@ -1,0 +1,73 @@
+"""Text fields: one limit per field, no control characters, the same on SQLite and PostgreSQL.
+
+A NUL, a bell or a text over its field's limit is refused by the service as a
+`ValidationError` naming the field, on both backends (PostgreSQL would otherwise raise a
+raw `psycopg.DataError` on the NUL), whether the use case checks it itself (a rating's
+justification) or only the store's flush guard sees it (a cycle comment); nothing is saved.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from riskmap import security, texts
+from riskmap import service as s
+from riskmap.service import Service
+from test_service_workflow import CAT, rating, setup_ministry
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    monkeypatch.setattr(security, "N", 2**4)
+
+
+@pytest.fixture
+def svc(db_url):
+    with Service.open(db_url, upgrade=False, catalogue=CAT) as svc:
+        setup_ministry(svc)
+        s.start_cycle(svc, "olga", "2026", how="empty")
+        yield svc
+
+
+def test_every_limit_fits_an_excel_cell():
+    assert all(0 < n <= texts.CELL_LIMIT for n in texts.LIMITS.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a\x00b", "holds the control character U+0000 at character 2"),
+        ("bell\x07", "holds the control character U+0007 at character 5"),
+        ("x" * 4001, "4,001 characters, over the limit of 4,000 for justification"),
+    ],
+)
+def test_a_justification_that_cannot_be_stored_is_refused(svc, text, problem):
+    before = rating(svc, "2026", "BC-N", "BOR-03")
+    with pytest.raises(s.ValidationError) as err:
+        s.rate_risk(
+            svc, "olga", "2026", "BC-N", "BOR-03",
+            expected_version=int(before["version"]), likelihood=1, justification=text,
+        )  # fmt: skip
+    assert err.value.field == "justification"
+    assert problem in str(err.value)
+    after = rating(svc, "2026", "BC-N", "BOR-03")
+    assert (after["likelihood"], after["version"]) == (before["likelihood"], before["version"])
+
+
+def test_tabs_and_line_breaks_are_kept(svc):
+    before = rating(svc, "2026", "BC-N", "BOR-03")
+    s.rate_risk(
+        svc, "olga", "2026", "BC-N", "BOR-03",
+        expected_version=int(before["version"]), likelihood=1, justification="one\n\ttwo",
+    )  # fmt: skip
+    assert rating(svc, "2026", "BC-N", "BOR-03")["justification"] == "one\n\ttwo"
+
+
+def test_the_flush_guard_refuses_a_nul_the_use_case_did_not_check(svc):
+    with pytest.raises(s.ValidationError) as err:
+        s.comment(svc, "olga", "2026", "see \x00 here")
+    assert str(err.value) == (
+        "text: holds the control character U+0000 at character 5, which cannot be stored or "
+        "exported: remove it"
+    )
+    assert s.comments(svc, "olga", "2026").empty
