@@ -154,7 +154,11 @@ def populate(url: str) -> None:
             s.add(older)
             s.flush()
             newer = Action(
-                cycle_id=c1.id, unit_id=parent.id, control_id="supervision", from_level=0, to_level=2
+                cycle_id=c1.id,
+                unit_id=parent.id,
+                control_id="supervision",
+                from_level=0,
+                to_level=2,
             )
             s.add(newer)
             s.flush()

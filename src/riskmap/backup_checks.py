@@ -226,6 +226,7 @@ def _unique(table: Table, rows: list[dict], found: _Found) -> None:
         if isinstance(k, UniqueConstraint)
     ]
     groups += [(c.name,) for c in table.columns if c.unique]
+    groups = list(dict.fromkeys(groups))  # unique=True is also a UniqueConstraint
     for names in groups:
         first: dict[tuple, Any] = {}
         for row in rows:

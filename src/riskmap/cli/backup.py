@@ -93,8 +93,6 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool, accept_edited: bo
                 for problem in exc.problems:
                     click.echo(str(problem), err=True)
                 sys.exit(1)
-            if edited:
-                click.echo(f"warning: {edited}; restored as asked (--accept-edited)", err=True)
             check = audit_log.verify(session)
             if not check.ok and not allow_broken_audit:
                 session.rollback()
@@ -106,6 +104,8 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool, accept_edited: bo
                 )
                 sys.exit(1)
             session.commit()
+            if edited:
+                click.echo(f"warning: {edited}; restored as asked (--accept-edited)", err=True)
     finally:
         engine.dispose()
     rows = sum(len(r) for r in data["tables"].values())
