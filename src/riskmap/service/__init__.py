@@ -63,6 +63,7 @@ from riskmap.service.ratings import (
 from riskmap.service.reads import (
     Trend,
     aggregations,
+    audit_anchor,
     audit_trail,
     calibration,
     cycle_frames,
@@ -116,6 +117,7 @@ __all__ = [
     "add_user",
     "aggregations",
     "approve_cycle",
+    "audit_anchor",
     "audit_trail",
     "authenticate",
     "build_plan",
