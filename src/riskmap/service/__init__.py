@@ -87,6 +87,7 @@ from riskmap.service.users import (
     enable_user,
     list_users,
     set_role,
+    sign_in_hold,
 )
 
 __all__ = [
@@ -120,6 +121,7 @@ __all__ = [
     "audit_anchor",
     "audit_trail",
     "authenticate",
+    "sign_in_hold",
     "build_plan",
     "calibration",
     "check_questionnaire",
