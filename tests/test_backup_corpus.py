@@ -9,6 +9,7 @@ edits every rule accepts are restored with --accept-edited only, and that is aud
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, inspect, select
 
 import make_bad_backups as corpus
 from riskmap import keys
-from riskmap.backup import EDITED_ACTION
+from riskmap.backup import EDITED_ACTION, RestoreError, restore
 from riskmap.cli import main
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
@@ -111,3 +112,27 @@ def test_every_bad_backup_is_refused_naming_table_row_and_field(good, case, tmp_
         assert forced.exit_code == 1, forced.output
         assert lines == case["errors"]
         assert _rows(target) == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "20_likelihood_99.json",
+        "23_auditor_promoted_to_admin.json",
+        "26_nul_in_a_justification.json",
+    ],
+)
+def test_the_rows_are_refused_alike_on_sqlite_and_postgresql(good, name, db_url):
+    """The checks run before any row is written, so a NUL never reaches psycopg."""
+    data = json.loads(corpus.build(name, good))
+    case = next(c for c in CASES if c["file"] == name)
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as s:
+            with pytest.raises(RestoreError) as err:
+                restore(s, data, accept_edited=True)
+            s.rollback()
+        assert [str(p) for p in err.value.problems] == case["errors"][1:]
+    finally:
+        engine.dispose()
+    assert _rows(db_url) == 0
