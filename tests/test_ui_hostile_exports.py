@@ -1,22 +1,25 @@
 """Hostile questionnaires on the Exports page: a located refusal, never an exception.
 
-The cells are broken in the demo template's own XML (the corpus's builders work on the
-corpus's hand-made cycle; these on the page's demo database), and the page must list the
-problem with its sheet and cell, offer no "Apply all" and change nothing.
+First a few cells broken in the demo template's own XML (on the page's demo database); then
+every file of the bad-questionnaire corpus (`tests/data/bad_questionnaires/cases.yaml`),
+uploaded on the page against a copy of the corpus's database: the page lists exactly the
+case's problems (sheet, cell, problem), offers no "Apply all" and changes nothing.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 
 import pytest
 
 from riskmap import service as s
-from riskmap.service import CLI_ADMIN
-from test_ui_exports import XLSX, run
-from ui_harness import errors
+from riskmap.service import CLI_ADMIN, Service
+from test_service_exports import CASES, CAT, _expected, corpus, corpus_db, corpus_files, dump  # noqa: F401 - fixtures
+from test_ui_exports import PAGE, XLSX, run
+from ui_harness import errors, page
 
 RISKS = "xl/worksheets/sheet2.xml"
 
@@ -58,3 +61,47 @@ def test_a_malformed_cell_is_refused_at_its_cell(ui_db, cell, replacement, probl
     assert "Apply all" not in [b.label for b in at.button]
     with ui_db.service() as svc:
         assert len(s.audit_trail(svc, CLI_ADMIN)) == events
+
+
+# --- the whole corpus on the page ------------------------------------------------------
+
+CORPUS_OFFICER = {"username": "officer", "role": "officer", "display_name": "Officer"}
+_LOCATED = re.compile(r"^(\w+)!([A-Z]{1,3}\d+): (.*)$", re.S)
+
+
+def _rows_of(problems: list[str]) -> list[tuple[str, str, str]]:
+    out = []
+    for p in problems:
+        m = _LOCATED.match(p)
+        out.append((m.group(1), m.group(2), m.group(3)) if m else ("", "", p))
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_every_bad_file_is_refused_on_the_exports_page(
+    corpus_db,  # noqa: F811
+    corpus_files,  # noqa: F811
+    case,
+    tmp_path,
+    monkeypatch,
+):
+    path = tmp_path / "riskmap.sqlite"
+    shutil.copyfile(corpus_db, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("RISKMAP_DATABASE_URL", url)
+    with Service.open(url, catalogue=CAT) as svc:
+        before = dump(svc)
+    at = page(PAGE, None, cycle=corpus.CYCLE, user=dict(CORPUS_OFFICER)).run()
+    name = case["file"].replace(".xlsm", ".xlsx")  # the uploader takes .xlsx names only
+    at.file_uploader[0].upload(name, corpus_files[case["file"]], XLSX)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = _expected(case["errors"])
+    assert any(f"{name}: {len(expected)} problem(s)" in e for e in errors(at)), errors(at)
+    shown = at.dataframe[0].value
+    assert list(zip(shown["sheet"], shown["cell"], shown["problem"], strict=True)) == _rows_of(
+        expected
+    )
+    assert "Apply all" not in [b.label for b in at.button]
+    with Service.open(url, catalogue=CAT) as svc:
+        assert dump(svc) == before
