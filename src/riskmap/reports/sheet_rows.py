@@ -3,11 +3,14 @@
 openpyxl opens the workbook (read-only, formulas kept: `data_only=False`; with defusedxml
 installed it parses every part through it) and says where each sheet's part is and what
 the shared strings are; this module then reads the sheet's rows itself, through
-defusedxml's `iterparse` (no DTD, no entities, no external references). openpyxl's own
-read-only cell reader was measured against it (`bench/sheet_reader.py`: 121 against 80 us
-a cell on a template, opening included; it also builds a rich-text object for every
-inline string), and it raises bare `IndexError`/`ValueError` on a malformed cell, which
-would name no cell.
+defusedxml's `iterparse` (no DTD, no entities, no external references), decoding each
+cell strictly. The well-kept readers were tried on the bad-questionnaire corpus and kept
+out: openpyxl's read-only cell reader has the same faults (shared string -1 read as the
+last one, `NaN` taken as a number, bare `IndexError`/`ValueError` naming no cell) and is
+slower (`bench/sheet_reader.py`: 6.2 against 5.3 us a cell on 800 units); python-calamine
+0.9.1 gives no formulas (`=2+2` reads as its cached value, so a formula could not be
+refused), wraps -1 to another string, reads `abc` in a number cell as text, takes `NaN`,
+and its errors name no cell.
 
 Every malformed cell or row is a `SheetDamaged` naming `Sheet!Cell` and what is wrong: a
 shared string index outside the table (negative ones included: Python would read them
