@@ -5,9 +5,9 @@ installed it parses every part through it) and says where each sheet's part is a
 the shared strings are; this module then reads the sheet's rows itself, through
 defusedxml's `iterparse` (no DTD, no entities, no external references), decoding each
 cell strictly. The well-kept readers were tried on the bad-questionnaire corpus and kept
-out: openpyxl's read-only cell reader has the same faults (shared string -1 read as the
-last one, `NaN` taken as a number, bare `IndexError`/`ValueError` naming no cell) and is
-slower (`bench/sheet_reader.py`: 6.2 against 5.3 us a cell on 800 units); python-calamine
+out: openpyxl's read-only cell reader reads shared string -1 as the last one (`units`),
+and shared string 999999, `abc` or `NaN` in a number cell and row `two` raise bare
+`IndexError`/`ValueError` naming no cell; it is also slower (`bench/sheet_reader.py`: 6.2 against 5.3 us a cell on 800 units); python-calamine
 0.9.1 gives no formulas (`=2+2` reads as its cached value, so a formula could not be
 refused), wraps -1 to another string, reads `abc` in a number cell as text, takes `NaN`,
 and its errors name no cell.
