@@ -71,3 +71,21 @@ def test_the_flush_guard_refuses_a_nul_the_use_case_did_not_check(svc):
         "exported: remove it"
     )
     assert s.comments(svc, "olga", "2026").empty
+
+
+def test_a_unit_list_with_unstorable_text_is_refused_at_its_row_and_column(ui_db):
+    from test_service_imports import _frame
+
+    frame = _frame(
+        "code,name,unit_type,headcount,region\n"
+        "BC-301,Post\x07one,border_control,4,North\n"
+        f"BC-302,Post two,border_control,inf,{'r' * 101}\n"
+    )
+    with ui_db.service() as svc:
+        problems = s.check_unit_import(svc, "demo.admin", frame)["problems"]
+    assert [str(p) for p in problems] == [
+        "row 2, column name: holds the control character U+0007 at character 5, which cannot "
+        "be stored or exported: remove it",
+        "row 3, column headcount: 'inf': a whole number, 0 or more",  # the file's column order
+        "row 3, column region: 101 characters, over the limit of 100 for region: shorten it",
+    ]

@@ -7,10 +7,10 @@ defusedxml's `iterparse` (no DTD, no entities, no external references), decoding
 cell strictly. The well-kept readers were tried on the bad-questionnaire corpus and kept
 out: openpyxl's read-only cell reader reads shared string -1 as the last one (`units`),
 and shared string 999999, `abc` or `NaN` in a number cell and row `two` raise bare
-`IndexError`/`ValueError` naming no cell; it is also slower (`bench/sheet_reader.py`: 6.2 against 5.3 us a cell on 800 units); python-calamine
-0.9.1 gives no formulas (`=2+2` reads as its cached value, so a formula could not be
-refused), wraps -1 to another string, reads `abc` in a number cell as text, takes `NaN`,
-and its errors name no cell.
+`IndexError`/`ValueError` naming no cell; it is also slower (`bench/sheet_reader.py`: 6.2
+against 5.3 us a cell on 800 units). python-calamine 0.9.1 gives no formulas (`=2+2`
+reads as its cached value, so a formula could not be refused), wraps -1 to another string,
+reads `abc` in a number cell as text, takes `NaN`, and its errors name no cell.
 
 Every malformed cell or row is a `SheetDamaged` naming `Sheet!Cell` and what is wrong: a
 shared string index outside the table (negative ones included: Python would read them

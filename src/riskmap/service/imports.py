@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from riskmap import texts
 from riskmap.catalogue import Catalogue
 from riskmap.problems import Problem
 from riskmap.service.core import Tx, snapshot, use_case
@@ -173,6 +174,12 @@ def plan_unit_import(
         if not name:
             problems.append(Problem(n, "name", "must not be empty"))
             ok = False
+        for field in ("name", "region"):  # what the store could not hold (riskmap.texts)
+            length = Unit.__table__.c[field].type.length
+            problem = texts.text_problem(field, str(rec.get(field, "") or ""), length)
+            if problem:
+                problems.append(Problem(n, field, problem))
+                ok = False
         unit_type = _unit_type(catalogue, type_value)
         if unit_type is None:
             problems.append(
@@ -186,7 +193,7 @@ def plan_unit_import(
                 headcount = int(float(raw_head))
                 if headcount < 0 or float(raw_head) != headcount:
                     raise ValueError
-            except ValueError:
+            except (ValueError, OverflowError):  # 'abc', 'inf'
                 problems.append(Problem(n, "headcount", f"{raw_head!r}: a whole number, 0 or more"))
                 ok = False
         exposure: dict[str, int] = {}  # the levels the file gives
@@ -198,7 +205,7 @@ def plan_unit_import(
                 level = int(float(raw))
                 if float(raw) != level or not scale.min <= level <= scale.max:
                     raise ValueError
-            except ValueError:
+            except (ValueError, OverflowError):  # 'abc', 'inf'
                 problems.append(
                     Problem(n, col, f"{raw!r}: a whole number from {scale.min} to {scale.max}")
                 )
