@@ -89,3 +89,31 @@ def test_a_unit_list_with_unstorable_text_is_refused_at_its_row_and_column(ui_db
         "row 3, column headcount: 'inf': a whole number, 0 or more",  # the file's column order
         "row 3, column region: 101 characters, over the limit of 100 for region: shorten it",
     ]
+
+
+def test_an_excel_escape_is_refused_because_excel_would_read_it_as_a_character(svc):
+    before = rating(svc, "2026", "BC-N", "BOR-03")
+    with pytest.raises(s.ValidationError, match="holds '_x0041_' at character 6, which Excel"):
+        s.rate_risk(
+            svc, "olga", "2026", "BC-N", "BOR-03",
+            expected_version=int(before["version"]), likelihood=1, justification="code _x0041_",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Night shifts\tand\nmore: ü, 東京, 🙂", "x" * texts.LIMITS["justification"], "=1+1 typed"],
+)
+def test_whatever_is_stored_comes_back_from_a_template_unchanged(text):
+    import dataclasses
+
+    import make_bad_questionnaires as corpus
+    from riskmap.reports import parse_questionnaire, questionnaire_template
+
+    assert texts.text_problem("justification", text) is None
+    snap = corpus.fixture_snapshot(CAT)
+    risks = snap.risk_ratings.copy()
+    risks.loc[1, "justification"] = text
+    snap = dataclasses.replace(snap, risk_ratings=risks)
+    answers = parse_questionnaire(questionnaire_template(snap, CAT), snap, CAT, "q.xlsx")
+    assert answers.changes == 0 and answers.rows_read == 10

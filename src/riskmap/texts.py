@@ -11,6 +11,9 @@ row), so that SQLite and PostgreSQL refuse exactly the same text, with the same 
 Limits: a `String(n)` column holds `n` characters; the long texts (`Text` columns) hold
 `LIMITS[name]`, each at most `CELL_LIMIT`. Tab, line feed and carriage return are allowed;
 every other C0 control, DEL, the C1 controls, U+FFFE/U+FFFF and lone surrogates are not.
+Nor is Excel's escape of a character code (`_x0007_`): Excel reads it as the character
+(a control one, or `_x0041_` as "A") while riskmap and openpyxl keep the text, so a text
+holding one would not come back from Excel as it went.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ LIMITS: dict[str, int] = {  # the long texts, by column name
 DEFAULT_LIMIT = 4_000
 assert max(LIMITS.values()) <= CELL_LIMIT
 
+_EXCEL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -60,6 +64,12 @@ def text_problem(field: str, value: Any, length: int | None = None) -> str | Non
         return (
             f"holds the control character U+{ord(bad.group()):04X} at character "
             f"{bad.start() + 1}, which cannot be stored or exported: remove it"
+        )
+    escape = _EXCEL_ESCAPE.search(value)
+    if escape:
+        return (
+            f"holds {escape.group()!r} at character {escape.start() + 1}, which Excel reads as "
+            "a character code: write it another way"
         )
     return None
 

@@ -35,7 +35,6 @@ _ROW, _C, _V, _F, _IS, _T, _R = (f"{_NS}{tag}" for tag in ("row", "c", "v", "f",
 _REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _ROW_NUMBER = re.compile(r"\d{1,7}")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _COLUMNS: dict[str, int] = {}
 MAX_ROW = 1_048_576  # Excel's last row
 MAX_COLUMN = 16_384  # Excel's last column (XFD)
@@ -94,13 +93,7 @@ def _inline(element: Any) -> str:
         t = run.find(_T)
         if t is not None and t.text:
             parts.append(t.text)
-    return _unescape("".join(parts))
-
-
-def _unescape(text: str) -> str:
-    """Excel's escapes of characters XML cannot carry (`_x0007_` is U+0007), decoded as
-    Excel decodes them, so that `riskmap.texts` sees (and refuses) the character itself."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+    return "".join(parts)
 
 
 def _cell(c: Any, shared: Any) -> Cell | str:
@@ -121,8 +114,7 @@ def _cell(c: Any, shared: Any) -> Cell | str:
             return (
                 f"the cell points at shared string {index[:20]!r}, which the workbook does not have"
             )
-        value = shared[int(index)]
-        return (_unescape(value) if isinstance(value, str) else value), False
+        return shared[int(index)], False
     if kind == "n":
         number = _number(v)
         if number is None:
