@@ -206,3 +206,23 @@ def test_the_default_key_is_created_beside_the_database(tmp_path, monkeypatch, c
     monkeypatch.setenv(keys.ENV_KEY, "short")
     with pytest.raises(keys.KeyUnavailable, match="at least 32 characters"):
         keys.keyring(url)
+
+
+def test_processes_starting_together_share_one_first_key(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.delenv(keys.ENV_FILE)
+    url = f"sqlite:///{tmp_path / 'race' / 'riskmap.sqlite'}"
+    found, start = [], threading.Barrier(8)
+
+    def first_use():
+        start.wait()
+        found.append(keys.keyring(url).current.id)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(found) == 8 and len(set(found)) == 1
+    assert len(keys.keyring(url).keys) == 1

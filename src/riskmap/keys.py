@@ -29,6 +29,7 @@ import hmac
 import os
 import secrets
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,22 @@ def _append_new_key(path: Path) -> None:
         fh.write(_line(secrets.token_bytes(32)))
 
 
+def _create(path: Path) -> bool:
+    """Write a first key file atomically (False if another process made it first): two
+    processes starting together must not each seal with a key of their own."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".audit-key.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp: mode 0600
+            fh.write(_line(secrets.token_bytes(32)))
+        os.link(tmp, path)  # fails if the file exists: the first one made wins
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+
+
 def default_path(url: URL | str | None) -> Path:
     """`audit.key` beside the SQLite database file; `./data/audit.key` otherwise."""
     from riskmap.store.engine import normalise_url  # the store imports this module
@@ -139,8 +156,7 @@ def keyring(url: URL | str | None = None) -> Keyring:
         return Keyring(_from_text(env, ENV_KEY), f"${ENV_KEY}")
     named = os.environ.get(ENV_FILE, "").strip()
     path = Path(named).expanduser() if named else default_path(url)
-    if not path.exists():
-        _append_new_key(path)
+    if not path.exists() and _create(path):
         print(
             f"riskmap: created a new audit key in {path}; keep it safe and apart from the "
             f"database's backups (or set ${ENV_KEY} / ${ENV_FILE})",
