@@ -28,6 +28,14 @@ from riskmap.store.migrate import upgrade
 
 REQUIRE_SERVICES = os.environ.get("RISKMAP_REQUIRE_SERVICES") == "1"
 
+# One audit key for the whole run, in a folder of its own: tests never read a developer's
+# key ($RISKMAP_AUDIT_KEY or ./data/audit.key), and a backup made in one test database
+# verifies when restored into another. Tests of where the key lives set their own.
+os.environ.pop("RISKMAP_AUDIT_KEY", None)
+os.environ["RISKMAP_AUDIT_KEY_FILE"] = str(
+    Path(tempfile.mkdtemp(prefix="riskmap-test-key-")) / "audit.key"
+)
+
 # The dashboard's AppTest fixtures (demo_template, ui_db), loaded here so that pytest
 # rewrites the asserts of their helpers too.
 pytest_plugins = ["ui_harness"]

@@ -12,6 +12,8 @@ corpus folder) and checks every case. Run by hand to look at the files:
 from __future__ import annotations
 
 import io
+import random
+import string
 import struct
 import sys
 import zipfile
@@ -185,6 +187,29 @@ _WORD_TYPES = (
 _DOCTYPE = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
 
 Builder = Callable[[bytes], bytes]
+RISKS_PART = "xl/worksheets/sheet2.xml"  # the Risks sheet (Instructions is sheet1)
+
+
+def sheet_xml(good: bytes, old: bytes, new: bytes, part: str = RISKS_PART) -> bytes:
+    """The workbook with one exact piece of a sheet's XML replaced (a hand-made cell)."""
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        xml = z.read(part)
+    assert old in xml, old
+    return rezip(good, replace={part: xml.replace(old, new, 1)})
+
+
+def _words(n: int) -> bytes:
+    """`n` letters and spaces that do not compress like a zip bomb (seeded: reproducible)."""
+    return "".join(random.Random(16).choices(string.ascii_lowercase + " ", k=n)).encode()
+
+
+def _late_doctype(good: bytes) -> bytes:
+    """A DOCTYPE after 8 KB of comment: past where a check of the first 4 KB looks."""
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        xml = z.read(RISKS_PART)
+    padded = b"<!--" + b" " * 8192 + b"-->" + _DOCTYPE.split(b"?>", 1)[1] + xml
+    return rezip(good, replace={RISKS_PART: padded})
+
 
 CASES: dict[str, Builder] = {
     "01_not_a_zip.xlsx": lambda good: b"unit,risk,likelihood\nU1,BOR-01,4\n",
@@ -264,6 +289,45 @@ CASES: dict[str, Builder] = {
     "36_damaged_workbook.xlsx": lambda good: rezip(good, drop=("xl/workbook.xml",)),
     "37_formula_beside_the_columns.xlsx": lambda good: edit(
         good, {("Risks", "T3"): '=WEBSERVICE("http://x.example")'}
+    ),
+    "38_shared_string_minus_one.xlsx": lambda good: sheet_xml(
+        good, b'<c r="K2" s="7"/>', b'<c r="K2" s="7" t="s"><v>-1</v></c>'
+    ),
+    "39_shared_string_out_of_range.xlsx": lambda good: sheet_xml(
+        good, b'<c r="K2" s="7"/>', b'<c r="K2" s="7" t="s"><v>999999</v></c>'
+    ),
+    "40_number_cell_abc.xlsx": lambda good: sheet_xml(
+        good, b'<c r="G2" s="6"><v>4</v></c>', b'<c r="G2" s="6"><v>abc</v></c>'
+    ),
+    "41_number_cell_nan.xlsx": lambda good: sheet_xml(
+        good, b'<c r="I2" s="6"><v>4</v></c>', b'<c r="I2" s="6"><v>NaN</v></c>'
+    ),
+    "42_row_number_word.xlsx": lambda good: sheet_xml(good, b'<row r="3"', b'<row r="two"'),
+    "43_unclosed_tag.xlsx": lambda good: sheet_xml(
+        good, b'<c r="G2" s="6"><v>4</v></c>', b'<c r="G2" s="6"><v>4</c>'
+    ),
+    "44_character_reference_nul.xlsx": lambda good: sheet_xml(
+        good, b'<c r="K2" s="7"/>', b'<c r="K2" s="7" t="inlineStr"><is><t>a&#0;b</t></is></c>'
+    ),
+    "45_raw_nul.xlsx": lambda good: sheet_xml(
+        good, b'<c r="K2" s="7"/>', b'<c r="K2" s="7" t="inlineStr"><is><t>a\x00b</t></is></c>'
+    ),
+    "46_doctype_after_4kb.xlsx": _late_doctype,
+    "47_doctype_in_dat_part.xlsx": lambda good: rezip(
+        good, add={"xl/media/notes.dat": _DOCTYPE + b"<notes>&lol2;</notes>"}
+    ),
+    "48_justification_1mb.xlsx": lambda good: sheet_xml(
+        good,
+        b'<c r="K2" s="7"/>',
+        b'<c r="K2" s="7" t="inlineStr"><is><t>' + _words(1024 * 1024) + b"</t></is></c>",
+    ),
+    "49_justification_bell.xlsx": lambda good: sheet_xml(
+        good,
+        b'<c r="K2" s="7"/>',
+        b'<c r="K2" s="7" t="inlineStr"><is><t>Two cases_x0007_ in 2024</t></is></c>',
+    ),
+    "50_cell_named_in_another_row.xlsx": lambda good: sheet_xml(
+        good, b'<c r="G2" s="6"><v>4</v></c>', b'<c r="G9" s="6"><v>4</v></c>'
     ),
 }
 

@@ -119,7 +119,7 @@ def populate(url: str) -> None:
                     RiskRating(
                         cycle_id=c2.id,
                         unit_id=child.id,
-                        risk_id="R01",
+                        risk_id="BOR-01",
                         likelihood=4,
                         impact=5,
                         justification="multi\nline",
@@ -127,7 +127,7 @@ def populate(url: str) -> None:
                     ControlRating(
                         cycle_id=c2.id,
                         unit_id=child.id,
-                        control_id="C01",
+                        control_id="staff_rotation",
                         maturity=2,
                         evidence="memo 12/2024",
                     ),
@@ -137,13 +137,13 @@ def populate(url: str) -> None:
                         kind="complaint",
                         recorded_by="officer",
                     ),
-                    Comment(cycle_id=c2.id, author="manager", text="Please justify R01."),
+                    Comment(cycle_id=c2.id, author="manager", text="Please justify BOR-01."),
                 ]
             )
             older = Action(
                 cycle_id=c2.id,
                 unit_id=child.id,
-                control_id="C01",
+                control_id="staff_rotation",
                 from_level=2,
                 to_level=3,
                 reduction=0.1 + 0.2,
@@ -154,7 +154,11 @@ def populate(url: str) -> None:
             s.add(older)
             s.flush()
             newer = Action(
-                cycle_id=c1.id, unit_id=parent.id, control_id="C02", from_level=0, to_level=2
+                cycle_id=c1.id,
+                unit_id=parent.id,
+                control_id="supervision",
+                from_level=0,
+                to_level=2,
             )
             s.add(newer)
             s.flush()
@@ -330,7 +334,7 @@ def test_cli_backup_and_restore(db_url, db_factory, tmp_path):
     assert "not empty" in again.output
 
 
-def test_cli_restore_refuses_a_backup_whose_audit_chain_was_edited(db_factory, tmp_path):
+def test_cli_restore_refuses_an_edited_backup_then_its_broken_audit_chain(db_factory, tmp_path):
     source = db_factory("sqlite")
     populate(source)
     data = _backup_of(source)
@@ -340,17 +344,37 @@ def test_cli_restore_refuses_a_backup_whose_audit_chain_was_edited(db_factory, t
     target = db_factory("sqlite", migrate=False)
     runner = CliRunner()
 
+    def organisations() -> int:
+        eng = make_engine(target)
+        try:
+            with session_factory(eng)() as s:
+                return s.scalar(select(func.count()).select_from(Organisation))
+        finally:
+            eng.dispose()
+
     refused = runner.invoke(main, ["restore", str(edited), "--db", target])
     assert refused.exit_code == 1
+    assert "does not match its digest: it was edited after it was made" in refused.output
+    assert organisations() == 0
+
+    accepted = runner.invoke(main, ["restore", str(edited), "--db", target, "--accept-edited"])
+    assert accepted.exit_code == 1
     victim = data["tables"]["audit_events"][1]["id"]
-    assert f"broken at event {victim}" in refused.output
+    assert f"broken at event {victim}" in accepted.output
+    assert organisations() == 0
+
+    forced = runner.invoke(
+        main,
+        ["restore", str(edited), "--db", target, "--accept-edited", "--allow-broken-audit"],
+    )
+    assert forced.exit_code == 0, forced.output
+    assert f"event {victim}: content altered" in forced.output
     eng = make_engine(target)
     try:
         with session_factory(eng)() as s:
-            assert s.scalar(select(func.count()).select_from(Organisation)) == 0
+            last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     finally:
         eng.dispose()
-
-    forced = runner.invoke(main, ["restore", str(edited), "--db", target, "--allow-broken-audit"])
-    assert forced.exit_code == 0, forced.output
-    assert f"event {victim}: content altered" in forced.output
+    assert (last.action, last.actor, last.entity_id) == (
+        "backup.restore_edited", "cli:admin", "edited.json",
+    )  # fmt: skip

@@ -53,6 +53,7 @@ POLICY = {
     # audit trail: auditor (and admin, who runs the installation)
     "audit_trail": {"auditor", "admin"},
     "verify_audit": {"auditor", "admin"},
+    "audit_anchor": {"auditor", "admin"},
     # reads: everyone
     "list_units": EVERYONE,
     "list_cycles": EVERYONE,
@@ -216,7 +217,8 @@ def test_policy_covers_every_use_case():
     for name, roles in POLICY.items():
         assert USE_CASES[name] == roles, name
     # The auditor changes nothing: every use case open to them is a read.
-    reads = {n for n, r in POLICY.items() if r == EVERYONE} | {"audit_trail", "verify_audit"}
+    audit_reads = {"audit_trail", "verify_audit", "audit_anchor"}
+    reads = {n for n, r in POLICY.items() if r == EVERYONE} | audit_reads
     assert {n for n, r in USE_CASES.items() if "auditor" in r} == reads | {"list_users"}
 
 

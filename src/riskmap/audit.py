@@ -1,9 +1,20 @@
-"""The audit trail: an append-only, hash-chained log of who changed what, when and why.
+"""The audit trail: an append-only, keyed, hash-chained log of who changed what, when and why.
 
-Every event stores the SHA-256 of its own content and the hash of the event before it.
-The database refuses UPDATE and DELETE on `audit_events` (triggers in the migration); if
-someone gets round that, `verify` recomputes the chain and names the first event whose
-content no longer matches its hash, or whose link to the previous event is broken.
+Every event stores the seal of its own content and the seal of the event before it. The
+seal is an HMAC-SHA256 under the audit key (`riskmap.keys`), which the database never
+holds: the database refuses UPDATE and DELETE on `audit_events` (triggers in the
+migration), and someone who gets round that (a database administrator drops the triggers)
+can delete or rewrite events but cannot seal the result. `verify` recomputes the chain and
+names the first event whose content no longer matches its seal (an edit, or an event
+forged with a plain SHA-256 or another key), or whose link to the previous event is
+broken. Deleting the tail leaves a sound chain: a signed checkpoint
+(`riskmap.checkpoints`) that an auditor keeps shows it.
+
+Keys rotate forward: once an event is sealed with a key, later events are sealed with it
+or a newer one. An event with a plain SHA-256 (a trail recorded before it was keyed, or a
+forgery) breaks the chain, unless `allow_unkeyed` accepts such events at the trail's start,
+before the first keyed one (`riskmap audit verify --allow-unkeyed`, for a database from
+before keys); `VerifyResult.unkeyed` counts them.
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+import hmac
 import json
 import math
 import numbers
@@ -25,6 +37,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from riskmap import keys
 from riskmap.store.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -41,6 +54,7 @@ class VerifyResult:
     checked: int
     first_broken_id: int | None
     message: str
+    unkeyed: int = 0  # events before the trail was keyed (plain SHA-256), at its start
 
 
 # --- canonical forms -------------------------------------------------------------------
@@ -114,8 +128,10 @@ def compute_hash(
     after: Any,
     reason: str,
     prev_hash: str,
+    key: bytes | None = None,
 ) -> str:
-    """SHA-256 (hex) of the canonical JSON of an event's content, id excluded."""
+    """The seal (hex) of an event's content, id excluded: HMAC-SHA256 under `key` of its
+    canonical JSON; with no key, its plain SHA-256 (the trail before it was keyed)."""
     content = {
         "at": _iso(at),
         "actor": actor,
@@ -128,10 +144,17 @@ def compute_hash(
         "reason": reason,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    message = canonical_json(content).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _event_hash(row: Any) -> str:
+def _keyring(session: Session) -> keys.Keyring:
+    return keys.keyring(session.get_bind().url)
+
+
+def _event_hash(row: Any, key: bytes | None = None) -> str:
     return compute_hash(
         at=row.at,
         actor=row.actor,
@@ -143,7 +166,19 @@ def _event_hash(row: Any) -> str:
         after=row.after,
         reason=row.reason,
         prev_hash=row.prev_hash,
+        key=key,
     )
+
+
+def _sealed_by(row: Any, ring: keys.Keyring, level: int) -> int | None:
+    """The index in `ring` of the key that sealed `row` (-1: no key, allowed only while no
+    keyed event came before), trying keys from `level` on; None if none did."""
+    for i in range(max(level, 0), len(ring.keys)):
+        if _event_hash(row, ring.keys[i].secret) == row.hash:
+            return i
+    if level < 0 and _event_hash(row) == row.hash:
+        return -1
+    return None
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -198,7 +233,7 @@ def record(
         reason=reason,
         prev_hash=prev_hash,
     )
-    event.hash = _event_hash(event)
+    event.hash = _event_hash(event, _keyring(session).current.secret)
     session.add(event)
     session.flush()
     session.info[_TAIL] = (_innermost(session), event.hash)
@@ -235,8 +270,12 @@ def _chain_tail(session: Session) -> str:
 # --- reading ---------------------------------------------------------------------------
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the log in id order, recompute every hash and check every link."""
+def verify(
+    session: Session, ring: keys.Keyring | None = None, *, allow_unkeyed: bool = False
+) -> VerifyResult:
+    """Walk the log in id order, recompute every seal and check every link."""
+    ring = ring or _keyring(session)
+    level, unkeyed = -1, 0
     table = AuditEvent.__table__
     expected_prev = GENESIS_HASH
     previous_id: int | None = None
@@ -250,16 +289,31 @@ def verify(session: Session) -> VerifyResult:
             break
         for row in rows:
             checked += 1
-            if _event_hash(row) != row.hash:
+            sealed = _sealed_by(row, ring, level)
+            if sealed is None:
                 return VerifyResult(
                     ok=False,
                     checked=checked,
                     first_broken_id=row.id,
                     message=(
-                        f"event {row.id}: content altered (its fields no longer match "
-                        "its stored hash)"
+                        f"event {row.id}: content altered or forged (its stored hash is not "
+                        "the seal of its fields under the audit key)"
+                    ),
+                    unkeyed=unkeyed,
+                )
+            if sealed < 0 and not allow_unkeyed:
+                return VerifyResult(
+                    ok=False,
+                    checked=checked,
+                    first_broken_id=row.id,
+                    message=(
+                        f"event {row.id}: not sealed with the audit key (a plain SHA-256): "
+                        "forged, or recorded before the trail was keyed (--allow-unkeyed "
+                        "accepts such events at the start of the trail)"
                     ),
                 )
+            level = sealed
+            unkeyed += sealed < 0
             if row.prev_hash != expected_prev:
                 after = f"event {previous_id}" if previous_id is not None else "the chain start"
                 return VerifyResult(
@@ -271,6 +325,7 @@ def verify(session: Session) -> VerifyResult:
                         f"the hash of {after}; an event was removed, inserted or rewritten "
                         "before it)"
                     ),
+                    unkeyed=unkeyed,
                 )
             expected_prev = row.hash
             previous_id = row.id
@@ -279,7 +334,9 @@ def verify(session: Session) -> VerifyResult:
         ok=True,
         checked=checked,
         first_broken_id=None,
-        message=f"audit chain intact: {checked} events",
+        message=f"audit chain intact: {checked} events"
+        + (f" ({unkeyed} recorded before the trail was keyed)" if unkeyed else ""),
+        unkeyed=unkeyed,
     )
 
 

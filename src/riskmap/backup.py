@@ -7,13 +7,21 @@ audit events keep their hash chain (restored byte for byte, never re-recorded).
 Format (version 1)::
 
     {"format": "riskmap-backup", "format_version": 1, "schema_revision": "0001",
-     "tables": {"organisation": [{"id": 1, ...}, ...], "users": [...], ...}}
+     "tables": {"organisation": [{"id": 1, ...}, ...], "users": [...], ...},
+     "digest": {"algorithm": "HMAC-SHA256", "key_id": "...", "value": "..."}}
 
-Tables appear in foreign-key order, rows in primary-key order.
+Tables appear in foreign-key order, rows in primary-key order. The digest is an HMAC of
+the canonical JSON of everything but itself, under the audit key (`riskmap.keys`): the
+audit chain covers only the audit events, so without it a likelihood of 99 or an auditor
+made administrator in the file would be restored as if riskmap had written it. A backup
+whose digest is missing or does not match is refused unless the administrator accepts it
+(`accept_edited`, recorded as an audit event). Either way every row is checked first
+(`riskmap.backup_checks`: the service's rules), and nothing is written unless all pass.
 """
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +30,10 @@ from sqlalchemy import Column, Table, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, Date, DateTime, Float, Integer, Numeric
 
+from riskmap import audit, keys
+from riskmap.backup_checks import check_rows
+from riskmap.catalogue import Catalogue, load_catalogue
+from riskmap.problems import Problem
 from riskmap.store.migrate import current_revision
 from riskmap.store.models import Base
 
@@ -31,8 +43,50 @@ FORMAT_VERSION = 1
 _INSERT_BATCH = 1000
 
 
+DIGEST_ALGORITHM = "HMAC-SHA256"
+EDITED_ACTION = "backup.restore_edited"
+
+
 class RestoreError(ValueError):
-    """The backup cannot be restored into this database (and nothing was written)."""
+    """The backup cannot be restored into this database (and nothing was written).
+
+    `problems`: every row problem, each naming table, row id and field (may be empty when
+    the whole file is refused, e.g. another schema revision)."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        self.problems = list(problems or [])
+        super().__init__(message)
+
+
+def _content(data: dict) -> bytes:
+    body = {k: data.get(k) for k in ("format", "format_version", "schema_revision", "tables")}
+    return audit.canonical_json(body).encode("utf-8")
+
+
+def digest(data: dict, ring: keys.Keyring) -> dict[str, str]:
+    """The keyed digest of a backup's content (everything but the digest itself)."""
+    key = ring.current
+    return {"algorithm": DIGEST_ALGORITHM, "key_id": key.id, "value": key.seal(_content(data))}
+
+
+def digest_problem(data: dict, ring: keys.Keyring) -> str | None:
+    """Why the backup's digest does not vouch for its content (None: it does)."""
+    found = data.get("digest")
+    if not isinstance(found, dict) or found.get("algorithm") != DIGEST_ALGORITHM:
+        return "the backup carries no digest (made by an older riskmap, or the digest was removed)"
+    key = ring.by_id(str(found.get("key_id")))
+    if key is None:
+        return (
+            f"the backup's digest is made with key {found.get('key_id')}, which this riskmap "
+            f"does not hold ({ring.where}): use the key file of the installation that made it"
+        )
+    try:
+        content = _content(data)
+    except ValueError:  # NaN or infinity somewhere: never written by riskmap
+        return "the backup's content does not match its digest: it was edited after it was made"
+    if not hmac.compare_digest(key.seal(content), str(found.get("value"))):
+        return "the backup's content does not match its digest: it was edited after it was made"
+    return None
 
 
 def _tables() -> list[Table]:
@@ -98,12 +152,14 @@ def backup(session: Session) -> dict:
         tables[table.name] = [
             {col.name: _dump_value(col, row[col.name]) for col in table.columns} for row in rows
         ]
-    return {
+    data = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "schema_revision": current_revision(conn),
         "tables": tables,
     }
+    data["digest"] = digest(data, keys.keyring(conn.engine.url))
+    return data
 
 
 # --- restore ---------------------------------------------------------------------------
@@ -134,6 +190,8 @@ def _check(data: Any, revision: str | None) -> dict[str, list[dict]]:
     for name, rows in tables.items():
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise RestoreError(f"table {name}: rows must be a list of objects")
+        if any(not isinstance(k, str) for r in rows for k in r):
+            raise RestoreError(f"table {name}: column names must be text")
         columns = set(known[name].columns.keys())
         for row in rows:
             extra = set(row) - columns
@@ -157,12 +215,23 @@ def _non_empty_tables(session: Session) -> list[str]:
     return found
 
 
-def restore(session: Session, data: dict) -> None:
+def restore(
+    session: Session,
+    data: dict,
+    *,
+    catalogue: Catalogue | None = None,
+    accept_edited: bool = False,
+    actor: str = "cli:admin",
+    source: str = "",
+) -> str | None:
     """Insert every row of `data` with its original id, into an EMPTY database.
 
     Runs in the caller's transaction: the caller commits (or rolls back on error).
     Raises RestoreError, before writing anything, if the database is not empty, has no
-    schema, or is at another schema revision than the backup.
+    schema, or is at another schema revision than the backup; if the digest does not vouch
+    for the content and `accept_edited` is not given; or listing every row problem
+    (`riskmap.backup_checks`). Returns why the digest did not vouch when the edited backup
+    was accepted (recorded as an audit event by `actor`), else None.
     """
     conn = session.connection()
     tables = _check(data, current_revision(conn))
@@ -170,6 +239,17 @@ def restore(session: Session, data: dict) -> None:
     if occupied:
         raise RestoreError(
             "refusing to restore into a database that is not empty: " + ", ".join(occupied)
+        )
+    edited = digest_problem(data, keys.keyring(conn.engine.url))
+    if edited and not accept_edited:
+        raise RestoreError(
+            f"{edited}; nothing was written (an administrator who knows why may restore it "
+            "with --accept-edited, which is recorded in the audit trail)"
+        )
+    problems = check_rows(tables, _tables(), catalogue or load_catalogue())
+    if problems:
+        raise RestoreError(
+            f"{len(problems)} problem(s) in the backup's rows; nothing was written", problems
         )
 
     deferred: list[tuple[Table, list[str], list[dict[str, Any]]]] = []
@@ -201,6 +281,17 @@ def restore(session: Session, data: dict) -> None:
 
     if conn.dialect.name == "postgresql":
         _reset_sequences(session)
+    if edited:
+        audit.record(
+            session,
+            actor=actor,
+            action=EDITED_ACTION,
+            entity="backup",
+            entity_id=source[:80],
+            after={"digest": edited},
+            reason=f"backup restored although {edited}",
+        )
+    return edited
 
 
 def _reset_sequences(session: Session) -> None:

@@ -61,10 +61,21 @@ def backup_cmd(output: Path, db: str) -> None:
     is_flag=True,
     help="Restore even if the backup's audit chain does not verify.",
 )
-def restore_cmd(file: Path, db: str, allow_broken_audit: bool) -> None:
-    """Load a backup into an EMPTY database (its schema is created or upgraded first)."""
+@click.option(
+    "--accept-edited",
+    is_flag=True,
+    help="Restore even if the backup's keyed digest does not match (recorded in the trail).",
+)
+def restore_cmd(file: Path, db: str, allow_broken_audit: bool, accept_edited: bool) -> None:
+    """Load a backup into an EMPTY database (its schema is created or upgraded first).
+
+    Every row is checked first (table, row id and field of each problem on stderr), and a
+    backup edited since it was made (its keyed digest) is refused unless --accept-edited."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
+    except RecursionError:
+        click.echo(f"cannot read {file}: its JSON is nested too deeply for a backup", err=True)
+        sys.exit(1)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         click.echo(f"cannot read {file}: {exc}", err=True)
         sys.exit(1)
@@ -73,10 +84,14 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool) -> None:
         upgrade(engine)
         with session_factory(engine)() as session:
             try:
-                restore_backup(session, data)
+                edited = restore_backup(
+                    session, data, accept_edited=accept_edited, source=file.name
+                )
             except RestoreError as exc:
                 session.rollback()
                 click.echo(f"restore refused: {exc}", err=True)
+                for problem in exc.problems:
+                    click.echo(str(problem), err=True)
                 sys.exit(1)
             check = audit_log.verify(session)
             if not check.ok and not allow_broken_audit:
@@ -89,6 +104,8 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool) -> None:
                 )
                 sys.exit(1)
             session.commit()
+            if edited:
+                click.echo(f"warning: {edited}; restored as asked (--accept-edited)", err=True)
     finally:
         engine.dispose()
     rows = sum(len(r) for r in data["tables"].values())

@@ -20,6 +20,7 @@ import click
 from riskmap import service
 from riskmap.cli.options import db_option
 from riskmap.cli.users import cli_service
+from riskmap.reports.safety import read_upload
 from riskmap.service import CLI_ADMIN, QuestionnaireRejected
 
 xlsx_out = click.Path(dir_okay=False, writable=True, path_type=Path)
@@ -96,10 +97,13 @@ def import_cmd(file: Path, cycle: str, user: str, dry_run: bool, db: str) -> Non
     Every problem goes to stderr, one per line (`Risks!G5: ...`), and the exit status is 1;
     on success the counts are printed.
     """
-    data = file.read_bytes()
+    with file.open("rb") as stream:  # never more than the upload limit (/dev/zero)
+        data = read_upload(stream)
     case = service.check_questionnaire if dry_run else service.import_questionnaire
     with cli_service(db) as svc:
         try:
+            if isinstance(data, list):
+                raise QuestionnaireRejected(file.name, data)
             result = case(svc, user, cycle, data, file.name)
         except QuestionnaireRejected as exc:
             for problem in exc.problems:

@@ -16,25 +16,33 @@ from __future__ import annotations
 
 import io
 import itertools
-import re
+import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from riskmap import rules
+from riskmap import rules, texts
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
 from riskmap.reports import sheet_rows
+from riskmap.reports.answer_values import (
+    FileErrors,
+    SheetErrors,
+    as_text,
+    is_blank,
+    parse_int,
+    parse_level,
+    parse_yes_no,
+    show,
+)
 from riskmap.reports.questionnaire_layout import (
     CONTROL_ANSWER_COLUMNS,
     CONTROLS_SHEET,
     FORMAT,
     FORMAT_VERSION,
-    MAX_ERRORS,
     META_KEYS,
     META_SHEET,
     RISK_ANSWER_COLUMNS,
@@ -55,99 +63,6 @@ UNREADABLE = (
     "the file cannot be read as an Excel workbook (damaged, or not saved by a spreadsheet "
     "program): open it in Excel or LibreOffice and save it again as .xlsx"
 )
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
-_YES = {"yes", "y", "true", "1"}
-_NO = {"no", "n", "false", "0"}
-
-
-class _Errors(list):
-    """Problems found so far; past MAX_ERRORS only counted."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.dropped = 0
-        self.refusals = 0  # how many are ratings the rules refuse (the file is sound)
-
-    def only_refusals(self) -> bool:
-        return len(self) + self.dropped == self.refusals
-
-    def add(self, message: str) -> None:
-        if len(self) < MAX_ERRORS:
-            self.append(message)
-        else:
-            self.dropped += 1
-
-    def add_all(self, messages: list[str]) -> None:
-        for message in messages:
-            self.add(message)
-
-    def final(self) -> list[str]:
-        out = list(self)
-        if self.dropped:
-            out.append(f"... and {self.dropped} more problem(s) not listed")
-        return out
-
-
-def show(value: Any) -> str:
-    """A cell's value as a message shows it: text in quotes, numbers as typed."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "an empty cell"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, str):
-        text = value if len(value) <= 60 else value[:57] + "..."
-        return '"' + text.replace("\n", " ").replace("\r", " ") + '"'
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
-def parse_int(value: Any) -> int | None:
-    """A whole number typed as a number or as digits; None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        return int(value)
-    return None
-
-
-def parse_level(value: Any, scale: Scale) -> int | None:
-    """The level in `value`, or None if it is not a whole number on the scale."""
-    n = parse_int(value)
-    return n if n is not None and rules.is_level(n, scale) else None
-
-
-def parse_yes_no(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _YES:
-            return True
-        if word in _NO:
-            return False
-    return None
-
-
-def as_text(value: Any) -> str:
-    """A text answer: trimmed; numbers and dates typed into it kept as text."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, (datetime, date)):
-        value = value.isoformat()
-    return str(value).strip()
-
-
-def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 @dataclass
@@ -170,21 +85,6 @@ class _Kind:
 
     def ref(self, key: str, row: int) -> str:
         return f"{self.sheet}!{self.letters[key]}{row}"
-
-
-class _SheetErrors:
-    """A sheet's problems tagged with their row, so that checks made on the whole sheet
-    afterwards (the justification rules) still come out in the file's order."""
-
-    def __init__(self) -> None:
-        self.row = 0
-        self.found: list[tuple[int, str]] = []
-
-    def add(self, message: str, row: int | None = None) -> None:
-        self.found.append((self.row if row is None else row, message))
-
-    def in_order(self) -> list[str]:
-        return [m for _, m in sorted(self.found, key=lambda f: f[0])]
 
 
 def _current(frame: pd.DataFrame, item_column: str, keep: list[str]) -> dict:
@@ -253,11 +153,15 @@ def parse_questionnaire(
         raise QuestionnaireError([UNREADABLE], filename) from exc
     try:
         return _parse(wb, snapshot, catalogue, filename)
+    except sheet_rows.SheetDamaged as exc:
+        raise QuestionnaireError([str(exc)], filename) from None
+    except (KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:  # a part missing, a bad CRC
+        raise QuestionnaireError([UNREADABLE], filename) from exc
     finally:
         wb.close()
 
 
-def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: _Errors) -> None:
+def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: FileErrors) -> None:
     if META_SHEET not in wb.sheetnames:
         errors.add(
             "this is not a riskmap questionnaire (its hidden identification sheet is missing): "
@@ -303,7 +207,7 @@ def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: 
 
 
 def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str) -> ParsedAnswers:
-    errors = _Errors()
+    errors = FileErrors()
     _check_meta(wb, snapshot, catalogue, errors)
     if errors:
         raise QuestionnaireError(errors.final(), filename)
@@ -341,7 +245,7 @@ def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str
     return answers
 
 
-def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, errors: _Errors):
+def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, errors: FileErrors):
     fields = kind.fields
     width = len(fields)
     rows = sheet_rows.rows(ws)
@@ -361,7 +265,7 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
     out: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
     count = 0
-    found = _SheetErrors()
+    found = SheetErrors()
     if first[0] != 1:  # the header row was missing: the first row read is data
         rows = itertools.chain([first], rows)
     for r, cells in rows:
@@ -385,7 +289,7 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
     return out, count
 
 
-def _justified(kind: _Kind, records: list[dict[str, Any]], found: _SheetErrors) -> list:
+def _justified(kind: _Kind, records: list[dict[str, Any]], found: SheetErrors) -> list:
     """The changed rows the rating rules accept; each refused one reported at its cell."""
     if not records:
         return records
@@ -518,6 +422,10 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         answer[key] = level
     for key in kind.texts:
         answer[key] = as_text(vals.get(key))
+        problem = texts.text_problem(key, answer[key])
+        if problem:  # what riskmap could not store, or export and read back unchanged
+            errors.add(f"{kind.ref(key, r)}: {key}: {problem}")
+            bad = True
     if bad:
         return None
 

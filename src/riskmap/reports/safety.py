@@ -2,9 +2,11 @@
 
 An upload is refused, with a message a user can act on, when it is too big, not a zip
 (.xlsx) file, an encrypted or legacy workbook (OLE compound document), macro-enabled, has
-encrypted entries or a document type declaration (XML entity tricks), or looks like a zip
-bomb. The zip bomb checks read only the zip's central directory (declared sizes and
-compression ratios) before anything is decompressed; Python's zipfile then never
+encrypted entries or a document type declaration (XML entity tricks) anywhere in any
+part (whatever the part's name: a DOCTYPE hidden past the first kilobytes or in a part
+renamed `.dat` is found), or looks like a zip bomb. The zip bomb checks read only the
+zip's central directory (declared sizes and compression ratios) before anything is
+decompressed; Python's zipfile then never
 decompresses more than an entry's declared size (a lying entry fails its CRC check), so
 the declared sizes are a real bound.
 """
@@ -12,14 +14,19 @@ the declared sizes are a real bound.
 from __future__ import annotations
 
 import io
+import os
+import stat
 import zipfile
+from typing import BinaryIO
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # 20 MiB: a 1,000-unit questionnaire is about 3 MiB
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # all entries together, as declared
 MAX_ENTRY_RATIO = 200  # uncompressed / compressed size of one entry...
 RATIO_FLOOR_BYTES = 1024 * 1024  # ...checked for entries above 1 MiB
 MAX_ENTRIES = 10_000
-_HEAD_BYTES = 4096  # where an XML part's DOCTYPE would be
+_SCAN_CHUNK = 1024 * 1024  # parts are scanned for a DOCTYPE in chunks of this size...
+_SCAN_OVERLAP = 64  # ...overlapping so that a marker split across two is still found
+_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -36,10 +43,7 @@ def _mib(n: int) -> str:
 def check_upload(data: bytes) -> list[str]:
     """Every reason to refuse `data` as an .xlsx upload (empty list: go ahead and parse)."""
     if len(data) > MAX_UPLOAD_BYTES:
-        return [
-            f"the file is {len(data) / (1024 * 1024):.1f} MB, over the {_mib(MAX_UPLOAD_BYTES)} "
-            "limit; a questionnaire is much smaller: upload the template you filled in"
-        ]
+        return [_too_large(len(data))]
     if data.startswith(OLE_MAGIC):
         return [
             "the file is password-protected (encrypted) or an old .xls workbook: remove the "
@@ -103,19 +107,55 @@ def _check_archive(archive: zipfile.ZipFile) -> list[str]:
             "the file is not an Excel workbook (.xlsx): its content type is not a workbook"
         )
     for info in infos:
-        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+        if info.is_dir():
             continue
         try:
-            with archive.open(info) as part:
-                head = part.read(_HEAD_BYTES)
+            declares = _declares_doctype(archive, info)
         except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
             errors.append(f"part {info.filename} cannot be read: {exc}")
             continue
-        # Upper case and NULs dropped: catches <!doctype and UTF-16 text alike.
-        head = head.replace(b"\x00", b"").upper()
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        if declares:
             errors.append(
                 f"part {info.filename} declares a DOCTYPE or entities, which workbooks never "
                 "do: refused"
             )
     return errors
+
+
+def _declares_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the part holds `<!DOCTYPE` or `<!ENTITY` anywhere, read as a stream (the
+    declared sizes were checked, so this decompresses at most MAX_UNCOMPRESSED_BYTES).
+    Upper case and NULs dropped: catches `<!doctype` and UTF-16 text alike."""
+    tail = b""
+    with archive.open(info) as part:
+        while chunk := part.read(_SCAN_CHUNK):
+            text = tail + chunk.replace(b"\x00", b"").upper()
+            if any(marker in text for marker in _MARKERS):
+                return True
+            tail = text[-_SCAN_OVERLAP:]
+    return False
+
+
+def read_upload(stream: BinaryIO) -> bytes | list[str]:
+    """The bytes of an upload read from `stream`, never more than one byte over the limit
+    (`/dev/zero` or a huge sparse file is refused after MAX_UPLOAD_BYTES + 1 bytes, not
+    read whole); or the refusal, as `check_upload` words it."""
+    try:  # a regular file says its size without being read (a sparse 1.5 GB one too)
+        info = os.fstat(stream.fileno())
+        size = info.st_size if stat.S_ISREG(info.st_mode) else None
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        size = None
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        return [_too_large(size)]
+    data = stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return [_too_large(None)]
+    return data
+
+
+def _too_large(size: int | None) -> str:
+    shown = f"is {size / (1024 * 1024):.1f} MB, over" if size is not None else "is over"
+    return (
+        f"the file {shown} the {_mib(MAX_UPLOAD_BYTES)} limit; a questionnaire is much "
+        "smaller: upload the template you filled in"
+    )

@@ -86,6 +86,8 @@ class CycleSnapshot:
       incidents: any columns (e.g. id, unit_id, risk_id, occurred_on, kind, outcome,
         description, recorded_by)
       audit_events: id, at, actor, action, entity, entity_id, before, after, reason
+      audit_anchor: the whole trail's head and last checkpoint (`service.reads.anchor`:
+        events, head_id, head_hash, checkpoint {at, by, count, head_id, head_hash} or None)
 
     Missing optional columns get defaults (code = unit_id, region "", justification "",
     version 0, ...); a missing required column raises ValueError naming it.
@@ -112,6 +114,7 @@ class CycleSnapshot:
     locked_at: datetime | None = None
     previous_cycle: str | None = None
     generated_at: datetime | None = None
+    audit_anchor: dict | None = None
 
     def __post_init__(self) -> None:
         for name, required in _REQUIRED.items():

@@ -134,8 +134,27 @@ def _summary_rows(
         ("Actions in the plan", len(snapshot.actions)),
         ("Incidents on record", len(snapshot.incidents)),
         ("Audit events", len(snapshot.audit_events)),
+        *_anchor_rows(snapshot.audit_anchor),
     ]
     return rows
+
+
+def _anchor_rows(anchor: dict | None) -> list[tuple[str, Any]]:
+    """The whole trail's head and its last checkpoint: an auditor compares them with the
+    checkpoint file they keep (`riskmap audit verify --checkpoint FILE` does it in full)."""
+    if anchor is None:
+        return []
+    cp = anchor.get("checkpoint")
+    last = (
+        f"{cp['at']} by {cp['by']}: {cp['count']} events, head #{cp['head_id']} {cp['head_hash']}"
+        if cp
+        else "none taken (riskmap audit checkpoint)"
+    )
+    return [
+        ("Audit trail: events (all cycles)", anchor["events"]),
+        ("Audit trail: head event", f"#{anchor['head_id']} {anchor['head_hash']}"),
+        ("Audit trail: last checkpoint", last),
+    ]
 
 
 def _summary(book: Book, snapshot, register, catalogue) -> None:

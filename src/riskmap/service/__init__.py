@@ -64,6 +64,7 @@ from riskmap.service.ratings import (
 from riskmap.service.reads import (
     Trend,
     aggregations,
+    audit_anchor,
     audit_trail,
     calibration,
     cycle_frames,
@@ -87,6 +88,7 @@ from riskmap.service.users import (
     enable_user,
     list_users,
     set_role,
+    sign_in_hold,
 )
 
 __all__ = [
@@ -118,8 +120,10 @@ __all__ = [
     "add_user",
     "aggregations",
     "approve_cycle",
+    "audit_anchor",
     "audit_trail",
     "authenticate",
+    "sign_in_hold",
     "build_plan",
     "calibration",
     "check_questionnaire",

@@ -34,6 +34,7 @@ from riskmap.service.errors import (
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade as migrate
 from riskmap.store.models import AuditEvent, Cycle, Organisation, Unit, User, utcnow
+from riskmap.texts import TextRefused
 
 ROLES = ("admin", "officer", "manager", "auditor")
 READERS = ROLES
@@ -104,6 +105,8 @@ class Service:
                     raise PermissionDenied(who.username, who.role, purpose, allowed)
                 tx = Tx(self, session, who, purpose)
                 yield tx
+        except TextRefused as exc:  # a text the store refuses (riskmap.texts), at flush
+            raise ValidationError(exc.field, exc.problem) from None
         except StaleDataError as exc:
             pending = tx.pending if tx is not None else None
             if pending is None:

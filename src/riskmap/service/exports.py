@@ -55,6 +55,7 @@ from riskmap.service.ratings import (
     save_risk,
     with_baseline,
 )
+from riskmap.service.reads import anchor
 from riskmap.store.models import AuditEvent, ControlRating, Cycle, RiskRating, Unit, utcnow
 
 EXPORTERS = ("auditor", "manager", "admin", "officer")
@@ -136,6 +137,7 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
             "actions": within(tx, tx.actor.username, _actions_case, cyc.label),
             "incidents": frames.incident_frame(tx.session, list(units["unit_id"])),
             "audit_events": _audit_frame(tx, cyc),
+            "audit_anchor": anchor(tx.session),
         }
     previous = tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
     return CycleSnapshot(

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from riskmap import texts
 from riskmap.catalogue import Catalogue
 from riskmap.problems import Problem
 from riskmap.service.core import Tx, snapshot, use_case
@@ -176,7 +177,7 @@ def _whole(raw: Any, low: int, high: int | None) -> int | None:
     """`raw` as a whole number in [low, high] (None: no upper bound), or None if it is not."""
     try:
         value = int(float(raw))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # 'abc', 'inf'
         return None
     if float(raw) != value or value < low or (high is not None and value > high):
         return None
@@ -202,6 +203,11 @@ def _unit_row(
         seen[code] = n
     if not name:
         found.append(Problem(n, "name", "must not be empty"))
+    for field in ("name", "region"):  # what the store could not hold (riskmap.texts)
+        length = Unit.__table__.c[field].type.length
+        problem = texts.text_problem(field, str(rec.get(field, "") or ""), length)
+        if problem:
+            found.append(Problem(n, field, problem))
     unit_type = _unit_type(catalogue, type_value)
     if unit_type is None:
         found.append(Problem(n, "unit_type", f"{type_value!r} is not a unit type of the catalogue"))

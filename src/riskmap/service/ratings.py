@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select, update
 
-from riskmap import rules
+from riskmap import rules, texts
 from riskmap.catalogue.models import Scale
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case
@@ -27,8 +27,15 @@ def _level(scale: Scale, field: str, value: Any) -> int:
     return value
 
 
-def _text(value: str | None, current: str) -> str:
-    return current if value is None else value.strip()
+def _text(value: str | None, current: str, field: str = "justification") -> str:
+    """The text a save stores (None keeps the row's), within `riskmap.texts`' rules."""
+    if value is None:
+        return current
+    text = value.strip()
+    problem = texts.text_problem(field, text)
+    if problem:
+        raise ValidationError(field, problem)
+    return text
 
 
 def _applicability(
@@ -210,7 +217,7 @@ def control_values(
     return {
         "maturity": new_m,
         "applicable": new_a,
-        "evidence": _text(evidence, row.evidence),
+        "evidence": _text(evidence, row.evidence, "evidence"),
         "justification": text,
         "confirmed": True if confirm else row.confirmed,
     }

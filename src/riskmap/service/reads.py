@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from riskmap import audit
+from riskmap import audit, checkpoints
 from riskmap.scoring import (
     by_risk,
     by_stage,
@@ -197,6 +197,34 @@ def audit_trail(
         stmt = stmt.limit(limit)
     rows = [{c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS} for e in tx.session.scalars(stmt)]
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+def anchor(session: Any) -> dict[str, Any]:
+    """The trail's head and its last checkpoint, as the workbook and the Audit trail page
+    show them: what an auditor compares with the checkpoint file they keep."""
+    now = checkpoints.head(session)
+    last = checkpoints.last_recorded(session)
+    taken = None
+    if last is not None:
+        after = last.after or {}
+        taken = {
+            "event_id": last.id,
+            "at": json_value(last.at),
+            "by": last.actor,
+            **{k: after.get(k) for k in ("count", "head_id", "head_hash", "key_id")},
+        }
+    return {
+        "events": now.count,
+        "head_id": now.head_id,
+        "head_hash": now.head_hash,
+        "checkpoint": taken,
+    }
+
+
+@use_case("auditor", "admin")
+def audit_anchor(tx: Tx) -> dict[str, Any]:
+    """The audit trail's head (events, last id, its seal) and the last checkpoint taken."""
+    return anchor(tx.session)
 
 
 @use_case("auditor", "admin")

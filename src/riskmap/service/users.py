@@ -7,7 +7,9 @@ import re
 import pandas as pd
 from sqlalchemy import select
 
+from riskmap import texts
 from riskmap.security import hash_password, verify_password
+from riskmap.service import signin_guard
 from riskmap.service.core import ROLES, Service, Tx, snapshot, use_case
 from riskmap.service.errors import NotFound, ValidationError
 from riskmap.store.models import User
@@ -108,17 +110,42 @@ def enable_user(tx: Tx, username: str, *, reason: str = "") -> dict:
 _DUMMY_HASH: list[str] = []
 
 
-def authenticate(svc: Service, username: str, password: str) -> User | None:
-    """The active user with this name and password, else None (disabled users cannot sign in)."""
-    with svc.sessions() as session:
-        user = session.scalar(select(User).where(User.username == username.strip()))
+def authenticate(svc: Service, username: str, password: str, client: str = "") -> User | None:
+    """The active user with this name and password, else None (disabled users cannot sign in).
+
+    Held back (None, whatever the password) after too many failures for the account or from
+    `client` (the caller's address; `signin_guard`); every failure and hold is audited.
+    """
+    with svc.sessions() as session, session.begin():
+        held = signin_guard.throttled(session, username, client)
+        if held is not None:
+            signin_guard.record(
+                session, signin_guard.THROTTLED, username, client,
+                why=held.why, until=held.until,
+            )  # fmt: skip
+            return None
+        name = username.strip()
+        # A name no account can have (a NUL, too long) is not even looked up: PostgreSQL
+        # would refuse the query itself.
+        fits = texts.text_problem("username", name, 80) is None
+        user = session.scalar(select(User).where(User.username == name)) if fits else None
         if user is None:
             # Spend the same time as a real check so a probe cannot tell names apart.
             if not _DUMMY_HASH:
                 _DUMMY_HASH.append(hash_password("not a password"))
             verify_password(password, _DUMMY_HASH[0])
+            signin_guard.record(session, signin_guard.FAILED, username, client)
             return None
         if not verify_password(password, user.password_hash) or not user.active:
+            signin_guard.record(session, signin_guard.FAILED, username, client)
             return None
         session.expunge(user)
         return user
+
+
+def sign_in_hold(svc: Service, username: str, client: str = "") -> str | None:
+    """Why sign-ins for `username` or from `client` are held back now (None: they are not),
+    for the sign-in page to say instead of "wrong password"."""
+    with svc.sessions() as session:
+        held = signin_guard.throttled(session, username, client)
+        return held.message() if held else None

@@ -8,6 +8,7 @@ editor read, so a stale copy can never silently overwrite a newer save.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,8 +21,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+
+from riskmap import texts
 
 
 def utcnow() -> datetime:
@@ -193,3 +197,23 @@ class AuditEvent(Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+
+
+# --- every text checked before it reaches the database --------------------------------
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
+    """No row is flushed with a text `riskmap.texts` refuses (too long for its field, or a
+    control character): SQLite would store it and PostgreSQL raise a raw DataError on a
+    NUL; this way both refuse it with `TextRefused`, naming the table and field."""
+    for row in (*session.new, *session.dirty):
+        table = getattr(row, "__table__", None)
+        if table is None:
+            continue
+        for column in table.columns:
+            if isinstance(column.type, String):  # Text is a String
+                value = getattr(row, column.key, None)
+                problem = texts.column_problem(column, value)
+                if problem:
+                    raise texts.TextRefused(column.name, problem, table=table.name)

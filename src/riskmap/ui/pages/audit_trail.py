@@ -14,6 +14,7 @@ import streamlit as st
 
 from riskmap.service import DomainError, verify_audit
 from riskmap.ui import state, views
+from riskmap.ui.audit_anchor import render_anchor
 from riskmap.ui.pages._shared import read
 from riskmap.ui.widgets import escape_md
 
@@ -54,6 +55,7 @@ def render() -> None:
         on_click=lambda: st.session_state.__setitem__(f"{KEY}recheck", True),
         help="The check above is kept until the next recorded change; this runs it again.",
     )
+    render_anchor()  # the trail's head and last checkpoint (riskmap.ui.audit_anchor)
 
     labels = views.cycle_labels(events)
     by_label = {v: k for k, v in labels.items()}

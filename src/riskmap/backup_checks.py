@@ -1,0 +1,266 @@
+"""Every row of a backup checked before anything is restored, as the service would check it.
+
+A backup is a file from outside: someone may have edited it (`backup.py`'s keyed digest
+says whether) or it may simply be damaged. Restoring writes straight into the tables, past
+the use cases, so the rules those use cases keep are checked here, for every row, and every
+problem is reported at once, named by table, row id and field (`riskmap.problems.Problem`):
+
+- the column's type, NULL-ness and length (the schema's own columns; texts by
+  `riskmap.texts`), dates and timestamps in ISO form, JSON nested at most `MAX_DEPTH` deep;
+- ids unique, unique constraints kept, every foreign key pointing at a row of the backup;
+- the domain: roles (`service.core.ROLES`), levels on the method's scales
+  (`rules.is_level`), risks, controls and unit types from the catalogue, cycle, action and
+  incident statuses, a cycle's status agreeing with its timestamps ("locked is final");
+- history: a user's role and account status, and a cycle's status, must be what the last
+  audit event about them made them (the audit trail is sealed, the rows are not).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, UniqueConstraint
+from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String
+
+from riskmap import rules, texts
+from riskmap.catalogue import Catalogue
+from riskmap.problems import Problem
+from riskmap.service.core import ROLES
+from riskmap.service.incidents import KINDS
+from riskmap.service.plans import STATUSES as ACTION_STATUSES
+
+MAX_DEPTH = 32  # JSON columns: exposure profiles and audit values are a few levels deep
+CYCLE_STATUSES = ("draft", "in_review", "approved", "locked")
+NAMED = {"username", "code", "name", "label", "drafted_by"}  # must not be blank
+# table -> (key column, audit entity, fields the trail's last event fixes)
+HISTORY = {
+    "users": ("username", "user", ("role", "active")),
+    "cycles": ("label", "cycle", ("status",)),
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests (iteratively: a hostile depth must not blow the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > MAX_DEPTH:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def type_problem(column: Any, value: Any) -> str | None:
+    """Why `value` cannot be stored in `column` as riskmap stores it (None: it can)."""
+    kind = column.type
+    if value is None:
+        return None if column.nullable else "missing (a value is required)"
+    if isinstance(kind, JSON):
+        deep = _depth(value)
+        return f"nested more than {MAX_DEPTH} levels deep" if deep > MAX_DEPTH else None
+    if isinstance(kind, Boolean):
+        return None if isinstance(value, bool) else f"must be true or false, got {_shown(value)}"
+    if isinstance(kind, Integer):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"must be a whole number, got {_shown(value)}"
+    if isinstance(kind, (Float, Numeric)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value):
+            return f"must be a number, got {_shown(value)}"
+        return None
+    if isinstance(kind, (DateTime, Date)):
+        parse = datetime.fromisoformat if isinstance(kind, DateTime) else date.fromisoformat
+        try:
+            if not isinstance(value, str):
+                raise TypeError
+            parse(value)
+        except (TypeError, ValueError):
+            what = "a timestamp" if isinstance(kind, DateTime) else "a date"
+            return f"must be {what} in ISO form (2025-06-30), got {_shown(value)}"
+        return None
+    if isinstance(kind, String):
+        if not isinstance(value, str):
+            return f"must be text, got {_shown(value)}"
+        if column.name in NAMED and not value.strip():
+            return "must not be blank"
+        return texts.column_problem(column, value)
+    return None
+
+
+def _domain(catalogue: Catalogue) -> dict[str, dict[str, Any]]:
+    """table -> column -> check(value) -> problem or None: the rules the use cases keep."""
+    m = catalogue.method
+
+    def level(scale):
+        return lambda v: (
+            None
+            if rules.is_level(v, scale)
+            else f"must be {scale.min}-{scale.max}, got {_shown(v)}"
+        )
+
+    def one_of(allowed, what):
+        return lambda v: (
+            None if v in allowed else f"{_shown(v)} is not {what} ({', '.join(allowed)})"
+        )
+
+    def known(ids, what):
+        return lambda v: None if v is None or v in ids else f"unknown {what} {_shown(v)}"
+
+    risks, controls = set(catalogue.risk_by_id), set(catalogue.control_by_id)
+    return {
+        "users": {"role": one_of(ROLES, "a role")},
+        "units": {
+            "unit_type": known(set(catalogue.unit_type_by_id), "unit type"),
+            "headcount": lambda v: None if v >= 0 else f"must not be negative, got {v}",
+        },
+        "cycles": {"status": one_of(CYCLE_STATUSES, "a cycle status")},
+        "risk_ratings": {
+            "risk_id": known(risks, "risk"),
+            "likelihood": level(m.likelihood),
+            "impact": level(m.impact),
+        },
+        "control_ratings": {
+            "control_id": known(controls, "control"),
+            "maturity": level(m.maturity),
+        },
+        "actions": {
+            "control_id": known(controls, "control"),
+            "from_level": level(m.maturity),
+            "to_level": level(m.maturity),
+            "status": one_of(ACTION_STATUSES, "an action status"),
+        },
+        "incidents": {"risk_id": known(risks, "risk"), "kind": one_of(KINDS, "an incident kind")},
+    }
+
+
+def _cycle_steps(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, problem) where a cycle's status and its timestamps disagree."""
+    status, out = row.get("status"), []
+    if status == "locked" and row.get("locked_at") is None:
+        out.append(("locked_at", "a locked cycle has the time it was locked"))
+    if status != "locked" and row.get("locked_at") is not None:
+        out.append(("status", f"{status}, but the cycle was locked (locked is final)"))
+    if status in ("approved", "locked") and row.get("approved_by") is None:
+        out.append(("approved_by", f"a cycle {status} names who approved it"))
+    return out
+
+
+class _Found:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, table: str, row: dict[str, Any], field: str, message: str) -> None:
+        rid = row.get("id")
+        at = rid if isinstance(rid, int) and not isinstance(rid, bool) else 0
+        self.problems.append(Problem(at, field, message, f"table {table}", "row id"))
+
+
+def check_rows(
+    tables: dict[str, list[dict]], schema: list[Table], catalogue: Catalogue
+) -> list[Problem]:
+    """Every problem of the backup's rows (empty: it may be restored), table by table."""
+    found = _Found()
+    domain = _domain(catalogue)
+    ids: dict[str, set] = {}
+    for table in schema:
+        rows = tables.get(table.name) or []
+        seen: dict[Any, int] = {}
+        for position, row in enumerate(rows, 1):
+            for column in table.columns:
+                value = row.get(column.name)
+                problem = type_problem(column, value)
+                if (
+                    problem is None
+                    and value is not None
+                    and column.name in domain.get(table.name, {})
+                ):
+                    problem = domain[table.name][column.name](value)
+                if problem:
+                    found.add(table.name, row, column.name, problem)
+            rid = row.get("id")
+            if rid in seen:
+                found.add(
+                    table.name, row, "id", f"duplicate id (also row {seen[rid]} of the table)"
+                )
+            seen.setdefault(rid, position)
+            if table.name == "cycles":
+                for field, problem in _cycle_steps(row):
+                    found.add(table.name, row, field, problem)
+        ids[table.name] = set(seen)
+        _unique(table, rows, found)
+    for table in schema:
+        for fk in table.foreign_keys:
+            target = ids.get(fk.column.table.name, set())
+            for row in tables.get(table.name) or []:
+                value = row.get(fk.parent.name)
+                if value is not None and value not in target:
+                    found.add(
+                        table.name,
+                        row,
+                        fk.parent.name,
+                        f"points at {fk.column.table.name} row id {_shown(value)}, which the "
+                        "backup does not have",
+                    )
+    _history(tables, found)
+    return found.problems
+
+
+def _unique(table: Table, rows: list[dict], found: _Found) -> None:
+    groups = [
+        tuple(c.name for c in k.columns)
+        for k in table.constraints
+        if isinstance(k, UniqueConstraint)
+    ]
+    groups += [(c.name,) for c in table.columns if c.unique]
+    groups = list(dict.fromkeys(groups))  # unique=True is also a UniqueConstraint
+    for names in groups:
+        first: dict[tuple, Any] = {}
+        for row in rows:
+            key = tuple(str(row.get(n)) for n in names)
+            if key in first:
+                found.add(
+                    table.name,
+                    row,
+                    names[-1],
+                    f"{', '.join(names)} {', '.join(key)} is already row id {first[key]}'s",
+                )
+            else:
+                first[key] = row.get("id")
+
+
+def _history(tables: dict[str, list[dict]], found: _Found) -> None:
+    """Users' roles and status, cycles' status: as the audit trail's last word on them."""
+    last: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+    for event in tables.get("audit_events") or []:
+        after = event.get("after")
+        if not isinstance(after, dict):
+            continue
+        for field, value in after.items():
+            where = (str(event.get("entity")), str(event.get("entity_id")), field)
+            last[where] = (value, event.get("id"))
+    for table, (key, entity, fields) in HISTORY.items():
+        for row in tables.get(table) or []:
+            for field in fields:
+                said = last.get((entity, str(row.get(key)), field))
+                if said is not None and said[0] != row.get(field):
+                    found.add(
+                        table,
+                        row,
+                        field,
+                        f"{_shown(row.get(field))}, but the audit trail's last change of {entity} "
+                        f"{row.get(key)} (event {said[1]}) made it {_shown(said[0])}",
+                    )
