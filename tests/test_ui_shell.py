@@ -224,3 +224,21 @@ def test_oidc_unknown_address_is_refused(ui_db, oidc):
     at = _run_oidc()
     assert at.session_state["signed"] is None
     assert at.session_state["oidc_refused"] == "someone@elsewhere.example"
+
+
+def test_repeated_wrong_passwords_are_held_back_and_the_page_says_so(ui_db):
+    """The sign-in page passes the client to the service's guard and shows its hold, not
+    "wrong password", once the account has had too many failures."""
+    from riskmap.service.signin_guard import ACCOUNT_LIMIT
+
+    at = app().run()
+    for _ in range(ACCOUNT_LIMIT):
+        _sign_in(at, "demo.manager", "not-the-password")
+    assert any("too many failed sign-ins for this account" in e for e in errors(at)), errors(at)
+    # Even the right password is held back now (and the page still does not sign in).
+    with ui_db.service() as svc:
+        held = s.sign_in_hold(svc, "demo.manager")
+    assert held and "try again after" in held
+    with ui_db.service() as svc:
+        trail = s.audit_trail(svc, CLI_ADMIN)
+    assert (trail["action"] == "signin.failed").sum() >= ACCOUNT_LIMIT

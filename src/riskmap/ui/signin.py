@@ -23,7 +23,15 @@ from typing import Any
 
 import streamlit as st
 
-from riskmap.service import CLI_ADMIN, ROLES, DomainError, add_user, authenticate, list_users
+from riskmap.service import (
+    CLI_ADMIN,
+    ROLES,
+    DomainError,
+    add_user,
+    authenticate,
+    list_users,
+    sign_in_hold,
+)
 from riskmap.ui import session_cookie, state
 from riskmap.ui.widgets import escape_md
 
@@ -172,10 +180,15 @@ def _local_sign_in() -> None:
         )
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
-        user = authenticate(state.service(), username or "", password or "")
+        # The client's address lets the service hold back guessing from one place too.
+        address = getattr(st.context, "ip_address", None)
+        client = address if isinstance(address, str) else ""
+        user = authenticate(state.service(), username or "", password or "", client=client)
         if user is None:
+            held = sign_in_hold(state.service(), username or "", client=client)
             st.error(
-                "Wrong user name or password, or the account is disabled. "
+                held
+                or "Wrong user name or password, or the account is disabled. "
                 "Ask an administrator if you cannot sign in."
             )
             return
