@@ -263,14 +263,19 @@ def test_officer_stores_the_plan(ui_db):  # noqa: F811
     at.number_input(key="plan-days").set_value(40.0)
     button(at, "Store this plan as the cycle's actions").click().run()
     assert not at.exception, errors(at)
-    assert any("Plan stored" in str(m.value) for m in at.success)
+    message = next(str(m.value) for m in at.success if "Plan stored" in str(m.value))
     with ui_db.service() as svc:
         stored = s.actions(svc, MANAGER, "2026")
-    assert len(dataframe_with(at, "overdue")) == len(stored), "the list shows the stored plan"
+    assert len(dataframe_with(at, "manual")) == len(stored), "the list shows the stored plan"
     with ui_db.service() as svc:
         trail = s.audit_trail(svc, CLI_ADMIN, cycle="2026")
     last = trail[trail["action"] == "plan.build"].iloc[-1]
     assert last["actor"] == OFFICER and last["after"]["budget_days"] == 40.0
+    # The officer reads the counts the audit event records (issue 14).
+    a = last["after"]
+    assert f"{a['actions_added']} added, {a['actions_replaced']} replaced" in message
+    assert f"{a['actions_kept']} kept" in message
+    assert f"{a['actions_removed']} earlier generated actions removed" in message
 
 
 def test_officer_edits_an_action_and_the_change_is_audited(ui_db):  # noqa: F811

@@ -16,6 +16,7 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +25,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from riskmap.catalogue import Catalogue
+from riskmap.figures import action_figures
 from riskmap.planning import Plan, apply_actions, gaps, overdue
 from riskmap.scoring import (
     by_unit,
@@ -37,7 +39,7 @@ from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case, within
 from riskmap.service.errors import ValidationError
 from riskmap.service.plans import actions as _actions_case
-from riskmap.service.plans import compute_plan
+from riskmap.service.plans import against_stored, compute_plan
 from riskmap.service.seeding import OPEN_STATUSES
 from riskmap.store.models import Action, AuditEvent, Cycle, RiskRating, Unit
 
@@ -197,12 +199,7 @@ def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
     top = cat.method.bands[-1].id
     per_unit = by_unit(reg, cat) if len(reg) else pd.DataFrame(columns=["worst_band"])
     figures["units_critical"] = int((per_unit["worst_band"] == top).sum())
-    acts = _action_rows(tx, cyc)
-    status = acts["status"]
-    figures["actions"] = int(len(acts))
-    figures["actions_open"] = int(status.isin(OPEN_STATUSES).sum())
-    figures["actions_done"] = int((status == "done").sum())
-    figures["actions_overdue"] = int(overdue(acts, as_of).sum())
+    figures.update(action_figures(_action_rows(tx, cyc), as_of))
     return figures
 
 
@@ -440,10 +437,16 @@ def preview_plan(
     budget_money: float | None = None,
     start: date | None = None,
     objective: str = "residual",
+    today: date | None = None,
 ) -> Plan:
     """The plan a budget would buy for the cycle: ranked, cut, re-scored; nothing stored.
 
     The same computation `build_plan` stores (an officer adopts a plan with it); here any
-    reader may try budgets.
+    reader may try budgets. Its actions say how storing would take them (`stored_as`) and
+    carry the due date they would have: a gap an open action already addresses keeps that
+    action and its date, flagged `overdue` when the date has passed.
     """
-    return compute_plan(tx, tx.cycle(cycle), budget_days, budget_money, start, objective)
+    cyc = tx.cycle(cycle)
+    result = compute_plan(tx, cyc, budget_days, budget_money, start, objective)
+    chosen = against_stored(tx, cyc, result.actions, today or date.today())
+    return dataclasses.replace(result, actions=chosen)

@@ -44,6 +44,13 @@ PLAN_COLUMNS = {
     "cumulative_days": _num("Cumulative days", format="%.0f"),
     "band": "Band (worst residual)",
     "due_date": st.column_config.DateColumn("Due"),
+    "overdue": "Overdue",
+    "stored_as": st.column_config.TextColumn(
+        "Storing",
+        help="added: a new action; replaced: rewrites a generated action nobody touched; "
+        "kept: an open action (carried, hand-made or edited) already addresses the gap and "
+        "keeps its own due date.",
+    ),
     "owner_role": "Owner",
 }
 ACTION_COLUMNS = {
@@ -162,10 +169,7 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
             state.show_error(exc)
         else:
             # Run again so that the action list and its count show what was stored.
-            st.session_state[f"{KEY}stored"] = (
-                f"Plan stored: {int(result.summary['selected'])} actions chosen for "
-                f"{result.summary['effort_days']:,.0f} person-days. See Actions of the cycle."
-            )
+            st.session_state[f"{KEY}stored"] = result.report() + " See Actions of the cycle."
             st.rerun()
     stored = st.session_state.pop(f"{KEY}stored", None)
     if stored:

@@ -120,7 +120,10 @@ def render() -> None:
             },
         )
     with tabs[3]:
-        st.caption(f"Actions marked done in cycle {escape_md(before)} or {escape_md(after)}.")
+        st.caption(
+            f"Actions of cycle {escape_md(after)} marked done: the Overview's "
+            f'"Actions done" of cycle {escape_md(after)}.'
+        )
         st.dataframe(t.actions_completed, hide_index=True, width="stretch")
     with tabs[4]:
         gain = views.maturity_gain(t.maturity, cat)
