@@ -1,0 +1,77 @@
+"""AppTests of the readable heat maps (issue 14): groups at scale, same columns, pictures."""
+
+from __future__ import annotations
+
+import json
+
+from riskmap import service as s
+from riskmap.catalogue import load_catalogue
+from riskmap.charts import shorten
+from ui_harness import page
+
+CAT = load_catalogue()
+MANAGER = "demo.manager"
+
+
+def run(role: str = "manager", **state):
+    at = page("riskmap.ui.pages.heatmaps", role, **state).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def specs(at) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+def unit_map(at) -> dict:
+    return next(sp for sp in specs(at) if "by unit and risk scenario" in str(sp["layout"]["title"]))
+
+
+def test_now_and_after_the_plan_show_the_same_columns_under_a_band_filter(ui_db):
+    at = run()
+    at.multiselect(key="hm-bands").set_value(["high"]).run()
+    now = unit_map(at)["layout"]["xaxis"]["categoryarray"]
+    at.radio(key="hm-view").set_value("after").run()
+    after = next(sp for sp in specs(at) if "after the plan" in str(sp["layout"]["title"]))
+    assert after["layout"]["xaxis"]["categoryarray"] == now
+    with ui_db.service() as svc:
+        reg = s.register(svc, MANAGER, "2026")
+    assert len(now) == reg["risk_id"].nunique(), "a band filter narrows rows, not columns"
+
+
+def test_the_map_is_drawn_at_its_own_width_with_a_picture_download(ui_db):
+    at = run()
+    el = next(e for e in at.get("plotly_chart") if "by unit and risk scenario" in e.proto.spec)
+    spec = json.loads(el.proto.spec)
+    assert spec["layout"]["width"] <= 1400
+    config = json.loads(el.proto.config)
+    assert config["toImageButtonOptions"]["format"] == "png"
+    at.radio(key="hm-picture").set_value("svg").run()
+    el = next(e for e in at.get("plotly_chart") if "by unit and risk scenario" in e.proto.spec)
+    assert json.loads(el.proto.config)["toImageButtonOptions"]["format"] == "svg"
+
+
+def test_at_ministry_scale_the_map_opens_on_groups_then_a_group_then_a_unit(ui_db, monkeypatch):
+    from riskmap.ui.pages import heatmaps
+
+    monkeypatch.setattr(heatmaps, "GROUP_FROM", 3)  # the demo's 8 units count as many
+    at = run()
+    groups = next(sp for sp in specs(at) if "Worst residual risk by unit type" in str(sp))
+    with ui_db.service() as svc:
+        reg = s.register(svc, MANAGER, "2026")
+    types = {t.id: t.name for t in CAT.unit_types}
+    assert set(groups["layout"]["meta"]["groups"]) == set(reg["unit_type"])
+    assert not [sp for sp in specs(at) if "by unit and risk scenario" in str(sp["layout"]["title"])]
+
+    unit_type = reg["unit_type"].value_counts().index[0]
+    at.selectbox(key="hm-group-unit_type").set_value(unit_type).run()
+    assert not at.exception
+    rows = unit_map(at)["layout"]["yaxis"]["categoryarray"]
+    members = reg.loc[reg["unit_type"] == unit_type].drop_duplicates("unit_id")
+    assert sorted(rows) == sorted(shorten(u, middle=True) for u in members["unit"]), types[
+        unit_type
+    ]
+
+    at.radio(key="hm-group-by").set_value("region").run()
+    by_region = next(sp for sp in specs(at) if "by region" in str(sp["layout"]["title"]))
+    assert set(by_region["layout"]["meta"]["groups"]) == set(reg["region"].fillna(""))
