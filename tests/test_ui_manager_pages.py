@@ -152,7 +152,7 @@ def test_heatmaps_switch_filter_and_open_a_unit(ui_db):  # noqa: F811
     specs = plotly_specs(at)
     assert any("Residual risk by unit and risk scenario" in sp for sp in specs)
     assert any("Top missing controls" in sp for sp in specs), "hover names missing controls"
-    assert len(specs) == 3  # map, 5x5 matrices, maturity by principle
+    assert len(specs) == 5  # map, chain, chain per region, 5x5 matrices, maturity
 
     at.radio(key="hm-view").set_value("after").run()
     assert not at.exception

@@ -7,6 +7,7 @@ heat map of a national ministry (1,000 units x 29 risks) builds in a fraction of
 
 - `heatmap`, `heatmap_after`, `heatmap_order`: units x risk scenarios, coloured by band.
 - `group_heatmap`, `group_summary`: groups of units (type, region) x risks, worst and counts.
+- `chain_chart`, `chain_grid`: the trafficking chain, the weakest link marked.
 - `image_config`: the plotly config that downloads a map's picture (PNG or SVG).
 - `matrix`, `matrix_pair`, `matrix_counts`: the likelihood x impact matrix with counts.
 - `type_risk_heatmap`, `type_risk_summary`: unit types x risks, the ministry at a glance.
@@ -27,6 +28,7 @@ from riskmap.charts.bands import (
     color_of_index,
     format_scores,
 )
+from riskmap.charts.chain import WEAKEST_WORDS, chain_chart, chain_grid
 from riskmap.charts.common import IMAGE_FORMATS, empty_figure, image_config, shorten
 from riskmap.charts.gantt import CLOSED_STATUSES, STATUS_COLORS, gantt, overdue
 from riskmap.charts.glance import type_risk_heatmap, type_risk_summary
@@ -38,6 +40,9 @@ from riskmap.charts.principles import principle_heatmap
 from riskmap.charts.trend import movers, residual_change, trend_units
 
 __all__ = [
+    "WEAKEST_WORDS",
+    "chain_chart",
+    "chain_grid",
     "GROUPINGS",
     "IMAGE_FORMATS",
     "group_heatmap",

@@ -108,3 +108,10 @@ def when(value: Any) -> str:
 def table(frame: pd.DataFrame, **kwargs: Any) -> None:
     """A read-only table (user text shown as data, never as markup)."""
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+
+
+def plotly_points(event: Any) -> list:
+    """The points a click selected on a chart drawn with `on_select="rerun"` ([] if none)."""
+    if event is not None and hasattr(event, "get"):
+        return (event.get("selection") or {}).get("points") or []
+    return []

@@ -31,8 +31,9 @@ from riskmap.charts import (
 )
 from riskmap.service import DomainError
 from riskmap.ui import state, views
+from riskmap.ui.chain_section import render_chain
 from riskmap.ui.pages._shared import catalogue, read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.widgets import escape_md, plotly_points
 
 ROLES = ("officer", "manager", "auditor")
 KEY = "hm-"
@@ -125,9 +126,11 @@ def render() -> None:
     present_units = set(shown["unit_id"])
     rows = [u for u in rows if u in present_units]
 
-    tab_map, tab_matrix, tab_maturity = st.tabs(
-        ["Units x risk scenarios", "Likelihood x impact", "Maturity by principle"]
+    tab_map, tab_chain, tab_matrix, tab_maturity = st.tabs(
+        ["Units x risk scenarios", "Trafficking chain", "Likelihood x impact", "Maturity"]
     )
+    with tab_chain:
+        render_chain(views.filter_register(source, **common), cat, cycle, _picture())
     picked = None
     with tab_map:
         picked = _map(cycle, cmap, shown, view, value, rows, cols, cat)
@@ -216,13 +219,7 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
         key=f"{KEY}picture",
         help="The camera button at the top right of a map downloads its picture.",
     )
-    return views.unit_at(_points(event), rows)
-
-
-def _points(event: Any) -> list:
-    if event is not None and hasattr(event, "get"):
-        return (event.get("selection") or {}).get("points") or []
-    return []
+    return views.unit_at(plotly_points(event), rows)
 
 
 def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | None:
@@ -254,7 +251,7 @@ def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | Non
     groups = list(fig.layout.meta["groups"]) if fig.data else []
     names = dict(zip(groups, fig.layout.meta["names"], strict=True)) if groups else {}
     key = f"{KEY}group-{by}"
-    cell = cell_of(_points(event))
+    cell = cell_of(plotly_points(event))
     if cell is not None and cell[0] < len(groups) and cell != st.session_state.get(f"{key}-cell"):
         st.session_state[f"{key}-cell"] = cell
         st.session_state[key] = groups[cell[0]]
