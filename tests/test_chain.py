@@ -1,4 +1,4 @@
-"""The trafficking chain (issue 14): six stages in order, the worst exposed unit, the weakest link."""
+"""The trafficking chain (issue 14): six stages in order, worst exposed unit, weakest link."""
 
 from __future__ import annotations
 
