@@ -75,3 +75,55 @@ def test_at_ministry_scale_the_map_opens_on_groups_then_a_group_then_a_unit(ui_d
     at.radio(key="hm-group-by").set_value("region").run()
     by_region = next(sp for sp in specs(at) if "by region" in str(sp["layout"]["title"]))
     assert set(by_region["layout"]["meta"]["groups"]) == set(reg["region"].fillna(""))
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def test_change_lines_show_only_what_changed():
+    from riskmap.ui.audit_changes import change_lines
+
+    before = {"status": "planned", "notes": "", "version": 1, "owner": "Ana"}
+    after = {"status": "done", "notes": "rotation in place", "version": 2, "owner": "Ana"}
+    assert change_lines(before, after) == [
+        "status: planned → done",
+        'notes: "" → rotation in place',
+        "version: 1 → 2",
+    ]
+    assert change_lines(None, {"label": "2027"}) == ["label: 2027"]
+    assert change_lines({"label": "x"}, None) == ["label: x → (removed)"]
+    assert change_lines(None, None) == []
+    long = change_lines({"a": "x" * 500}, {"a": "y"})[0]
+    assert len(long) < 100 and "…" in long
+
+
+def test_the_audit_trail_reads_as_changes_newest_first_with_the_raw_json(ui_db):
+    from riskmap.service import CLI_ADMIN
+
+    with ui_db.service() as svc:
+        acts = s.actions(svc, "demo.officer", "2026")
+        a = acts[acts["status"] == "planned"].iloc[0]
+        s.update_action(
+            svc,
+            "demo.officer",
+            int(a["id"]),
+            expected_version=int(a["version"]),
+            status="in_progress",
+            reason="work started with the head of office",
+        )
+        trail = s.audit_trail(svc, CLI_ADMIN)
+    at = page("riskmap.ui.pages.audit_trail", "auditor").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "changes" in d.value.columns)
+    assert list(table["id"]) == sorted(trail["id"], reverse=True), "newest first"
+    top = table.iloc[0]
+    assert (
+        top["action"] == "action.edit" and top["reason"] == "work started with the head of office"
+    )
+    assert f"status: {a['status']} → in_progress" in top["changes"].splitlines()
+    assert "{" not in top["changes"], "no JSON blob"
+    assert "newest first" in " ".join(c.value for c in at.caption)
+    # The raw record, on demand: the newest event is the one picked first.
+    assert at.selectbox(key="audit-raw-id").value == int(trail["id"].max())
+    raw = [j.proto.body for j in at.json]
+    assert any('"in_progress"' in body for body in raw)
