@@ -7,6 +7,7 @@ actor's role (`PermissionDenied`), refuses changes to a locked cycle (`CycleLock
 refuses stale saves (`ConflictError`) and writes an audit event with every change.
 """
 
+from riskmap.service.briefing import Briefing, briefing, briefing_pdf
 from riskmap.service.core import CLI_ADMIN, ROLES, USE_CASES, Actor, Service
 from riskmap.service.cycles import (
     approve_cycle,
@@ -89,6 +90,9 @@ from riskmap.service.users import (
 )
 
 __all__ = [
+    "Briefing",
+    "briefing",
+    "briefing_pdf",
     "CLI_ADMIN",
     "ROLES",
     "USE_CASES",
