@@ -128,6 +128,15 @@ def test_grouped_map_cells_hold_the_worst_unit_and_the_units_per_band(register):
     assert list(by_region.layout.meta["groups"]) == sorted(register["region"].unique())
 
 
+def test_a_map_of_few_columns_keeps_room_for_its_title_and_colour_bar(register):
+    from riskmap.charts.heatmap import MIN_COLS
+
+    few = register[register["risk_id"].isin(sorted(register["risk_id"].unique())[:3])]
+    fig = charts.heatmap(few, CAT)
+    assert len(fig.data[0].x) == 3
+    assert _plot_width(fig) == MIN_COLS * CELL_PX
+
+
 def test_picture_download_config_names_the_file_and_format():
     assert charts.image_config("heat map 2026/x", "svg")["toImageButtonOptions"] == {
         "format": "svg",

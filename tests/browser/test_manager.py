@@ -103,3 +103,56 @@ def test_manager_heat_map_unit_profile_and_plan(page, sign_in):
     page.set_viewport_size(TALL)
     wait_for_app(page)
     screenshot(page, "manager-plan-after", full_page=False)
+
+
+def test_manager_reads_the_chain_and_downloads_the_briefing(page, sign_in, tmp_path):
+    """The chain on the Heat maps page, then the Briefing page and its PDF, downloaded."""
+    import shutil
+    import subprocess
+
+    from riskmap.reports import images
+
+    if not (images.available() and shutil.which("pdftotext")):
+        import os
+
+        if os.environ.get("RISKMAP_REQUIRE_SERVICES") == "1":
+            pytest.fail("kaleido, Chromium and poppler-utils are required for the briefing")
+        pytest.skip("kaleido with Chromium, or poppler-utils, not available")
+    sign_in(page, "demo.manager")
+    open_page(page, "Heat maps")
+    page.get_by_test_id("stPlotlyChart").first.locator(".nsewdrag").first.wait_for()
+    page.get_by_text("Trafficking chain", exact=True).first.click()
+    wait_for_app(page)
+    chain = page.get_by_test_id("stPlotlyChart").filter(has_text="The trafficking chain,").first
+    chain.locator(".nsewdrag").first.wait_for()
+    assert "Weakest link" in chain.inner_text()
+    page.mouse.move(5, 5)
+    chain.screenshot(path=str(screenshot_path("manager-chain")))
+
+    open_page(page, "Briefing")
+    page.get_by_role("heading", name="The trafficking chain").wait_for()
+    page.get_by_role("button", name="Prepare the briefing PDF").click()
+    wait_for_app(page)
+    button = page.get_by_role("button", name="Download the briefing (PDF)")
+    button.wait_for(timeout=120_000)
+    with page.expect_download() as info:
+        button.click()
+    target = tmp_path / "briefing.pdf"
+    info.value.save_as(target)
+    assert info.value.suggested_filename == "riskmap-2026-briefing.pdf"
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", str(target), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert "cycle 2026" in text and "The trafficking chain" in text
+    page.set_viewport_size(TALL)
+    wait_for_app(page)
+    screenshot(page, "manager-briefing", full_page=False)
+
+
+def screenshot_path(name: str):
+    from conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}.png"

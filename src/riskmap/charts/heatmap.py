@@ -50,6 +50,7 @@ HEATMAP_COLUMNS = [
 ]
 ROW_PX = 20
 CELL_PX = 34  # wide enough for "12.25" at 10 px: 29 risks fit a 1,400 px screen
+MIN_COLS = 14  # a map of fewer columns is drawn this wide (title, colour bar)
 TYPE_CHARS = 24  # unit type names on the right, cut beyond this (full name on hover)
 MARGIN = {"t": 170, "b": 30, "l": 10, "r": int(TYPE_CHARS * CHAR_PX) + 20}
 
@@ -121,8 +122,12 @@ def _unique_labels(names: pd.Series, ids: pd.Series, n: int = LABEL_CHARS) -> li
 
 
 def map_width(n_cols: int, row_labels: Sequence[str], right: int = MARGIN["r"]) -> int:
-    """The figure width that gives every column `CELL_PX` beside labels of these rows."""
-    return label_px(row_labels) + right + max(n_cols, 4) * CELL_PX
+    """The figure width that gives every column `CELL_PX` beside labels of these rows.
+
+    A map of a few columns is drawn as wide as `MIN_COLS` columns, so its title, stage
+    names and colour bar keep their room.
+    """
+    return label_px(row_labels) + right + max(n_cols, MIN_COLS) * CELL_PX
 
 
 def _hover(
