@@ -124,6 +124,10 @@ def test_grouped_map_cells_hold_the_worst_unit_and_the_units_per_band(register):
             checked += 1
     assert checked > 50
     assert fig.layout.width <= 1400
+    # Each written line fits its cell (8 px digits are about 4.6 px wide).
+    cell = (fig.layout.width - fig.layout.margin.l - fig.layout.margin.r) / len(cols)
+    longest = max(len(line) for t in text.ravel() if t for line in t.split("<br>"))
+    assert longest * 4.6 <= cell, (longest, cell)
     by_region = charts.group_heatmap(register, CAT, by="region")
     assert list(by_region.layout.meta["groups"]) == sorted(register["region"].unique())
 

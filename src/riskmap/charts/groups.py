@@ -26,11 +26,13 @@ from riskmap.charts.common import (
     label_px,
     shorten,
 )
-from riskmap.charts.heatmap import CELL_PX, MARGIN, _groups, heatmap_order
+from riskmap.charts.heatmap import MARGIN, MIN_COLS, _groups, heatmap_order
 from riskmap.scoring import require_columns
 
 GROUPINGS = {"unit_type": "unit type", "region": "region"}
 GROUP_ROW_PX = 36  # two written lines per cell
+GROUP_CELL_PX = 41  # room for "12·18·3·0" at 8 px; 29 risks still fit 1,400 px
+GROUP_LABEL_CHARS = 24
 
 
 def group_summary(
@@ -123,13 +125,13 @@ def group_heatmap(
             f"<br>Units per band: {per_band}"
         )
     full = [group_name(g, by, catalogue) for g in groups]
-    row_labels = [escape(shorten(n)) for n in full]
+    row_labels = [escape(shorten(n, GROUP_LABEL_CHARS)) for n in full]
     col_labels = [escape(c) for c in col_order]
     traces = band_traces(
         col_labels, row_labels, band_index(worst, catalogue), text, hover, catalogue, custom
     )
     for t in traces[1:]:
-        t["textfont"] = {**t.get("textfont", {}), "size": 9}
+        t["textfont"] = {**t.get("textfont", {}), "size": 8}
     colorbar_on_top(traces[0])
     shapes, annotations = _groups(catalogue, groups, cols, register)
     annotations = [a for a in annotations if a.get("yref") == "paper"]
@@ -149,7 +151,7 @@ def group_heatmap(
             "font": {"size": 10, "color": "#555555"},
         }
     )
-    margin = {**MARGIN, "l": label_px(row_labels), "r": 20, "b": 40}
+    margin = {**MARGIN, "l": label_px(row_labels, GROUP_LABEL_CHARS), "r": 20, "b": 40}
     layout = grid_layout(
         title,
         col_labels,
@@ -160,6 +162,6 @@ def group_heatmap(
         margin=margin,
         row_tick_size=11,
     )
-    layout["width"] = margin["l"] + margin["r"] + max(len(cols), 4) * CELL_PX
+    layout["width"] = margin["l"] + margin["r"] + max(len(cols), MIN_COLS) * GROUP_CELL_PX
     layout["meta"] = {"groups": list(groups), "names": full}
     return build_figure(traces, layout)

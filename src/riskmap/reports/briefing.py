@@ -157,7 +157,7 @@ def briefing_document(b, catalogue: Catalogue) -> bytes:
     pdf.line_at(
         MARGIN + 17.3,
         f"Method {b.method}; catalogue version {b.catalogue_version[:12]}; "
-        f"prepared on {b.today.isoformat()}; arrows {against}. Riskmap briefing.",
+        f"prepared on {b.today.isoformat()}; arrows {against}.",
         7.5,
         color=(90, 90, 90),
     )
