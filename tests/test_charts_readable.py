@@ -9,7 +9,7 @@ import pytest
 from riskmap import charts
 from riskmap.catalogue import load_catalogue
 from riskmap.charts.common import CHAR_PX
-from riskmap.charts.heatmap import CELL_PX
+from riskmap.charts.heatmap import CELL_PX, ROW_CHARS, TYPE_CHARS
 from riskmap.scoring import score
 from synthetic import ministry
 
@@ -44,12 +44,12 @@ def test_a_300_character_unit_name_is_cut_on_the_axis_and_whole_on_hover(registe
     fig = charts.heatmap(reg, CAT)
     labels = list(fig.data[0].y)
     cut = [lab for lab in labels if lab.startswith("Annex of the")]
-    assert len(cut) == 1 and "…" in cut[0] and len(cut[0]) <= 30
-    assert cut[0].endswith("the harbour"), "the end of a name, which tells units apart, stays"
+    assert len(cut) == 1 and "…" in cut[0] and len(cut[0]) <= ROW_CHARS
+    assert cut[0].endswith("harbour"), "the end of a name, which tells units apart, stays"
     hover = " ".join(h for h in np.asarray(fig.data[0].hovertext).ravel() if h)
     assert long_name in hover
     # The plot keeps its width: the margin for labels is bounded, the cells stay CELL_PX.
-    assert fig.layout.margin.l <= 30 * CHAR_PX + 12
+    assert fig.layout.margin.l <= ROW_CHARS * CHAR_PX + 12
     assert _plot_width(fig) / len(fig.data[0].x) >= CELL_PX
 
 
@@ -60,7 +60,7 @@ def test_two_long_names_that_start_alike_stay_two_rows(register):
     reg = register.assign(unit=register["unit_id"].map(names).fillna(register["unit"]))
     labels = list(charts.heatmap(reg, CAT).data[0].y)
     assert len(labels) == len(set(labels)) == reg["unit_id"].nunique()
-    assert all(len(lab) <= 30 for lab in labels)
+    assert all(len(lab) <= ROW_CHARS for lab in labels)
 
 
 def test_stage_and_unit_type_headings_fit_their_span_with_the_full_name_on_hover(register):
@@ -79,8 +79,8 @@ def test_stage_and_unit_type_headings_fit_their_span_with_the_full_name_on_hover
         text = a.text.removeprefix("<b>").removesuffix("</b>")
         assert len(text) * 7.5 <= spans[stage] * CELL_PX, (text, spans[stage])
     types = [a for a in fig.layout.annotations if a.xref == "paper" and a.x > 1]
-    assert types and all(len(a.text) <= 24 for a in types)
-    long_type = [a for a in types if len(a.hovertext) > 24]
+    assert types and all(len(a.text) <= TYPE_CHARS for a in types)
+    long_type = [a for a in types if len(a.hovertext) > TYPE_CHARS]
     assert long_type and all(a.text.endswith("…") for a in long_type)
 
 

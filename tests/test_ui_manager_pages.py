@@ -19,6 +19,7 @@ import pytest
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
 from riskmap.charts import shorten
+from riskmap.charts.heatmap import ROW_CHARS
 from riskmap.service import CLI_ADMIN
 from riskmap.ui import registry, views
 from riskmap.ui.widgets import escape_md
@@ -204,7 +205,7 @@ def test_a_big_map_is_paged(ui_db, monkeypatch):  # noqa: F811
     pager.set_value(2).run()
     spec = json.loads(next(sp for sp in plotly_specs(at) if "Residual risk by unit" in sp))
     shown = spec["layout"]["yaxis"]["categoryarray"]
-    assert shown == [shorten(names[u], middle=True) for u in rows[3:6]]
+    assert shown == [shorten(names[u], ROW_CHARS, middle=True) for u in rows[3:6]]
     assert "Units 4-6 of 8" in texts(at)
 
 

@@ -29,6 +29,19 @@ FIRST_CELL_JS = """
 """
 
 
+# Width of one column of the map on screen, and the right edge of the drawn plot.
+CELL_WIDTH_JS = """
+(gd) => {
+  const fl = gd._fullLayout;
+  const n = gd._fullData[0].x.length;
+  const r = gd.getBoundingClientRect();
+  const texts = Array.from(gd.querySelectorAll('.heatmaplayer text, .hm text'));
+  const widest = Math.max(0, ...texts.map(t => t.getBBox().width));
+  return [fl.xaxis._length / n, r.left + fl.width, widest, texts.length];
+}
+"""
+
+
 def open_page(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     wait_for_app(page)
@@ -52,6 +65,12 @@ def test_manager_heat_map_unit_profile_and_plan(page, sign_in):
     chart = page.get_by_test_id("stPlotlyChart").first
     chart.locator(".nsewdrag").first.wait_for()
     assert "Residual risk by unit and risk scenario" in chart.inner_text()
+    # At 1,440 px every cell is wide enough for its number, and the map fits the window.
+    graph = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+    cell_px, right, widest, n_texts = graph.evaluate(CELL_WIDTH_JS)
+    assert n_texts > 20, "the scores are written in the cells"
+    assert widest + 2 <= cell_px, (widest, cell_px)
+    assert right <= 1440, right
 
     # Keep one unit type: the unit picker then offers only units of that type.
     choose(page, "Unit type", UNIT_TYPE)

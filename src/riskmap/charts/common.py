@@ -126,6 +126,7 @@ def band_traces(
     name: str = "cells",
     colorbar: dict | None = None,
     showscale: bool = True,
+    text_size: int | None = None,
 ) -> list[dict]:
     """A band-coloured heat map as trace dicts: the cells, then one text layer per text colour.
 
@@ -186,7 +187,7 @@ def band_traces(
                 z=zeros,
                 text=np.where(mask, written, ""),
                 texttemplate="%{text}",
-                textfont={"color": color},
+                textfont={"color": color, **({"size": text_size} if text_size else {})},
                 colorscale=TRANSPARENT,
                 zmin=0,
                 zmax=1,

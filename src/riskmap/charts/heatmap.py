@@ -51,7 +51,9 @@ HEATMAP_COLUMNS = [
 ROW_PX = 20
 CELL_PX = 34  # wide enough for "12.25" at 10 px: 29 risks fit a 1,400 px screen
 MIN_COLS = 14  # a map of fewer columns is drawn this wide (title, colour bar)
-TYPE_CHARS = 24  # unit type names on the right, cut beyond this (full name on hover)
+TYPE_CHARS = 14  # unit type names on the right, cut beyond this (full name on hover)
+ROW_CHARS = 24  # unit names on the left, cut beyond this (start and end kept)
+TEXT_PX = 10  # the written scores: "12.25" is about 29 px wide
 MARGIN = {"t": 170, "b": 30, "l": 10, "r": int(TYPE_CHARS * CHAR_PX) + 20}
 
 
@@ -127,7 +129,7 @@ def map_width(n_cols: int, row_labels: Sequence[str], right: int = MARGIN["r"]) 
     A map of a few columns is drawn as wide as `MIN_COLS` columns, so its title, stage
     names and colour bar keep their room.
     """
-    return label_px(row_labels) + right + max(n_cols, MIN_COLS) * CELL_PX
+    return label_px(row_labels, ROW_CHARS) + right + max(n_cols, MIN_COLS) * CELL_PX
 
 
 def _hover(
@@ -252,14 +254,16 @@ def heatmap(
     meta = register.drop_duplicates("unit_id").set_index("unit_id").reindex(rows)
     ids = pd.Series(rows, index=rows, dtype=object)
     names = meta["unit"].astype(object).where(meta["unit"].notna(), ids)
-    row_labels = _unique_labels(names, ids)
+    row_labels = _unique_labels(names, ids, ROW_CHARS)
     row_types = meta["unit_type"].astype(object).where(meta["unit_type"].notna(), "")
     col_labels = escape_series(pd.Series(cols, dtype=object)).tolist()
 
-    traces = band_traces(col_labels, row_labels, z, text, hover, catalogue, customdata=scores)
+    traces = band_traces(
+        col_labels, row_labels, z, text, hover, catalogue, customdata=scores, text_size=TEXT_PX
+    )
     colorbar_on_top(traces[0])
     shapes, annotations = _groups(catalogue, [str(t) for t in row_types], cols, register)
-    margin = {**MARGIN, "l": label_px(row_labels)}
+    margin = {**MARGIN, "l": label_px(row_labels, ROW_CHARS)}
     layout = grid_layout(
         title,
         col_labels,
