@@ -127,3 +127,27 @@ def test_the_audit_trail_reads_as_changes_newest_first_with_the_raw_json(ui_db):
     assert at.selectbox(key="audit-raw-id").value == int(trail["id"].max())
     raw = [j.proto.body for j in at.json]
     assert any('"in_progress"' in body for body in raw)
+
+
+# --------------------------------------------------------------------------- plan preview
+
+
+def test_the_plan_preview_says_how_each_action_is_stored_and_keeps_its_date(ui_db):
+    from datetime import date
+
+    at = page("riskmap.ui.pages.plan", "manager").run()
+    at.number_input(key="plan-days").set_value(500.0)
+    next(b for b in at.button if b.label == "Show the plan").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "stored_as" in d.value.columns)
+    with ui_db.service() as svc:
+        preview = s.preview_plan(svc, MANAGER, "2026", budget_days=500.0, start=date.today())
+    want = preview.actions.reset_index(drop=True)
+    assert list(table["stored_as"]) == list(want["stored_as"])
+    assert "kept" in set(table["stored_as"]), "the demo's carried actions are kept"
+    assert [str(d)[:10] for d in table["due_date"]] == [str(d)[:10] for d in want["due_date"]]
+    late = want["overdue"].astype(bool)
+    assert late.any(), "carried 2025 actions are overdue"
+    shown = table["overdue"]
+    assert all(shown[late] == "⚠ " + want.loc[late, "days_overdue"].astype(str) + " days")
+    assert all(shown[~late] == "")

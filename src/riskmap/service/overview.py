@@ -16,8 +16,7 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -40,7 +39,6 @@ from riskmap.service.core import READERS, Tx, use_case, within
 from riskmap.service.errors import ValidationError
 from riskmap.service.plans import actions as _actions_case
 from riskmap.service.plans import against_stored, compute_plan
-from riskmap.service.seeding import OPEN_STATUSES
 from riskmap.store.models import Action, AuditEvent, Cycle, RiskRating, Unit
 
 MISSING_COLUMNS = ["unit_id", "risk_id", "controls", "text"]
@@ -371,8 +369,7 @@ def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) ->
         "mean_residual": float(reg["residual"].mean()) if len(reg) else 0.0,
         "max_residual": float(reg["residual"].max()) if len(reg) else 0.0,
         "gaps": len(g),
-        "actions_open": int(acts["status"].isin(OPEN_STATUSES).sum()),
-        "actions_overdue": int(acts["overdue"].sum()),
+        **{k: v for k, v in action_figures(acts, today).items() if k != "actions"},
         "flags": len(flags),
         "incidents": len(incidents),
     }
@@ -442,11 +439,10 @@ def preview_plan(
     """The plan a budget would buy for the cycle: ranked, cut, re-scored; nothing stored.
 
     The same computation `build_plan` stores (an officer adopts a plan with it); here any
-    reader may try budgets. Its actions say how storing would take them (`stored_as`) and
-    carry the due date they would have: a gap an open action already addresses keeps that
-    action and its date, flagged `overdue` when the date has passed.
+    reader may try budgets. Its actions say how storing takes them (`stored_as`) with the
+    due date they would have: a kept action keeps its date, `overdue` once it has passed.
     """
     cyc = tx.cycle(cycle)
     result = compute_plan(tx, cyc, budget_days, budget_money, start, objective)
     chosen = against_stored(tx, cyc, result.actions, today or date.today())
-    return dataclasses.replace(result, actions=chosen)
+    return replace(result, actions=chosen)

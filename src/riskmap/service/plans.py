@@ -86,6 +86,10 @@ def compute_plan(
 
 # How a chosen action would be (or was) stored against the cycle's actions.
 ADDED, REPLACED, KEPT = "added", "replaced", "kept"
+STORED_AS_HELP = (
+    "added: a new action; replaced: rewrites a generated action nobody touched; kept: an "
+    "open action (carried, hand-made or edited) already addresses the gap and keeps its date."
+)
 
 
 def _replaceable(cyc: Cycle):

@@ -316,10 +316,8 @@ def plan_table(plan_actions: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame
     if plan_actions is None or plan_actions.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
     out = plan_actions.assign(band=[band_label(b, catalogue) for b in plan_actions["band"]])
-    late = out.get("overdue", pd.Series(False, index=out.index)).astype(bool)
-    days = out.get("days_overdue", pd.Series(0, index=out.index)).astype(str)
+    late, days = out["overdue"].astype(bool), out["days_overdue"].astype(str)
     out["overdue"] = np.where(late, "⚠ " + days + " days", "")
-    out["stored_as"] = out.get("stored_as", pd.Series("added", index=out.index))
     return out[PLAN_COLUMNS].reset_index(drop=True)
 
 

@@ -21,6 +21,7 @@ from riskmap.catalogue import Catalogue
 from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order
 from riskmap.planning import OBJECTIVES
 from riskmap.service import DomainError, add_action, build_plan, update_action
+from riskmap.service.plans import STORED_AS_HELP
 from riskmap.ui import state, views
 from riskmap.ui.pages._shared import catalogue, read
 from riskmap.ui.widgets import escape_md
@@ -45,12 +46,7 @@ PLAN_COLUMNS = {
     "band": "Band (worst residual)",
     "due_date": st.column_config.DateColumn("Due"),
     "overdue": "Overdue",
-    "stored_as": st.column_config.TextColumn(
-        "Storing",
-        help="added: a new action; replaced: rewrites a generated action nobody touched; "
-        "kept: an open action (carried, hand-made or edited) already addresses the gap and "
-        "keeps its own due date.",
-    ),
+    "stored_as": st.column_config.TextColumn("Storing", help=STORED_AS_HELP),
     "owner_role": "Owner",
 }
 ACTION_COLUMNS = {
