@@ -2,7 +2,7 @@
 
 As the demo manager: open the heat maps, keep one unit type, click a cell of the map to open
 its unit's profile, then on the remediation plan set a budget and see the plan and the map
-after the plan beside the one now. Screenshots go to test-artifacts/screenshots/.
+after the plan below the one now. Screenshots go to test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def test_manager_heat_map_unit_profile_and_plan(page, sign_in):
     wait_for_app(page)
     screenshot(page, "manager-heatmap-unit-profile", full_page=False)
 
-    # The remediation plan for a budget, and the map after it beside the map now.
+    # The remediation plan for a budget, and the map after it below the map now.
     page.set_viewport_size({"width": 1440, "height": 1000})
     open_page(page, "Remediation plan")
     days = page.get_by_role("spinbutton", name="Budget in person-days")

@@ -333,25 +333,6 @@ def actions_table(actions: pd.DataFrame, today: date) -> pd.DataFrame:
     return out[ACTION_COLUMNS].reset_index(drop=True)
 
 
-def side_by_side(fig: Any, *, row_labels: bool) -> Any:
-    """A units x risks map narrowed to sit beside another (now | after the plan).
-
-    Keeps the cells, the written scores and the separators; drops the unit type names on
-    the right, the stage names above, the colour bar and (`row_labels=False`) the unit
-    names, so that two maps share a row of the page and their rows line up. Returns `fig`.
-    """
-    if not fig.data:
-        return fig
-    fig.update_traces(showscale=False, selector={"type": "heatmap"})
-    fig.layout.annotations = ()
-    fig.update_layout(
-        margin={"l": 10, "r": 10, "t": 110, "b": 30},
-        height=max(fig.layout.height - 60, 200) if fig.layout.height else None,
-    )
-    fig.update_yaxes(showticklabels=row_labels)
-    return fig
-
-
 def band_legend(catalogue: Catalogue) -> str:
     """The bands in words with their thresholds: "low < 5 ≤ medium < 10 ≤ high < 15 ≤ critical"."""
     bands = catalogue.method.bands

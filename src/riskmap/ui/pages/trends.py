@@ -64,7 +64,13 @@ def render() -> None:
     )
     m2.metric("Pairs up a band (worse)", s["pairs_up"], border=True)
     m3.metric("Pairs down a band (better)", s["pairs_down"], border=True)
-    m4.metric("Actions completed", s["actions_completed"], border=True)
+    m4.metric(
+        "Actions completed",
+        s["actions_completed"],
+        help=f"Actions of cycle {escape_md(after)} marked done: the Overview's \"Actions "
+        f'done" of that cycle (one definition, riskmap.figures).',
+        border=True,
+    )
 
     tabs = st.tabs(
         ["Per unit", "Per risk scenario", "Band movers", "Actions completed", "Maturity"]
