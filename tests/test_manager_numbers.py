@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pandas as pd
@@ -70,7 +70,7 @@ def test_actions_done_is_one_number_on_overview_trends_and_workbook(svc):
 
 
 def test_overdue_in_the_workbook_is_the_overviews(svc):
-    today = date.today()
+    today = datetime.now(UTC).date()  # the workbook counts overdue on its export day (UTC)
     kf = s.key_figures(svc, MANAGER, "2026", today=today)["figures"]
     sheet = _summary_sheet(svc, "2026")
     assert sheet[f"Actions overdue on {today.isoformat()}"] == kf["actions_overdue"]
@@ -150,3 +150,13 @@ def test_a_carried_action_keeps_its_past_date_and_says_it_is_overdue(svc):
     new = preview.actions[preview.actions["stored_as"] != "kept"]
     assert (pd.to_datetime(new["due_date"]) >= pd.Timestamp(2027, 1, 10)).all()
     assert not new["overdue"].any()
+
+
+def test_a_stored_plan_copies_and_pickles_like_a_plan(svc):
+    import copy
+    import pickle
+
+    stored = s.build_plan(svc, OFFICER, "2026", budget_days=30, start=date(2027, 1, 10))
+    again = pickle.loads(pickle.dumps(stored))
+    assert again.summary == stored.summary == copy.copy(stored).summary
+    assert again.added == stored.added

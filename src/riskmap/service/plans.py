@@ -151,6 +151,10 @@ class StoredPlan:
     removed: int
 
     def __getattr__(self, name: str):
+        # Only for the Plan's own fields: never for dunders or `plan` itself (copy and
+        # pickle look attributes up before the fields are set).
+        if name.startswith("__") or name == "plan":
+            raise AttributeError(name)
         return getattr(self.plan, name)
 
     def report(self) -> str:

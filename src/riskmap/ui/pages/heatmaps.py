@@ -4,8 +4,11 @@ Everything is read once per cycle and data version (`service.cycle_map`, cached)
 by the chart core: the map is `riskmap.charts.heatmap` (rows grouped by unit type, columns
 by trafficking stage, the score written in every cell, the hover in words with the top
 missing controls), switched between inherent, residual and residual after the plan, and
-filtered by unit type, region, stage and band. A unit picked in the list, or clicked on
-the map, opens its profile: risks, control gaps, actions, calibration flags, history.
+filtered by unit type, region, stage and band, every view on the columns of the map now.
+Past `GROUP_FROM` units the map opens on groups (unit type or region, `group_heatmap`) and
+a group opens to its units. A unit picked in the list, or clicked on the map, opens its
+profile: risks, control gaps, actions, calibration flags, history. The Trafficking chain
+tab is `riskmap.ui.chain_section`; the camera button downloads any map as PNG or SVG.
 """
 
 from __future__ import annotations
