@@ -81,6 +81,8 @@ POLICY = {
     "unit_progress": EVERYONE,
     "next_unit": EVERYONE,
     "unit_summary": EVERYONE,
+    "briefing": EVERYONE,
+    "briefing_pdf": EVERYONE,
     # Excel (riskmap.service.exports): everyone exports, officers fill questionnaires in
     "cycle_snapshot": EVERYONE,
     "export_workbook": EVERYONE,
@@ -201,6 +203,15 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, "2026", "BC-001")
         case "preview_plan":
             return f(svc, actor, "2026", budget_days=20)
+        case "briefing":
+            return f(svc, actor, "2026")
+        case "briefing_pdf":
+            from riskmap.reports import briefing as pdf
+
+            # The roles are the point here, not the drawing (test_briefing draws it).
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(pdf, "briefing_document", lambda b, cat: b.cycle.encode())
+                return f(svc, actor, "2026")
         case "cycle_snapshot" | "export_workbook":
             return f(svc, actor, "2026")
         case "questionnaire_template":

@@ -18,6 +18,8 @@ import pytest
 
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
+from riskmap.charts import shorten
+from riskmap.charts.heatmap import ROW_CHARS
 from riskmap.service import CLI_ADMIN
 from riskmap.ui import registry, views
 from riskmap.ui.widgets import escape_md
@@ -151,7 +153,7 @@ def test_heatmaps_switch_filter_and_open_a_unit(ui_db):  # noqa: F811
     specs = plotly_specs(at)
     assert any("Residual risk by unit and risk scenario" in sp for sp in specs)
     assert any("Top missing controls" in sp for sp in specs), "hover names missing controls"
-    assert len(specs) == 3  # map, 5x5 matrices, maturity by principle
+    assert len(specs) == 5  # map, chain, chain per region, 5x5 matrices, maturity
 
     at.radio(key="hm-view").set_value("after").run()
     assert not at.exception
@@ -203,7 +205,7 @@ def test_a_big_map_is_paged(ui_db, monkeypatch):  # noqa: F811
     pager.set_value(2).run()
     spec = json.loads(next(sp for sp in plotly_specs(at) if "Residual risk by unit" in sp))
     shown = spec["layout"]["yaxis"]["categoryarray"]
-    assert shown == [names[u] for u in rows[3:6]]
+    assert shown == [shorten(names[u], ROW_CHARS, middle=True) for u in rows[3:6]]
     assert "Units 4-6 of 8" in texts(at)
 
 
@@ -263,14 +265,19 @@ def test_officer_stores_the_plan(ui_db):  # noqa: F811
     at.number_input(key="plan-days").set_value(40.0)
     button(at, "Store this plan as the cycle's actions").click().run()
     assert not at.exception, errors(at)
-    assert any("Plan stored" in str(m.value) for m in at.success)
+    message = next(str(m.value) for m in at.success if "Plan stored" in str(m.value))
     with ui_db.service() as svc:
         stored = s.actions(svc, MANAGER, "2026")
-    assert len(dataframe_with(at, "overdue")) == len(stored), "the list shows the stored plan"
+    assert len(dataframe_with(at, "manual")) == len(stored), "the list shows the stored plan"
     with ui_db.service() as svc:
         trail = s.audit_trail(svc, CLI_ADMIN, cycle="2026")
     last = trail[trail["action"] == "plan.build"].iloc[-1]
     assert last["actor"] == OFFICER and last["after"]["budget_days"] == 40.0
+    # The officer reads the counts the audit event records (issue 14).
+    a = last["after"]
+    assert f"{a['actions_added']} added, {a['actions_replaced']} replaced" in message
+    assert f"{a['actions_kept']} kept" in message
+    assert f"{a['actions_removed']} earlier generated actions removed" in message
 
 
 def test_officer_edits_an_action_and_the_change_is_audited(ui_db):  # noqa: F811

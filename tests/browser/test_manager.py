@@ -2,7 +2,7 @@
 
 As the demo manager: open the heat maps, keep one unit type, click a cell of the map to open
 its unit's profile, then on the remediation plan set a budget and see the plan and the map
-after the plan beside the one now. Screenshots go to test-artifacts/screenshots/.
+after the plan below the one now. Screenshots go to test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -25,6 +25,19 @@ FIRST_CELL_JS = """
   const r = gd.getBoundingClientRect();
   return [r.left + fl.xaxis2._offset + fl.xaxis2.l2p(t.x[0]),
           r.top + fl.yaxis2._offset + fl.yaxis2.l2p(t.y[0])];
+}
+"""
+
+
+# Width of one column of the map on screen, and the right edge of the drawn plot.
+CELL_WIDTH_JS = """
+(gd) => {
+  const fl = gd._fullLayout;
+  const n = gd._fullData[0].x.length;
+  const r = gd.getBoundingClientRect();
+  const texts = Array.from(gd.querySelectorAll('.heatmaplayer text, .hm text'));
+  const widest = Math.max(0, ...texts.map(t => t.getBBox().width));
+  return [fl.xaxis._length / n, r.left + fl.width, widest, texts.length];
 }
 """
 
@@ -52,6 +65,12 @@ def test_manager_heat_map_unit_profile_and_plan(page, sign_in):
     chart = page.get_by_test_id("stPlotlyChart").first
     chart.locator(".nsewdrag").first.wait_for()
     assert "Residual risk by unit and risk scenario" in chart.inner_text()
+    # At 1,440 px every cell is wide enough for its number, and the map fits the window.
+    graph = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+    cell_px, right, widest, n_texts = graph.evaluate(CELL_WIDTH_JS)
+    assert n_texts > 20, "the scores are written in the cells"
+    assert widest + 2 <= cell_px, (widest, cell_px)
+    assert right <= 1440, right
 
     # Keep one unit type: the unit picker then offers only units of that type.
     choose(page, "Unit type", UNIT_TYPE)
@@ -85,7 +104,7 @@ def test_manager_heat_map_unit_profile_and_plan(page, sign_in):
     wait_for_app(page)
     screenshot(page, "manager-heatmap-unit-profile", full_page=False)
 
-    # The remediation plan for a budget, and the map after it beside the map now.
+    # The remediation plan for a budget, and the map after it below the map now.
     page.set_viewport_size({"width": 1440, "height": 1000})
     open_page(page, "Remediation plan")
     days = page.get_by_role("spinbutton", name="Budget in person-days")
@@ -103,3 +122,56 @@ def test_manager_heat_map_unit_profile_and_plan(page, sign_in):
     page.set_viewport_size(TALL)
     wait_for_app(page)
     screenshot(page, "manager-plan-after", full_page=False)
+
+
+def test_manager_reads_the_chain_and_downloads_the_briefing(page, sign_in, tmp_path):
+    """The chain on the Heat maps page, then the Briefing page and its PDF, downloaded."""
+    import shutil
+    import subprocess
+
+    from riskmap.reports import images
+
+    if not (images.available() and shutil.which("pdftotext")):
+        import os
+
+        if os.environ.get("RISKMAP_REQUIRE_SERVICES") == "1":
+            pytest.fail("kaleido, Chromium and poppler-utils are required for the briefing")
+        pytest.skip("kaleido with Chromium, or poppler-utils, not available")
+    sign_in(page, "demo.manager")
+    open_page(page, "Heat maps")
+    page.get_by_test_id("stPlotlyChart").first.locator(".nsewdrag").first.wait_for()
+    page.get_by_text("Trafficking chain", exact=True).first.click()
+    wait_for_app(page)
+    chain = page.get_by_test_id("stPlotlyChart").filter(has_text="The trafficking chain,").first
+    chain.locator(".nsewdrag").first.wait_for()
+    assert "Weakest link" in chain.inner_text()
+    page.mouse.move(5, 5)
+    chain.screenshot(path=str(screenshot_path("manager-chain")))
+
+    open_page(page, "Briefing")
+    page.get_by_role("heading", name="The trafficking chain").wait_for()
+    page.get_by_role("button", name="Prepare the briefing PDF").click()
+    wait_for_app(page)
+    button = page.get_by_role("button", name="Download the briefing (PDF)")
+    button.wait_for(timeout=120_000)
+    with page.expect_download() as info:
+        button.click()
+    target = tmp_path / "briefing.pdf"
+    info.value.save_as(target)
+    assert info.value.suggested_filename == "riskmap-2026-briefing.pdf"
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", str(target), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert "cycle 2026" in text and "The trafficking chain" in text
+    page.set_viewport_size(TALL)
+    wait_for_app(page)
+    screenshot(page, "manager-briefing", full_page=False)
+
+
+def screenshot_path(name: str):
+    from conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}.png"

@@ -58,6 +58,55 @@ def escape(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Axis labels: a name longer than this is cut with an ellipsis (the full name is in the
+# hover), so a 300-character unit name cannot squeeze the cells into a sliver.
+LABEL_CHARS = 30
+CHAR_PX = 6.4  # the width of one character at the labels' 10-11 px Arial, generously
+
+
+def shorten(text: str, n: int = LABEL_CHARS, *, middle: bool = False) -> str:
+    """`text` cut to at most `n` characters with "…" where it was cut.
+
+    `middle=True` keeps the start and the end ("Immigration and…Coast 16"): unit names of
+    one type often differ only in their last words, which a cut at the end would lose.
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= n:
+        return text
+    if middle and n >= 12:
+        tail = (n - 1) * 2 // 5
+        return text[: n - 1 - tail].rstrip() + "…" + text[-tail:].lstrip()
+    return text[: max(n - 1, 1)].rstrip() + "…"
+
+
+def label_px(labels, size_chars: int = LABEL_CHARS) -> int:
+    """The margin, in pixels, that the longest of `labels` needs (at most `size_chars`)."""
+    longest = max((len(str(x)) for x in labels), default=0)
+    return int(min(longest, size_chars) * CHAR_PX) + 12
+
+
+IMAGE_FORMATS = ("png", "svg")
+
+
+def image_config(filename: str, fmt: str = "png") -> dict:
+    """A `st.plotly_chart` config whose camera button downloads the map as PNG or SVG.
+
+    PNG at twice the size on screen, so a slide or a print stays sharp; SVG for a picture
+    that scales without limit. The file is named after the map (`filename`, no extension).
+    """
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"picture format must be one of {IMAGE_FORMATS}, got {fmt!r}")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in filename) or "riskmap"
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {
+            "format": fmt,
+            "filename": safe,
+            "scale": 2 if fmt == "png" else 1,
+        },
+    }
+
+
 def escape_series(values: pd.Series) -> pd.Series:
     """`escape` over a column, computed once per distinct value."""
     values = values.fillna("").astype(str)
@@ -77,6 +126,7 @@ def band_traces(
     name: str = "cells",
     colorbar: dict | None = None,
     showscale: bool = True,
+    text_size: int | None = None,
 ) -> list[dict]:
     """A band-coloured heat map as trace dicts: the cells, then one text layer per text colour.
 
@@ -137,7 +187,7 @@ def band_traces(
                 z=zeros,
                 text=np.where(mask, written, ""),
                 texttemplate="%{text}",
-                textfont={"color": color},
+                textfont={"color": color, **({"size": text_size} if text_size else {})},
                 colorscale=TRANSPARENT,
                 zmin=0,
                 zmax=1,

@@ -20,6 +20,8 @@ import plotly.graph_objects as go
 from riskmap.catalogue import Catalogue
 from riskmap.charts.bands import band_index, band_names, band_of, format_scores
 from riskmap.charts.common import (
+    CHAR_PX,
+    LABEL_CHARS,
     band_traces,
     build_figure,
     colorbar_on_top,
@@ -27,6 +29,8 @@ from riskmap.charts.common import (
     escape,
     escape_series,
     grid_layout,
+    label_px,
+    shorten,
 )
 from riskmap.scoring import require_columns
 
@@ -44,8 +48,13 @@ HEATMAP_COLUMNS = [
     "residual_likelihood",
     "residual",
 ]
-ROW_PX = 18
-MARGIN = {"t": 170, "b": 30, "l": 10, "r": 190}
+ROW_PX = 20
+CELL_PX = 34  # wide enough for "12.25" at 10 px: 29 risks fit a 1,400 px screen
+MIN_COLS = 14  # a map of fewer columns is drawn this wide (title, colour bar)
+TYPE_CHARS = 14  # unit type names on the right, cut beyond this (full name on hover)
+ROW_CHARS = 24  # unit names on the left, cut beyond this (start and end kept)
+TEXT_PX = 10  # the written scores: "12.25" is about 29 px wide
+MARGIN = {"t": 170, "b": 30, "l": 10, "r": int(TYPE_CHARS * CHAR_PX) + 20}
 
 
 def heatmap_order(register: pd.DataFrame, catalogue: Catalogue) -> tuple[list[str], list[str]]:
@@ -98,12 +107,29 @@ def _runs(keys: Sequence[Any]) -> list[tuple[Any, int, int]]:
     return runs
 
 
-def _unique_labels(names: pd.Series, ids: pd.Series) -> list[str]:
-    """Axis labels: the name, with the id added where two rows share a name."""
-    names = names.astype(str)
-    dup = names.duplicated(keep=False).to_numpy()
-    labels = names.where(~dup, names + " (" + ids.astype(str) + ")")
-    return escape_series(labels).tolist()
+def _unique_labels(names: pd.Series, ids: pd.Series, n: int = LABEL_CHARS) -> list[str]:
+    """Axis labels: the name cut to `n` characters, with the id where two labels would be
+    the same (two units of one name, or two long names that start alike): a category axis
+    draws equal labels as one row."""
+    short = names.astype(str).map(lambda x: shorten(x, n, middle=True))
+    dup = short.duplicated(keep=False).to_numpy()
+    if dup.any():
+        ids = ids.astype(str)
+        with_id = [
+            shorten(name, max(n - len(i) - 3, 4), middle=True) + f" ({i})"
+            for name, i in zip(names.astype(str), ids, strict=True)
+        ]
+        short = short.where(~dup, pd.Series(with_id, index=short.index))
+    return escape_series(short).tolist()
+
+
+def map_width(n_cols: int, row_labels: Sequence[str], right: int = MARGIN["r"]) -> int:
+    """The figure width that gives every column `CELL_PX` beside labels of these rows.
+
+    A map of a few columns is drawn as wide as `MIN_COLS` columns, so its title, stage
+    names and colour bar keep their room.
+    """
+    return label_px(row_labels, ROW_CHARS) + right + max(n_cols, MIN_COLS) * CELL_PX
 
 
 def _hover(
@@ -228,13 +254,16 @@ def heatmap(
     meta = register.drop_duplicates("unit_id").set_index("unit_id").reindex(rows)
     ids = pd.Series(rows, index=rows, dtype=object)
     names = meta["unit"].astype(object).where(meta["unit"].notna(), ids)
-    row_labels = _unique_labels(names, ids)
+    row_labels = _unique_labels(names, ids, ROW_CHARS)
     row_types = meta["unit_type"].astype(object).where(meta["unit_type"].notna(), "")
     col_labels = escape_series(pd.Series(cols, dtype=object)).tolist()
 
-    traces = band_traces(col_labels, row_labels, z, text, hover, catalogue, customdata=scores)
+    traces = band_traces(
+        col_labels, row_labels, z, text, hover, catalogue, customdata=scores, text_size=TEXT_PX
+    )
     colorbar_on_top(traces[0])
     shapes, annotations = _groups(catalogue, [str(t) for t in row_types], cols, register)
+    margin = {**MARGIN, "l": label_px(row_labels, ROW_CHARS)}
     layout = grid_layout(
         title,
         col_labels,
@@ -242,9 +271,10 @@ def heatmap(
         shapes,
         annotations,
         height=MARGIN["t"] + MARGIN["b"] + max(len(rows), 8) * ROW_PX,
-        margin=MARGIN,
+        margin=margin,
         row_tick_size=10,
     )
+    layout["width"] = map_width(len(cols), row_labels)
     return build_figure(traces, layout)
 
 
@@ -277,6 +307,7 @@ def _groups(
                     "line": line,
                 }
             )
+        name = type_names.get(key, key) or "(no type)"
         annotations.append(
             {
                 "xref": "paper",
@@ -284,7 +315,8 @@ def _groups(
                 "xanchor": "left",
                 "yref": "y",
                 "y": (first + last) / 2,
-                "text": escape(type_names.get(key, key) or "(no type)"),
+                "text": escape(shorten(name, TYPE_CHARS)),
+                "hovertext": escape(name),
                 "showarrow": False,
                 "font": {"size": 11},
                 "align": "left",
@@ -304,6 +336,10 @@ def _groups(
                     "line": line,
                 }
             )
+        # A stage's name fits over its own columns (bold 11 px: about 7.5 px a character),
+        # cut with the full name on hover, so neighbouring headings never overlap.
+        name = stage_names.get(key, key)
+        fits = max(int((last - first + 1) * CELL_PX / 7.5) - 1, 3)
         annotations.append(
             {
                 "yref": "paper",
@@ -312,7 +348,8 @@ def _groups(
                 "yshift": 62,
                 "xref": "x",
                 "x": (first + last) / 2,
-                "text": f"<b>{escape(stage_names.get(key, key))}</b>",
+                "text": f"<b>{escape(shorten(name, fits))}</b>",
+                "hovertext": escape(name),
                 "showarrow": False,
                 "font": {"size": 11},
             }

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from riskmap.catalogue import Catalogue
 from riskmap.charts.common import FONT, build_figure, empty_figure, escape, escape_series
+from riskmap.figures import direction, movers_title, rounded_change, split_movers
 from riskmap.scoring import require_columns
 
 BETTER_COLOR = "#2C7BB6"  # ColorBrewer RdYlBu blue: apart from the YlOrRd band colours
@@ -60,14 +61,16 @@ def trend_units(
     frame = residual_change(trend_frame)
     if frame.empty:
         return empty_figure("No unit was assessed in both cycles.", title)
-    change = frame["change"].to_numpy(dtype=float)
+    change = rounded_change(frame["change"])
+    words = direction(change)
     colors = np.where(
-        change > 0, worse_color(catalogue), np.where(change < 0, BETTER_COLOR, SAME_COLOR)
+        words == "worse",
+        worse_color(catalogue),
+        np.where(words == "better", BETTER_COLOR, SAME_COLOR),
     )
     labels = _labels(frame)
     before = frame["residual_before"].to_numpy(dtype=float)
     after = frame["residual_after"].to_numpy(dtype=float)
-    words = np.where(change > 0, "worse", np.where(change < 0, "better", "unchanged"))
     hover = (
         "<b>"
         + labels
@@ -95,7 +98,7 @@ def trend_units(
         "hovertext": hover.tolist(),
         "hoverinfo": "text",
         "name": "change",
-        "text": pd.Series(change).map("{:+.1f}".format).tolist(),
+        "text": pd.Series(change).map("{:+.2f}".format).tolist(),
         "textposition": "outside",
         "cliponaxis": False,
     }
@@ -129,13 +132,16 @@ def movers(
     before_label: str = "last cycle",
     after_label: str = "this cycle",
 ) -> go.Figure:
-    """The `n` units that got most worse and the `n` that got most better (no unchanged)."""
-    title = title or f"Largest movers: {n} worse and {n} better, {before_label} to {after_label}"
+    """Up to `n` units that got most worse and `n` that got most better (no unchanged).
+
+    A change that rounds to zero at the shown precision is unchanged
+    (`riskmap.figures.direction`); the title says how many bars of each are drawn.
+    """
     if trend_frame is None or trend_frame.empty:
-        return empty_figure("No units to compare between the two cycles.", title)
+        return empty_figure("No units to compare between the two cycles.", title or "Movers")
     frame = residual_change(trend_frame)
-    worse = frame[frame["change"] > 0].head(n)
-    better = frame[frame["change"] < 0].tail(n)
+    worse, better = split_movers(frame, n)
+    title = title or movers_title(len(worse), len(better), before_label, after_label)
     picked = pd.concat([worse, better])
     if picked.empty:
         return empty_figure("No unit's residual risk changed between the two cycles.", title)

@@ -21,6 +21,7 @@ from riskmap import __version__
 COMMAND_MODULES = {
     "audit": "audit",
     "backup": "backup",
+    "briefing": "briefing",
     "restore": "backup",
     "catalogue": "catalogue",
     "cycle": "cycles",

@@ -20,6 +20,7 @@ import pandas as pd
 from riskmap import __version__, rules
 from riskmap.catalogue import Catalogue, version_notice
 from riskmap.catalogue.citations import grounds
+from riskmap.figures import action_figures
 from riskmap.planning import ACTION_COLUMNS
 from riskmap.reports.heatmap import heatmap_sheet
 from riskmap.reports.layout import Col, frame_sheet, guess_columns
@@ -130,8 +131,13 @@ def _summary_rows(
         counts = register[f"{stage}_band"].value_counts()
         for band in catalogue.method.bands:
             rows.append((f"Pairs with {stage} band {band.id}", int(counts.get(band.id, 0))))
+    as_of = (snapshot.generated_at or datetime.now(UTC)).date()
+    acts = action_figures(snapshot.actions, as_of)
     rows += [
-        ("Actions in the plan", len(snapshot.actions)),
+        ("Actions in the plan", acts["actions"]),
+        ("Actions open", acts["actions_open"]),
+        ("Actions done", acts["actions_done"]),
+        (f"Actions overdue on {as_of.isoformat()}", acts["actions_overdue"]),
         ("Incidents on record", len(snapshot.incidents)),
         ("Audit events", len(snapshot.audit_events)),
         *_anchor_rows(snapshot.audit_anchor),

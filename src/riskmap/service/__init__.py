@@ -8,6 +8,7 @@ refuses stale saves (`ConflictError`) and writes an audit event with every chang
 """
 
 from riskmap.service.assess_reads import UnitSummary, next_unit, unit_progress, unit_summary
+from riskmap.service.briefing import Briefing, briefing, briefing_pdf
 from riskmap.service.core import CLI_ADMIN, ROLES, USE_CASES, Actor, Service
 from riskmap.service.cycles import (
     approve_cycle,
@@ -92,6 +93,9 @@ from riskmap.service.users import (
 )
 
 __all__ = [
+    "Briefing",
+    "briefing",
+    "briefing_pdf",
     "CLI_ADMIN",
     "ROLES",
     "USE_CASES",

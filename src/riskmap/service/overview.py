@@ -16,7 +16,7 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from riskmap.catalogue import Catalogue
+from riskmap.figures import action_figures
 from riskmap.planning import Plan, apply_actions, gaps, overdue
 from riskmap.scoring import (
     by_unit,
@@ -37,8 +38,7 @@ from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case, within
 from riskmap.service.errors import ValidationError
 from riskmap.service.plans import actions as _actions_case
-from riskmap.service.plans import compute_plan
-from riskmap.service.seeding import OPEN_STATUSES
+from riskmap.service.plans import against_stored, compute_plan
 from riskmap.store.models import Action, AuditEvent, Cycle, RiskRating, Unit
 
 MISSING_COLUMNS = ["unit_id", "risk_id", "controls", "text"]
@@ -198,12 +198,7 @@ def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
     top = cat.method.bands[-1].id
     per_unit = by_unit(reg, cat) if len(reg) else pd.DataFrame(columns=["worst_band"])
     figures["units_critical"] = int((per_unit["worst_band"] == top).sum())
-    acts = _action_rows(tx, cyc)
-    status = acts["status"]
-    figures["actions"] = int(len(acts))
-    figures["actions_open"] = int(status.isin(OPEN_STATUSES).sum())
-    figures["actions_done"] = int((status == "done").sum())
-    figures["actions_overdue"] = int(overdue(acts, as_of).sum())
+    figures.update(action_figures(_action_rows(tx, cyc), as_of))
     return figures
 
 
@@ -375,8 +370,7 @@ def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) ->
         "mean_residual": float(reg["residual"].mean()) if len(reg) else 0.0,
         "max_residual": float(reg["residual"].max()) if len(reg) else 0.0,
         "gaps": len(g),
-        "actions_open": int(acts["status"].isin(OPEN_STATUSES).sum()),
-        "actions_overdue": int(acts["overdue"].sum()),
+        **{k: v for k, v in action_figures(acts, today).items() if k != "actions"},
         "flags": len(flags),
         "incidents": len(incidents),
     }
@@ -441,10 +435,15 @@ def preview_plan(
     budget_money: float | None = None,
     start: date | None = None,
     objective: str = "residual",
+    today: date | None = None,
 ) -> Plan:
     """The plan a budget would buy for the cycle: ranked, cut, re-scored; nothing stored.
 
     The same computation `build_plan` stores (an officer adopts a plan with it); here any
-    reader may try budgets.
+    reader may try budgets. Its actions say how storing takes them (`stored_as`) with the
+    due date they would have: a kept action keeps its date, `overdue` once it has passed.
     """
-    return compute_plan(tx, tx.cycle(cycle), budget_days, budget_money, start, objective)
+    cyc = tx.cycle(cycle)
+    result = compute_plan(tx, cyc, budget_days, budget_money, start, objective)
+    chosen = against_stored(tx, cyc, result.actions, today or date.today())
+    return replace(result, actions=chosen)

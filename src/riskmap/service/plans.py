@@ -7,10 +7,11 @@ already edited are kept, and a gap they already address gets no second action.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from riskmap.planning import OBJECTIVES, Plan, plan
 from riskmap.scoring import score
@@ -83,6 +84,96 @@ def compute_plan(
     )
 
 
+# How a chosen action would be (or was) stored against the cycle's actions.
+ADDED, REPLACED, KEPT = "added", "replaced", "kept"
+STORED_AS_HELP = (
+    "added: a new action; replaced: rewrites a generated action nobody touched; kept: an "
+    "open action (carried, hand-made or edited) already addresses the gap and keeps its date."
+)
+
+
+def _replaceable(cyc: Cycle):
+    """Generated actions nobody touched: a new plan replaces or removes them."""
+    return (
+        (Action.cycle_id == cyc.id)
+        & Action.manual.is_(False)
+        & Action.carried_from_id.is_(None)
+        & (Action.status == "planned")
+        & (Action.version == 1)
+    )
+
+
+def against_stored(tx: Tx, cyc: Cycle, chosen: pd.DataFrame, today: date) -> pd.DataFrame:
+    """The plan's `chosen` actions as storing them would leave them, read before storing.
+
+    `stored_as`: `added` (a new action), `replaced` (a generated action nobody touched is
+    rewritten with the new target and date) or `kept` (an open action of the cycle already
+    addresses the gap: carried from the last cycle, made by hand or edited; it keeps its
+    own target and due date). A kept action's due date is the stored one, and it is
+    `overdue` when that date has passed: the preview says so before anything is stored.
+    """
+    from riskmap.service.overview import with_overdue  # the one lateness rule, per action
+
+    out = chosen.copy()
+    if out.empty:
+        return out.assign(stored_as=[], overdue=[], days_overdue=[], kept_action_id=[])
+    rows = tx.session.execute(
+        select(Unit.code, Action.control_id, Action.id, Action.due_date, _replaceable(cyc))
+        .join(Unit, Unit.id == Action.unit_id)
+        .where(Action.cycle_id == cyc.id, Action.status.in_(OPEN_STATUSES))
+    ).all()
+    kept = {(u, c): (i, d) for u, c, i, d, gen in rows if not gen}
+    generated = {(u, c) for u, c, _, _, gen in rows if gen}
+    keys = list(zip(out["unit_id"], out["control_id"], strict=True))
+    out["stored_as"] = [KEPT if k in kept else REPLACED if k in generated else ADDED for k in keys]
+    out["kept_action_id"] = [kept[k][0] if k in kept else None for k in keys]
+    due = zip(keys, out["due_date"], strict=True)
+    out["due_date"] = [kept[k][1] if k in kept else d for k, d in due]
+    out["status"] = "planned"
+    return with_overdue(out, today).drop(columns="status")
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """What `build_plan` stored: the plan, and what it did to the cycle's actions.
+
+    `chosen` is the plan's actions as stored (`against_stored`: added, replaced or kept,
+    with the due date each carries and whether it is overdue); `removed` counts generated
+    actions nobody touched that the new plan no longer chooses. Attributes of the `Plan`
+    (ranking, actions, summary, registers) read through.
+    """
+
+    plan: Plan
+    chosen: pd.DataFrame
+    added: int
+    replaced: int
+    kept: int
+    removed: int
+
+    def __getattr__(self, name: str):
+        # Only for the Plan's own fields: never for dunders or `plan` itself (copy and
+        # pickle look attributes up before the fields are set).
+        if name.startswith("__") or name == "plan":
+            raise AttributeError(name)
+        return getattr(self.plan, name)
+
+    def report(self) -> str:
+        """The officer's message: what was stored, and the due dates it carries."""
+        parts = [f"{self.added} added", f"{self.replaced} replaced", f"{self.kept} kept"]
+        text = (
+            f"Plan stored: {len(self.chosen)} actions chosen for "
+            f"{float(self.plan.summary.get('effort_days') or 0):,.0f} person-days "
+            f"({', '.join(parts)}); {self.removed} earlier generated actions removed."
+        )
+        due = pd.to_datetime(self.chosen.get("due_date"), errors="coerce").dropna()
+        if len(due):
+            text += f" Due {due.min():%Y-%m-%d} to {due.max():%Y-%m-%d}."
+        late = int(self.chosen["overdue"].sum()) if "overdue" in self.chosen else 0
+        if late:
+            text += f" {late} kept actions are already overdue."
+        return text
+
+
 @use_case("officer")
 def build_plan(
     tx: Tx,
@@ -92,20 +183,19 @@ def build_plan(
     budget_money: float | None = None,
     start: date | None = None,
     objective: str = "residual",
-) -> Plan:
-    """Rank the cycle's control gaps, select what the budget affords and store it as actions."""
+    today: date | None = None,
+) -> StoredPlan:
+    """Rank the cycle's control gaps, select what the budget affords and store it as actions.
+
+    Returns what was stored (`StoredPlan`): the officer and the audit event see the same
+    counts of added, replaced, kept and removed actions, and the due dates stored.
+    """
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
     result = compute_plan(tx, cyc, budget_days, budget_money, start, objective)
-    replaced = tx.session.execute(
-        delete(Action).where(
-            Action.cycle_id == cyc.id,
-            Action.manual.is_(False),
-            Action.carried_from_id.is_(None),
-            Action.status == "planned",
-            Action.version == 1,
-        )
-    ).rowcount
+    chosen = against_stored(tx, cyc, result.actions, today or date.today())
+    before = tx.session.scalar(select(func.count()).where(Action.cycle_id == cyc.id))
+    deleted = tx.session.execute(delete(Action).where(_replaceable(cyc))).rowcount
     ids = dict(tx.session.execute(select(Unit.code, Unit.id)).all())
     kept = set(
         tx.session.execute(
@@ -144,14 +234,32 @@ def build_plan(
     summary = {
         k: (v if v is None or isinstance(v, str) else float(v)) for k, v in result.summary.items()
     }
+    counts = chosen["stored_as"].value_counts() if len(chosen) else pd.Series(dtype=int)
+    added, replaced = int(counts.get(ADDED, 0)), int(counts.get(REPLACED, 0))
+    kept = int(counts.get(KEPT, 0))
+    if added + replaced != len(rows):  # the two readings of the cycle's actions disagree
+        raise RuntimeError("plan storage: chosen actions and inserted rows differ")
+    removed = int(deleted) - replaced
+    due = pd.to_datetime(chosen.get("due_date"), errors="coerce").dropna()
     tx.audit(
         "plan.build",
         "cycle",
         cyc.label,
-        after={**summary, "actions_added": len(rows), "actions_replaced": replaced},
+        after={
+            **summary,
+            "actions_before": int(before or 0),
+            "actions_after": int(before or 0) - removed + added,
+            "actions_added": added,
+            "actions_replaced": replaced,
+            "actions_kept": kept,
+            "actions_removed": removed,
+            "kept_overdue": int(chosen["overdue"].sum()) if len(chosen) else 0,
+            "due_from": due.min().date().isoformat() if len(due) else None,
+            "due_to": due.max().date().isoformat() if len(due) else None,
+        },
         cycle_id=cyc.id,
     )
-    return result
+    return StoredPlan(result, chosen, added, replaced, kept, removed)
 
 
 @use_case(*READERS)

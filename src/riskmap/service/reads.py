@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 
 from riskmap import audit, checkpoints
+from riskmap.figures import action_figures, direction
 from riskmap.scoring import (
     by_risk,
     by_stage,
@@ -111,7 +113,9 @@ def trend(tx: Tx, before: str, after: str) -> Trend:
     )
     movers["change"] = movers["residual_after"] - movers["residual_before"]
     movers = movers[movers["residual_band_before"] != movers["residual_band_after"]].copy()
-    movers["direction"] = ["up" if c > 0 else "down" for c in movers["change"]]
+    movers["direction"] = pd.Series(direction(movers["change"]), index=movers.index).map(
+        {"worse": "up", "better": "down", "unchanged": "same"}
+    )
     movers = movers.reindex(movers["change"].abs().sort_values(ascending=False).index)
     movers = movers.reset_index(drop=True)
 
@@ -131,14 +135,26 @@ def trend(tx: Tx, before: str, after: str) -> Trend:
         "mean_residual_after": float(reg_b["residual"].mean()) if len(reg_b) else 0.0,
         "pairs_up": int((movers["direction"] == "up").sum()),
         "pairs_down": int((movers["direction"] == "down").sum()),
-        "actions_completed": len(done),
+        # The Overview's "Actions done" of the later cycle: one definition of the figure.
+        "actions_completed": action_figures(_action_frame(tx, cb), date.today())["actions_done"],
     }
     return Trend(ca.label, cb.label, per_unit, per_risk, movers, done, maturity, summary)
 
 
+def _action_frame(tx: Tx, cyc: Cycle) -> pd.DataFrame:
+    rows = tx.session.execute(
+        select(Action.status, Action.due_date).where(Action.cycle_id == cyc.id)
+    ).all()
+    return pd.DataFrame(rows, columns=["status", "due_date"])
+
+
 def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
-    """Actions marked done in either cycle (a carried action is done once, in one of them)."""
-    labels = {before.id: before.label, after.id: after.label}
+    """Actions marked done in the later cycle: the actions `actions_completed` counts.
+
+    An action done in the earlier cycle was counted there; one carried open into the later
+    cycle and done there counts once, in the later cycle.
+    """
+    labels = {after.id: after.label}
     rows = tx.session.execute(
         select(
             Unit.code,

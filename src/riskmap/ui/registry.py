@@ -120,6 +120,13 @@ PAGES: list[PageSpec] = [
         OVERSIGHT,
     ),
     PageSpec(
+        "riskmap.ui.pages.briefing",
+        "Briefing",
+        ":material/summarize:",
+        ("manager", "auditor"),
+        OVERSIGHT,
+    ),
+    PageSpec(
         "riskmap.ui.pages.audit_trail",
         "Audit trail",
         ":material/history:",

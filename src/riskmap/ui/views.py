@@ -287,6 +287,8 @@ PLAN_COLUMNS = [
     "cumulative_days",
     "band",
     "due_date",
+    "overdue",
+    "stored_as",
     "owner_role",
 ]
 ACTION_COLUMNS = [
@@ -314,6 +316,8 @@ def plan_table(plan_actions: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame
     if plan_actions is None or plan_actions.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
     out = plan_actions.assign(band=[band_label(b, catalogue) for b in plan_actions["band"]])
+    late, days = out["overdue"].astype(bool), out["days_overdue"].astype(str)
+    out["overdue"] = np.where(late, "⚠ " + days + " days", "")
     return out[PLAN_COLUMNS].reset_index(drop=True)
 
 
@@ -327,25 +331,6 @@ def actions_table(actions: pd.DataFrame, today: date) -> pd.DataFrame:
     out["overdue"] = np.where(out["overdue"], "⚠ " + out["days_overdue"].astype(str) + " days", "")
     out["status"] = out["status"].str.replace("_", " ")
     return out[ACTION_COLUMNS].reset_index(drop=True)
-
-
-def side_by_side(fig: Any, *, row_labels: bool) -> Any:
-    """A units x risks map narrowed to sit beside another (now | after the plan).
-
-    Keeps the cells, the written scores and the separators; drops the unit type names on
-    the right, the stage names above, the colour bar and (`row_labels=False`) the unit
-    names, so that two maps share a row of the page and their rows line up. Returns `fig`.
-    """
-    if not fig.data:
-        return fig
-    fig.update_traces(showscale=False, selector={"type": "heatmap"})
-    fig.layout.annotations = ()
-    fig.update_layout(
-        margin={"l": 10, "r": 10, "t": 110, "b": 30},
-        height=max(fig.layout.height - 60, 200) if fig.layout.height else None,
-    )
-    fig.update_yaxes(showticklabels=row_labels)
-    return fig
 
 
 def band_legend(catalogue: Catalogue) -> str:

@@ -140,3 +140,10 @@ def labelled_table(
             shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
         config[col] = st.column_config.Column(labels[col])
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
+
+
+def plotly_points(event: Any) -> list:
+    """The points a click selected on a chart drawn with `on_select="rerun"` ([] if none)."""
+    if event is not None and hasattr(event, "get"):
+        return (event.get("selection") or {}).get("points") or []
+    return []

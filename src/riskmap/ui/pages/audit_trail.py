@@ -1,4 +1,7 @@
-"""Audit trail: every recorded change (who, when, what, before, after, why), checked.
+"""Audit trail: every recorded change (who, when, what changed, why), newest first, checked.
+
+Each event reads as the fields it changed, `field: before → after`
+(`riskmap.ui.audit_changes`), with its reason; the raw JSON is one expander away.
 
 For auditors and administrators. The chain check (`service.verify_audit`) recomputes every
 event's hash and its link to the event before; the list can be filtered by cycle, actor,
@@ -15,6 +18,7 @@ import streamlit as st
 from riskmap.service import DomainError, verify_audit
 from riskmap.ui import state, views
 from riskmap.ui.audit_anchor import render_anchor
+from riskmap.ui.audit_changes import changes_view
 from riskmap.ui.pages._shared import read
 from riskmap.ui.widgets import escape_md
 
@@ -87,23 +91,26 @@ def render() -> None:
         since=since,
         until=until,
     )
-    st.caption(f"{len(shown):,} of {len(events):,} events, oldest first.")
+    st.caption(
+        f"{len(shown):,} of {len(events):,} events, newest first. Each shows the fields it "
+        "changed (field: before → after) and why; the raw record is below."
+    )
     st.dataframe(
-        views.audit_view(shown, labels),
+        changes_view(shown, labels),
         hide_index=True,
         width="stretch",
+        row_height=60,
         column_config={
             "id": st.column_config.NumberColumn("#", format="%d"),
             "at": "When (UTC)",
             "actor": "Who",
             "action": "What",
-            "entity": "Record",
-            "entity_id": "Which",
-            "before": st.column_config.TextColumn("Before", width="large"),
-            "after": st.column_config.TextColumn("After", width="large"),
+            "record": "Record",
+            "changes": st.column_config.TextColumn("Changes", width="large"),
             "reason": st.column_config.TextColumn("Why", width="medium"),
         },
     )
+    _raw(shown)
     st.download_button(
         "Download these events as CSV",
         views.audit_csv(shown, labels),
@@ -112,3 +119,19 @@ def render() -> None:
         key=f"{KEY}csv",
         icon=":material/download:",
     )
+
+
+def _raw(shown) -> None:
+    """One event's record before and after, as stored (JSON), on demand."""
+    with st.expander("Raw JSON of an event"):
+        ids = [int(i) for i in shown["id"].sort_values(ascending=False)]
+        if not ids:
+            st.caption("No event passes the filters.")
+            return
+        picked = st.selectbox("Event #", ids, key=f"{KEY}raw-id")
+        event = shown[shown["id"] == picked].iloc[0]
+        left, right = st.columns(2)
+        left.caption("Before")
+        left.json(event["before"] if event["before"] is not None else {}, expanded=True)
+        right.caption("After")
+        right.json(event["after"] if event["after"] is not None else {}, expanded=True)

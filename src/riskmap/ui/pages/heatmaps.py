@@ -4,8 +4,11 @@ Everything is read once per cycle and data version (`service.cycle_map`, cached)
 by the chart core: the map is `riskmap.charts.heatmap` (rows grouped by unit type, columns
 by trafficking stage, the score written in every cell, the hover in words with the top
 missing controls), switched between inherent, residual and residual after the plan, and
-filtered by unit type, region, stage and band. A unit picked in the list, or clicked on
-the map, opens its profile: risks, control gaps, actions, calibration flags, history.
+filtered by unit type, region, stage and band, every view on the columns of the map now.
+Past `GROUP_FROM` units the map opens on groups (unit type or region, `group_heatmap`) and
+a group opens to its units. A unit picked in the list, or clicked on the map, opens its
+profile: risks, control gaps, actions, calibration flags, history. The Trafficking chain
+tab is `riskmap.ui.chain_section`; the camera button downloads any map as PNG or SVG.
 """
 
 from __future__ import annotations
@@ -18,16 +21,22 @@ import streamlit as st
 
 from riskmap.catalogue import Catalogue
 from riskmap.charts import (
+    GROUPINGS,
+    IMAGE_FORMATS,
+    cell_of,
+    group_heatmap,
     heatmap,
     heatmap_order,
+    image_config,
     matrix_pair,
     principle_heatmap,
     with_pick_layer,
 )
 from riskmap.service import DomainError
 from riskmap.ui import state, views
+from riskmap.ui.chain_section import render_chain
 from riskmap.ui.pages._shared import catalogue, read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.widgets import escape_md, plotly_points
 
 ROLES = ("officer", "manager", "auditor")
 KEY = "hm-"
@@ -35,6 +44,7 @@ PAGE_ROWS = 200  # units drawn at once: a national map is paged, so the browser 
 SCROLL_ROWS = 36  # taller maps scroll inside a box, so the unit profile stays in reach
 MAP_BOX_PX = 760
 NO_UNIT = ""
+GROUP_FROM = 60  # more units than this open on the map of groups (type or region) first
 
 
 def _names(cat: Catalogue) -> dict[str, dict[str, str]]:
@@ -112,15 +122,18 @@ def render() -> None:
     shown = views.filter_register(
         source, **common, bands=chosen["bands"], band_column=f"{value}_band"
     )
-    # The map after the plan keeps the rows and columns of the map now, so they line up.
-    rows, cols = heatmap_order(now if view == "after" else shown, cat)
-    present_units, present_risks = set(shown["unit_id"]), set(shown["risk_id"])
+    # Every view has the columns of the map now (under the unit, region and stage filters),
+    # so "now" and "after the plan" line up; the band filter narrows rows, never columns.
+    rows, _ = heatmap_order(now if view == "after" else shown, cat)
+    _, cols = heatmap_order(now, cat)
+    present_units = set(shown["unit_id"])
     rows = [u for u in rows if u in present_units]
-    cols = [r for r in cols if r in present_risks]
 
-    tab_map, tab_matrix, tab_maturity = st.tabs(
-        ["Units x risk scenarios", "Likelihood x impact", "Maturity by principle"]
+    tab_map, tab_chain, tab_matrix, tab_maturity = st.tabs(
+        ["Units x risk scenarios", "Trafficking chain", "Likelihood x impact", "Maturity"]
     )
+    with tab_chain:
+        render_chain(views.filter_register(source, **common), cat, cycle, _picture())
     picked = None
     with tab_map:
         picked = _map(cycle, cmap, shown, view, value, rows, cols, cat)
@@ -131,7 +144,10 @@ def render() -> None:
             "impact). The filters above apply" + (", after the plan." if view == "after" else ".")
         )
         st.plotly_chart(
-            matrix_pair(shown, cat), width="stretch", key=f"{KEY}matrix", config=_CONFIG
+            matrix_pair(shown, cat),
+            width="stretch",
+            key=f"{KEY}matrix",
+            config=image_config(f"riskmap-matrix-{cycle}", _picture()),
         )
     with tab_maturity:
         st.caption(
@@ -140,14 +156,20 @@ def render() -> None:
         )
         maturity = views.maturity_by_type(cmap.maturity, present_units)
         st.plotly_chart(
-            principle_heatmap(maturity, cat), width="stretch", key=f"{KEY}maturity", config=_CONFIG
+            principle_heatmap(maturity, cat),
+            width="stretch",
+            key=f"{KEY}maturity",
+            config=image_config(f"riskmap-maturity-{cycle}", _picture()),
         )
 
     st.divider()
     _unit_section(cycle, now if view == "after" else shown, picked, cat)
 
 
-_CONFIG = {"displaylogo": False}
+def _picture() -> str:
+    """The picture format chosen under the map (PNG until someone picks SVG)."""
+    fmt = st.session_state.get(f"{KEY}picture")
+    return fmt if fmt in IMAGE_FORMATS else IMAGE_FORMATS[0]
 
 
 def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
@@ -166,6 +188,11 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
     if not rows:
         st.info("No unit x risk pair passes these filters: widen them.")
         return None
+    fmt = _picture()
+    if len(rows) > GROUP_FROM:
+        rows = _grouped(cycle, shown, view, value, rows, cols, cat, fmt)
+        if rows is None:
+            return None
     rows = _page(rows, shown, cat)
     fig = heatmap(
         shown,
@@ -181,16 +208,73 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
     with box:
         event = st.plotly_chart(
             fig,
-            width="stretch",
+            width="content",
             key=f"{KEY}map",
             on_select="rerun",
             selection_mode="points",
-            config=_CONFIG,
+            config=image_config(f"riskmap-{view}-{cycle}", fmt),
         )
-    points = []
-    if event is not None and hasattr(event, "get"):
-        points = (event.get("selection") or {}).get("points") or []
-    return views.unit_at(points, rows)
+    st.radio(
+        "Picture format",
+        IMAGE_FORMATS,
+        format_func=str.upper,
+        horizontal=True,
+        key=f"{KEY}picture",
+        help="The camera button at the top right of a map downloads its picture.",
+    )
+    return views.unit_at(plotly_points(event), rows)
+
+
+def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | None:
+    """At ministry scale: the map of groups first; the rows of the group opened (or None)."""
+    by = st.radio(
+        "Group the units by",
+        list(GROUPINGS),
+        format_func=GROUPINGS.get,
+        horizontal=True,
+        key=f"{KEY}group-by",
+    )
+    fig = group_heatmap(
+        shown,
+        cat,
+        by,
+        value,
+        title=f"Worst {value} risk by {GROUPINGS[by]}, cycle {cycle}",
+        col_order=cols,
+    )
+    with_pick_layer(fig, marker_px=24)
+    event = st.plotly_chart(
+        fig,
+        width="content",
+        key=f"{KEY}groups-{by}",
+        on_select="rerun",
+        selection_mode="points",
+        config=image_config(f"riskmap-{view}-{cycle}-by-{by}", fmt),
+    )
+    groups = list(fig.layout.meta["groups"]) if fig.data else []
+    names = dict(zip(groups, fig.layout.meta["names"], strict=True)) if groups else {}
+    key = f"{KEY}group-{by}"
+    cell = cell_of(plotly_points(event))
+    if cell is not None and cell[0] < len(groups) and cell != st.session_state.get(f"{key}-cell"):
+        st.session_state[f"{key}-cell"] = cell
+        st.session_state[key] = groups[cell[0]]
+    if st.session_state.get(key) not in ["", *groups]:
+        st.session_state[key] = ""
+    group = st.selectbox(
+        f"Open a {GROUPINGS[by]}",
+        ["", *groups],
+        key=key,
+        format_func=lambda g: names.get(g, f"Choose a {GROUPINGS[by]} (or click its row)"),
+    )
+    if not group:
+        st.caption(
+            f"{len(rows):,} units in {len(groups)} groups: click a cell or choose a "
+            f"{GROUPINGS[by]} to see its units, then a unit for its profile."
+        )
+        return None
+    members = set(shown.loc[shown[by].fillna("").astype(str) == group, "unit_id"])
+    st.markdown(f"**{escape_md(names[group])}**: {len(members):,} units")
+    return [u for u in rows if u in members]
 
 
 def _page(rows: list[str], shown: pd.DataFrame, cat: Catalogue) -> list[str]:

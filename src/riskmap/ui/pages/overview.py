@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskmap.charts import type_risk_heatmap
+from riskmap.charts import image_config, type_risk_heatmap
 from riskmap.service import DomainError
 from riskmap.ui import state, views
 from riskmap.ui.pages._shared import catalogue, read
@@ -57,5 +57,5 @@ def render() -> None:
         type_risk_heatmap(cmap.register, cat, "residual"),
         width="stretch",
         key="overview-glance",
-        config={"displaylogo": False},
+        config=image_config(f"riskmap-glance-{cycle}"),
     )

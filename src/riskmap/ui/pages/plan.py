@@ -18,9 +18,10 @@ import pandas as pd
 import streamlit as st
 
 from riskmap.catalogue import Catalogue
-from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order
+from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order, image_config
 from riskmap.planning import OBJECTIVES
 from riskmap.service import DomainError, add_action, build_plan, update_action
+from riskmap.service.plans import STORED_AS_HELP
 from riskmap.ui import state, views
 from riskmap.ui.pages._shared import catalogue, read
 from riskmap.ui.widgets import escape_md
@@ -44,6 +45,8 @@ PLAN_COLUMNS = {
     "cumulative_days": _num("Cumulative days", format="%.0f"),
     "band": "Band (worst residual)",
     "due_date": st.column_config.DateColumn("Due"),
+    "overdue": "Overdue",
+    "stored_as": st.column_config.TextColumn("Storing", help=STORED_AS_HELP),
     "owner_role": "Owner",
 }
 ACTION_COLUMNS = {
@@ -162,10 +165,7 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
             state.show_error(exc)
         else:
             # Run again so that the action list and its count show what was stored.
-            st.session_state[f"{KEY}stored"] = (
-                f"Plan stored: {int(result.summary['selected'])} actions chosen for "
-                f"{result.summary['effort_days']:,.0f} person-days. See Actions of the cycle."
-            )
+            st.session_state[f"{KEY}stored"] = result.report() + " See Actions of the cycle."
             st.rerun()
     stored = st.session_state.pop(f"{KEY}stored", None)
     if stored:
@@ -236,8 +236,8 @@ def _plan_result(
 
     st.subheader("Now and after the plan")
     st.caption(
-        "Residual risk of the units the plan touches, now (left) and once its actions are "
-        "carried out (right); rows line up. Bands: " + views.band_legend(cat) + "."
+        "Residual risk of the units the plan touches, now (above) and once its actions are "
+        "carried out (below), on the same rows and columns. Bands: " + views.band_legend(cat) + "."
     )
     touched = set(plan.actions["unit_id"])
     only = st.toggle("Only the units the plan touches", value=True, key=f"{KEY}only-touched")
@@ -249,22 +249,17 @@ def _plan_result(
         before_reg, cat, "residual", title="Residual risk now", row_order=rows, col_order=cols
     )
     after_fig = heatmap_after(plan, cat, rows, cols, title="Residual risk after the plan")
-    left, right = st.columns([3, 2])
-    box = (lambda: st.container(height=BOX_PX)) if len(rows) > 30 else st.container
-    with left, box():
-        st.plotly_chart(
-            views.side_by_side(now_fig, row_labels=True),
-            width="stretch",
-            key=f"{KEY}now",
-            config=_CONFIG,
-        )
-    with right, box():
-        st.plotly_chart(
-            views.side_by_side(after_fig, row_labels=False),
-            width="stretch",
-            key=f"{KEY}after",
-            config=_CONFIG,
-        )
+    # One above the other, each at its own full width: the same rows and columns, cells
+    # big enough for their scores (side by side, each would get half the width).
+    for fig, key in ((now_fig, "now"), (after_fig, "after")):
+        box = st.container(height=BOX_PX) if len(rows) > 30 else st.container()
+        with box:
+            st.plotly_chart(
+                fig,
+                width="content",
+                key=f"{KEY}{key}",
+                config=image_config(f"riskmap-plan-{key}"),
+            )
     st.plotly_chart(
         gantt(
             plan.actions.drop(columns="unit"),  # unit codes keep the bar labels short

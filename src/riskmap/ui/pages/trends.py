@@ -64,7 +64,13 @@ def render() -> None:
     )
     m2.metric("Pairs up a band (worse)", s["pairs_up"], border=True)
     m3.metric("Pairs down a band (better)", s["pairs_down"], border=True)
-    m4.metric("Actions completed", s["actions_completed"], border=True)
+    m4.metric(
+        "Actions completed",
+        s["actions_completed"],
+        help=f"Actions of cycle {escape_md(after)} marked done: the Overview's \"Actions "
+        f'done" of that cycle (one definition, riskmap.figures).',
+        border=True,
+    )
 
     tabs = st.tabs(
         ["Per unit", "Per risk scenario", "Band movers", "Actions completed", "Maturity"]
@@ -120,7 +126,10 @@ def render() -> None:
             },
         )
     with tabs[3]:
-        st.caption(f"Actions marked done in cycle {escape_md(before)} or {escape_md(after)}.")
+        st.caption(
+            f"Actions of cycle {escape_md(after)} marked done: the Overview's "
+            f'"Actions done" of cycle {escape_md(after)}.'
+        )
         st.dataframe(t.actions_completed, hide_index=True, width="stretch")
     with tabs[4]:
         gain = views.maturity_gain(t.maturity, cat)

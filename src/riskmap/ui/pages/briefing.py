@@ -1,0 +1,106 @@
+"""Briefing: the cycle on one page, on screen and as a PDF to take to a meeting.
+
+For managers and auditors. Reads `service.briefing` (the Overview's key figures, the heat
+map of unit types x risks by worst unit, the trafficking chain, the ten highest residual
+risks, the plan in brief, the open calibration flags) and lays it out as the PDF does;
+"Prepare the briefing PDF" makes the document (`service.briefing_pdf`: one A4 page, an
+audited export) and offers it for download.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from riskmap.charts import chain_chart, group_heatmap, image_config
+from riskmap.service import DomainError, briefing_pdf
+from riskmap.ui import state, views
+from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.widgets import escape_md
+
+ROLES = ("manager", "auditor")
+KEY = "brief-"
+ss = st.session_state
+
+
+def render() -> None:
+    state.require(*ROLES)
+    cycle = state.require_cycle()
+    cat = catalogue()
+    st.title("Briefing")
+    try:
+        b = read("briefing", cycle)
+    except DomainError as exc:
+        state.show_error(exc)
+        return
+    status = b.status.replace("_", " ")
+    st.markdown(escape_md(f"{b.organisation}, cycle {b.cycle}: {status}, {b.approval}."))
+    against = f"arrows against cycle {b.previous}" if b.previous else "no earlier cycle"
+    st.caption(
+        escape_md(
+            f"Method {b.method}; catalogue version {b.catalogue_version[:12]}; {against}; "
+            f"overdue as of {b.today}."
+        )
+    )
+    _download(cycle)
+    for row in views.key_metrics(b.figures, cat):
+        for column, m in zip(st.columns(len(row)), row, strict=True):
+            column.metric(m.label, m.value, delta=m.delta, delta_color=m.delta_color, border=True)
+
+    st.subheader("Where the risk is")
+    st.plotly_chart(
+        group_heatmap(b.register, cat, "unit_type"),
+        width="content",
+        key=f"{KEY}map",
+        config=image_config(f"riskmap-briefing-map-{cycle}"),
+    )
+    st.subheader("The trafficking chain")
+    st.plotly_chart(
+        chain_chart(b.chain, cat),
+        width="content",
+        key=f"{KEY}chain",
+        config=image_config(f"riskmap-briefing-chain-{cycle}"),
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader(f"The {len(b.top_risks)} highest residual risks")
+        st.dataframe(b.top_risks, hide_index=True, width="stretch")
+    with right:
+        p = b.plan
+        st.subheader("The plan in brief")
+        st.markdown(
+            f"Budget: {p['effort_days']:,.0f} person-days, {p['cost']:,.0f} "
+            f"{escape_md(p['currency'])}  \nActions: {p['actions']} ({p['actions_open']} open, "
+            f"{p['actions_done']} done); overdue: {p['actions_overdue']}"
+        )
+        st.dataframe(b.deadlines, hide_index=True, width="stretch")
+        st.subheader("Open calibration flags")
+        st.caption(f"{len(b.flags)} ratings to check.")
+        st.dataframe(b.flags, hide_index=True, width="stretch")
+
+
+def _download(cycle: str) -> None:
+    if st.button("Prepare the briefing PDF", key=f"{KEY}make", icon=":material/picture_as_pdf:"):
+        try:
+            with st.spinner("Drawing the briefing..."):
+                data = state.write(briefing_pdf, cycle)
+        except DomainError as exc:
+            state.show_error(exc, key=f"{KEY}pdf")
+        else:
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            ss[f"{KEY}pdf"] = {"cycle": cycle, "data": data, "at": stamp}
+    kept = ss.get(f"{KEY}pdf")
+    if kept is None or kept["cycle"] != cycle:
+        return
+    st.download_button(
+        "Download the briefing (PDF)",
+        kept["data"],
+        file_name=f"riskmap-{cycle}-briefing.pdf",
+        mime="application/pdf",
+        key=f"{KEY}download",
+        icon=":material/download:",
+        type="primary",
+        on_click="ignore",
+    )
+    st.caption(f"Prepared at {kept['at']}; one A4 page.")
