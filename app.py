@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.catalogue import version_notice
 from riskmap.ui import registry, session_cookie, signin, state
 from riskmap.ui.widgets import escape_md
@@ -22,12 +23,7 @@ st.set_page_config(
     initial_sidebar_state=256,
 )
 
-STATUS = {
-    "draft": "draft: officers rate and confirm",
-    "in_review": "in review: a manager approves or reopens",
-    "approved": "approved: a manager locks it",
-    "locked": "locked: the record, read only",
-}
+STATUS = {s.value: s.short for s in vocabulary.CYCLE_STATUSES}
 
 
 def _choose_cycle() -> None:

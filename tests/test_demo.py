@@ -147,7 +147,11 @@ def test_demo_command_prints_passwords_and_respects_if_empty(sqlite_url):
     )
     assert planned.exit_code == 0, planned.output
     plan = pd.read_csv(io.StringIO(planned.stdout))
-    assert list(plan.columns) == ACTION_COLUMNS
+    # The plan's columns, then how storing it would treat each action (against the cycle's).
+    assert list(plan.columns)[: len(ACTION_COLUMNS)] == ACTION_COLUMNS
+    extra = set(plan.columns[len(ACTION_COLUMNS) :])
+    assert extra == {"stored_as", "kept_action_id", "overdue", "days_overdue"}
+    assert set(plan["stored_as"]) <= {"added", "replaced", "kept"}
     assert len(plan) > 0 and plan["cumulative_days"].max() <= 200
     assert plan["selected"].all()
     assert '"budget_days": 200.0' in planned.stderr

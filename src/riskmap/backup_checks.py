@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Table, UniqueConstraint
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String
 
-from riskmap import rules, texts
+from riskmap import rules, texts, vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.problems import Problem
 from riskmap.service.core import ROLES
@@ -32,7 +32,7 @@ from riskmap.service.incidents import KINDS
 from riskmap.service.plans import STATUSES as ACTION_STATUSES
 
 MAX_DEPTH = 32  # JSON columns: exposure profiles and audit values are a few levels deep
-CYCLE_STATUSES = ("draft", "in_review", "approved", "locked")
+CYCLE_STATUSES = vocabulary.CYCLE_STATUSES
 NAMED = {"username", "code", "name", "label", "drafted_by"}  # must not be blank
 # table -> (key column, audit entity, fields the trail's last event fixes)
 HISTORY = {

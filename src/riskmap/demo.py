@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, insert, select
 
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.demo_progress import OFFICER, incidents, set_statuses, vary_2026, vary_risks
 from riskmap.service import cycles as cycle_cases
@@ -41,7 +42,7 @@ REGIONS = ("Capital", "North", "South", "East", "West", "Coast")
 # Unit types whose offices sit in missions abroad, not in the country's regions.
 ABROAD = {"consular", "deployed_missions"}
 MISSIONS = ("Mission in Borealia", "Mission in Ostmark", "Mission in Sudria", "Mission in Westria")
-ROLES = ("admin", "officer", "manager", "auditor")
+ROLES = vocabulary.ROLES
 # Front-line unit types get more field offices than the others.
 FRONT_LINE = {"border_control": 3, "police_local": 3, "labour_inspection": 2, "consular": 2}
 PREFIX = {

@@ -7,10 +7,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.scoring.residual import credited_maturity, has_evidence
 
-CLOSED_STATUSES = ("done", "cancelled")
+CLOSED_STATUSES = vocabulary.CLOSED_ACTION_STATUSES
 
 
 def apply_actions(

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from riskmap import audit
+from riskmap import audit, vocabulary
 from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.service.errors import (
     Change,
@@ -36,7 +36,7 @@ from riskmap.store.migrate import upgrade as migrate
 from riskmap.store.models import AuditEvent, Cycle, Organisation, Unit, User, utcnow
 from riskmap.texts import TextRefused
 
-ROLES = ("admin", "officer", "manager", "auditor")
+ROLES = vocabulary.ROLES
 READERS = ROLES
 # Actors that are not users of the database: the command line acts as the local admin.
 CLI_ADMIN = "cli:admin"

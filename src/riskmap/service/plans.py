@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
+from riskmap import vocabulary
 from riskmap.planning import OBJECTIVES, Plan, plan
 from riskmap.scoring import score
 from riskmap.service import frames
@@ -21,7 +22,7 @@ from riskmap.service.errors import NotFound, ValidationError
 from riskmap.service.seeding import OPEN_STATUSES
 from riskmap.store.models import Action, ControlRating, Cycle, Unit
 
-STATUSES = ("planned", "in_progress", "done", "cancelled")
+STATUSES = vocabulary.ACTION_STATUSES
 ACTION_LIST_COLUMNS = [
     "id",
     "unit_id",

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from riskmap import rules
+from riskmap import rules, vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.service.core import Tx, snapshot
 from riskmap.store.models import Action, ControlRating, Cycle, RiskRating, Unit
 
-OPEN_STATUSES = ("planned", "in_progress")
+OPEN_STATUSES = vocabulary.OPEN_ACTION_STATUSES
 
 
 def active_units(tx: Tx) -> list[Unit]:

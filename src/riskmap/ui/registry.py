@@ -16,7 +16,9 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-ALL_ROLES: tuple[str, ...] = ("admin", "officer", "manager", "auditor")
+from riskmap import vocabulary
+
+ALL_ROLES: tuple[str, ...] = vocabulary.ROLES
 
 # Menu sections (use these names so pages of one kind sit together).
 ASSESSMENT = "Assessment"
@@ -142,6 +144,14 @@ PAGES: list[PageSpec] = [
         OVERSIGHT,
     ),
 ]
+
+
+def roles_of(url_path: str) -> tuple[str, ...]:
+    """Who may see the page at `url_path`: the one list a page's own `require` checks too."""
+    for page in PAGES:
+        if page.url_path == url_path:
+            return page.roles
+    raise KeyError(f"no page {url_path!r} in the registry")
 
 
 def pages_for(role: str | None) -> list[PageSpec]:

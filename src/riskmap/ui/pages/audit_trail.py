@@ -16,13 +16,13 @@ from datetime import date
 import streamlit as st
 
 from riskmap.service import DomainError, verify_audit
-from riskmap.ui import state, views
+from riskmap.ui import registry, state, views
 from riskmap.ui.audit_anchor import render_anchor
 from riskmap.ui.audit_changes import changes_view
 from riskmap.ui.pages._shared import read
 from riskmap.ui.widgets import escape_md
 
-ROLES = ("auditor", "admin")
+ROLES = registry.roles_of("audit_trail")  # the registry is the one list
 KEY = "audit-"
 
 

@@ -15,11 +15,11 @@ import streamlit as st
 
 from riskmap.charts import chain_chart, group_heatmap, image_config
 from riskmap.service import DomainError, briefing_pdf
-from riskmap.ui import state, views
+from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import catalogue, read
 from riskmap.ui.widgets import escape_md
 
-ROLES = ("manager", "auditor")
+ROLES = registry.roles_of("briefing")  # the registry is the one list
 KEY = "brief-"
 ss = st.session_state
 

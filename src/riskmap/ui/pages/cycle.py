@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.service import (
     DomainError,
     approve_cycle,
@@ -18,18 +19,13 @@ from riskmap.service import (
     start_cycle,
     submit_cycle,
 )
-from riskmap.ui import state
+from riskmap.ui import registry, state
 from riskmap.ui.widgets import escape_md, labelled_table, present, progress, when
 
-ROLES = ("officer", "manager", "admin")
+ROLES = registry.roles_of("cycle")  # the registry is the one list
 ss = st.session_state
 
-STEP_TEXT = {
-    "draft": "Draft: officers rate and confirm every unit, then submit it for review.",
-    "in_review": "In review: a manager other than the drafter approves it, or reopens it.",
-    "approved": "Approved: a manager locks it to make it the record.",
-    "locked": "Locked: the record of this cycle; nothing in it can change.",
-}
+STEP_TEXT = {s.value: s.step for s in vocabulary.CYCLE_STATUSES}
 
 
 def _run(use_case, *args, done: str, **kwargs) -> None:

@@ -30,10 +30,10 @@ from riskmap.service import (
     import_questionnaire,
     questionnaire_template,
 )
-from riskmap.ui import state
+from riskmap.ui import registry, state
 from riskmap.ui.widgets import escape_md, table
 
-ROLES = ("auditor", "manager", "officer", "admin")
+ROLES = registry.roles_of("exports")  # the registry is the one list
 KEY = "exports-"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _WHERE = re.compile(r"^(?P<sheet>[A-Za-z_][\w ]*)!(?P<cell>[A-Z]{1,3}\d+): (?P<message>.*)$", re.S)

@@ -33,12 +33,12 @@ from riskmap.charts import (
     with_pick_layer,
 )
 from riskmap.service import DomainError
-from riskmap.ui import state, views
+from riskmap.ui import registry, state, views
 from riskmap.ui.chain_section import render_chain
 from riskmap.ui.pages._shared import catalogue, read
 from riskmap.ui.widgets import escape_md, plotly_points
 
-ROLES = ("officer", "manager", "auditor")
+ROLES = registry.roles_of("heatmaps")  # the registry is the one list
 KEY = "hm-"
 PAGE_ROWS = 200  # units drawn at once: a national map is paged, so the browser stays quick
 SCROLL_ROWS = 36  # taller maps scroll inside a box, so the unit profile stays in reach

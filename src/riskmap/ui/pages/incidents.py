@@ -12,10 +12,10 @@ import streamlit as st
 
 from riskmap.service import DomainError, record_incident
 from riskmap.service.incidents import KINDS
-from riskmap.ui import state
+from riskmap.ui import registry, state
 from riskmap.ui.widgets import labelled_table
 
-ROLES = ("officer", "manager", "admin")
+ROLES = registry.roles_of("incidents")  # the registry is the one list
 ALL = "(all units)"
 ss = st.session_state
 

@@ -12,12 +12,11 @@ import streamlit as st
 
 from riskmap.charts import image_config, type_risk_heatmap
 from riskmap.service import DomainError
-from riskmap.ui import state, views
+from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import catalogue, read
-from riskmap.ui.registry import ALL_ROLES
 from riskmap.ui.widgets import escape_md
 
-ROLES = ALL_ROLES
+ROLES = registry.roles_of("overview")  # the registry is the one list
 
 
 def render() -> None:

@@ -17,18 +17,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order, image_config
 from riskmap.planning import OBJECTIVES
 from riskmap.service import DomainError, add_action, build_plan, update_action
 from riskmap.service.plans import STORED_AS_HELP
-from riskmap.ui import state, views
+from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import catalogue, read
 from riskmap.ui.widgets import escape_md
 
-ROLES = ("officer", "manager", "auditor")
+ROLES = registry.roles_of("plan")  # the registry is the one list
 KEY = "plan-"
-STATUSES = ("planned", "in_progress", "done", "cancelled")
+STATUSES = vocabulary.ACTION_STATUSES
 BOX_PX = 640
 _CONFIG = {"displaylogo": False}
 _num = st.column_config.NumberColumn
@@ -280,7 +281,7 @@ def _actions(cycle: str, acts: pd.DataFrame, status: str, officer: bool, cat: Ca
     today = date.today()
     table = views.actions_table(acts, today)
     n_over = int((table["overdue"] != "").sum()) if len(table) else 0
-    open_ = int((~acts["status"].isin(("done", "cancelled"))).sum()) if len(acts) else 0
+    open_ = int((~acts["status"].isin(vocabulary.CLOSED_ACTION_STATUSES)).sum()) if len(acts) else 0
     done = int((acts["status"] == "done").sum()) if len(acts) else 0
     for column, (label, value) in zip(
         st.columns(4),

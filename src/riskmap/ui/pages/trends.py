@@ -12,11 +12,11 @@ import streamlit as st
 
 from riskmap.charts import movers, trend_units
 from riskmap.service import DomainError
-from riskmap.ui import state, views
+from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import catalogue, read
 from riskmap.ui.widgets import escape_md
 
-ROLES = ("manager", "auditor")
+ROLES = registry.roles_of("trends")  # the registry is the one list
 KEY = "trend-"
 ALL_UNITS_UP_TO = 60
 _CONFIG = {"displaylogo": False}

@@ -21,10 +21,10 @@ from riskmap.service import (
     retire_unit,
 )
 from riskmap.service.imports import read_unit_table
-from riskmap.ui import state
+from riskmap.ui import registry, state
 from riskmap.ui.widgets import escape_md, labelled_table, level_label
 
-ROLES = ("officer", "manager", "admin")
+ROLES = registry.roles_of("units")  # the registry is the one list
 ss = st.session_state
 
 

@@ -1,0 +1,91 @@
+"""The words of the domain that the code compares: roles, cycle statuses, action statuses.
+
+One home for each, with the label a person reads, so that the service, the planner, the
+pages, the CLI and the workbook spell them alike. The members are strings (StrEnum): they
+are stored, exported and compared as their plain values ("in_review", "done").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICER = "officer"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.ADMIN: "administrator",
+    Role.OFFICER: "integrity officer",
+    Role.MANAGER: "manager",
+    Role.AUDITOR: "auditor",
+}
+
+
+class CycleStatus(StrEnum):
+    """draft -> in review -> approved -> locked; reopen goes back to draft with a reason."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    LOCKED = "locked"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def short(self) -> str:
+        """What happens next, in a few words (the sidebar)."""
+        return _CYCLE_TEXT[self][0]
+
+    @property
+    def step(self) -> str:
+        """What happens next, in a sentence (the Cycle page)."""
+        return _CYCLE_TEXT[self][1]
+
+
+_CYCLE_TEXT = {
+    CycleStatus.DRAFT: (
+        "draft: officers rate and confirm",
+        "Draft: officers rate and confirm every unit, then submit it for review.",
+    ),
+    CycleStatus.IN_REVIEW: (
+        "in review: a manager approves or reopens",
+        "In review: a manager other than the drafter approves it, or reopens it.",
+    ),
+    CycleStatus.APPROVED: (
+        "approved: a manager locks it",
+        "Approved: a manager locks it to make it the record.",
+    ),
+    CycleStatus.LOCKED: (
+        "locked: the record, read only",
+        "Locked: the record of this cycle; nothing in it can change.",
+    ),
+}
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+ROLES: tuple[Role, ...] = tuple(Role)
+CYCLE_STATUSES: tuple[CycleStatus, ...] = tuple(CycleStatus)
+ACTION_STATUSES: tuple[ActionStatus, ...] = tuple(ActionStatus)
+# Open: still to be done (they move forward to the next cycle); closed: done or cancelled.
+OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
+CLOSED_ACTION_STATUSES = (ActionStatus.DONE, ActionStatus.CANCELLED)
