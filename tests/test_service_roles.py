@@ -22,6 +22,7 @@ from test_service_workflow import CAT
 ROLES = ("admin", "officer", "manager", "auditor")
 EVERYONE = set(ROLES)
 POLICY = {
+    "provision_oidc_user": {"admin"},  # run by the OIDC sign-in actor (role admin)
     # users, organisation and units: admin
     "add_user": {"admin"},
     "set_role": {"admin"},
@@ -138,6 +139,8 @@ def call(svc: Service, name: str, actor: str, role: str):
     match name:
         case "add_user":
             return f(svc, actor, f"new.{role}", "officer", "a-long-password")
+        case "provision_oidc_user":
+            return f(svc, actor, f"oidc.{role}", "officer", email=f"{role}@ministry.example")
         case "set_role":
             return f(svc, actor, "target", "auditor" if role == "x" else "officer")
         case "disable_user" | "enable_user":

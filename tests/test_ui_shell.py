@@ -212,7 +212,9 @@ def test_oidc_first_sign_in_creates_the_account_from_the_mapping(ui_db, oidc):
         users = s.list_users(svc, CLI_ADMIN).set_index("username")
         trail = s.audit_trail(svc, CLI_ADMIN, entity="user", entity_id="ana.novak")
     assert users.loc["ana.novak", "email"] == "ana.novak@ministry.example"
-    assert list(trail["actor"]) == ["cli:admin"]
+    # Made by the sign-in's own actor, and said so in the trail (not the CLI's administrator).
+    assert list(trail["actor"]) == [s.OIDC_SIGN_IN]
+    assert list(trail["action"]) == ["user.add"]
     # The second time, the account exists: the administrator's role for it applies.
     with ui_db.service() as svc:
         s.set_role(svc, CLI_ADMIN, "ana.novak", "manager")

@@ -7,6 +7,12 @@ actor's role (`PermissionDenied`), refuses changes to a locked cycle (`CycleLock
 refuses stale saves (`ConflictError`) and writes an audit event with every change.
 """
 
+from riskmap.service.accounts import (
+    OIDC_SIGN_IN,
+    active_account,
+    organisation_info,
+    provision_oidc_user,
+)
 from riskmap.service.assess_reads import UnitSummary, next_unit, unit_progress, unit_summary
 from riskmap.service.briefing import Briefing, briefing, briefing_pdf
 from riskmap.service.core import CLI_ADMIN, ROLES, USE_CASES, Actor, Service
@@ -91,8 +97,14 @@ from riskmap.service.users import (
     set_role,
     sign_in_hold,
 )
+from riskmap.store.engine import database_url
 
 __all__ = [
+    "database_url",
+    "OIDC_SIGN_IN",
+    "active_account",
+    "organisation_info",
+    "provision_oidc_user",
     "Briefing",
     "briefing",
     "briefing_pdf",

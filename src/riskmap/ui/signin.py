@@ -17,19 +17,18 @@ and maps the provider's e-mail addresses to riskmap roles:
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import streamlit as st
 
 from riskmap.service import (
-    CLI_ADMIN,
+    OIDC_SIGN_IN,
     ROLES,
     DomainError,
-    add_user,
     authenticate,
     list_users,
+    provision_oidc_user,
     sign_in_hold,
 )
 from riskmap.ui import session_cookie, state
@@ -142,7 +141,7 @@ def oidc_sign_in() -> dict | None:
         return None
     email = _norm(info.get("email"))
     svc = state.service()
-    users = list_users(svc, CLI_ADMIN).to_dict("records")
+    users = list_users(svc, OIDC_SIGN_IN).to_dict("records")
     role = role_for_email(email, role_mapping(), users)
     if role is None:
         st.session_state["oidc_refused"] = email or "(no e-mail address)"
@@ -151,14 +150,13 @@ def oidc_sign_in() -> dict | None:
     if user is None:
         username = username_for_email(email, [u["username"] for u in users])
         try:
-            user = add_user(
+            user = provision_oidc_user(
                 svc,
-                CLI_ADMIN,
+                OIDC_SIGN_IN,
                 username,
                 role,
-                secrets.token_urlsafe(24),  # never shown: this account signs in through OIDC
-                display_name=str(info.get("name") or username),
                 email=email,
+                display_name=str(info.get("name") or username),
             )
         except DomainError as exc:
             st.session_state["oidc_refused"] = f"{email} ({exc})"

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import streamlit as st
-from sqlalchemy import select
 
 import riskmap.service as svc_mod
 from riskmap.catalogue import Catalogue, load_catalogue
@@ -41,9 +40,8 @@ from riskmap.service import (
     Service,
     ValidationError,
     WorkflowError,
+    database_url,
 )
-from riskmap.store.engine import database_url
-from riskmap.store.models import Organisation, User
 
 USER_KEY = "user"
 CYCLE_KEY = "cycle"
@@ -79,30 +77,15 @@ def service() -> Service:
 def organisation_info() -> dict[str, Any]:
     """Name and demo flag of the organisation, and the demo accounts (before sign-in too).
 
-    Read directly (not through a use case) because nobody is signed in yet on the
-    sign-in page; it reveals only what the sign-in page shows anyway.
+    Not a use case (nobody is signed in yet on the sign-in page); it reveals only what the
+    sign-in page shows anyway.
     """
     return _organisation_info(database_url())
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, show_spinner=False)
 def _organisation_info(url: str) -> dict[str, Any]:
-    svc = _service_for(url)
-    with svc.sessions() as session:
-        org = session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
-        demo_users: list[dict[str, str]] = []
-        if org is not None and org.is_demo:
-            rows = session.execute(
-                select(User.username, User.role)
-                .where(User.username.like("demo.%"), User.active.is_(True))
-                .order_by(User.username)
-            ).all()
-            demo_users = [{"username": u, "role": r} for u, r in rows]
-        return {
-            "name": org.name if org else None,
-            "is_demo": bool(org and org.is_demo),
-            "demo_users": demo_users,
-        }
+    return svc_mod.organisation_info(_service_for(url))
 
 
 # -- the signed-in user ----------------------------------------------------------------
@@ -137,13 +120,12 @@ def refresh_user() -> dict | None:
     user = current_user()
     if user is None:
         return None
-    with service().sessions() as session:
-        row = session.scalar(select(User).where(User.username == user["username"]))
-        if row is None or not row.active:
-            sign_out()
-            return None
-        if row.role != user["role"] or (row.display_name or row.username) != user["display_name"]:
-            return sign_in_as(row)
+    account = svc_mod.active_account(service(), user["username"])
+    if account is None:
+        sign_out()
+        return None
+    if account["role"] != user["role"] or account["display_name"] != user["display_name"]:
+        return sign_in_as(account)
     return user
 
 
