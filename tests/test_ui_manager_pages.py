@@ -20,6 +20,7 @@ from riskmap import service as s
 from riskmap.catalogue import load_catalogue
 from riskmap.charts import shorten
 from riskmap.charts.heatmap import ROW_CHARS
+from riskmap.scoring.aggregate import maturity_of_units_by_type
 from riskmap.service import CLI_ADMIN
 from riskmap.ui import registry, views
 from riskmap.ui.widgets import escape_md
@@ -478,10 +479,10 @@ def test_maturity_by_type_is_the_mean_over_all_ratings():
             "controls": [1, 3, 2],
         }
     )
-    out = views.maturity_by_type(per_unit).set_index("unit_type")
+    out = maturity_of_units_by_type(per_unit).set_index("unit_type")
     assert out.loc["t", "mean_maturity"] == pytest.approx((1 * 1 + 3 * 3) / 4)
     assert out.loc["t", "controls"] == 4
-    only_a = views.maturity_by_type(per_unit, ["A"]).set_index("unit_type")
+    only_a = maturity_of_units_by_type(per_unit, ["A"]).set_index("unit_type")
     assert only_a.loc["t", "mean_maturity"] == 1.0 and "u" not in only_a.index
 
 

@@ -6,6 +6,8 @@ groupby over the register so that the heat maps, the briefing and the workbook a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from riskmap.catalogue import Catalogue
@@ -112,3 +114,22 @@ def maturity_by_principle(
         mean_maturity=("maturity", "mean"), controls=("control_id", "size")
     )
     return out.reset_index()
+
+
+def maturity_of_units_by_type(maturity: pd.DataFrame, unit_ids: Iterable[str] | None = None):
+    """Mean maturity per unit type and principle over the chosen units.
+
+    `maturity` is the service's `CycleMap.maturity` (per unit and principle, with the count
+    of ratings): the mean over a type is weighted by those counts, so it equals the mean over
+    all the type's ratings, as `riskmap.scoring.maturity_by_principle(by="unit_type")` computes it.
+    """
+    frame = maturity
+    if unit_ids is not None:
+        frame = frame[frame["unit_id"].isin(list(unit_ids))]
+    cols = ["unit_type", "principle", "mean_maturity", "controls"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    weighted = frame.assign(_sum=frame["mean_maturity"] * frame["controls"])
+    out = weighted.groupby(["unit_type", "principle"], as_index=False)[["_sum", "controls"]].sum()
+    out["mean_maturity"] = out["_sum"] / out["controls"]
+    return out[cols]

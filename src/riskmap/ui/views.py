@@ -8,9 +8,6 @@ Nothing here decides a score, a band or a plan: that is the cores' and the servi
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -221,25 +218,6 @@ def unit_at(points: Sequence[Mapping[str, Any]], row_order: Sequence[str]) -> st
     return row_order[cell[0]]
 
 
-def maturity_by_type(maturity: pd.DataFrame, unit_ids: Iterable[str] | None = None):
-    """Mean maturity per unit type and principle over the chosen units.
-
-    `maturity` is `CycleMap.maturity` (per unit and principle, with the count of ratings):
-    the mean over a type is weighted by those counts, so it equals the mean over all the
-    type's ratings, as `riskmap.scoring.maturity_by_principle(by="unit_type")` computes it.
-    """
-    frame = maturity
-    if unit_ids is not None:
-        frame = frame[frame["unit_id"].isin(list(unit_ids))]
-    cols = ["unit_type", "principle", "mean_maturity", "controls"]
-    if frame.empty:
-        return pd.DataFrame(columns=cols)
-    weighted = frame.assign(_sum=frame["mean_maturity"] * frame["controls"])
-    out = weighted.groupby(["unit_type", "principle"], as_index=False)[["_sum", "controls"]].sum()
-    out["mean_maturity"] = out["_sum"] / out["controls"]
-    return out[cols]
-
-
 def band_label(band: Any, catalogue: Catalogue) -> str:
     names = {b.id: b.name for b in catalogue.method.bands}
     return names.get(str(band), "") if band is not None and not pd.isna(band) else ""
@@ -411,91 +389,15 @@ def default_pair(labels: Sequence[str], in_view: str | None) -> tuple[str | None
 
 # --------------------------------------------------------------------------- audit trail
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+# The audit trail's views live in riskmap.ui.audit_views; named here for the pages and tests.
+from riskmap.ui.audit_views import (  # noqa: E402
+    audit_csv,
+    audit_view,
+    compact_json,
+    csv_safe,
+    cycle_labels,
+    filter_events,
+)
 
-def compact_json(value: Any) -> str:
-    """An event's before/after as one line of JSON ("" when there is none)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def audit_view(events: pd.DataFrame, cycles: Mapping[int, str] | None = None) -> pd.DataFrame:
-    """Audit events for display: who, when, what, before, after, why (plain text)."""
-    cols = ["id", "at", "actor", "action", "entity", "entity_id", "cycle", "before", "after"]
-    cols.append("reason")
-    if events is None or events.empty:
-        return pd.DataFrame(columns=cols)
-    cycles = cycles or {}
-    out = events.assign(
-        at=events["at"].astype(str).str[:19].str.replace("T", " "),
-        cycle=[cycles.get(int(c), "") if pd.notna(c) else "" for c in events["cycle_id"]],
-        before=[compact_json(v) for v in events["before"]],
-        after=[compact_json(v) for v in events["after"]],
-    )
-    return out[cols].reset_index(drop=True)
-
-
-def cycle_labels(events: pd.DataFrame) -> dict[int, str]:
-    """Cycle id -> label, read from the trail itself (a cycle's own events name it)."""
-    if events is None or events.empty:
-        return {}
-    own = events[(events["entity"] == "cycle") & events["cycle_id"].notna()]
-    own = own.drop_duplicates("cycle_id")
-    return {int(i): str(label) for i, label in zip(own["cycle_id"], own["entity_id"], strict=True)}
-
-
-def filter_events(
-    events: pd.DataFrame,
-    *,
-    cycle_ids: Iterable[int] = (),
-    actions: Iterable[str] = (),
-    actors: Iterable[str] = (),
-    entities: Iterable[str] = (),
-    text: str = "",
-    since: date | None = None,
-    until: date | None = None,
-) -> pd.DataFrame:
-    """Events matching every filter; `text` is searched (without case) in every column,
-    `since` and `until` are days (UTC, both included)."""
-    keep = np.ones(len(events), dtype=bool)
-    cycle_ids = [int(c) for c in cycle_ids]
-    if cycle_ids:
-        keep &= events["cycle_id"].isin(cycle_ids).to_numpy()
-    for column, wanted in (("action", actions), ("actor", actors), ("entity", entities)):
-        wanted = list(wanted)
-        if wanted:
-            keep &= events[column].isin(wanted).to_numpy()
-    if since is not None or until is not None:
-        day = pd.to_datetime(events["at"].astype(str).str[:10], errors="coerce").dt.date
-        if since is not None:
-            keep &= (day >= since).fillna(False).to_numpy(dtype=bool)
-        if until is not None:
-            keep &= (day <= until).fillna(False).to_numpy(dtype=bool)
-    needle = (text or "").strip().lower()
-    if needle:
-        hay = events.astype(str).apply(
-            lambda col: col.str.lower().str.contains(needle, regex=False)
-        )
-        keep &= hay.any(axis=1).to_numpy()
-    return events.loc[keep].reset_index(drop=True)
-
-
-def csv_safe(value: Any) -> Any:
-    """A cell that a spreadsheet will not run as a formula: text starting with = + - @ (or a
-    tab or carriage return) gets a leading single quote; numbers and other text stay."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def audit_csv(events: pd.DataFrame, cycles: Mapping[int, str] | None = None) -> bytes:
-    """The events as UTF-8 CSV (with a BOM, so Excel reads the accents), formula-safe."""
-    view = audit_view(events, cycles)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(list(view.columns))
-    for row in view.itertuples(index=False):
-        writer.writerow(["" if v is None else csv_safe(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+__all__ = ["audit_csv", "audit_view", "compact_json", "csv_safe", "cycle_labels", "filter_events"]

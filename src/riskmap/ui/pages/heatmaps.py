@@ -32,6 +32,7 @@ from riskmap.charts import (
     principle_heatmap,
     with_pick_layer,
 )
+from riskmap.scoring.aggregate import maturity_of_units_by_type
 from riskmap.service import DomainError
 from riskmap.ui import registry, state, views
 from riskmap.ui.chain_section import render_chain
@@ -154,7 +155,7 @@ def render() -> None:
             "Mean maturity of the applicable controls of each OECD principle, per unit type, "
             "over the units the filters keep (0 not in place ... 4 leading)."
         )
-        maturity = views.maturity_by_type(cmap.maturity, present_units)
+        maturity = maturity_of_units_by_type(cmap.maturity, present_units)
         st.plotly_chart(
             principle_heatmap(maturity, cat),
             width="stretch",
