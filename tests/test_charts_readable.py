@@ -118,9 +118,12 @@ def test_grouped_map_cells_hold_the_worst_unit_and_the_units_per_band(register):
             worst = pair["residual"].max()
             assert z[i, j] == charts.band_index(np.array([worst]), CAT)[0]
             first, second = text[i, j].split("<br>")
-            assert first == charts.format_scores(np.array([worst]))[0]
+            assert first == charts.format_scores(np.array([worst]), decimals=1)[0]
             counts = [int((pair["residual_band"] == b.id).sum()) for b in bands]
-            assert second == "·".join(map(str, counts))
+            assert second == "·".join(map(str, counts[:2])), "units critical·high"
+            hover = np.asarray(cells.hovertext, dtype=object)[i, j]
+            for b, c in zip(bands, counts, strict=True):
+                assert f"{b.name} {c}" in hover
             checked += 1
     assert checked > 50
     assert fig.layout.width <= 1400

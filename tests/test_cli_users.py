@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from riskmap import security
 from riskmap import service as s
 from riskmap.cli import main
-from riskmap.service import CLI_ADMIN, Service
+from riskmap.service import CLI_ADMIN, Service, signin_guard
 from test_service_workflow import CAT
 
 
@@ -63,6 +63,10 @@ def test_user_commands_then_authenticate(sqlite_url):
         assert s.authenticate(svc, "max", "another-pass") is None
         assert s.authenticate(svc, "olga", "s3cret-pass").role == "auditor"
         trail = s.audit_trail(svc, CLI_ADMIN, entity="user")
+    # Failed sign-ins are audited too, by the sign-in guard (riskmap.service.signin_guard).
+    failed = trail[trail["action"].str.startswith("signin.")]
+    assert len(failed) >= 2 and failed["actor"].unique().tolist() == [signin_guard.ACTOR]
+    trail = trail[~trail["action"].str.startswith("signin.")]
     assert trail["actor"].unique().tolist() == [CLI_ADMIN]
     assert trail["action"].tolist() == ["user.add", "user.add", "user.set_role", "user.disable"]
     assert trail.iloc[-1]["reason"] == "left the ministry"

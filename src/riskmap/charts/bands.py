@@ -93,19 +93,21 @@ def color_of_index(index: float, catalogue: Catalogue) -> str | None:
     return None
 
 
-def format_scores(values) -> np.ndarray:
-    """Scores as short text ("6.25", "16", "" for NaN), truncated to two decimals.
+def format_scores(values, decimals: int = 2) -> np.ndarray:
+    """Scores as short text ("6.25", "16", "" for NaN), truncated to `decimals` decimals.
 
     Truncated rather than rounded, so the written value never crosses a band threshold the
-    score has not reached (4.999 is written 4.99, not 5, in a low cell).
+    score has not reached (4.999 is written 4.99, not 5, in a low cell). Heat map cells
+    write one decimal (so that 39 risks fit a 1,400 px screen); hovers write two.
     """
     arr = np.asarray(values, dtype=float)
     flat = arr.ravel()
     out = np.full(flat.shape, "", dtype=object)
     ok = ~np.isnan(flat)
     if ok.any():
-        truncated = np.floor(np.round(flat[ok] * 100, 6)) / 100
+        scale = 10**decimals
+        truncated = np.floor(np.round(flat[ok] * scale, 6)) / scale
         uniq, inverse = np.unique(truncated, return_inverse=True)
-        labels = np.array([f"{v:.2f}".rstrip("0").rstrip(".") for v in uniq], dtype=object)
+        labels = np.array([f"{v:.{decimals}f}".rstrip("0").rstrip(".") for v in uniq], dtype=object)
         out[ok] = labels[inverse]
     return out.reshape(arr.shape)

@@ -31,7 +31,7 @@ from riskmap.scoring import require_columns
 
 GROUPINGS = {"unit_type": "unit type", "region": "region"}
 GROUP_ROW_PX = 36  # two written lines per cell
-GROUP_CELL_PX = 41  # room for "12·18·3·0" at 8 px; 29 risks still fit 1,400 px
+GROUP_CELL_PX = 30  # room for "12·18" at 8 px; 39 risks still fit 1,400 px
 GROUP_LABEL_CHARS = 24
 
 
@@ -109,12 +109,14 @@ def group_heatmap(
     names = band_names(catalogue)
     counts = summary[[f"n_{b.id}" for b in bands]].to_numpy(dtype=int)
     worst_text = format_scores(summary["worst"])
+    cell_worst = format_scores(summary["worst"], decimals=1)
+    top = bands[:2]  # the cell counts the units in the two top bands; the hover, every band
     worst_band = band_of(summary["worst"].to_numpy(dtype=float), catalogue)
     text = np.full(shape, "", dtype=object)
     hover = np.full(shape, "", dtype=object)
     titles = {r.id: r.title for r in catalogue.risks}
     for k, row in enumerate(summary.itertuples(index=False)):
-        text[ri[k], ci[k]] = f"{worst_text[k]}<br>{'·'.join(str(c) for c in counts[k])}"
+        text[ri[k], ci[k]] = f"{cell_worst[k]}<br>{'·'.join(str(c) for c in counts[k][: len(top)])}"
         per_band = ", ".join(f"{names[b.id]} {c}" for b, c in zip(bands, counts[k], strict=True))
         hover[ri[k], ci[k]] = (
             f"<b>{escape(group_name(row.group, by, catalogue))}</b>"
@@ -136,7 +138,7 @@ def group_heatmap(
     shapes, annotations = _groups(catalogue, groups, cols, register)
     annotations = [a for a in annotations if a.get("yref") == "paper"]
     shapes = [s for s in shapes if s.get("yref") == "paper"]
-    counts_key = "·".join(names[b.id].lower() for b in bands)
+    counts_key = "·".join(names[b.id].lower() for b in top)
     annotations.append(
         {
             "xref": "paper",
@@ -146,7 +148,8 @@ def group_heatmap(
             "y": 0,
             "yanchor": "top",
             "yshift": -6,
-            "text": f"In each cell: the worst score; below it, units per band ({counts_key})",
+            "text": f"In each cell: the worst score; below it, units {counts_key} (every band "
+            "on hover)",
             "showarrow": False,
             "font": {"size": 10, "color": "#555555"},
         }

@@ -49,11 +49,11 @@ HEATMAP_COLUMNS = [
     "residual",
 ]
 ROW_PX = 20
-CELL_PX = 34  # wide enough for "12.25" at 10 px: 29 risks fit a 1,400 px screen
+CELL_PX = 28  # wide enough for "12.2" at 10 px: 39 risks fit a 1,400 px screen
 MIN_COLS = 14  # a map of fewer columns is drawn this wide (title, colour bar)
 TYPE_CHARS = 14  # unit type names on the right, cut beyond this (full name on hover)
 ROW_CHARS = 24  # unit names on the left, cut beyond this (start and end kept)
-TEXT_PX = 10  # the written scores: "12.25" is about 29 px wide
+TEXT_PX = 10  # the written scores: "12.2" is about 23 px wide
 MARGIN = {"t": 170, "b": 30, "l": 10, "r": int(TYPE_CHARS * CHAR_PX) + 20}
 
 
@@ -247,7 +247,7 @@ def heatmap(
     scores = np.full(shape, np.nan)
     scores[ri, ci] = reg[value].to_numpy(dtype=float)
     z = band_index(scores, catalogue)
-    text = format_scores(scores)
+    text = format_scores(scores, decimals=1)
     hover = np.full(shape, "", dtype=object)
     hover[ri, ci] = _hover(reg, value, catalogue, top_missing)
 

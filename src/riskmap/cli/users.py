@@ -43,7 +43,12 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in ROLES]),
+    required=True,
+    help="What the user may do.",
+)
 @click.option("--display-name", default="", help="Full name shown in the dashboard.")
 @click.option("--email", default=None)
 @db_option
@@ -78,7 +83,7 @@ def list_(db: str) -> None:
 
 @user.command("set-role")
 @click.argument("name")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=click.Choice([r.value for r in ROLES]))
 @db_option
 def set_role(name: str, role: str, db: str) -> None:
     """Give user NAME another role (it applies to their next action)."""
