@@ -85,6 +85,15 @@ def test_cell_of_reads_positions_only():
     assert charts.cell_of(None) is None
 
 
-def test_pick_layer_leaves_an_empty_map_alone():
-    fig = charts.heatmap(pd.DataFrame(), CAT)
-    assert charts.with_pick_layer(fig) is fig
+def test_pick_layer_leaves_an_empty_map_alone(register):
+    """An empty map gets no pick layer (nothing to click) and keeps its traces as drawn;
+    a map with cells gets exactly one layer, one point per filled cell."""
+    empty = charts.heatmap(pd.DataFrame(), CAT)
+    before = [t.to_plotly_json() for t in empty.data]
+    out = charts.with_pick_layer(empty)
+    assert [t.to_plotly_json() for t in out.data] == before
+    assert not [t for t in out.data if t.name == charts.pick.PICK]
+    filled = charts.with_pick_layer(charts.heatmap(register, CAT))
+    layers = [t for t in filled.data if t.name == charts.pick.PICK]
+    z = np.asarray(filled.data[0].z, dtype=float)
+    assert len(layers) == 1 and len(layers[0].x) == int((~np.isnan(z)).sum()) > 0

@@ -6,7 +6,7 @@ import pytest
 
 from riskmap import service as s
 from riskmap.service import CLI_ADMIN
-from ui_harness import errors, page, texts
+from ui_harness import errors, page, refused, texts
 
 PAGE = "riskmap.ui.pages.users"
 
@@ -23,8 +23,13 @@ def test_renders_for_admin(ui_db):
 
 @pytest.mark.parametrize("role", ["officer", "manager", "auditor", None])
 def test_others_are_refused(ui_db, role):
+    """Not an error of any kind: the role refusal (or the request to sign in), and no user
+    list, no form."""
     at = page(PAGE, role).run()
-    assert errors(at) and not at.dataframe
+    assert refused(at), errors(at)
+    wanted = "sign in" if role is None else "not open to your role"
+    assert any(wanted in e.lower() for e in errors(at)), errors(at)
+    assert not at.dataframe and not at.text_input
 
 
 def test_admin_adds_changes_and_disables_a_user(ui_db):
