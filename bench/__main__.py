@@ -114,13 +114,13 @@ def _whole(args: argparse.Namespace) -> None:
             f"the launcher that starts them holds {commands.launcher_rss_mb():.0f} MB)"
         )
         print()
-        print(commands.format_table(site.rows(repeats)))
+        print(commands.format_table(site.rows(repeats, args.only)))
         print()
         print(
             f"pages, server side (AppTest), median of {repeats} after one warm-up round; "
             "floor: plain SELECTs of the cycle's rows (sqlite3)"
         )
-        print(pages.format_table(pages.page_rows(site.url, str(site.db), repeats)))
+        print(pages.format_table(pages.page_rows(site.url, str(site.db), repeats, args.only)))
     finally:
         site.close()
 

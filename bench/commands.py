@@ -105,7 +105,7 @@ class Site:
             if name.startswith("riskmap.sqlite") or name.endswith(".key"):
                 shutil.copyfile(self.folder / name, self.work / name)
 
-    def rows(self, repeats: int) -> list[dict]:
+    def rows(self, repeats: int, only: list[str] | None = None) -> list[dict]:
         url, f = self.url, self.folder
         rm = RISKMAP
         py = [sys.executable, str(FLOORS)]
@@ -113,6 +113,8 @@ class Site:
         table = []
 
         def row(name, argv, floor, floor_note, setup=None, cwd=f):
+            if only and not any(o.lower() in name.lower() for o in only):
+                return
             seconds, rss = measure(argv, cwd, repeats, setup)
             fs, frss = measure(floor, f, repeats) if floor else (None, None)
             table.append(

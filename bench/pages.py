@@ -53,7 +53,7 @@ def _floor(db: str) -> float:
     return time.perf_counter() - start
 
 
-def page_rows(url: str, db: str, repeats: int) -> list[dict[str, Any]]:
+def page_rows(url: str, db: str, repeats: int, only: list[str] | None = None) -> list[dict]:
     import logging
 
     from streamlit.testing.v1 import AppTest
@@ -64,6 +64,8 @@ def page_rows(url: str, db: str, repeats: int) -> list[dict[str, Any]]:
     floor = statistics.median(_floor(db) for _ in range(max(repeats, 3)))
     rows = []
     for title, spec in PAGES.items():
+        if only and not any(o.lower() in f"{title} page".lower() for o in only):
+            continue
         app = AppTest.from_function(_page_script, default_timeout=300)
         app.session_state["bench-page"] = spec
         first = None
