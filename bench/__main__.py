@@ -113,6 +113,7 @@ def _whole(args: argparse.Namespace) -> None:
             f"process, median wall time, peak resident set (ru_maxrss of that process; "
             f"the launcher that starts them holds {commands.launcher_rss_mb():.0f} MB)"
         )
+        print(f"commands run riskmap from {commands.riskmap_location()}")
         print()
         print(commands.format_table(site.rows(repeats, args.only)))
         print()

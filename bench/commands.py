@@ -41,12 +41,31 @@ def start_launcher() -> None:
     """Start bench/launcher.py now, while this process is small (see its docstring)."""
     global _LAUNCHER
     if _LAUNCHER is None:
+        # the children run in the demo's folder: a relative PYTHONPATH (src) must not
+        # silently fall back to another installed riskmap
+        paths = os.environ.get("PYTHONPATH", "")
+        if paths:
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                os.path.abspath(p) for p in paths.split(os.pathsep) if p
+            )
         _LAUNCHER = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "launcher.py")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
+
+
+def riskmap_location() -> str:
+    """Where the children import riskmap from (the tree under test)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import riskmap; print(riskmap.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+        check=True,
+    )
+    return out.stdout.strip()
 
 
 def launcher_rss_mb() -> float:
@@ -122,7 +141,12 @@ class Site:
             )
 
         work_url = f"sqlite:///{self.work / 'riskmap.sqlite'}"
-        row("riskmap --version", [*rm, "--version"], [*py, "startup"], "python + import click")
+        row(
+            "riskmap --version",
+            [*rm, "--version"],
+            [sys.executable, "-c", "import click"],
+            'python -c "import click"',
+        )
         row(
             "riskmap score --cycle",
             [*rm, "score", "--cycle", CYCLE, "--format", "json", "--db", url],
