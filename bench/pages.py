@@ -4,8 +4,8 @@ Each page of the demo database (the one `bench/commands.py` builds) is rendered 
 Streamlit's AppTest signed in as the demo manager (Assess: the demo officer), cycle 2026:
 the whole script run on the server, without the browser's drawing.
 
-- cold: `st.cache_data` cleared inside the run (the first visit after any change: every
-  read and score of the cycle happens in the run);
+- cold: `st.cache_data` and the service's scored-cycle memo cleared inside the run (the
+  first visit after any change: every read and score of the cycle happens in the run);
 - warm: the reads come from `st.cache_data` (every click after the first).
 
 Floor beside each page: the plain SELECTs of the cycle's rows with sqlite3 (what any page
@@ -36,6 +36,9 @@ def _page_script() -> None:
 
     if st.session_state.pop("bench-cold", False):
         st.cache_data.clear()
+        from riskmap.service import overview
+
+        getattr(overview, "forget_scored", lambda: None)()  # the service's memo too
     module, role = st.session_state["bench-page"]
     state.sign_in_as({"username": f"demo.{role}", "role": role, "display_name": role})
     st.session_state["cycle"] = "2026"
