@@ -106,17 +106,21 @@ class Site:
         self.url = f"sqlite:///{self.db}"
         self.work = self.folder / "work"
         self.work.mkdir()
-        start = time.perf_counter()
-        run([*RISKMAP, "demo", "--units", str(units), "--db", self.url], self.folder)
-        self.build_seconds = time.perf_counter() - start
-        run(
-            [*RISKMAP, "template", "--cycle", CYCLE, "-o", "q.xlsx", "--db", self.url],
-            self.folder,
-        )
-        from bench.reports import _filled
+        try:
+            start = time.perf_counter()
+            run([*RISKMAP, "demo", "--units", str(units), "--db", self.url], self.folder)
+            self.build_seconds = time.perf_counter() - start
+            run(
+                [*RISKMAP, "template", "--cycle", CYCLE, "-o", "q.xlsx", "--db", self.url],
+                self.folder,
+            )
+            from bench.reports import _filled
 
-        self.filled = self.folder / "filled.xlsx"
-        self.filled.write_bytes(_filled((self.folder / "q.xlsx").read_bytes()))
+            self.filled = self.folder / "filled.xlsx"
+            self.filled.write_bytes(_filled((self.folder / "q.xlsx").read_bytes()))
+        except BaseException:
+            self.close()
+            raise
 
     def fresh_copy(self) -> None:
         """The import writes: each run gets its own copy of the database (not timed)."""
