@@ -1,4 +1,12 @@
-"""`python -m bench`: time the registered stages on a synthetic national ministry."""
+"""`python -m bench`: what users wait for, on the demo ministry, with floors beside it.
+
+1. whole commands as subprocesses (start-up included), median wall time and peak resident
+   memory of each process, and the floor (bench/floors.py) measured the same way;
+2. pages (Overview, Heat maps, Assess), cold and warm, server side with AppTest;
+3. the in-process core rows (scoring, aggregation, planning, oracle, heat map figure) on
+   frames in memory; `--in-process` adds the old in-process export/template/import and
+   heat map page rows.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ import sys
 import time
 
 import bench
+from bench import commands
 
 
 def _discover() -> None:
@@ -32,13 +41,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 if a target is missed"
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="one run per command and page; no in-process rows"
+    )
+    parser.add_argument(
+        "--in-process", action="store_true", help="also the old in-process report and page rows"
+    )
+    parser.add_argument("--no-commands", action="store_true", help="skip commands and pages")
     args = parser.parse_args(argv)
 
-    _discover()
+    commands.start_launcher()  # first, while this process is small (bench/launcher.py)
     started = time.perf_counter()
+    print(f"riskmap benchmark: {bench.environment()}")
+    if not args.no_commands:
+        _whole(args)
+    if args.quick:
+        print(f"\nbenchmark took {time.perf_counter() - started:.1f} s")
+        return 0
+    _discover()
+    if not args.in_process:
+        bench.FACTORIES[:] = [
+            f for f in bench.FACTORIES if f.__module__ not in ("bench.reports", "bench.ui")
+        ]
     ctx = bench.build_context(args.units, args.seed, args.budget_days)
     m = ctx.ministry
-    print(f"riskmap benchmark: {bench.environment()}")
+    print()
+    print("in-process rows on frames in memory (catalogue loaded, no start-up, no database):")
     print(
         f"synthetic ministry (seed {ctx.seed}): {len(m.units):,} units, "
         f"{len(m.risk_ratings):,} risk ratings, {len(m.control_ratings):,} control ratings, "
@@ -71,6 +99,31 @@ def main(argv: list[str] | None = None) -> int:
         f"benchmark took {time.perf_counter() - started:.1f} s"
     )
     return 1 if (missed and args.strict) else 0
+
+
+def _whole(args: argparse.Namespace) -> None:
+    from bench import pages
+
+    repeats = 1 if args.quick else min(args.repeats, 3)
+    site = commands.Site(args.units)
+    try:
+        print(
+            f"demo database: {args.units:,} units (riskmap demo, built in "
+            f"{site.build_seconds:.1f} s); each command and floor run {repeats}x as a fresh "
+            f"process, median wall time, peak resident set (ru_maxrss of that process; "
+            f"the launcher that starts them holds {commands.launcher_rss_mb():.0f} MB)"
+        )
+        print(f"commands run riskmap from {commands.riskmap_location()}")
+        print()
+        print(commands.format_table(site.rows(repeats, args.only)))
+        print()
+        print(
+            f"pages, server side (AppTest), median of {repeats} after one warm-up round; "
+            "floor: plain SELECTs of the cycle's rows (sqlite3)"
+        )
+        print(pages.format_table(pages.page_rows(site.url, str(site.db), repeats, args.only)))
+    finally:
+        site.close()
 
 
 if __name__ == "__main__":

@@ -24,18 +24,19 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, func, inspect, select, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.types import JSON, Date, DateTime, Float, Integer, Numeric
+from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String
 
 from riskmap import audit, keys
-from riskmap.backup_checks import check_rows
-from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.problems import Problem
 from riskmap.store.migrate import current_revision
 from riskmap.store.models import Base
+
+if TYPE_CHECKING:  # a backup needs neither: restore imports them (the service, pandas)
+    from riskmap.catalogue import Catalogue
 
 FORMAT = "riskmap-backup"
 FORMAT_VERSION = 1
@@ -148,10 +149,21 @@ def backup(session: Session) -> dict:
     conn = session.connection()
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in _tables():
-        rows = conn.execute(select(table).order_by(*_pk_order(table))).mappings()
-        tables[table.name] = [
-            {col.name: _dump_value(col, row[col.name]) for col in table.columns} for row in rows
+        rows = conn.execute(select(table).order_by(*_pk_order(table)))
+        names = [col.name for col in table.columns]
+        # only the columns whose values need converting go through _dump_value
+        convert = [
+            (i, col)
+            for i, col in enumerate(table.columns)
+            if not isinstance(col.type, (Integer, String, Boolean)) or isinstance(col.type, Numeric)
         ]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, col in convert:
+                values[i] = _dump_value(col, values[i])
+            out.append(dict(zip(names, values, strict=True)))
+        tables[table.name] = out
     data = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -246,6 +258,9 @@ def restore(
             f"{edited}; nothing was written (an administrator who knows why may restore it "
             "with --accept-edited, which is recorded in the audit trail)"
         )
+    from riskmap.backup_checks import check_rows
+    from riskmap.catalogue import load_catalogue
+
     problems = check_rows(tables, _tables(), catalogue or load_catalogue())
     if problems:
         raise RestoreError(

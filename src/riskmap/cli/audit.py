@@ -17,8 +17,6 @@ import click
 from riskmap import audit as audit_log
 from riskmap import checkpoints, keys
 from riskmap.cli.options import db_option
-from riskmap.cli.reports import write_atomically
-from riskmap.service.core import CLI_ADMIN
 from riskmap.store.engine import make_engine, session_factory
 
 
@@ -82,6 +80,8 @@ def verify_cmd(checkpoint_file: Path | None, allow_unkeyed: bool, db: str) -> No
 def checkpoint_cmd(output: Path, db: str) -> None:
     """Write the trail's length and head, signed with the audit key; the checkpoint is an
     audit event. Refused (exit 1) if the trail does not verify."""
+    from riskmap.service.core import CLI_ADMIN  # the service: not for `audit verify`
+
     engine = make_engine(db)
     try:
         with session_factory(engine)() as session, session.begin():
@@ -92,6 +92,8 @@ def checkpoint_cmd(output: Path, db: str) -> None:
             body = checkpoints.take(session, CLI_ADMIN)
     finally:
         engine.dispose()
+    from riskmap.cli.reports import write_atomically  # imports the service: only here
+
     write_atomically(output, (json.dumps(body, indent=1) + "\n").encode("utf-8"))
     click.echo(
         f"checkpoint written to {output}: {body['count']} events, head event "
@@ -103,6 +105,8 @@ def checkpoint_cmd(output: Path, db: str) -> None:
 @db_option
 def rotate_key_cmd(db: str) -> None:
     """Seal from now on with a new key (appended to the key file); recorded in the trail."""
+    from riskmap.service.core import CLI_ADMIN
+
     engine = make_engine(db)
     try:
         old = keys.keyring(engine.url)

@@ -19,6 +19,30 @@ from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
 
 
+def _write_json(data: dict, fh) -> None:
+    """`data` as JSON, one table row a line: one C-encoded `json.dumps` per row.
+
+    `json.dump(indent=...)` forces the pure-Python encoder over the whole backup; this
+    writes the same JSON value (restore reads either) several times faster."""
+    fh.write("{\n")
+    items = list(data.items())
+    for i, (key, value) in enumerate(items):
+        fh.write(f" {json.dumps(key)}: ")
+        if key == "tables":
+            fh.write("{\n")
+            for j, (name, rows) in enumerate(value.items()):
+                fh.write(f"  {json.dumps(name)}: [")
+                for k, row in enumerate(rows):
+                    fh.write(("," if k else "") + "\n   " + json.dumps(row, ensure_ascii=False))
+                fh.write("\n  ]" if rows else "]")
+                fh.write(",\n" if j < len(value) - 1 else "\n")
+            fh.write(" }")
+        else:
+            fh.write(json.dumps(value, ensure_ascii=False))
+        fh.write(",\n" if i < len(items) - 1 else "\n")
+    fh.write("}\n")
+
+
 @click.command("backup")
 @click.option(
     "-o",
@@ -40,8 +64,7 @@ def backup_cmd(output: Path, db: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
+            _write_json(data, fh)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

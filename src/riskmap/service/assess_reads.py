@@ -16,23 +16,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import case, func, select
 
 from riskmap.scoring import score
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case
 from riskmap.service.ratings import with_baseline
-from riskmap.store.models import Cycle
+from riskmap.store.models import ControlRating, Cycle, RiskRating, Unit
 
 
 def _progress(tx: Tx, cyc: Cycle) -> pd.DataFrame:
-    units = frames.unit_frame(tx.session, cyc)[["unit_id", "unit"]].copy()
-    for kind, frame in (
-        ("risk", frames.risk_frame(tx.session, cyc)),
-        ("control", frames.control_frame(tx.session, cyc)),
-    ):
-        counts = frame.groupby("unit_id")["confirmed"].agg(["sum", "count"])
-        units[f"{kind}_done"] = units["unit_id"].map(counts["sum"]).fillna(0).astype(int)
-        units[f"{kind}_total"] = units["unit_id"].map(counts["count"]).fillna(0).astype(int)
+    """Counted in the database (one grouped SELECT per kind), without reading the cycle."""
+    in_cycle = (
+        select(RiskRating.unit_id)
+        .where(RiskRating.cycle_id == cyc.id)
+        .union(select(ControlRating.unit_id).where(ControlRating.cycle_id == cyc.id))
+    )
+    rows = tx.session.execute(
+        select(Unit.code, Unit.name).where(Unit.id.in_(in_cycle)).order_by(Unit.code)
+    ).all()
+    units = pd.DataFrame(rows, columns=["unit_id", "unit"])
+    for kind, model in (("risk", RiskRating), ("control", ControlRating)):
+        counted = tx.session.execute(
+            select(
+                Unit.code,
+                func.sum(case((model.confirmed, 1), else_=0)),
+                func.count(),
+            )
+            .join(Unit, Unit.id == model.unit_id)
+            .where(model.cycle_id == cyc.id)
+            .group_by(Unit.code)
+        ).all()
+        done = {code: int(d or 0) for code, d, _ in counted}
+        total = {code: int(n) for code, _, n in counted}
+        units[f"{kind}_done"] = units["unit_id"].map(done).fillna(0).astype(int)
+        units[f"{kind}_total"] = units["unit_id"].map(total).fillna(0).astype(int)
     units["done"] = units["risk_done"] + units["control_done"]
     units["total"] = units["risk_total"] + units["control_total"]
     return units.reset_index(drop=True)

@@ -16,6 +16,7 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -173,9 +174,39 @@ def previous_cycle(tx: Tx, cyc: Cycle) -> Cycle | None:
     )
 
 
+# A cycle read and scored once per data version: Overview's key figures and maps (and the
+# heat maps, top missing controls) of the same cycle share one read and one score. Keyed
+# on the engine (weakly: the memo goes with it), the cycle, the data version (the latest
+# audit event's id, which every change moves) and the catalogue version; callers get
+# copies, so none can change what another sees.
+_SCORED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SCORED_PER_ENGINE = 4
+
+
+def forget_scored() -> None:
+    """Drop every memoised scored cycle (the benchmark's cold runs; tests)."""
+    _SCORED.clear()
+
+
+def _copies(reg: pd.DataFrame, f: frames.CycleFrames) -> tuple[pd.DataFrame, frames.CycleFrames]:
+    return reg.copy(), frames.CycleFrames(
+        units=f.units.copy(),
+        risk_ratings=f.risk_ratings.copy(),
+        control_ratings=f.control_ratings.copy(),
+        incidents=f.incidents.copy(),
+    )
+
+
 def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
-    f = frames.cycle_frames(tx.session, cyc)
-    return score(f.risk_ratings, f.control_ratings, f.units, tx.catalogue), f
+    engine = tx.session.get_bind()
+    key = (cyc.id, data_version.__wrapped__(tx), tx.catalogue.version)
+    memo = _SCORED.setdefault(engine, {})
+    if key not in memo:
+        f = frames.cycle_frames(tx.session, cyc)
+        memo[key] = (score(f.risk_ratings, f.control_ratings, f.units, tx.catalogue), f)
+        while len(memo) > _SCORED_PER_ENGINE:
+            memo.pop(next(iter(memo)))
+    return _copies(*memo[key])
 
 
 def _action_rows(tx: Tx, cyc: Cycle) -> pd.DataFrame:
