@@ -1,0 +1,232 @@
+"""Evidence items (issue 15): the store, the upload checks, the use cases and their roles,
+the expiry rule in "credit needs evidence", `riskmap evidence verify`."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from riskmap import security
+from riskmap import service as s
+from riskmap.cli import main
+from riskmap.demo import build_demo
+from riskmap.evidence_files import FileRefused, media_type, status
+from riskmap.scoring import score
+from riskmap.service import CLI_ADMIN, Service, frames
+from riskmap.store.models import Cycle
+from test_service_workflow import CAT
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+TODAY = date.today()
+
+
+def docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types><Override ContentType="application/vnd.openxmlformats-officedocument.'
+            'wordprocessingml.document.main+xml"/></Types>',
+        )
+        z.writestr("word/document.xml", "<w:document/>")
+    return buf.getvalue()
+
+
+def bomb() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types>wordprocessingml</Types>")
+        z.writestr("word/document.xml", b"\x00" * (50 * 1024 * 1024))
+    return buf.getvalue()
+
+
+# --- pure rules ------------------------------------------------------------------------
+
+
+def test_status_is_valid_expiring_within_60_days_or_expired():
+    today = date(2026, 6, 1)
+    assert status(None, today) == "valid"
+    assert status(today + timedelta(days=60), today) == "valid"
+    assert status(today + timedelta(days=59), today) == "expiring"
+    assert status(today, today) == "expiring"
+    assert status(today - timedelta(days=1), today) == "expired"
+
+
+def test_media_type_is_judged_by_content_not_by_name():
+    assert media_type(PDF) == "application/pdf"
+    assert media_type(PNG) == "image/png"
+    assert media_type(b"\xff\xd8\xff\xe0rest") == "image/jpeg"
+    assert media_type(docx()).endswith("wordprocessingml.document")
+    assert media_type(b"From: a@b\r\nSubject: x\r\n\r\nbody") == "message/rfc822"
+    with pytest.raises(FileRefused, match="not an allowed kind"):
+        media_type(b"MZ\x90\x00 an executable renamed report.pdf")
+    with pytest.raises(FileRefused, match="zip bomb"):
+        media_type(bomb(), limit=10**9)
+    plain_zip = io.BytesIO()
+    with zipfile.ZipFile(plain_zip, "w") as z:
+        z.writestr("a.txt", "hello")
+    with pytest.raises(FileRefused, match="not an office document"):
+        media_type(plain_zip.getvalue())
+    with pytest.raises(FileRefused, match="over the"):
+        media_type(PDF, limit=10)
+
+
+def test_size_limit_is_a_setting(monkeypatch):
+    monkeypatch.setenv("RISKMAP_EVIDENCE_MAX_BYTES", "20")
+    with pytest.raises(FileRefused, match="over the"):
+        media_type(PDF)
+    monkeypatch.setenv("RISKMAP_EVIDENCE_MAX_BYTES", "lots")
+    with pytest.raises(FileRefused, match="positive whole number"):
+        media_type(PDF)
+
+
+# --- the service on SQLite and PostgreSQL -----------------------------------------------
+
+
+@pytest.fixture
+def world(db_url, tmp_path, monkeypatch):
+    """The demo ministry (2 units, 2025 locked, 2026 draft), one user per role."""
+    monkeypatch.setattr(security, "N", 2**4)
+    monkeypatch.setenv("RISKMAP_EVIDENCE_DIR", str(tmp_path / "store"))
+    with Service.open(db_url, catalogue=CAT) as svc:
+        build_demo(svc, units=2, seed=5)
+        for role in ("officer", "manager", "auditor", "admin"):
+            s.add_user(svc, CLI_ADMIN, role, role, f"{role}-password")
+        yield svc
+
+
+def a_control(svc, *, credited_above: int = 2):
+    """A rated, applicable control of 2026 claimed above Nascent."""
+    c = s.control_ratings(svc, CLI_ADMIN, "2026")
+    c = c[c["applicable"] & (c["maturity"] >= credited_above)].iloc[0]
+    return c["unit_id"], c["control_id"], int(c["version"])
+
+
+def test_officer_adds_a_file_everyone_reads_it_nobody_else_writes(world, tmp_path):
+    unit, ctl, _ = a_control(world)
+    item = s.add_evidence(
+        world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+        data=PDF, file_name='C:\\Users\\x\\=HYPERLINK("e").pdf',
+        valid_until=TODAY + timedelta(days=365),
+    )  # fmt: skip
+    assert item["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert item["media_type"] == "application/pdf" and item["size"] == len(PDF)
+    assert item["file_name"] == '=HYPERLINK("e").pdf'  # the path dropped, the rest is data
+    assert item["checklist_entry"] == CAT.control_by_id[ctl].evidence[0]
+    stored = tmp_path / "store" / item["sha256"][:2] / item["sha256"]
+    assert stored.read_bytes() == PDF
+    # The same bytes again: one copy in the store.
+    s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                   data=PDF, file_name="again.pdf")  # fmt: skip
+    assert len(list((tmp_path / "store").rglob("*"))) == 2  # one folder, one file
+    for reader in ("officer", "manager", "auditor", "admin"):
+        name, kind, data = s.evidence_file(world, reader, item["id"])
+        assert (name, kind, data) == ('=HYPERLINK("e").pdf', "application/pdf", PDF)
+        assert len(s.evidence_items(world, reader, "2026", unit)) == 2
+    for other in ("manager", "auditor", "admin"):
+        with pytest.raises(s.PermissionDenied):
+            s.add_evidence(world, other, "2026", unit, control_id=ctl, reference="x",
+                           checklist_entry=1)  # fmt: skip
+        with pytest.raises(s.PermissionDenied):
+            s.supersede_evidence(world, other, item["id"], reason="r", reference="y")
+    trail = s.audit_trail(world, CLI_ADMIN)
+    assert (trail["action"] == "evidence.add").sum() == 2
+    assert (trail["action"] == "evidence.download").sum() == 4
+    assert not any(name.startswith("delete") for name in s.USE_CASES if "evidence" in name)
+
+
+def test_refused_uploads_store_nothing(world, tmp_path):
+    unit, ctl, _ = a_control(world)
+    for data, why in ((b"MZ\x90 exe", "not an allowed kind"), (bomb(), "over the|zip bomb")):
+        with pytest.raises(s.ValidationError, match=why):
+            s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                           data=data, file_name="report.pdf")  # fmt: skip
+    with pytest.raises(s.ValidationError, match="entries 1-"):
+        s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=99,
+                       reference="Reg. 12/2026, archive room 3")  # fmt: skip
+    with pytest.raises(s.ValidationError, match="either a file or a reference"):
+        s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1)
+    with pytest.raises(s.ValidationError, match="has passed"):
+        s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                       reference="r", valid_until=TODAY - timedelta(days=1))  # fmt: skip
+    with pytest.raises(s.NotFound, match="no rating of NOPE"):
+        s.add_evidence(world, "officer", "2026", unit, control_id="NOPE", reference="r")
+    with pytest.raises(s.CycleLocked):
+        s.add_evidence(world, "officer", "2025", unit, control_id=ctl, reference="r",
+                       checklist_entry=1)  # fmt: skip
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").rglob("*"))
+    assert s.evidence_items(world, "auditor", "2026").empty
+
+
+def test_supersede_keeps_the_old_item_and_names_its_successor(world):
+    unit, ctl, _ = a_control(world)
+    first = s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                           reference="Order 7/2025, registry B")  # fmt: skip
+    new = s.supersede_evidence(world, "officer", first["id"], reason="newer order",
+                               data=PNG, file_name="order.png")  # fmt: skip
+    assert new["checklist_entry"] == first["checklist_entry"] and new["kind"] == "file"
+    current = s.evidence_items(world, "auditor", "2026", unit)
+    assert list(current["id"]) == [new["id"]]
+    every = s.evidence_items(world, "auditor", "2026", unit, include_superseded=True)
+    assert every.set_index("id").loc[first["id"], "superseded_by"] == new["id"]
+    with pytest.raises(s.ValidationError, match="already superseded"):
+        s.supersede_evidence(world, "officer", first["id"], reason="again", reference="z")
+    trail = s.audit_trail(world, CLI_ADMIN)
+    assert (trail["action"] == "evidence.supersede").sum() == 1
+
+
+def test_only_valid_items_earn_credit_and_expiry_moves_the_residual(world):
+    unit, ctl, version = a_control(world, credited_above=3)
+    s.rate_control(world, "officer", "2026", unit, ctl, expected_version=version,
+                   evidence="seen the orders")  # fmt: skip
+    s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                   reference="Reg. 4", valid_until=TODAY + timedelta(days=30))  # fmt: skip
+
+    def frames_on(day):
+        with world.sessions() as session:
+            cyc = session.scalar(select(Cycle).where(Cycle.label == "2026"))
+            return frames.cycle_frames(session, cyc), frames.control_frame(session, cyc, today=day)
+
+    f, now = frames_on(TODAY)
+    _, later = frames_on(TODAY + timedelta(days=31))
+    row = lambda fr: fr.set_index(["unit_id", "control_id"]).loc[(unit, ctl)]  # noqa: E731
+    assert row(now)["evidence"] == "seen the orders" and row(now)["valid_evidence_items"] == 1
+    assert row(later)["evidence"] == "" and row(later)["evidence_items"] == 1
+    # The typed text stays what the officer edits.
+    typed = s.control_ratings(world, "auditor", "2026", unit).set_index("control_id")
+    assert typed.loc[ctl, "evidence"] == "seen the orders"
+    before = score(f.risk_ratings, now, f.units, CAT)
+    after = score(f.risk_ratings, later, f.units, CAT)
+    mine = before["unit_id"] == unit
+    assert (after.loc[mine, "residual"] >= before.loc[mine, "residual"]).all()
+    assert (after.loc[mine, "residual"] > before.loc[mine, "residual"]).any()
+    flags = s.calibration(world, "auditor", "2026")
+    assert flags[flags["flag"] == "evidence_expired"].empty  # not expired today
+
+
+def test_evidence_verify_names_a_changed_and_a_missing_file(world, tmp_path, db_url):
+    unit, ctl, _ = a_control(world)
+    a = s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                       data=PDF, file_name="a.pdf")  # fmt: skip
+    b = s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                       data=PNG, file_name="b.png")  # fmt: skip
+    runner = CliRunner()
+    ok = runner.invoke(main, ["evidence", "verify", "--db", db_url])
+    assert ok.exit_code == 0, ok.output
+    assert "2 files, all unchanged" in ok.output
+    store = tmp_path / "store"
+    (store / a["sha256"][:2] / a["sha256"]).write_bytes(PDF + b"tampered")
+    (store / b["sha256"][:2] / b["sha256"]).unlink()
+    bad = runner.invoke(main, ["evidence", "verify", "--db", db_url])
+    assert bad.exit_code == 1
+    assert f"changed: {a['sha256']}" in bad.output and "a.pdf" in bad.output
+    assert f"missing: {b['sha256']}" in bad.output and "b.png" in bad.output
+    with pytest.raises(s.ValidationError, match="changed since it was stored"):
+        s.evidence_file(world, "auditor", a["id"])
