@@ -18,8 +18,9 @@ from riskmap.cli import main
 from riskmap.demo import build_demo
 from riskmap.evidence_files import FileRefused, media_type, status
 from riskmap.scoring import score
+from riskmap.scoring.calibration import expired_evidence
 from riskmap.service import CLI_ADMIN, Service, frames
-from riskmap.store.models import Cycle
+from riskmap.store.models import Cycle, EvidenceItem
 from test_service_workflow import CAT
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -209,6 +210,20 @@ def test_only_valid_items_earn_credit_and_expiry_moves_the_residual(world):
     assert (after.loc[mine, "residual"] > before.loc[mine, "residual"]).any()
     flags = s.calibration(world, "auditor", "2026")
     assert flags[flags["flag"] == "evidence_expired"].empty  # not expired today
+    found = expired_evidence(later)
+    assert list(found[["unit_id", "flag"]].itertuples(index=False, name=None)) == [
+        (unit, "evidence_expired")
+    ]
+    assert ctl in found["detail"].iloc[0] and "none valid" in found["detail"].iloc[0]
+    # The same once the day has passed in the database (moved back here, as time would).
+    with world.sessions() as session, session.begin():
+        item = session.scalar(select(EvidenceItem))
+        item.valid_until = TODAY - timedelta(days=1)
+    flags = s.calibration(world, "auditor", "2026")
+    assert (flags["flag"] == "evidence_expired").sum() == 1
+    assert s.evidence_items(world, "auditor", "2026")["status"].tolist() == ["expired"]
+    profile = s.unit_profile(world, "auditor", "2026", unit)
+    assert "evidence_expired" in set(profile.flags["flag"])
 
 
 def test_evidence_verify_names_a_changed_and_a_missing_file(world, tmp_path, db_url):
@@ -230,3 +245,64 @@ def test_evidence_verify_names_a_changed_and_a_missing_file(world, tmp_path, db_
     assert f"missing: {b['sha256']}" in bad.output and "b.png" in bad.output
     with pytest.raises(s.ValidationError, match="changed since it was stored"):
         s.evidence_file(world, "auditor", a["id"])
+
+
+def test_workbook_evidence_sheet_writes_typed_names_as_text(world):
+    from openpyxl import load_workbook
+
+    unit, ctl, _ = a_control(world)
+    hostile = "=cmd|' -c calc'!A0 @SUM(1).pdf"  # no path separators: all of it is the name
+    item = s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                          data=PDF, file_name=hostile,
+                          valid_until=TODAY + timedelta(days=10))  # fmt: skip
+    s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                   reference="=1+1 Register 4, shelf 2")  # fmt: skip
+    book = load_workbook(io.BytesIO(s.export_workbook(world, "auditor", "2026")))
+    ws = book["Evidence"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, [c for c in r], strict=True)) for r in ws.iter_rows(min_row=2)]
+    assert len(rows) == 2
+    first = rows[0]
+    assert first["file_name"].value == hostile and first["file_name"].data_type == "s"
+    assert first["sha256"].value == item["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert first["status"].value == "expiring" and first["unit_id"].value == unit
+    assert first["checklist_entry"].value == CAT.control_by_id[ctl].evidence[0]
+    assert rows[1]["reference"].value.startswith("=1+1") and rows[1]["reference"].data_type == "s"
+    assert {"unit_id", "control_id", "added_by", "added_at", "valid_until"} <= set(header)
+
+
+def test_backup_zip_carries_the_files_and_restore_checks_them_by_hash(world, tmp_path, db_url):
+    import shutil
+
+    unit, ctl, _ = a_control(world)
+    a = s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                       data=PDF, file_name="a.pdf")  # fmt: skip
+    runner = CliRunner()
+    out = tmp_path / "b.zip"
+    made = runner.invoke(main, ["backup", "-o", str(out), "--db", db_url])
+    assert made.exit_code == 0, made.output
+    with zipfile.ZipFile(out) as z:
+        assert z.read(f"evidence/{a['sha256']}") == PDF
+        body = {n: z.read(n) for n in z.namelist()}
+    shutil.rmtree(tmp_path / "store")  # the files are gone: only the backup has them
+    target = f"sqlite:///{tmp_path / 'restored.sqlite'}"
+    done = runner.invoke(main, ["restore", str(out), "--db", target])
+    assert done.exit_code == 0, done.output
+    assert "1 evidence files" in done.output
+    assert (tmp_path / "store" / a["sha256"][:2] / a["sha256"]).read_bytes() == PDF
+    assert runner.invoke(main, ["evidence", "verify", "--db", target]).exit_code == 0
+    # A file changed inside the zip: refused, nothing written.
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        for name, data in body.items():
+            z.writestr(name, data + b"x" if name.startswith("evidence/") else data)
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    refused = runner.invoke(main, ["restore", str(bad), "--db", other])
+    assert refused.exit_code == 1
+    assert f"evidence file {a['sha256']} does not match its hash" in refused.output
+    # A file left out: refused too.
+    short = tmp_path / "short.zip"
+    with zipfile.ZipFile(short, "w") as z:
+        z.writestr("backup.json", body["backup.json"])
+    refused = runner.invoke(main, ["restore", str(short), "--db", other])
+    assert refused.exit_code == 1 and "not in the backup" in refused.output

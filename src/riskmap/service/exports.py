@@ -47,6 +47,7 @@ from riskmap.reports.snapshot import AUDIT_FRAME_COLUMNS
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, changes_since, json_value, use_case, within
 from riskmap.service.errors import NotFound, ValidationError
+from riskmap.service.evidence import item_frame
 from riskmap.service.plans import actions as _actions_case
 from riskmap.service.ratings import (
     control_values,
@@ -138,6 +139,7 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
             "incidents": frames.incident_frame(tx.session, list(units["unit_id"])),
             "audit_events": _audit_frame(tx, cyc),
             "audit_anchor": anchor(tx.session),
+            "evidence": item_frame(tx, cyc, None, frames.as_of(cyc), superseded=False),
         }
     previous = tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
     return CycleSnapshot(
