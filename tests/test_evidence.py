@@ -306,3 +306,25 @@ def test_backup_zip_carries_the_files_and_restore_checks_them_by_hash(world, tmp
         z.writestr("backup.json", body["backup.json"])
     refused = runner.invoke(main, ["restore", str(short), "--db", other])
     assert refused.exit_code == 1 and "not in the backup" in refused.output
+
+
+def test_cli_evidence_add_and_list(world, tmp_path, db_url):
+    unit, ctl, _ = a_control(world)
+    pdf = tmp_path / "orders.pdf"
+    pdf.write_bytes(PDF)
+    exe = tmp_path / "looks-like.pdf"
+    exe.write_bytes(b"MZ\x90\x00 not a pdf")
+    runner = CliRunner()
+    base = ["evidence", "add", "--db", db_url, "--cycle", "2026", "--unit", unit,
+            "--control", ctl, "--entry", "1", "--user", "officer"]  # fmt: skip
+    ok = runner.invoke(main, [*base, "--file", str(pdf), "--valid-until", "2099-01-01"])
+    assert ok.exit_code == 0, ok.output
+    assert hashlib.sha256(PDF).hexdigest() in ok.output
+    refused = runner.invoke(main, [*base, "--file", str(exe)])
+    assert refused.exit_code == 1 and "not an allowed kind" in refused.output
+    as_auditor = runner.invoke(main, [*base[:-1], "auditor", "--reference", "R-1"])
+    assert as_auditor.exit_code == 1 and "auditor" in as_auditor.output
+    listed = runner.invoke(main, ["evidence", "list", "--db", db_url, "--cycle", "2026"])
+    assert listed.exit_code == 0
+    lines = listed.output.strip().splitlines()
+    assert len(lines) == 2 and "orders.pdf" in lines[1] and lines[1].endswith(",valid")
