@@ -43,9 +43,9 @@ EXPIRING_DAYS = 60  # an item valid for fewer days than this is "expiring"
 STATUSES = ("valid", "expiring", "expired")
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
-_EML_HEADER = re.compile(
-    rb"^(From|To|Subject|Date|Received|Return-Path|Message-ID|MIME-Version):", re.I | re.M
-)
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]")  # an RFC 5322 field name and colon
+_EML_FIELDS = re.compile(rb"^(from|date|subject|message-id|received|return-path):", re.I | re.M)
+_MSG_STREAM = "__substg1.0_".encode("utf-16-le")
 _OOXML_TYPES = {
     b"wordprocessingml": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     b"spreadsheetml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -95,15 +95,33 @@ def media_type(data: bytes, limit: int | None = None) -> str:
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if data.startswith(OLE_MAGIC):
-        return "application/vnd.ms-outlook"  # .msg (old .doc/.xls are OLE too: see README)
+        # Outlook's .msg names its streams __substg1.0_...; other OLE files (.doc, .xls,
+        # encrypted office files) are old or opaque formats that hide macros.
+        if _MSG_STREAM in data:
+            return "application/vnd.ms-outlook"
+        raise FileRefused(
+            "old binary office files (.doc, .xls, .ppt) and password-protected documents are "
+            "refused: save it as PDF or as a current office document (.docx, .xlsx)"
+        )
     if data.startswith(ZIP_MAGIC):
         return _office_type(data)
-    if _EML_HEADER.search(data[:4096]) and b"\n\n" in data.replace(b"\r\n", b"\n"):
+    if _is_eml(data):
         return "message/rfc822"
     raise FileRefused(
         "the file's content is not an allowed kind (PDF, PNG, JPEG, an office document, an "
         "e-mail export .eml/.msg): whatever its name says"
     )
+
+
+def _is_eml(data: bytes) -> bool:
+    """An e-mail export: it starts with header lines, holds From/Date/Subject-like fields
+    among them, and a blank line ends the header block."""
+    head = data[:65536].replace(b"\r\n", b"\n")
+    block, blank, _body = head.partition(b"\n\n")
+    if not blank or not _HEADER_LINE.match(block):
+        return False
+    lines = [ln for ln in block.split(b"\n") if ln and ln[:1] not in (b" ", b"\t")]
+    return all(_HEADER_LINE.match(ln + b" ") for ln in lines) and bool(_EML_FIELDS.search(block))
 
 
 def _office_type(data: bytes) -> str:
