@@ -328,3 +328,19 @@ def test_cli_evidence_add_and_list(world, tmp_path, db_url):
     assert listed.exit_code == 0
     lines = listed.output.strip().splitlines()
     assert len(lines) == 2 and "orders.pdf" in lines[1] and lines[1].endswith(",valid")
+
+
+def test_questionnaire_keeps_the_typed_note_the_workbook_shows_what_counts(world):
+    from riskmap.service.exports import build_snapshot
+
+    unit, ctl, version = a_control(world)
+    s.rate_control(world, "officer", "2026", unit, ctl, expected_version=version, evidence="")
+    s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                   reference="Register 9")  # fmt: skip
+    with world.transaction(CLI_ADMIN, "test") as tx:
+        cyc = tx.cycle("2026")
+        full = build_snapshot(tx, cyc).control_ratings.set_index(["unit_id", "control_id"])
+        form = build_snapshot(tx, cyc, full=False).control_ratings
+    form = form.set_index(["unit_id", "control_id"])
+    assert full.loc[(unit, ctl), "evidence"] == "1 valid evidence item"
+    assert form.loc[(unit, ctl), "evidence"] == ""

@@ -142,6 +142,9 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
             "evidence": item_frame(tx, cyc, None, frames.as_of(cyc), superseded=False),
         }
     previous = tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
+    controls = frames.control_frame(tx.session, cyc)
+    if not full:  # the questionnaire edits what was typed; the workbook shows what counts
+        controls["evidence"] = controls["evidence_text"]
     return CycleSnapshot(
         organisation=org.name,
         cycle_label=cyc.label,
@@ -149,7 +152,7 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
         catalogue_version=cyc.catalogue_version,
         units=units,
         risk_ratings=with_baseline(tx, cyc, frames.risk_frame(tx.session, cyc), units),
-        control_ratings=frames.control_frame(tx.session, cyc),
+        control_ratings=controls,
         drafted_by=cyc.drafted_by,
         drafted_at=cyc.started_at,
         submitted_by=cyc.submitted_by,
