@@ -344,3 +344,23 @@ def test_questionnaire_keeps_the_typed_note_the_workbook_shows_what_counts(world
     form = form.set_index(["unit_id", "control_id"])
     assert full.loc[(unit, ctl), "evidence"] == "1 valid evidence item"
     assert form.loc[(unit, ctl), "evidence"] == ""
+
+
+def test_restore_refuses_an_evidence_row_whose_hash_is_a_path(world, tmp_path, db_url):
+    import json
+
+    unit, ctl, _ = a_control(world)
+    s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                   data=PDF, file_name="a.pdf")  # fmt: skip
+    runner = CliRunner()
+    out = tmp_path / "b.json"
+    assert runner.invoke(main, ["backup", "-o", str(out), "--db", db_url]).exit_code == 0
+    data = json.loads(out.read_text())
+    data["tables"]["evidence_items"][0]["sha256"] = "../../etc/passwd"
+    data["tables"]["evidence_items"][0]["kind"] = "bomb"
+    out.write_text(json.dumps(data))
+    target = f"sqlite:///{tmp_path / 'restored.sqlite'}"
+    refused = runner.invoke(main, ["restore", str(out), "--db", target, "--accept-edited"])
+    assert refused.exit_code == 1
+    assert "table evidence_items" in refused.output and "sha256" in refused.output
+    assert "64 lower-case hex digits" in refused.output and "not an evidence kind" in refused.output

@@ -252,7 +252,7 @@ def evidence_file(tx: Tx, item_id: int) -> tuple[str, str, bytes]:
         raise NotFound(f"no evidence file {item_id}")
     try:
         data = evidence_store(tx).read(item.sha256)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # missing, changed, or a hash that is no hash
         raise ValidationError(f"evidence file {item.file_name!r}", str(exc)) from None
     tx.audit("evidence.download", "evidence_item", item.id, cycle_id=item.cycle_id)
     return str(item.file_name), str(item.media_type), data
