@@ -328,6 +328,14 @@ def test_cli_evidence_add_and_list(world, tmp_path, db_url):
     assert listed.exit_code == 0
     lines = listed.output.strip().splitlines()
     assert len(lines) == 2 and "orders.pdf" in lines[1] and lines[1].endswith(",valid")
+    first = lines[1].split(",")[0]
+    args = ["evidence", "supersede", first, "--db", db_url, "--reason", "registry copy",
+            "--reference", "Reg. 5", "--user", "officer"]  # fmt: skip
+    again = runner.invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert f"item {first} superseded by item" in again.output
+    listed = runner.invoke(main, ["evidence", "list", "--db", db_url, "--cycle", "2026"])
+    assert "Reg. 5" in listed.output and "orders.pdf" not in listed.output
 
 
 def test_questionnaire_keeps_the_typed_note_the_workbook_shows_what_counts(world):

@@ -1,7 +1,7 @@
-"""`riskmap evidence ...`: add an item to a rating, list a cycle's items, verify the store.
+"""`riskmap evidence ...`: add or supersede an item, list a cycle's items, verify the store.
 
-`add` acts as the officer named by `--user` (adding is an officer's change, audited in
-their name); `list` and `verify` read as the local administrator. `verify` re-hashes every
+`add` and `supersede` act as the officer named by `--user` (an officer's change, audited
+in their name); `list` and `verify` read as the local administrator. `verify` re-hashes every
 stored file and names each one that changed or went missing, with the items that cite
 it; the exit status is then 1, so a scheduled check can alert.
 """
@@ -39,13 +39,7 @@ def evidence() -> None:
 @db_option
 def add(cycle, unit, control_id, risk_id, entry, file, reference, valid_until, user, db) -> None:
     """Add a file (--file) or a reference (--reference) to a rating of a draft cycle."""
-    data = None
-    if file is not None:
-        try:
-            with file.open("rb") as stream:
-                data = _bounded(stream)
-        except OSError as exc:
-            raise click.ClickException(f"{file}: {exc.strerror or exc}") from None
+    data = _read(file)
     until: date | None = valid_until.date() if valid_until else None
     with cli_service(db) as svc:
         item = service.add_evidence(
@@ -54,6 +48,37 @@ def add(cycle, unit, control_id, risk_id, entry, file, reference, valid_until, u
             reference=reference, valid_until=until,
         )  # fmt: skip
     click.echo(f"added evidence item {item['id']} ({item['kind']}) sha256={item['sha256'] or '-'}")
+
+
+@evidence.command("supersede")
+@click.argument("item_id", type=int)
+@click.option("--reason", required=True, help="Why the item is replaced (audited).")
+@click.option("--entry", default=None, help="Checklist entry (default: the old item's).")
+@click.option("--file", "file", default=None, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reference", default="", help="Document number, register and location.")
+@click.option("--valid-until", default=None, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--user", "user", required=True, metavar="NAME", help="The officer.")
+@db_option
+def supersede(item_id, reason, entry, file, reference, valid_until, user, db) -> None:
+    """Replace item ITEM_ID by a new file or reference; the old one stays, superseded."""
+    data = _read(file)
+    until: date | None = valid_until.date() if valid_until else None
+    with cli_service(db) as svc:
+        item = service.supersede_evidence(
+            svc, user, item_id, reason=reason, checklist_entry=entry, data=data,
+            file_name=file.name if file else "", reference=reference, valid_until=until,
+        )  # fmt: skip
+    click.echo(f"item {item_id} superseded by item {item['id']} ({item['kind']})")
+
+
+def _read(file: Path | None) -> bytes | None:
+    if file is None:
+        return None
+    try:
+        with file.open("rb") as stream:
+            return _bounded(stream)
+    except OSError as exc:
+        raise click.ClickException(f"{file}: {exc.strerror or exc}") from None
 
 
 def _bounded(stream) -> bytes:
