@@ -185,7 +185,7 @@ def populate(url: str) -> None:
 def test_round_trip_is_identical_and_the_audit_chain_still_verifies(db_url, db_factory):
     populate(db_url)
     first = _backup_of(db_url)
-    assert first["schema_revision"] == "0001"
+    assert first["schema_revision"] == "0002"
     assert first["format"] == "riskmap-backup" and first["format_version"] == 1
     assert len(first["tables"]["units"]) == 2 and len(first["tables"]["audit_events"]) == 3
     json.dumps(first, allow_nan=False)  # plain JSON, nothing exotic
@@ -282,7 +282,7 @@ def test_restore_refuses_a_backup_of_another_schema_revision(sqlite_url, db_fact
     target = db_factory("sqlite")
     eng = make_engine(target)
     try:
-        assert current_revision(eng) == "0001"
+        assert current_revision(eng) == "0002"
         with session_factory(eng)() as s, pytest.raises(RestoreError, match="9999"):
             restore(s, data)
     finally:
@@ -302,7 +302,7 @@ def test_restore_refuses_what_is_not_a_backup(db_factory):
                     {
                         "format": "riskmap-backup",
                         "format_version": 1,
-                        "schema_revision": "0001",
+                        "schema_revision": "0002",
                         "tables": {"secrets": []},
                     },
                 )

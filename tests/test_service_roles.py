@@ -90,6 +90,13 @@ POLICY = {
     "questionnaire_template": {"officer", "admin"},
     "check_questionnaire": {"officer"},
     "import_questionnaire": {"officer"},
+    # evidence items (riskmap.service.evidence): officers add and supersede, everyone
+    # reads and downloads, nobody deletes
+    "add_evidence": {"officer"},
+    "supersede_evidence": {"officer"},
+    "evidence_items": EVERYONE,
+    "evidence_file": EVERYONE,
+    "verify_evidence": EVERYONE,
 }
 # Allowed calls of these may still be refused for the cycle's state (e.g. approving a
 # draft); they must never be refused for the role. Every other allowed call must succeed.
@@ -100,6 +107,8 @@ STATE_DEPENDENT = {"submit_cycle", "approve_cycle", "lock_cycle", "reopen_cycle"
 def world(tmp_path_factory):
     """The demo ministry (8 units, 2025 locked, 2026 draft) plus one user per role."""
     security.N, saved = 2**4, security.N
+    store = pytest.MonkeyPatch()
+    store.setenv("RISKMAP_EVIDENCE_DIR", str(tmp_path_factory.mktemp("evidence")))
     url = f"sqlite:///{tmp_path_factory.mktemp('roles') / 'riskmap.sqlite'}"
     with Service.open(url, catalogue=CAT) as svc:
         build_demo(svc, units=8, seed=11)
@@ -108,6 +117,7 @@ def world(tmp_path_factory):
         s.add_user(svc, CLI_ADMIN, "target", "officer", "target-password")
         yield svc
     security.N = saved
+    store.undo()
 
 
 def _unit(svc: Service, role: str) -> str:
@@ -222,6 +232,20 @@ def call(svc: Service, name: str, actor: str, role: str):
         case "check_questionnaire" | "import_questionnaire":
             template = s.questionnaire_template(svc, CLI_ADMIN, "2026", units=["BC-001"])
             return f(svc, actor, "2026", template, "q.xlsx")
+        case "add_evidence":
+            unit, ctl, _ = _control(svc)
+            return f(svc, actor, "2026", unit, control_id=ctl, checklist_entry=1, reference="R-1")
+        case "supersede_evidence" | "evidence_file":
+            unit, ctl, _ = _control(svc)
+            item = s.add_evidence(
+                svc, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                data=b"%PDF-1.4 x", file_name="x.pdf",
+            )  # fmt: skip
+            if name == "evidence_file":
+                return f(svc, actor, item["id"])
+            return f(svc, actor, item["id"], reason="newer", reference="R-2")
+        case "evidence_items":
+            return f(svc, actor, "2026")
         case _:
             return f(svc, actor)
 

@@ -10,7 +10,8 @@ problem is reported at once, named by table, row id and field (`riskmap.problems
 - ids unique, unique constraints kept, every foreign key pointing at a row of the backup;
 - the domain: roles (`service.core.ROLES`), levels on the method's scales
   (`rules.is_level`), risks, controls and unit types from the catalogue, cycle, action and
-  incident statuses, a cycle's status agreeing with its timestamps ("locked is final");
+  incident statuses, a cycle's status agreeing with its timestamps ("locked is final"),
+  an evidence item's kind and hash;
 - history: a user's role and account status, and a cycle's status, must be what the last
   audit event about them made them (the audit trail is sealed, the rows are not).
 """
@@ -18,6 +19,7 @@ problem is reported at once, named by table, row id and field (`riskmap.problems
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +33,8 @@ from riskmap.service.core import ROLES
 from riskmap.service.incidents import KINDS
 from riskmap.service.plans import STATUSES as ACTION_STATUSES
 
+EVIDENCE_KINDS = ("file", "reference")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
 MAX_DEPTH = 32  # JSON columns: exposure profiles and audit values are a few levels deep
 CYCLE_STATUSES = vocabulary.CYCLE_STATUSES
 NAMED = {"username", "code", "name", "label", "drafted_by"}  # must not be blank
@@ -144,6 +148,13 @@ def _domain(catalogue: Catalogue) -> dict[str, dict[str, Any]]:
             "status": one_of(ACTION_STATUSES, "an action status"),
         },
         "incidents": {"risk_id": known(risks, "risk"), "kind": one_of(KINDS, "an incident kind")},
+        "evidence_items": {  # the hash names a file in the store: never a path
+            "control_id": known(controls, "control"),
+            "risk_id": known(risks, "risk"),
+            "kind": one_of(EVIDENCE_KINDS, "an evidence kind"),
+            "sha256": lambda v: None if _SHA.match(v) else "must be 64 lower-case hex digits",
+            "size": lambda v: None if v >= 0 else f"must not be negative, got {v}",
+        },
     }
 
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "cycle": "cycles",
     "db": "db",
     "demo": "demo",
+    "evidence": "evidence",
     "method": "method",
     "export": "reports",
     "template": "reports",

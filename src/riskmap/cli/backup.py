@@ -1,7 +1,13 @@
-"""`riskmap backup` and `riskmap restore`: the whole database to and from one JSON file."""
+"""`riskmap backup` and `riskmap restore`: the whole database to and from one file.
+
+`-o FILE.zip` writes the JSON and every evidence file its items name
+(`riskmap.backup_files`), checked by hash on restore; `-o FILE.json` the JSON alone (the
+files stay in the evidence store, and the command says how many it left out).
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -11,10 +17,12 @@ from pathlib import Path
 import click
 
 from riskmap import audit as audit_log
+from riskmap import backup_files
 from riskmap.backup import RestoreError
 from riskmap.backup import backup as make_backup
 from riskmap.backup import restore as restore_backup
 from riskmap.cli.options import db_option, shown_url
+from riskmap.evidence_files import EvidenceStore, store_dir
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
 
@@ -49,7 +57,8 @@ def _write_json(data: dict, fh) -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="JSON file to write (replaced atomically). It holds password hashes: keep it safe.",
+    help="File to write (replaced atomically): .zip carries the evidence files, .json not. "
+    "It holds password hashes: keep it safe.",
 )
 @db_option
 def backup_cmd(output: Path, db: str) -> None:
@@ -60,11 +69,27 @@ def backup_cmd(output: Path, db: str) -> None:
             data = make_backup(session)
     finally:
         engine.dispose()
+    shas = backup_files.referenced(data)
+    if output.suffix.lower() == ".zip":
+        try:
+            body = backup_files.pack(data, EvidenceStore(store_dir(db)))
+        except OSError as exc:
+            raise click.ClickException(f"cannot back up the evidence files: {exc}") from None
+    else:
+        text = io.StringIO()
+        _write_json(data, text)
+        body = text.getvalue().encode("utf-8")
+        if shas:
+            click.echo(
+                f"note: {len(shas)} evidence file(s) are not in a .json backup; "
+                "write a .zip to carry them",
+                err=True,
+            )
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            _write_json(data, fh)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -94,8 +119,16 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool, accept_edited: bo
 
     Every row is checked first (table, row id and field of each problem on stderr), and a
     backup edited since it was made (its keyed digest) is refused unless --accept-edited."""
+    files: dict[str, bytes] = {}
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        raw = file.read_bytes()
+        if backup_files.is_zip(raw):
+            data, files = backup_files.unpack(raw)
+        else:
+            data = json.loads(raw.decode("utf-8"))
+    except backup_files.BackupFilesError as exc:
+        click.echo(f"restore refused: {exc}", err=True)
+        sys.exit(1)
     except RecursionError:
         click.echo(f"cannot read {file}: its JSON is nested too deeply for a backup", err=True)
         sys.exit(1)
@@ -126,13 +159,27 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool, accept_edited: bo
                     err=True,
                 )
                 sys.exit(1)
+            missing = [sha for sha in backup_files.referenced(data) if sha not in files]
+            if missing:
+                click.echo(
+                    f"warning: {len(missing)} evidence file(s) the items name are not in "
+                    "this backup (a .json backup carries none): `riskmap evidence verify` "
+                    "names them",
+                    err=True,
+                )
+            store = EvidenceStore(store_dir(db))
+            for body in files.values():  # before the commit: a failed write keeps nothing
+                store.put(body)
             session.commit()
             if edited:
                 click.echo(f"warning: {edited}; restored as asked (--accept-edited)", err=True)
     finally:
         engine.dispose()
     rows = sum(len(r) for r in data["tables"].values())
-    click.echo(f"restored {rows} rows from {file} into {shown_url(db)}; {check.message}")
+    click.echo(
+        f"restored {rows} rows and {len(files)} evidence files from {file} into "
+        f"{shown_url(db)}; {check.message}"
+    )
 
 
 COMMANDS = [backup_cmd, restore_cmd]

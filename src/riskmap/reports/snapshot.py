@@ -86,6 +86,8 @@ class CycleSnapshot:
       incidents: any columns (e.g. id, unit_id, risk_id, occurred_on, kind, outcome,
         description, recorded_by)
       audit_events: id, at, actor, action, entity, entity_id, before, after, reason
+      evidence: the cycle's current evidence items (`service.evidence.ITEM_COLUMNS`, with
+        their status on the day the cycle is judged); any column is written as it is
       audit_anchor: the whole trail's head and last checkpoint (`service.reads.anchor`:
         events, head_id, head_hash, checkpoint {at, by, count, head_id, head_hash} or None)
 
@@ -103,6 +105,7 @@ class CycleSnapshot:
     actions: pd.DataFrame = field(default_factory=_empty)
     incidents: pd.DataFrame = field(default_factory=_empty)
     audit_events: pd.DataFrame = field(default_factory=lambda: _empty(AUDIT_FRAME_COLUMNS))
+    evidence: pd.DataFrame = field(default_factory=_empty)
     drafted_by: str | None = None
     drafted_at: datetime | None = None
     submitted_by: str | None = None

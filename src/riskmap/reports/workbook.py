@@ -1,7 +1,7 @@
 """The auditor's workbook: `export_workbook(snapshot, catalogue) -> bytes` (.xlsx).
 
 Sheets: Summary, Method, Heat map inherent, Heat map residual, Register, Contributions,
-Controls, Risks not applicable, Plan, Incidents, Audit trail, Catalogue. The Register's
+Controls, Risks not applicable, Plan, Incidents, Evidence, Audit trail, Catalogue. The Register's
 scores are live formulas over the input cells and the Method's named parameters
 (`riskmap.reports.register` explains the layout), so every score can be recomputed in
 Excel or LibreOffice; text typed by users is always written as text, never as a formula
@@ -48,6 +48,7 @@ SHEETS = [
     "Risks not applicable",
     "Plan",
     "Incidents",
+    "Evidence",
     "Audit trail",
     "Catalogue",
 ]
@@ -64,6 +65,8 @@ SHEET_GUIDE = {
     "Risks not applicable": "Risks a unit rated not applicable, with the reason given.",
     "Plan": "Remediation actions: control, levels, reduction, effort, owner, due date, status.",
     "Incidents": "Integrity incidents on record.",
+    "Evidence": "Files and references shown for the control ratings: the checklist entry each "
+    "answers, the SHA-256 a received copy must match, who added it, valid until, status.",
     "Audit trail": "Every change: who, when, what, before, after and why.",
     "Catalogue": "Principles, risks, controls and sources the assessment used.",
 }
@@ -78,6 +81,13 @@ _WIDTHS = {
     "notes": 40, "description": 50, "outcome": 30, "before": 50, "after": 50, "reason": 40,
     "entity_id": 24, "action": 22, "at": 20, "due_date": 12, "hash": 20, "prev_hash": 20,
 }  # fmt: skip
+EVIDENCE_COLUMNS = [
+    Col("unit_id", 12), Col("control_id", 28), Col("risk_id", 12),
+    Col("checklist_entry", 50, "wrap"), Col("kind", 10), Col("file_name", 30),
+    Col("reference", 36, "wrap"), Col("media_type", 22), Col("size", 10),
+    Col("sha256", 66), Col("added_by", 16), Col("added_at", 20), Col("valid_until", 12),
+    Col("status", 10), Col("id", 8),
+]  # fmt: skip
 _TEXT_WIDE = {"before", "after", "reason", "notes", "description", "indicator", "outcome"}
 
 
@@ -281,6 +291,11 @@ def export_workbook(snapshot: CycleSnapshot, catalogue: Catalogue) -> bytes:
     frame_sheet(book, "Risks not applicable", na, NA_COLUMNS, table="tbl_not_applicable")
     _free_sheet(book, "Plan", snapshot.actions, PLAN_FIRST, "tbl_plan")
     _free_sheet(book, "Incidents", snapshot.incidents, INCIDENT_FIRST, "tbl_incidents")
+    evidence = snapshot.evidence.copy()
+    if len(evidence) and "added_at" in evidence.columns:  # Excel has no time zones
+        added = pd.to_datetime(evidence["added_at"], utc=True)
+        evidence["added_at"] = added.dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+    frame_sheet(book, "Evidence", evidence, EVIDENCE_COLUMNS, table="tbl_evidence")
     _free_sheet(book, "Audit trail", snapshot.audit_events, AUDIT_FRAME_COLUMNS, "tbl_audit")
     frame_sheet(
         book, "Catalogue", catalogue_frame(catalogue), CATALOGUE_COLUMNS, table="tbl_catalogue"

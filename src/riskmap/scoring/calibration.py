@@ -4,7 +4,8 @@ Every integrity-plan methodology is criticised for the subjectivity of self-asse
 Three checks make it visible instead of hiding it: a rating far from the median of peer
 units of the same type (outlier), a risk rated unlikely in a unit where integrity
 incidents on that very risk are on record (contradicted), and a risk rated unlikely in a
-unit whose own exposure profile is high (exposed). Thresholds live in method.yaml.
+unit whose own exposure profile is high (exposed). Thresholds live in method.yaml. A
+control whose evidence item has expired is flagged too (evidence_expired).
 """
 
 from __future__ import annotations
@@ -93,15 +94,42 @@ def contradicted(
     return sel[FLAG_COLUMNS].reset_index(drop=True)
 
 
+def expired_evidence(control_ratings: pd.DataFrame) -> pd.DataFrame:
+    """A control with an expired evidence item (`evidence_items` counted more than
+    `valid_evidence_items`, as the service's frames count them): the rating leans on
+    evidence that no longer shows it. One flag per unit and control; `risk_id` is blank
+    (the control serves several risks) and the detail names the control."""
+    if "evidence_items" not in control_ratings.columns:
+        return pd.DataFrame(columns=FLAG_COLUMNS)
+    n = control_ratings["evidence_items"].fillna(0).astype(int)
+    valid = control_ratings["valid_evidence_items"].fillna(0).astype(int)
+    sel = control_ratings[n > valid].copy()
+    expired, left = (n - valid)[n > valid], valid[n > valid]
+    sel["risk_id"] = ""
+    sel["flag"] = "evidence_expired"
+    sel["detail"] = [
+        f"control {c}: {e} evidence item(s) expired, "
+        + (f"{v} still valid" if v else "none valid: credited as if unevidenced")
+        for c, e, v in zip(sel["control_id"], expired, left, strict=True)
+    ]
+    return sel[FLAG_COLUMNS].reset_index(drop=True)
+
+
 def calibration_flags(
     register: pd.DataFrame,
     incidents: pd.DataFrame | None,
     catalogue: Catalogue,
     units: pd.DataFrame | None = None,
+    control_ratings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Outliers, contradicted ratings and, given units with an `exposure_index`, ratings
-    that the unit's own exposure profile contradicts."""
+    that the unit's own exposure profile contradicts; given control ratings with evidence
+    counts, controls whose evidence has expired."""
     parts = [outliers(register, catalogue)]
+    if control_ratings is not None:
+        expired = expired_evidence(control_ratings)
+        if len(expired):
+            parts.append(expired)
     if incidents is not None and len(incidents):
         parts.append(contradicted(register, incidents, catalogue))
     if units is not None:

@@ -37,6 +37,13 @@ from riskmap.service.errors import (
     ValidationError,
     WorkflowError,
 )
+from riskmap.service.evidence import (
+    add_evidence,
+    evidence_file,
+    evidence_items,
+    supersede_evidence,
+    verify_evidence,
+)
 from riskmap.service.exports import (
     ImportResult,
     QuestionnaireRejected,
@@ -132,6 +139,11 @@ __all__ = [
     "WorkflowError",
     "actions",
     "add_action",
+    "add_evidence",
+    "evidence_file",
+    "evidence_items",
+    "supersede_evidence",
+    "verify_evidence",
     "add_unit",
     "add_user",
     "aggregations",

@@ -47,6 +47,7 @@ from riskmap.reports.snapshot import AUDIT_FRAME_COLUMNS
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, changes_since, json_value, use_case, within
 from riskmap.service.errors import NotFound, ValidationError
+from riskmap.service.evidence import item_frame
 from riskmap.service.plans import actions as _actions_case
 from riskmap.service.ratings import (
     control_values,
@@ -138,8 +139,12 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
             "incidents": frames.incident_frame(tx.session, list(units["unit_id"])),
             "audit_events": _audit_frame(tx, cyc),
             "audit_anchor": anchor(tx.session),
+            "evidence": item_frame(tx, cyc, None, frames.as_of(cyc), superseded=False),
         }
     previous = tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
+    controls = frames.control_frame(tx.session, cyc)
+    if not full:  # the questionnaire edits what was typed; the workbook shows what counts
+        controls["evidence"] = controls["evidence_text"]
     return CycleSnapshot(
         organisation=org.name,
         cycle_label=cyc.label,
@@ -147,7 +152,7 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
         catalogue_version=cyc.catalogue_version,
         units=units,
         risk_ratings=with_baseline(tx, cyc, frames.risk_frame(tx.session, cyc), units),
-        control_ratings=frames.control_frame(tx.session, cyc),
+        control_ratings=controls,
         drafted_by=cyc.drafted_by,
         drafted_at=cyc.started_at,
         submitted_by=cyc.submitted_by,

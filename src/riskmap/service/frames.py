@@ -7,12 +7,20 @@ look like the CSV form of `riskmap score` and stay comparable across cycles.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
-from riskmap.store.models import ControlRating, Cycle, Incident, RiskRating, Unit
+from riskmap.store.models import (
+    ControlRating,
+    Cycle,
+    EvidenceItem,
+    Incident,
+    RiskRating,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,10 @@ def risk_frame(session: Session, cycle: Cycle, unit: str | None = None) -> pd.Da
     return read(session, stmt, ("applicable", "confirmed"))
 
 
-def control_frame(session: Session, cycle: Cycle, unit: str | None = None) -> pd.DataFrame:
+def control_frame(
+    session: Session, cycle: Cycle, unit: str | None = None, today: date | None = None
+) -> pd.DataFrame:
+    """Control ratings as the scoring core reads them (evidence items credited)."""
     c = ControlRating
     stmt = (
         select(
@@ -113,7 +124,57 @@ def control_frame(session: Session, cycle: Cycle, unit: str | None = None) -> pd
     )
     if unit is not None:
         stmt = stmt.where(Unit.code == unit)
-    return read(session, stmt, ("applicable", "confirmed"))
+    frame = read(session, stmt, ("applicable", "confirmed"))
+    return credit_evidence_items(frame, evidence_counts(session, cycle, as_of(cycle, today)))
+
+
+def as_of(cycle: Cycle, today: date | None = None) -> date:
+    """The day evidence is judged on: `today`, else the day a locked cycle was locked (its
+    scores do not move afterwards), else the current day."""
+    if today is not None:
+        return today
+    if cycle.locked_at is not None:
+        return cycle.locked_at.date()
+    return date.today()
+
+
+def evidence_counts(session: Session, cycle: Cycle, day: date) -> pd.DataFrame:
+    """Per (unit, control) of the cycle: current (not superseded) items, and those valid on
+    `day` (no valid-until, or valid until `day` or later)."""
+    e = EvidenceItem
+    stmt = (
+        select(Unit.code.label("unit_id"), e.control_id, e.valid_until)
+        .join(Unit, Unit.id == e.unit_id)
+        .where(e.cycle_id == cycle.id, e.control_id.is_not(None), e.superseded_by.is_(None))
+    )
+    items = read(session, stmt)
+    items["valid"] = [pd.isna(v) or pd.Timestamp(v).date() >= day for v in items["valid_until"]]
+    return items.groupby(["unit_id", "control_id"], as_index=False).agg(
+        items=("valid", "size"), valid_items=("valid", "sum")
+    )
+
+
+def credit_evidence_items(frame: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """The one place evidence items meet "credit needs evidence" (`scoring.residual` reads
+    the `evidence` column): where a (unit, control) has items, `evidence` is non-blank
+    only if one of them is valid: the typed text when there is one, else "N valid
+    evidence item(s)"; blank when every item has expired, whatever text was typed. A
+    rating without items keeps its free text as before. `evidence_text` keeps what was
+    typed (the form edits that), `evidence_items` and `valid_evidence_items` say what was
+    counted."""
+    out = frame.merge(counts, on=["unit_id", "control_id"], how="left")
+    n = out.pop("items").fillna(0).astype(int)
+    valid = out.pop("valid_items").fillna(0).astype(int)
+    has_items = n > 0
+    typed = out["evidence"].fillna("").astype(str)
+    counted = valid.map(lambda k: f"{k} valid evidence item" + ("s" if k != 1 else ""))
+    shown = typed.where(typed.str.strip() != "", counted)
+    out["evidence"] = typed.where(~has_items, shown.where(valid > 0, ""))
+    out["evidence_text"] = typed
+    out["evidence_items"] = n
+    out["valid_evidence_items"] = valid
+    out.index = frame.index
+    return out
 
 
 def incident_frame(session: Session, unit_codes: list[str] | None = None) -> pd.DataFrame:

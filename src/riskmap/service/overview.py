@@ -365,7 +365,7 @@ def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) ->
     incidents = frames.incident_frame(tx.session, [unit])
 
     # The cycle's one calibration rule, over the peers (the outlier check needs them).
-    flags = calibration_flags(reg_peers, incidents[["unit_id", "risk_id"]], cat, own)
+    flags = calibration_flags(reg_peers, incidents[["unit_id", "risk_id"]], cat, own, cr_u)
     flags = flags[flags["unit_id"] == unit].reset_index(drop=True)
     risk_titles = {r.id: r.title for r in cat.risks}
     flags.insert(2, "risk", flags["risk_id"].map(risk_titles))

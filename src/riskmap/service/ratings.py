@@ -364,6 +364,8 @@ def control_ratings(tx: Tx, cycle: str, unit: str | None = None) -> pd.DataFrame
     """Control ratings of a cycle (or one unit) with version and confirmation."""
     cyc = tx.cycle(cycle)
     frame = frames.control_frame(tx.session, cyc, unit)
+    # What the officer typed, to edit; the credited text is the scoring frames' business.
+    frame["evidence"] = frame.pop("evidence_text")
     names = {c.id: c.name for c in tx.catalogue.controls}
     frame.insert(2, "control", frame["control_id"].map(names))
     return frame

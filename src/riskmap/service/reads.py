@@ -70,9 +70,10 @@ def method_sensitivity(tx: Tx, cycle: str) -> pd.DataFrame:
 @use_case(*READERS)
 def calibration(tx: Tx, cycle: str) -> pd.DataFrame:
     """Ratings out of line with peer units, contradicted by incidents on record, or by the
-    unit's own exposure profile."""
+    unit's own exposure profile; controls whose evidence expired."""
     reg, f = _register(tx, tx.cycle(cycle))
-    return calibration_flags(reg, f.incidents[["unit_id", "risk_id"]], tx.catalogue, f.units)
+    incidents = f.incidents[["unit_id", "risk_id"]]
+    return calibration_flags(reg, incidents, tx.catalogue, f.units, f.control_ratings)
 
 
 @dataclass(frozen=True)

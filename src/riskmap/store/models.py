@@ -199,6 +199,35 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
 
 
+class EvidenceItem(Base):
+    """A file or a reference that shows a rated control (or justifies a risk rating).
+
+    Never overwritten: a correction is a new item, and the old one names it in
+    `superseded_by`. A file's bytes live in the evidence store under their SHA-256
+    (`riskmap.evidence_files`); the row keeps the hash an auditor checks a copy against.
+    """
+
+    __tablename__ = "evidence_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), nullable=False, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), nullable=False)
+    control_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    risk_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # file | reference
+    checklist_entry: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    media_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reference: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    added_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    superseded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("evidence_items.id"), nullable=True
+    )
+
+
 # --- every text checked before it reaches the database --------------------------------
 
 

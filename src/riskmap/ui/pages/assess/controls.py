@@ -15,7 +15,7 @@ import streamlit as st
 
 from riskmap.service import ConflictError, DomainError, rate_control
 from riskmap.ui import state
-from riskmap.ui.pages.assess import form, place
+from riskmap.ui.pages.assess import evidence_panel, form, place
 from riskmap.ui.pages.assess.form import Record
 from riskmap.ui.widgets import escape_md, field_error, level_label, present
 
@@ -268,7 +268,7 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
             )
             field_error(errors, "m")
             if control is not None:
-                st.caption("Evidence that shows it: " + "; ".join(control.evidence))
+                st.caption("Evidence that shows it: the checklist below, with its items")
             st.text_area(
                 "Evidence (documents, records, where they are)",
                 key=rec.key("e"),
@@ -311,6 +311,8 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
                 on_click=save_detail,
                 args=(rec,),
             )
+    if control is not None:
+        evidence_panel.render(cycle, code, control, editable)
 
 
 def render(cycle: str, code: str, where: place.Place, editable: bool) -> None:

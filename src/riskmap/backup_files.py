@@ -1,0 +1,95 @@
+"""A backup that carries the evidence files: a zip of `backup.json` and `evidence/<sha256>`.
+
+The JSON is the backup of `riskmap.backup` (keyed digest and all); every evidence file an
+item names travels under its SHA-256. On restore each file is re-hashed and must match its
+name, every file an item names must be there, and the zip is read within the bounds of
+`riskmap.reports.safety` (declared sizes, ratio, entry count) before anything is
+decompressed: a file that fails any check refuses the whole restore, before a row or a
+file is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+
+from riskmap.evidence_files import EvidenceStore
+from riskmap.reports.safety import MAX_ENTRIES, MAX_ENTRY_RATIO, RATIO_FLOOR_BYTES, ZIP_MAGIC
+
+JSON_NAME = "backup.json"
+_FILE = re.compile(r"^evidence/([0-9a-f]{64})$")
+MAX_TOTAL_BYTES = 20 * 1024**3  # all entries together, as declared
+
+
+class BackupFilesError(ValueError):
+    """The zip cannot be restored (nothing was written); `str()` says why."""
+
+
+def is_zip(raw: bytes) -> bool:
+    return raw.startswith(ZIP_MAGIC)
+
+
+def referenced(data: dict) -> list[str]:
+    """The SHA-256 of every file the backup's evidence items name, in order, once each."""
+    rows = (data.get("tables") or {}).get("evidence_items") or []
+    return list(dict.fromkeys(r["sha256"] for r in rows if isinstance(r, dict) and r.get("sha256")))
+
+
+def pack(data: dict, store: EvidenceStore) -> bytes:
+    """The zip of `data` and every evidence file it names, read (and checked) from `store`."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr(JSON_NAME, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        for sha in referenced(data):
+            out.writestr(f"evidence/{sha}", store.read(sha))  # refuses a changed/missing file
+    return buf.getvalue()
+
+
+def unpack(raw: bytes) -> tuple[dict, dict[str, bytes]]:
+    """The backup's JSON and its files by hash, each checked; `BackupFilesError` if not."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise BackupFilesError(f"the backup is a damaged zip archive ({exc})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ENTRIES * 100:
+            raise BackupFilesError(f"the backup has {len(infos)} entries: too many")
+        if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
+            raise BackupFilesError("the backup would expand past 20 GB (zip bomb?)")
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_ENTRY_RATIO:
+                raise BackupFilesError(f"entry {info.filename} is compressed too much (zip bomb?)")
+        names = {i.filename for i in infos}
+        if JSON_NAME not in names:
+            raise BackupFilesError(f"the zip holds no {JSON_NAME}: not a riskmap backup")
+        try:
+            data = json.loads(archive.read(JSON_NAME).decode("utf-8"))
+            files: dict[str, bytes] = {}
+            for name in sorted(names - {JSON_NAME}):
+                match = _FILE.match(name)
+                if match is None:
+                    raise BackupFilesError(f"the backup holds {name!r}, which no backup writes")
+                body = archive.read(name)
+                if hashlib.sha256(body).hexdigest() != match.group(1):
+                    raise BackupFilesError(
+                        f"evidence file {match.group(1)} does not match its hash: it changed"
+                    )
+                files[match.group(1)] = body
+        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as exc:
+            raise BackupFilesError(f"the backup cannot be read ({exc})") from None
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise BackupFilesError(f"{JSON_NAME} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise BackupFilesError(f"{JSON_NAME} is not a riskmap backup")
+    missing = [sha for sha in referenced(data) if sha not in files]
+    if missing:
+        raise BackupFilesError(
+            f"{len(missing)} evidence file(s) named by items are not in the backup: "
+            + ", ".join(missing[:5])
+        )
+    return data, files
