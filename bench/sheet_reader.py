@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
 
-import make_bad_questionnaires as corpus
+# The corpus's fixture lives with the tests (also when `make bench` discovers this module).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import make_bad_questionnaires as corpus  # noqa: E402
 from riskmap.catalogue import load_catalogue
 from riskmap.reports import questionnaire_template, sheet_rows
 
