@@ -121,13 +121,17 @@ class Catalogue(BaseModel):
     def principle_of_statement(self) -> dict[str, Principle]:
         return {s.id: p for p in self.principles for s in p.statements}
 
-    def band_for(self, score: float) -> Band:
-        """The band holding `score`: the highest band whose threshold it reaches."""
-        chosen = self.method.bands[0]
-        for band in self.method.bands:
-            if score >= band.min:
-                chosen = band
-        return chosen
+    def band_for(
+        self, score: float, likelihood: float | None = None, impact: float | None = None
+    ) -> Band:
+        """The band of one score: `riskmap.scoring.band_ids`, the one band rule (a declared
+        matrix cell when likelihood and impact are given, else the thresholds)."""
+        from riskmap.scoring.residual import band_ids
+
+        lik = None if likelihood is None else [likelihood]
+        imp = None if impact is None else [impact]
+        band_id = band_ids(self, [score], lik, imp)[0]
+        return next(b for b in self.method.bands if b.id == band_id)
 
     def risks_for(self, unit_type: str) -> list[Risk]:
         return [r for r in self.risks if unit_type in r.defaults]

@@ -184,7 +184,9 @@ def unit_summary(tx: Tx, cycle: str, unit: str) -> UnitSummary:
         mean_inherent=float(now["inherent"].mean()) if has else None,
         mean_residual=mean_res,
         residual_change=change,
-        worst_band=cat.band_for(float(now["residual"].max())).id if has else None,
+        # The highest band of its cells (with a declared matrix, not always the band of the
+        # highest score).
+        worst_band=max(now["residual_band"], key=cat.method.band_rank().get) if has else None,
         serious_bands=serious,
         serious_count=int(now["residual_band"].isin(serious).sum()) if has else 0,
         changes=_changes(risks, controls, prev_controls),

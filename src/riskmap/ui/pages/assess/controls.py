@@ -17,7 +17,7 @@ from riskmap.service import ConflictError, DomainError, rate_control
 from riskmap.ui import state
 from riskmap.ui.pages.assess import evidence_panel, form, place
 from riskmap.ui.pages.assess.form import Record
-from riskmap.ui.widgets import escape_md, field_error, level_label, present
+from riskmap.ui.widgets import escape_md, field_error, level_label
 
 VIEWS = ("grid", "detail")
 VIEW_LABELS = {"grid": "Grid (quick edits)", "detail": "One control in detail"}
@@ -240,21 +240,7 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
             mitigated = [f"{r} ({s})" for r, s in control.mitigates.items() if r in here]
             if mitigated:
                 st.caption("Mitigates in this unit: " + ", ".join(mitigated))
-        st.caption(
-            f"Status: {'confirmed' if row['confirmed'] else 'not confirmed yet'}"
-            + (
-                f" · last saved by {escape_md(row['updated_by'])}"
-                if present(row["updated_by"])
-                else ""
-            )
-        )
-        st.toggle(
-            "This control applies to the unit",
-            key=rec.key("app"),
-            disabled=not editable,
-            persist_state=form.PERSIST,
-        )
-        applies = bool(form.value(rec, "app"))
+        applies = form.status_and_applies(rec, row, "control", editable)
         if applies:
             levels, captions = _maturity_options(control, scale)
             st.radio(
@@ -285,14 +271,7 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
             )
             field_error(errors, "j")
         else:
-            st.text_area(
-                "Why does this control not apply to the unit? (required)",
-                key=rec.key("na"),
-                height=80,
-                disabled=not editable,
-                persist_state=form.PERSIST,
-            )
-            field_error(errors, "na")
+            form.not_applicable_reason(rec, "control", editable, errors, height=80)
         field_error(errors, "_form")
         form.show_unsaved(rec, saved)
         form.conflict_panel(

@@ -25,7 +25,7 @@ import streamlit as st
 
 from riskmap.service import ConflictError, DomainError, ValidationError
 from riskmap.ui import state
-from riskmap.ui.widgets import escape_md, validation_errors
+from riskmap.ui.widgets import escape_md, field_error, present, validation_errors
 
 ss = st.session_state
 NOTICE_KEY = "assess-notice"
@@ -227,3 +227,38 @@ def show_notices() -> None:
 
 def errors_of(rec: Record) -> dict[str, str]:
     return ss.get(rec.key("err"), {})
+
+
+def status_and_applies(rec: Record, row: Any, what: str, editable: bool) -> bool:
+    """The record's status line and its "applies to the unit" toggle (a risk scenario's or a
+    control's: the same form part); returns whether it applies as the form stands."""
+    saved_by = row["updated_by"]
+    by = f" · last saved by {escape_md(saved_by)}" if present(saved_by) else ""
+    st.caption(f"Status: {'confirmed' if row['confirmed'] else 'not confirmed yet'}{by}")
+    st.toggle(
+        f"This {what} applies to the unit",
+        key=rec.key("app"),
+        disabled=not editable,
+        persist_state=PERSIST,
+    )
+    return bool(value(rec, "app"))
+
+
+def not_applicable_reason(
+    rec: Record,
+    what: str,
+    editable: bool,
+    errors: Mapping[str, str],
+    height: int,
+    placeholder: str | None = None,
+) -> None:
+    """Its own question when the record does not apply (never the old justification)."""
+    st.text_area(
+        f"Why does this {what} not apply to the unit? (required)",
+        key=rec.key("na"),
+        height=height,
+        disabled=not editable,
+        persist_state=PERSIST,
+        placeholder=placeholder,
+    )
+    field_error(errors, "na")

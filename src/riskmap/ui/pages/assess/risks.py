@@ -18,7 +18,7 @@ from riskmap.ui import state
 from riskmap.ui.pages.assess import form, place
 from riskmap.ui.pages.assess.form import Record
 from riskmap.ui.pages.assess.rules_view import risk_justification
-from riskmap.ui.widgets import band_text, escape_md, field_error, level_label, present
+from riskmap.ui.widgets import band_text, escape_md, field_error, level_label
 
 FIELDS = {"likelihood": "l", "impact": "i", "justification": "j"}
 
@@ -141,33 +141,18 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
             with st.expander("Red flags to look for"):
                 for flag in risk.red_flags:
                     st.markdown(f"- {escape_md(flag)}")
-        st.caption(
-            f"Status: {'confirmed' if row['confirmed'] else 'not confirmed yet'}"
-            + (
-                f" · last saved by {escape_md(row['updated_by'])}"
-                if present(row["updated_by"])
-                else ""
-            )
-        )
-        st.toggle(
-            "This scenario applies to the unit",
-            key=rec.key("app"),
-            disabled=not editable,
-            persist_state=form.PERSIST,
-        )
-        applies = bool(form.value(rec, "app"))
+        applies = form.status_and_applies(rec, row, "scenario", editable)
         if applies:
             _levels(rec, row, method, has_previous, editable, errors)
         else:
-            st.text_area(
-                "Why does this scenario not apply to the unit? (required)",
-                key=rec.key("na"),
+            form.not_applicable_reason(
+                rec,
+                "scenario",
+                editable,
+                errors,
                 height=90,
-                disabled=not editable,
-                persist_state=form.PERSIST,
                 placeholder="e.g. the unit issues no visas since the 2025 reorganisation",
             )
-            field_error(errors, "na")
             st.caption("Not applicable: no score; left out of the unit's scores.")
         field_error(errors, "_form")
         form.show_unsaved(rec, saved)
@@ -234,8 +219,9 @@ def _levels(
             "incidents, changed procedures.]"
         )
     field_error(errors, "j")
-    score = int(form.value(rec, "l")) * int(form.value(rec, "i"))
+    lik, imp = int(form.value(rec, "l")), int(form.value(rec, "i"))
+    score = lik * imp
     st.caption(
-        f"Inherent risk with these values: {form.value(rec, 'l')} × {form.value(rec, 'i')} = "
-        f"{score} ({band_text(cat.band_for(score).id)})"
+        f"Inherent risk with these values: {lik} × {imp} = "
+        f"{score} ({band_text(cat.band_for(score, lik, imp).id)})"
     )
