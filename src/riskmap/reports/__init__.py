@@ -8,26 +8,40 @@ The reports work on a `CycleSnapshot` (no database): the service builds it and h
   in a filled-in template, or `QuestionnaireError` listing every problem.
 - `check_upload(data) -> list[str]`: reasons to refuse an uploaded .xlsx (size, type,
   macros, encryption, zip bombs), used by the parser and usable for any upload.
+
+The package is lazy (PEP 562): a name is imported from its module on first use, so code
+that needs only the upload checks (`safety`, e.g. the evidence store and backups) does not
+load openpyxl and pandas with the workbook.
 """
 
-from riskmap.reports.questionnaire import (
-    ParsedAnswers,
-    QuestionnaireError,
-    parse_questionnaire,
-    questionnaire_template,
-)
-from riskmap.reports.safety import MAX_UPLOAD_BYTES, check_upload
-from riskmap.reports.snapshot import CycleSnapshot
-from riskmap.reports.workbook import SHEETS, export_workbook
+from __future__ import annotations
 
-__all__ = [
-    "MAX_UPLOAD_BYTES",
-    "SHEETS",
-    "CycleSnapshot",
-    "ParsedAnswers",
-    "QuestionnaireError",
-    "check_upload",
-    "export_workbook",
-    "parse_questionnaire",
-    "questionnaire_template",
-]
+import importlib
+from typing import Any
+
+_HOMES: dict[str, tuple[str, ...]] = {
+    "riskmap.reports.questionnaire": (
+        "ParsedAnswers",
+        "QuestionnaireError",
+        "parse_questionnaire",
+        "questionnaire_template",
+    ),
+    "riskmap.reports.safety": ("MAX_UPLOAD_BYTES", "check_upload"),
+    "riskmap.reports.snapshot": ("CycleSnapshot",),
+    "riskmap.reports.workbook": ("SHEETS", "export_workbook"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+__all__ = sorted(_HOME_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
