@@ -8,16 +8,25 @@ cell) and put in place of the empty `<sheetData/>` openpyxl wrote, with a `<dime
 (readers use it to size the sheet) and a shared-string table (each distinct text stored
 once, as Excel and LibreOffice do themselves). The cell kinds written are few and simple:
 shared strings, numbers, booleans and formulas (see `Book.fragment`).
+
+Nothing holds a whole sheet's XML: rows are written, as they are appended, to a temporary
+file per sheet (a sheet's frame, which openpyxl writes at the end, depends on its row
+count: tables, validations and protection name ranges), and `Book.write` streams each sheet
+into the zip entry (`ZipFile.open(name, "w")`) in chunks: the frame's head, the spooled
+rows, the frame's tail; the shared strings likewise. So a national export's peak memory is
+its frames and its distinct texts, not its cells.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -34,6 +43,12 @@ _SST_PART = "xl/sharedStrings.xml"
 _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SST_RELATIONSHIP = (
+    f'<Relationship Type="{_SST_REL}" Target="sharedStrings.xml" Id="rIdSS"/>'.encode()
+)
+_FLUSH_ROWS = 2000  # rows kept as text before they go to the sheet's temporary file
+_CHUNK = 1 << 20
+_ZIP64_FROM = 1 << 30  # an entry this large (or larger) is written as zip64
 
 
 def _number(value: Any) -> str:
@@ -80,6 +95,8 @@ class Sheet:
         self.rows = 0
         self.columns = 0
         self._parts: list[str] = []
+        self._spool: IO[bytes] | None = None
+        self._spooled = 0
 
     def append(self, values: Iterable[Any] = (), height: float | None = None) -> int:
         """Add the next row (plain values or `Cell`s, None for empty); returns its number.
@@ -111,15 +128,43 @@ class Sheet:
             )
         else:
             self._parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+        if len(self._parts) >= _FLUSH_ROWS:
+            self._flush()
         return r
+
+    def _flush(self) -> None:
+        if not self._parts:
+            return
+        if self._spool is None:
+            # lives as long as the sheet's rows: closed by close(), after Book.write
+            self._spool = tempfile.TemporaryFile(prefix="riskmap-sheet-")  # noqa: SIM115
+        data = "".join(self._parts).encode("utf-8")
+        self._parts.clear()
+        self._spool.write(data)
+        self._spooled += len(data)
 
     def dimension(self) -> str:
         if not self.rows or not self.columns:
             return "A1"
         return f"A1:{_LETTERS[self.columns - 1]}{self.rows}"
 
-    def xml(self) -> bytes:
-        return ("<sheetData>" + "".join(self._parts) + "</sheetData>").encode("utf-8")
+    def size(self) -> int:
+        """Bytes of row XML so far (spooled and not yet)."""
+        return self._spooled + sum(len(p) for p in self._parts)
+
+    def copy_rows(self, out: IO[bytes]) -> None:
+        """Write the sheet's `<row>`s to `out` in chunks, from its temporary file."""
+        self._flush()
+        if self._spool is None:
+            return
+        self._spool.seek(0)
+        shutil.copyfileobj(self._spool, out, _CHUNK)
+
+    def close(self) -> None:
+        """Drop the temporary file (the rows are gone: the sheet cannot be written again)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
 
 class Book:
@@ -208,36 +253,53 @@ class Book:
             return f"{attr}><v>{float(to_excel(value))!r}</v></c>"
         return f"{attr}/>"
 
-    def _shared_strings(self) -> bytes:
-        body = "".join(_si(text) for text in self._strings)
+    def _write_shared_strings(self, zout: zipfile.ZipFile) -> None:
         head = f'<sst xmlns="{_MAIN_NS}" uniqueCount="{len(self._strings)}">'
-        return (head + body + "</sst>").encode("utf-8")
+        big = sum(len(text) + 16 for text in self._strings) >= _ZIP64_FROM
+        with zout.open(_SST_PART, "w", force_zip64=big) as dst:
+            dst.write(head.encode("utf-8"))
+            batch: list[str] = []
+            for text in self._strings:
+                batch.append(_si(text))
+                if len(batch) >= 10_000:
+                    dst.write("".join(batch).encode("utf-8"))
+                    batch.clear()
+            dst.write(("".join(batch) + "</sst>").encode("utf-8"))
 
-    def save(self) -> bytes:
+    def write(self, out: IO[bytes]) -> None:
+        """Write the .xlsx to the binary file `out`, one sheet at a time (module docstring)."""
         frame = io.BytesIO()
         self.wb.save(frame)
         rows = {sheet.ws.path.lstrip("/"): sheet for sheet in self.sheets}
+        try:
+            with (
+                zipfile.ZipFile(frame) as zin,
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout,
+            ):
+                if _SST_PART in set(zin.namelist()):
+                    raise RuntimeError("openpyxl wrote shared strings: cannot add riskmap's")
+                for info in zin.infolist():
+                    data = zin.read(info.filename)
+                    sheet = rows.get(info.filename)
+                    if sheet is not None:
+                        _write_sheet(zout, info.filename, data, sheet)
+                        sheet.close()
+                        continue
+                    if info.filename == "[Content_Types].xml":
+                        override = f'<Override PartName="/{_SST_PART}" ContentType="{_SST_TYPE}"/>'
+                        data = _insert_before(data, b"</Types>", override.encode())
+                    elif info.filename == "xl/_rels/workbook.xml.rels":
+                        data = _insert_before(data, b"</Relationships>", _SST_RELATIONSHIP)
+                    zout.writestr(info.filename, data)
+                self._write_shared_strings(zout)
+        finally:
+            for sheet in self.sheets:
+                sheet.close()
+
+    def save(self) -> bytes:
+        """The .xlsx as bytes (the compressed file: the sheets' XML is streamed into it)."""
         out = io.BytesIO()
-        with (
-            zipfile.ZipFile(frame) as zin,
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout,
-        ):
-            names = set(zin.namelist())
-            if _SST_PART in names:
-                raise RuntimeError("openpyxl wrote shared strings: cannot add riskmap's")
-            for info in zin.infolist():
-                data = zin.read(info.filename)
-                sheet = rows.get(info.filename)
-                if sheet is not None:
-                    data = _fill_sheet(info.filename, data, sheet)
-                elif info.filename == "[Content_Types].xml":
-                    override = f'<Override PartName="/{_SST_PART}" ContentType="{_SST_TYPE}"/>'
-                    data = _insert_before(data, b"</Types>", override.encode())
-                elif info.filename == "xl/_rels/workbook.xml.rels":
-                    rel = f'<Relationship Type="{_SST_REL}" Target="sharedStrings.xml" Id="rIdSS"/>'
-                    data = _insert_before(data, b"</Relationships>", rel.encode())
-                zout.writestr(info.filename, data)
-            zout.writestr(_SST_PART, self._shared_strings())
+        self.write(out)
         return out.getvalue()
 
 
@@ -248,14 +310,22 @@ def _insert_before(data: bytes, marker: bytes, insert: bytes) -> bytes:
     return data[:at] + insert + data[at:]
 
 
-def _fill_sheet(name: str, data: bytes, sheet: Sheet) -> bytes:
-    data, n = _EMPTY_SHEET_DATA.subn(lambda _m: sheet.xml(), data, count=1)
-    if n != 1:
+def _write_sheet(zout: zipfile.ZipFile, name: str, frame: bytes, sheet: Sheet) -> None:
+    """The sheet's entry: openpyxl's frame around the spooled rows, streamed into `zout`."""
+    empty = _EMPTY_SHEET_DATA.search(frame)
+    if empty is None:
         raise RuntimeError(f"{name}: no empty sheetData to fill")
-    if b"<dimension" not in data:
+    head, tail = frame[: empty.start()], frame[empty.end() :]
+    if b"<dimension" not in head:
         dimension = f'<dimension ref="{sheet.dimension()}"/>'.encode()
-        data = _insert_before_first(data, _SHEET_VIEWS, dimension)
-    return data
+        head = _insert_before_first(head, _SHEET_VIEWS, dimension)
+    big = sheet.size() + len(frame) >= _ZIP64_FROM
+    with zout.open(name, "w", force_zip64=big) as dst:
+        dst.write(head)
+        dst.write(b"<sheetData>")
+        sheet.copy_rows(dst)
+        dst.write(b"</sheetData>")
+        dst.write(tail)
 
 
 def _insert_before_first(data: bytes, marker: bytes, insert: bytes) -> bytes:
