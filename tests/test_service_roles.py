@@ -88,6 +88,7 @@ POLICY = {
     "cycle_snapshot": EVERYONE,
     "export_workbook": EVERYONE,
     "questionnaire_template": {"officer", "admin"},
+    "template_parts": {"officer", "admin"},
     "check_questionnaire": {"officer"},
     "import_questionnaire": {"officer"},
     # evidence items (riskmap.service.evidence): officers add and supersede, everyone
@@ -229,6 +230,8 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, "2026")
         case "questionnaire_template":
             return f(svc, actor, "2026", units=["BC-001"])
+        case "template_parts":
+            return f(svc, actor, "2026")
         case "check_questionnaire" | "import_questionnaire":
             template = s.questionnaire_template(svc, CLI_ADMIN, "2026", units=["BC-001"])
             return f(svc, actor, "2026", template, "q.xlsx")

@@ -71,18 +71,42 @@ def export_cmd(cycle: str, output: Path, user: str | None, db: str) -> None:
     metavar="CODE",
     help="A unit to include (repeatable; default: every unit of the cycle).",
 )
+@click.option("--region", default=None, metavar="NAME", help="Only the units of this region.")
+@click.option("--unit-type", default=None, metavar="ID", help="Only the units of this unit type.")
 @click.option("-o", "--output", type=xlsx_out, required=True, help="The .xlsx file to write.")
 @_user_option("the local administrator")
 @db_option
-def template_cmd(cycle: str, units: tuple[str, ...], output: Path, user: str | None, db: str):
-    """Write the questionnaire of a draft cycle, to be filled in offline and imported."""
+def template_cmd(
+    cycle: str,
+    units: tuple[str, ...],
+    region: str | None,
+    unit_type: str | None,
+    output: Path,
+    user: str | None,
+    db: str,
+):
+    """Write the questionnaire of a draft cycle, to be filled in offline and imported.
+
+    A large ministry sends one file per region or unit type (`--region`, `--unit-type`,
+    together or with `--unit`), each small enough to upload back.
+    """
     with cli_service(db) as svc:
         data = service.questionnaire_template(
-            svc, user or CLI_ADMIN, cycle, list(units) if units else None
+            svc,
+            user or CLI_ADMIN,
+            cycle,
+            list(units) if units else None,
+            region=region,
+            unit_type=unit_type,
         )
     write_atomically(output, data)
-    which = ", ".join(units) if units else "every unit"
-    click.echo(f"questionnaire of cycle {cycle} ({which}) written to {output}")
+    which = [", ".join(units)] if units else []
+    which += [f"region {region}"] if region else []
+    which += [f"unit type {unit_type}"] if unit_type else []
+    click.echo(
+        f"questionnaire of cycle {cycle} ({'; '.join(which) or 'every unit'}) written to "
+        f"{output} ({len(data):,} bytes)"
+    )
 
 
 @click.command("import")

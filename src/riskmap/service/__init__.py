@@ -83,6 +83,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "unit_profile",
     ),
     "riskmap.service.plans": ("actions", "add_action", "build_plan", "update_action"),
+    "riskmap.service.questionnaire_parts": ("TemplateParts", "template_parts", "template_units"),
     "riskmap.service.ratings": (
         "confirm_ratings",
         "control_ratings",

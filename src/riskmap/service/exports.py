@@ -46,9 +46,10 @@ from riskmap.reports.questionnaire_layout import (
 from riskmap.reports.snapshot import AUDIT_FRAME_COLUMNS
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, changes_since, json_value, use_case, within
-from riskmap.service.errors import NotFound, ValidationError
+from riskmap.service.errors import ValidationError
 from riskmap.service.evidence import item_frame
 from riskmap.service.plans import actions as _actions_case
+from riskmap.service.questionnaire_parts import TEMPLATE_MAKERS, template_units
 from riskmap.service.ratings import (
     control_values,
     risk_values,
@@ -192,22 +193,22 @@ def export_workbook(tx: Tx, cycle: str) -> bytes:
     return data
 
 
-@use_case("officer", "admin")
-def questionnaire_template(tx: Tx, cycle: str, units: list[str] | None = None) -> bytes:
-    """The questionnaire of a draft cycle for `units` (codes; all units of the cycle if None)."""
+@use_case(*TEMPLATE_MAKERS)
+def questionnaire_template(
+    tx: Tx,
+    cycle: str,
+    units: list[str] | None = None,
+    *,
+    region: str | None = None,
+    unit_type: str | None = None,
+) -> bytes:
+    """The questionnaire of a draft cycle for `units` (codes), a region and/or a unit type
+    (all units of the cycle if none is given): `questionnaire_parts.template_units`."""
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
+    chosen = template_units(tx, cyc, units, region=region, unit_type=unit_type)
     snap = build_snapshot(tx, cyc, full=False)
-    if units is not None:
-        wanted = list(dict.fromkeys(str(u).strip() for u in units if str(u).strip()))
-        known = set(snap.units["unit_id"])
-        unknown = [u for u in wanted if u not in known]
-        if unknown:
-            raise NotFound(f"unit(s) {', '.join(unknown)} are not assessed in cycle {cyc.label}")
-        if not wanted:
-            raise ValidationError("units", "choose at least one unit (or all units)")
-        units = wanted
-    return _template(snap, tx.catalogue, unit_ids=units)
+    return _template(snap, tx.catalogue, unit_ids=chosen)
 
 
 # --------------------------------------------------------------------------- the import

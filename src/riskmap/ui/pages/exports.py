@@ -5,8 +5,8 @@ checks again when it runs:
 
 - the auditor's workbook of the cycle in view (every role): prepared on request (the export
   is recorded in the audit trail), then downloaded;
-- a questionnaire template of a draft cycle, for every unit or chosen units (officer,
-  administrator);
+- a questionnaire template of a draft cycle, for every unit, a region, a unit type or chosen
+  units (officer, administrator; `service.template_units` is the selection);
 - a filled-in questionnaire (officer): uploaded, checked in full (every problem listed with
   its sheet and cell), its changes previewed (unit, risk or control, field, before and
   after), then saved all at once with "Apply all", or not at all.
@@ -109,27 +109,52 @@ def _template(cycle: str, status: str) -> None:
         return
     units = state.read("list_units")
     names = dict(zip(units["code"], units["name"], strict=True))
+    parts = state.read("template_parts", cycle)
+    left, right = st.columns(2)
+    region = left.selectbox(
+        "Region",
+        [None, *parts.regions],
+        key=f"{KEY}template-region",
+        format_func=lambda r: "Every region" if r is None else f"{r} ({parts.regions[r]} units)",
+    )
+    unit_type = right.selectbox(
+        "Unit type",
+        [None, *parts.unit_types],
+        key=f"{KEY}template-unit-type",
+        format_func=lambda t: (
+            "Every unit type" if t is None else f"{t} ({parts.unit_types[t]} units)"
+        ),
+    )
     chosen = st.multiselect(
-        "Units (none chosen: every unit of the cycle)",
+        "Units (none chosen: every unit of the region and unit type chosen)",
         list(names),
         key=f"{KEY}template-units",
         format_func=lambda c: f"{c}: {names.get(c, '')}",
         placeholder="Every unit",
     )
+    st.caption(
+        "A large ministry sends one questionnaire per region or unit type: each file then "
+        "stays small enough to upload back."
+    )
     if st.button("Prepare the questionnaire", key=f"{KEY}template-make", icon=":material/build:"):
         try:
             with st.spinner("Writing the questionnaire..."):
-                data = state.call(questionnaire_template, cycle, list(chosen) or None)
+                data = state.call(
+                    questionnaire_template,
+                    cycle,
+                    list(chosen) or None,
+                    region=region,
+                    unit_type=unit_type,
+                )
         except DomainError as exc:
             state.show_error(exc, key=f"{KEY}template")
         else:
-            which = "-".join(chosen) if 0 < len(chosen) <= 3 else ("units" if chosen else "all")
             ss[f"{KEY}template"] = {
                 "cycle": cycle,
                 "data": data,
                 "at": _stamp(),
-                "name": f"riskmap-{cycle}-questionnaire-{which}.xlsx",
-                "units": list(chosen),
+                "name": _template_name(cycle, list(chosen), region, unit_type),
+                "which": _template_which(list(chosen), region, unit_type),
             }
     kept = _prepared("template", cycle)
     if kept is None:
@@ -144,8 +169,26 @@ def _template(cycle: str, status: str) -> None:
         type="primary",
         on_click="ignore",
     )
-    which = ", ".join(kept["units"]) if kept["units"] else "every unit"
-    st.caption(f"Prepared at {kept['at']} for {escape_md(which)}.")
+    st.caption(
+        f"Prepared at {kept['at']} for {escape_md(kept['which'])} "
+        f"({len(kept['data']) / 1024:,.0f} KiB)."
+    )
+
+
+def _template_which(chosen: list[str], region: str | None, unit_type: str | None) -> str:
+    """The units a template carries, in words (shown under its download)."""
+    which = [", ".join(chosen)] if chosen else []
+    which += [f"region {region}"] if region else []
+    which += [f"unit type {unit_type}"] if unit_type else []
+    return "; ".join(which) or "every unit"
+
+
+def _template_name(cycle: str, chosen: list[str], region, unit_type) -> str:
+    """A file name that says which part of the ministry the template is for."""
+    which = ["-".join(chosen) if len(chosen) <= 3 else "units"] if chosen else []
+    which += [str(x) for x in (region, unit_type) if x]
+    safe = re.sub(r"[^\w.-]+", "_", "-".join(which) or "all")[:80]
+    return f"riskmap-{cycle}-questionnaire-{safe}.xlsx"
 
 
 def problems_frame(problems: list[str]) -> pd.DataFrame:
