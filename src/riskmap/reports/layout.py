@@ -76,6 +76,20 @@ def frame_sheet(
     return sheet
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """`frame.to_dict("records")`, the same dicts of Python values, built four times faster
+    from each column's `tolist()` (pandas boxes every value of every row one at a time)."""
+    names = list(frame.columns)
+    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def rows_of(frame: pd.DataFrame, columns: list[str]) -> zip:
+    """The rows of `frame[columns]` as tuples of Python values (`itertuples(index=False,
+    name=None)`, faster: each column converted whole)."""
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+
 def column_cells(cells: CellMaker, series: pd.Series, style: str | None) -> list[Any]:
     """The cells of a column: each distinct value converted once (names repeat a lot)."""
     seen: dict[Any, Any] = {}

@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
+from riskmap.reports.layout import records
 from riskmap.reports.questionnaire_layout import (
     CONTROLS_SHEET,
     FORMAT,
@@ -259,7 +260,7 @@ def questionnaire_template(
     rr = rr.sort_values(["unit_id", "risk_id"], kind="stable")
     titles = {r.id: r.title for r in catalogue.risks}
     lik, imp = column_letter(fields, "likelihood"), column_letter(fields, "impact")
-    for rec in rr.to_dict("records"):
+    for rec in records(rr):
         r = sheet.rows + 1
         code, name, utype = info[rec["unit_id"]]
         sheet.append(
@@ -319,7 +320,7 @@ def questionnaire_template(
     cr = cr.sort_values(["unit_id", "control_id"], kind="stable")
     by_id = catalogue.control_by_id
     mat, ctl = column_letter(fields, "maturity"), column_letter(fields, "control_id")
-    for rec in cr.to_dict("records"):
+    for rec in records(cr):
         r = sheet.rows + 1
         code, name, utype = info[rec["unit_id"]]
         control = by_id.get(rec["control_id"])

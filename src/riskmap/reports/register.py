@@ -28,7 +28,7 @@ import pandas as pd
 from riskmap.catalogue import Catalogue
 from riskmap.reports.cells import Cell
 from riskmap.reports.heatmap import band_rules
-from riskmap.reports.layout import Col, add_table, column_cells, letter
+from riskmap.reports.layout import Col, add_table, column_cells, letter, records, rows_of
 from riskmap.reports.snapshot import CycleSnapshot
 from riskmap.reports.stream import Book, Sheet
 from riskmap.scoring.residual import SCORE_COLUMNS, credited_maturity, has_evidence, links
@@ -210,9 +210,9 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
             ids[value] = cell = cells.value(value)
             return cell
 
-    for unit_id, risk_id, control_id, strength, key, ctl_row, row in contrib[
-        ["unit_id", "risk_id", "control_id", "strength", "key", "row", "sheet_row"]
-    ].itertuples(index=False, name=None):
+    for unit_id, risk_id, control_id, strength, key, ctl_row, row in rows_of(
+        contrib, ["unit_id", "risk_id", "control_id", "strength", "key", "row", "sheet_row"]
+    ):
         k, w, a, cr = col["key"], col["weight"], col["applicable"], col["credited"]
         if pd.isna(ctl_row):  # linked but not rated: counts as not in place
             applicable: Any = True
@@ -255,7 +255,7 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
     band = _band_formula(catalogue)
     f, v, t = cells.formula, cells.value, cells.text
     data = register.reindex(columns=headers)
-    for i, rec in enumerate(data.to_dict("records")):
+    for i, rec in enumerate(records(data)):
         r = i + 2
         first, last = rec["contributions_from"], rec["contributions_to"]
         if pd.isna(first):
