@@ -26,6 +26,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = ROOT / "bench" / "floors.py"
 CYCLE = "2026"
 RISKMAP = [sys.executable, "-c", "import sys; from riskmap.cli import main; sys.exit(main())"]
+PART_FROM = 2000  # units: a larger ministry's questionnaire goes out per region
+
+
+def _largest_region(db: Path) -> str:
+    """The region with the most units (the import row's questionnaire is that region's)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        (region,) = conn.execute(
+            "SELECT region FROM units WHERE region IS NOT NULL AND region <> '' "
+            "GROUP BY region ORDER BY count(*) DESC, region LIMIT 1"
+        ).fetchone()
+    return region
 
 
 @dataclass
@@ -110,8 +123,11 @@ class Site:
             start = time.perf_counter()
             run([*RISKMAP, "demo", "--units", str(units), "--db", self.url], self.folder)
             self.build_seconds = time.perf_counter() - start
+            # past the upload cap a ministry sends one file per region: so does the bench
+            self.region = _largest_region(self.db) if units > PART_FROM else None
+            part = ["--region", self.region] if self.region else []
             run(
-                [*RISKMAP, "template", "--cycle", CYCLE, "-o", "q.xlsx", "--db", self.url],
+                [*RISKMAP, "template", "--cycle", CYCLE, *part, "-o", "q.xlsx", "--db", self.url],
                 self.folder,
             )
             from bench.reports import _filled
@@ -188,7 +204,7 @@ class Site:
             "SELECTs + minimal streamed XML/zip writer",
         )
         row(
-            "riskmap import (filled template)",
+            f"riskmap import (filled template{', region ' + self.region if self.region else ''})",
             [
                 *rm,
                 "import",
