@@ -372,3 +372,61 @@ def test_restore_refuses_an_evidence_row_whose_hash_is_a_path(world, tmp_path, d
     assert refused.exit_code == 1
     assert "table evidence_items" in refused.output and "sha256" in refused.output
     assert "64 lower-case hex digits" in refused.output and "not an evidence kind" in refused.output
+
+
+def test_controls_sheet_counts_valid_items_and_links_to_the_first(world):
+    """Each control rating row shows its number of valid (not expired) items and links to
+    its first row on the Evidence sheet; a risk rating's items count on no control."""
+    from openpyxl import load_workbook
+
+    c = s.control_ratings(world, CLI_ADMIN, "2026")
+    c = c[c["applicable"]]
+    (u1, k1), (u2, k2) = c[["unit_id", "control_id"]].head(2).itertuples(index=False, name=None)
+    for ref in ("=1+1 Register 4", "Register 5"):
+        s.add_evidence(world, "officer", "2026", u1, control_id=k1, checklist_entry=1,
+                       reference=ref)  # fmt: skip
+    s.add_evidence(world, "officer", "2026", u1, control_id=k1, checklist_entry=1,
+                   data=PDF, file_name="orders.pdf")  # fmt: skip
+    old = s.add_evidence(world, "officer", "2026", u2, control_id=k2, checklist_entry=1,
+                         reference="Register 6", valid_until=TODAY + timedelta(days=5))  # fmt: skip
+    gone = s.add_evidence(world, "officer", "2026", u1, control_id=k1, checklist_entry=1,
+                          reference="to be replaced")  # fmt: skip
+    s.supersede_evidence(world, "officer", gone["id"], reason="newer", reference="Register 7")
+    risk = s.risk_ratings(world, CLI_ADMIN, "2026")
+    r1 = risk[(risk["unit_id"] == u1) & risk["applicable"]]["risk_id"].iloc[0]
+    s.add_evidence(world, "officer", "2026", u1, risk_id=r1, checklist_entry="survey 2025",
+                   reference="Survey file 3")  # fmt: skip
+    with world.sessions() as session, session.begin():  # the day passes for item `old`
+        session.get(EvidenceItem, old["id"]).valid_until = TODAY - timedelta(days=1)
+    book = load_workbook(io.BytesIO(s.export_workbook(world, "auditor", "2026")))
+    ev, ctl = book["Evidence"], book["Controls"]
+    ev_head = [x.value for x in ev[1]]
+    evidence = [dict(zip(ev_head, [x.value for x in r], strict=True)) for r in ev.iter_rows(2)]
+    assert len(evidence) == 6  # the superseded item is not on the sheet
+    head = [x.value for x in ctl[1]]
+    shown = {}
+    for r in ctl.iter_rows(2):
+        row = dict(zip(head, r, strict=True))
+        link = row["evidence_row"].hyperlink
+        shown[(row["unit_id"].value, row["control_id"].value)] = (
+            row["valid_evidence_items"].value,
+            link.location if link is not None else None,
+            row["evidence_row"].value,
+        )
+    first1 = 2 + [(e["unit_id"], e["control_id"]) for e in evidence].index((u1, k1))
+    first2 = 2 + [(e["unit_id"], e["control_id"]) for e in evidence].index((u2, k2))
+    assert shown[(u1, k1)] == (4, f"'Evidence'!A{first1}", first1)
+    assert shown[(u2, k2)] == (0, f"'Evidence'!A{first2}", first2)  # expired: no credit
+    assert evidence[first2 - 2]["status"] == "expired"
+    others = [v for key, v in shown.items() if key not in {(u1, k1), (u2, k2)}]
+    assert others and all(v == (0, None, None) for v in others)
+    # Every link lands on a row of its own rating; the rows it heads are contiguous.
+    for (unit, control), (_n, _where, first) in shown.items():
+        if first is not None:
+            assert (evidence[first - 2]["unit_id"], evidence[first - 2]["control_id"]) == (
+                unit, control,
+            )  # fmt: skip
+    assert any(e["risk_id"] == r1 and e["control_id"] is None for e in evidence)
+    # User text stays text next to the links.
+    refs = [ev.cell(row=i + 2, column=ev_head.index("reference") + 1) for i in range(6)]
+    assert any(x.value == "=1+1 Register 4" and x.data_type == "s" for x in refs)
