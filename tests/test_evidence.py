@@ -430,3 +430,88 @@ def test_controls_sheet_counts_valid_items_and_links_to_the_first(world):
     # User text stays text next to the links.
     refs = [ev.cell(row=i + 2, column=ev_head.index("reference") + 1) for i in range(6)]
     assert any(x.value == "=1+1 Register 4" and x.data_type == "s" for x in refs)
+
+
+def test_an_item_expiring_moves_the_residual_through_the_service(world, monkeypatch):
+    """The day an item's valid-until passes, with no change in the database, the service's
+    register and heat map (memoised per data version) credit the control as unevidenced:
+    each residual of the unit is what the method gives with that control's evidence blank
+    (the row-by-row oracle), and the residuals of the risks it guards rise."""
+    import oracle
+
+    unit, ctl, version = a_control(world, credited_above=3)
+    s.rate_control(world, "officer", "2026", unit, ctl, expected_version=version, evidence="")
+    s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                   reference="Reg. 4", valid_until=TODAY + timedelta(days=30))  # fmt: skip
+    before = s.register(world, "auditor", "2026").set_index(["unit_id", "risk_id"])
+    map_before = s.cycle_map(world, "auditor", "2026").register  # memoised for this version
+    f = s.cycle_frames(world, "auditor", "2026")
+    typed = f.control_ratings.copy()
+    mine = (typed["unit_id"] == unit) & (typed["control_id"] == ctl)
+    assert typed.loc[mine, "evidence"].tolist() == ["1 valid evidence item"]
+    expected_now = oracle.score_rows(f.risk_ratings, typed, f.units, CAT)
+    typed.loc[mine, "evidence"] = ""
+    expected_later = oracle.score_rows(f.risk_ratings, typed, f.units, CAT)
+
+    class Later(date):
+        @classmethod
+        def today(cls):
+            return TODAY + timedelta(days=31)
+
+    monkeypatch.setattr(frames, "date", Later)  # the day evidence is judged on moves on
+    after = s.register(world, "auditor", "2026").set_index(["unit_id", "risk_id"])
+    map_after = s.cycle_map(world, "auditor", "2026").register
+    assert s.evidence_items(world, "auditor", "2026", today=Later.today())["status"].tolist() == [
+        "expired"
+    ]
+    guarded = {r for r, _ in CAT.control_by_id[ctl].mitigates.items()}
+    moved = 0
+    for now, later in zip(expected_now, expected_later, strict=True):
+        key = (now["unit_id"], now["risk_id"])
+        assert before.loc[key, "residual"] == pytest.approx(now["residual"])
+        assert after.loc[key, "residual"] == pytest.approx(later["residual"])
+        if key[0] == unit and key[1] in guarded:
+            assert later["residual"] > now["residual"]
+            moved += 1
+        else:
+            assert later["residual"] == pytest.approx(now["residual"])
+    assert moved >= 1
+    for frame, reg in ((map_before, before), (map_after, after)):
+        shown = frame.set_index(["unit_id", "risk_id"])["residual"]
+        assert shown.to_dict() == pytest.approx(reg["residual"].to_dict())
+
+
+def test_evidence_on_a_risk_rating_officers_add_auditors_read_nobody_deletes(world):
+    """A risk rating's justification can be shown by items too: the same rule as a
+    control's (officers add and supersede in a draft cycle, every reader lists and
+    downloads, nothing deletes); it earns no control credit."""
+    risk = s.risk_ratings(world, CLI_ADMIN, "2026")
+    unit, risk_id = risk[risk["applicable"]][["unit_id", "risk_id"]].iloc[0]
+    before = s.register(world, "auditor", "2026")
+    item = s.add_evidence(world, "officer", "2026", unit, risk_id=risk_id,
+                          checklist_entry="2025 incident report", data=PDF,
+                          file_name="incidents.pdf")  # fmt: skip
+    assert (item["risk_id"], item["control_id"], item["kind"]) == (risk_id, None, "file")
+    assert item["checklist_entry"] == "2025 incident report"
+    for reader in ("officer", "manager", "auditor", "admin"):
+        listed = s.evidence_items(world, reader, "2026", unit)
+        assert listed[["risk_id", "file_name"]].values.tolist() == [[risk_id, "incidents.pdf"]]
+        assert s.evidence_file(world, reader, item["id"])[2] == PDF
+    for other in ("manager", "auditor", "admin"):
+        with pytest.raises(s.PermissionDenied):
+            s.add_evidence(world, other, "2026", unit, risk_id=risk_id, reference="x")
+        with pytest.raises(s.PermissionDenied):
+            s.supersede_evidence(world, other, item["id"], reason="r", reference="y")
+    new = s.supersede_evidence(world, "officer", item["id"], reason="the registry copy",
+                               reference="Incident register 2025, no. 14")  # fmt: skip
+    assert (new["risk_id"], new["checklist_entry"]) == (risk_id, "2025 incident report")
+    every = s.evidence_items(world, "auditor", "2026", unit, include_superseded=True)
+    assert every.set_index("id").loc[item["id"], "superseded_by"] == new["id"]
+    with pytest.raises(s.NotFound, match="no rating of NOPE-1"):
+        s.add_evidence(world, "officer", "2026", unit, risk_id="NOPE-1", reference="r")
+    with pytest.raises(s.ValidationError, match="not both"):
+        s.add_evidence(world, "officer", "2026", unit, risk_id=risk_id, control_id="x",
+                       reference="r")  # fmt: skip
+    after = s.register(world, "auditor", "2026")
+    assert after["residual"].tolist() == before["residual"].tolist()
+    assert not any(name.startswith(("delete", "remove")) for name in s.USE_CASES)
