@@ -515,3 +515,28 @@ def test_evidence_on_a_risk_rating_officers_add_auditors_read_nobody_deletes(wor
     after = s.register(world, "auditor", "2026")
     assert after["residual"].tolist() == before["residual"].tolist()
     assert not any(name.startswith(("delete", "remove")) for name in s.USE_CASES)
+
+
+def test_cli_evidence_check_names_the_item_a_received_copy_is(world, tmp_path, db_url):
+    """The auditor's check of the files they received against the Evidence sheet's hashes:
+    a true copy names its item (and its state), a changed copy matches none (exit 1)."""
+    unit, ctl, _ = a_control(world)
+    a = s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                       data=PDF, file_name="orders.pdf")  # fmt: skip
+    b = s.supersede_evidence(world, "officer", a["id"], reason="scan", data=PNG,
+                             file_name="orders.png")  # fmt: skip
+    good, changed = tmp_path / "received.pdf", tmp_path / "received-2.png"
+    good.write_bytes(PDF)
+    changed.write_bytes(PNG + b"edited")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["evidence", "check", str(good), "--cycle", "2026", "--db", db_url])
+    assert ok.exit_code == 0, ok.output
+    assert f"is item {a['id']} ('orders.pdf'; unit {unit}, control {ctl}; superseded by item " \
+        f"{b['id']})" in ok.output  # fmt: skip
+    bad = runner.invoke(
+        main, ["evidence", "check", str(good), str(changed), "--cycle", "2026", "--db", db_url]
+    )
+    assert bad.exit_code == 1
+    digest = hashlib.sha256(PNG + b"edited").hexdigest()
+    assert f"no item: {changed} sha256={digest}" in bad.output
+    assert "1 of 2 files match no item" in bad.output

@@ -199,8 +199,6 @@ def _copies(reg: pd.DataFrame, f: frames.CycleFrames) -> tuple[pd.DataFrame, fra
 
 def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
     engine = tx.session.get_bind()
-    # The day evidence is judged on is in the key: an item expires overnight with no
-    # change in the database, and the scores move with it.
     key = (cyc.id, data_version.__wrapped__(tx), tx.catalogue.version, frames.as_of(cyc))
     memo = _SCORED.setdefault(engine, {})
     if key not in memo:

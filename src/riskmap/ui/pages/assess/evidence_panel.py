@@ -38,6 +38,11 @@ class Rated:
     def column(self) -> str:
         return f"{self.kind}_id"
 
+    def key(self, cycle: str, code: str) -> str:
+        """The prefix of the panel's widget keys (a control's keeps its earlier form)."""
+        named = self.id if self.kind == "control" else f"risk:{self.id}"
+        return f"ev|{cycle}|{code}|{named}|"
+
 
 def item_line(row) -> str:
     """An item as the panel shows it (markdown, user text escaped): what it is, its status
@@ -73,9 +78,7 @@ def _panel(cycle: str, code: str, rated: Rated, editable: bool, departs: bool = 
     items = state.read("evidence_items", cycle, code, include_superseded=True)
     mine = items[items[rated.column] == rated.id]
     current = mine[mine["superseded_by"].isna()]
-    key = f"ev|{cycle}|{code}|{rated.id}|" if rated.kind == "control" else (
-        f"ev|{cycle}|{code}|risk:{rated.id}|"
-    )  # fmt: skip
+    key = rated.key(cycle, code)
     with st.container(border=True, key=f"evidence-{cycle}-{code}-{rated.kind}-{rated.id}"):
         if rated.kind == "control":
             st.markdown("#### Evidence")
