@@ -101,3 +101,14 @@ def test_officer_adds_evidence_to_a_risk_rating(ui_db):
     auditor = _assess("auditor", 1, risk=risk_id).run()
     assert "Survey file S-3, HR archive" in texts(auditor)
     assert not [b for b in auditor.button if b.key and b.key.startswith(f"FormSubmitter:{key}")]
+
+
+def test_the_uploader_takes_the_evidence_size_setting(ui_db, monkeypatch):
+    """The panel's uploader limit is the service's evidence setting (rounded up to whole
+    megabytes), not the dashboard's 20 MB for questionnaires and unit lists."""
+    control_id = _control(ui_db)["control_id"]
+    monkeypatch.setenv("RISKMAP_EVIDENCE_MAX_BYTES", str(30 * 1024 * 1024 + 1))
+    at = _detail("officer", control_id)
+    assert not errors(at), errors(at)
+    limits = {u.proto.max_upload_size_mb for u in at.get("file_uploader")}
+    assert limits == {31}

@@ -13,11 +13,13 @@ rerun.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
+from riskmap.evidence_files import FileRefused, max_bytes
 from riskmap.service import DomainError, add_evidence, supersede_evidence
 from riskmap.ui import state
 from riskmap.ui.widgets import escape_md
@@ -144,9 +146,21 @@ def _entry_input(rated: Rated, key: str, label: str, current: str | None = None)
     )
 
 
+def _upload_limit_mb() -> int | None:
+    """The evidence size setting (`$RISKMAP_EVIDENCE_MAX_BYTES`) as the uploader's limit,
+    in whole megabytes rounded up, instead of the dashboard's 20 MB for other uploads: one
+    limit, the service's, which refuses anything over it to the byte."""
+    try:
+        return max(1, math.ceil(max_bytes() / (1024 * 1024)))
+    except FileRefused:  # a broken setting: the service says so at the upload
+        return None
+
+
 def _content_inputs(key: str):
     upload = st.file_uploader(
-        "A file (PDF, image, office document, e-mail export)", key=f"{key}file"
+        "A file (PDF, image, office document, e-mail export)",
+        key=f"{key}file",
+        max_upload_size=_upload_limit_mb(),
     )
     reference = st.text_input(
         "Or a reference, when the file cannot leave its registry (document number, "
