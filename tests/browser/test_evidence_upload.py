@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
 from conftest import SCREENSHOTS, screenshot, sign_out, wait_for_app
@@ -73,7 +74,7 @@ def test_upload_a_pdf_see_it_listed_download_it_as_an_auditor(
 def _shown(row) -> str:
     """An item's line as the panel should show it, built from what the service returns."""
     what = row["file_name"] if row["kind"] == "file" else row["reference"]
-    if row["superseded_by"] == row["superseded_by"]:  # not NaN: superseded
+    if not pd.isna(row["superseded_by"]):
         state = f"superseded by item {int(row['superseded_by'])}"
     else:
         until = f", valid until {row['valid_until']}" if row["valid_until"] else ""
@@ -89,8 +90,6 @@ def _shown(row) -> str:
 def test_supersede_an_item_on_screen_the_old_one_stays_superseded(
     page, sign_in, demo_site, streamlit_server
 ):
-    import pandas as pd
-
     with Service.open(demo_site.url, upgrade=False) as svc:
         c = s.control_ratings(svc, CLI_ADMIN, "2026")
         unit, control_id = c[c["applicable"]].iloc[-2][["unit_id", "control_id"]]
@@ -128,3 +127,38 @@ def test_supersede_an_item_on_screen_the_old_one_stays_superseded(
     assert f"Supersede item {new_id}" in text and f"Supersede item {old['id']}" not in text
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     panel.screenshot(path=str(SCREENSHOTS / "walkthrough-evidence.png"))
+
+
+def test_a_reference_on_a_risk_rating_is_listed_as_the_service_records_it(
+    page, sign_in, demo_site, streamlit_server
+):
+    """The risk step's panel: an officer adds a reference for a rating's justification; the
+    line on screen is the item the service returns, on the risk, on no control."""
+    with Service.open(demo_site.url, upgrade=False) as svc:
+        r = s.risk_ratings(svc, CLI_ADMIN, "2026")
+    unit, risk_id = r[r["applicable"]].iloc[-1][["unit_id", "risk_id"]]
+    sign_in(page, "demo.officer")
+    page.goto(f"{streamlit_server}/assess?unit={unit}&step=risks&risk={risk_id}")
+    wait_for_app(page)
+    page.get_by_text(f"Rating of risk {risk_id} for unit {unit}").wait_for()
+    notice = page.get_by_role("dialog")
+    if notice.count():
+        page.keyboard.press("Escape")
+        notice.wait_for(state="hidden")
+    panel = page.locator(f".st-key-evidence-2026-{unit}-risk-{risk_id}")
+    panel.get_by_text("Evidence for the justification").wait_for()
+    form = panel.get_by_test_id("stForm").filter(has_text="Add evidence")
+    form.get_by_label("What it shows", exact=False).fill("2025 staff survey")
+    form.get_by_label("Or a reference", exact=False).fill("Survey file S-3, HR archive")
+    form.get_by_role("button", name="Add evidence").click()
+    wait_for_app(page)
+    page.get_by_text(
+        f"Added evidence Survey file S-3, HR archive to risk {risk_id}"
+    ).first.wait_for()
+    with Service.open(demo_site.url, upgrade=False) as svc:
+        items = s.evidence_items(svc, CLI_ADMIN, "2026", unit)
+    mine = items[items["risk_id"] == risk_id]
+    assert len(mine) == 1 and mine["control_id"].isna().all()
+    row = mine.iloc[0]
+    assert row["checklist_entry"] == "2025 staff survey" and row["added_by"] == "demo.officer"
+    assert _shown(row) in panel.inner_text()
