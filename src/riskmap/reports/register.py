@@ -5,8 +5,9 @@ Layout (row numbers are those of the sheets):
 - Controls: one row per unit x control rating; `applicable`, `maturity` and `evidence` are
   inputs; `credited` is the maturity the rule counts (a level above `evidence_required_above`
   with a blank evidence cell counts as that level); `valid_evidence_items` counts the
-  rating's items on the Evidence sheet that have not expired, and `evidence_row`, the first
-  of them, links there (`riskmap.reports.evidence_sheet`).
+  rating's items on the Evidence sheet that have not expired, and `evidence_row` (the
+  sheet row of the rating's first item there, expired or not) links to that row
+  (`riskmap.reports.evidence_sheet`).
 - Contributions: one row per unit x risk x control the catalogue links to the risk and
   applies to the unit's type (rated or not), sorted by unit, risk, control. `applicable` and
   `credited` read the Controls row (an unrated control: applicable, maturity 0),
