@@ -26,6 +26,7 @@ POLICY = {
     # users, organisation and units: admin
     "add_user": {"admin"},
     "set_role": {"admin"},
+    "set_scope": {"admin"},
     "disable_user": {"admin"},
     "enable_user": {"admin"},
     "list_users": {"admin", "auditor"},
@@ -71,6 +72,7 @@ POLICY = {
     "method_sensitivity": EVERYONE,
     "trend": EVERYONE,
     "cycle_history": EVERYONE,
+    "my_scope": EVERYONE,
     # the manager's view (riskmap.service.overview): reads, everyone
     "data_version": EVERYONE,
     "key_figures": EVERYONE,
@@ -153,6 +155,9 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, f"oidc.{role}", "officer", email=f"{role}@ministry.example")
         case "set_role":
             return f(svc, actor, "target", "auditor" if role == "x" else "officer")
+        case "set_scope":  # set and cleared again: the other calls see the whole ministry
+            f(svc, actor, "target", units=["BC-001"])
+            return f(svc, actor, "target")
         case "disable_user" | "enable_user":
             return f(svc, actor, "target")
         case "check_unit_import" | "import_units":

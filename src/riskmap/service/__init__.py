@@ -33,6 +33,7 @@ from riskmap.service.errors import (
     DomainError,
     FourEyesViolation,
     NotFound,
+    OutOfScope,
     PermissionDenied,
     ValidationError,
     WorkflowError,
@@ -87,6 +88,7 @@ from riskmap.service.reads import (
     trend,
     verify_audit,
 )
+from riskmap.service.scoping import ScopeView, my_scope, set_scope
 from riskmap.service.units import (
     add_unit,
     edit_unit,
@@ -128,6 +130,7 @@ __all__ = [
     "ImportResult",
     "ImportRejected",
     "NotFound",
+    "OutOfScope",
     "PermissionDenied",
     "QuestionnaireRejected",
     "Service",
@@ -190,6 +193,9 @@ __all__ = [
     "retire_unit",
     "risk_ratings",
     "set_role",
+    "set_scope",
+    "my_scope",
+    "ScopeView",
     "set_up_organisation",
     "start_cycle",
     "submit_cycle",

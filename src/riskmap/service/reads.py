@@ -144,7 +144,10 @@ def trend(tx: Tx, before: str, after: str) -> Trend:
 
 def _action_frame(tx: Tx, cyc: Cycle) -> pd.DataFrame:
     rows = tx.session.execute(
-        select(Action.status, Action.due_date).where(Action.cycle_id == cyc.id)
+        tx.only_visible(
+            select(Action.status, Action.due_date).where(Action.cycle_id == cyc.id),
+            Action.unit_id,
+        )
     ).all()
     return pd.DataFrame(rows, columns=["status", "due_date"])
 
@@ -157,7 +160,7 @@ def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
     """
     labels = {after.id: after.label}
     rows = tx.session.execute(
-        select(
+        tx.only_visible(select(
             Unit.code,
             Unit.name,
             Action.control_id,
@@ -168,7 +171,7 @@ def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
         )
         .join(Unit, Unit.id == Action.unit_id)
         .where(Action.cycle_id.in_(list(labels)), Action.status == "done")
-        .order_by(Unit.code, Action.control_id, Action.id)
+        .order_by(Unit.code, Action.control_id, Action.id), Action.unit_id)
     ).all()
     cols = ["unit_id", "unit", "control_id", "from_level", "to_level", "completed_in", "manual"]
     out = [(c, n, ctl, lo, hi, labels[cy], m) for c, n, ctl, lo, hi, cy, m in rows]
