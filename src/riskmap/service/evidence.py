@@ -179,6 +179,7 @@ def supersede_evidence(
     old = tx.session.get(EvidenceItem, int(item_id))
     if old is None:
         raise NotFound(f"no evidence item {item_id}")
+    tx.guard(tx.session.get(Unit, old.unit_id).code)
     if old.superseded_by is not None:
         raise ValidationError(
             "evidence item", f"item {old.id} was already superseded by item {old.superseded_by}"
