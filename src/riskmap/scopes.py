@@ -118,14 +118,15 @@ def visible(scope: Scope, units: Iterable[UnitFacts]) -> frozenset[str]:
     parent: Mapping[str, str | None] = {u.code: u.parent for u in rows}
     out = set()
     for u in rows:
-        if u.region in scope.regions or u.unit_type in scope.unit_types:
-            out.add(u.code)
-        elif scope.units and _under(u.code, scope.units, parent):
+        by_attribute = u.region in scope.regions or u.unit_type in scope.unit_types
+        if by_attribute or _under(u.code, scope.units, parent):
             out.add(u.code)
     return frozenset(out)
 
 
 def _under(code: str, assigned: frozenset[str], parent: Mapping[str, str | None]) -> bool:
+    if not assigned:
+        return False
     seen: set[str] = set()
     node: str | None = code
     while node is not None and node not in seen:  # a cycle in the data cannot hang us

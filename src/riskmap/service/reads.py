@@ -160,18 +160,21 @@ def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
     """
     labels = {after.id: after.label}
     rows = tx.session.execute(
-        tx.only_visible(select(
-            Unit.code,
-            Unit.name,
-            Action.control_id,
-            Action.from_level,
-            Action.to_level,
-            Action.cycle_id,
-            Action.manual,
+        tx.only_visible(
+            select(
+                Unit.code,
+                Unit.name,
+                Action.control_id,
+                Action.from_level,
+                Action.to_level,
+                Action.cycle_id,
+                Action.manual,
+            )
+            .join(Unit, Unit.id == Action.unit_id)
+            .where(Action.cycle_id.in_(list(labels)), Action.status == "done")
+            .order_by(Unit.code, Action.control_id, Action.id),
+            Action.unit_id,
         )
-        .join(Unit, Unit.id == Action.unit_id)
-        .where(Action.cycle_id.in_(list(labels)), Action.status == "done")
-        .order_by(Unit.code, Action.control_id, Action.id), Action.unit_id)
     ).all()
     cols = ["unit_id", "unit", "control_id", "from_level", "to_level", "completed_in", "manual"]
     out = [(c, n, ctl, lo, hi, labels[cy], m) for c, n, ctl, lo, hi, cy, m in rows]
