@@ -413,8 +413,8 @@ def test_a_unit_scope_brings_the_units_under_it(world):
 @pytest.mark.parametrize(
     ("user", "kwargs", "message"),
     [
-        ("auditor", {"regions": ["Capital"]}, "auditor reads the whole ministry"),
-        ("admin", {"units": ["BC-001"]}, "admin reads the whole ministry"),
+        ("auditor", {"regions": ["Capital"]}, "an auditor reads the whole ministry"),
+        ("admin", {"units": ["BC-001"]}, "an admin reads the whole ministry"),
         ("manager", {"units": ["BC-001"]}, "manager can be limited to regions only"),
         ("officer", {"regions": ["Atlantis"]}, "no unit is in region 'Atlantis'"),
         ("officer", {"units": ["NOPE-1"]}, "no unit with code NOPE-1"),

@@ -91,12 +91,13 @@ def problem(role: str, scope: Scope) -> str | None:
     if scope.whole:
         return None
     allowed = KINDS_FOR_ROLE.get(role)
+    article = "an" if role[:1] in "aeiou" else "a"
     if allowed is None:
-        return f"a {role} reads the whole ministry and cannot be limited to a scope"
+        return f"{article} {role} reads the whole ministry and cannot be limited to a scope"
     wrong = [k for k, _ in scope.entries() if k not in allowed]
     if wrong:
         names = " or ".join(KIND_LABELS[k] + "s" for k in allowed)
-        return f"a {role} can be limited to {names} only (not {KIND_LABELS[wrong[0]]}s)"
+        return f"{article} {role} can be limited to {names} only (not {KIND_LABELS[wrong[0]]}s)"
     return None
 
 
