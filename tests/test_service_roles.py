@@ -56,6 +56,7 @@ POLICY = {
     "audit_trail": {"auditor", "admin"},
     "verify_audit": {"auditor", "admin"},
     "audit_anchor": {"auditor", "admin"},
+    "take_checkpoint": {"auditor", "admin"},  # an event of the trail itself, no data
     # reads: everyone
     "list_units": EVERYONE,
     "list_cycles": EVERYONE,
@@ -260,7 +261,7 @@ def test_policy_covers_every_use_case():
     for name, roles in POLICY.items():
         assert USE_CASES[name] == roles, name
     # The auditor changes nothing: every use case open to them is a read.
-    audit_reads = {"audit_trail", "verify_audit", "audit_anchor"}
+    audit_reads = {"audit_trail", "verify_audit", "audit_anchor", "take_checkpoint"}
     reads = {n for n, r in POLICY.items() if r == EVERYONE} | audit_reads
     assert {n for n, r in USE_CASES.items() if "auditor" in r} == reads | {"list_users"}
 

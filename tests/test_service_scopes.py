@@ -59,6 +59,7 @@ EXPECT = {
             "audit_trail",
             "verify_audit",
             "audit_anchor",
+            "take_checkpoint",
         ],
         REFUSED,
     ),  # fmt: skip

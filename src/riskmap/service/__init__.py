@@ -85,6 +85,7 @@ from riskmap.service.reads import (
     cycle_frames,
     method_sensitivity,
     register,
+    take_checkpoint,
     trend,
     verify_audit,
 )
@@ -206,4 +207,5 @@ __all__ = [
     "unit_summary",
     "update_action",
     "verify_audit",
+    "take_checkpoint",
 ]

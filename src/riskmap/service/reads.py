@@ -23,6 +23,7 @@ from riskmap.scoring import (
 )
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, json_value, use_case
+from riskmap.service.errors import ValidationError
 from riskmap.store.models import Action, AuditEvent, Cycle, Unit
 
 
@@ -248,6 +249,19 @@ def anchor(session: Any) -> dict[str, Any]:
 def audit_anchor(tx: Tx) -> dict[str, Any]:
     """The audit trail's head (events, last id, its seal) and the last checkpoint taken."""
     return anchor(tx.session)
+
+
+@use_case("auditor", "admin")
+def take_checkpoint(tx: Tx) -> bytes:
+    """A signed checkpoint of the trail (JSON bytes) for the auditor to keep away from the
+    database; taking it is an audit event. Refused if the trail does not verify."""
+    import json
+
+    try:
+        body = checkpoints.take_checked(tx.session, tx.who)
+    except checkpoints.CheckpointError as exc:
+        raise ValidationError("audit trail", str(exc)) from None
+    return (json.dumps(body, indent=1) + "\n").encode("utf-8")
 
 
 @use_case("auditor", "admin")
