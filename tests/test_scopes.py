@@ -169,3 +169,8 @@ def test_a_scope_edited_in_the_backup_disagrees_with_the_trail(demo_url, tmp_pat
         eng.dispose()
     shown = "\n".join(p.message for p in err.value.problems)
     assert "whole ministry, but the audit trail's last scope change" in shown
+
+
+def test_an_unknown_stored_kind_fails_closed():
+    with pytest.raises(ValueError, match="unknown scope kind 'everything'"):
+        Scope.of([("everything", "all")])

@@ -41,6 +41,8 @@ class Scope:
         """From (kind, value) pairs as stored in `user_scopes`."""
         by_kind: dict[str, set[str]] = {k: set() for k in KINDS}
         for kind, value in entries:
+            if kind not in by_kind:  # fail closed: never read an unknown entry as "all"
+                raise ValueError(f"unknown scope kind {kind!r} (kinds: {', '.join(KINDS)})")
             by_kind[kind].add(str(value))
         return cls(
             frozenset(by_kind[UNIT]), frozenset(by_kind[REGION]), frozenset(by_kind[UNIT_TYPE])
