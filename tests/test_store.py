@@ -130,7 +130,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(empty_url):
         assert _table_names(eng) == set()
         upgrade(eng)
         assert _table_names(eng) == MODEL_TABLES | {"alembic_version"}
-        assert current_revision(eng) == head_revision() == "0002"
+        assert current_revision(eng) == head_revision() == "0003_user_scopes"
         assert is_empty(eng)  # a schema but no organisation yet
     finally:
         eng.dispose()
@@ -162,25 +162,25 @@ def test_cli_db_upgrade_twice_is_a_no_op(empty_url):
     runner = CliRunner()
     first = runner.invoke(main, ["db", "upgrade", "--db", empty_url])
     assert first.exit_code == 0, first.output
-    assert "upgraded from empty to revision 0002" in first.output
+    assert "upgraded from empty to revision 0003_user_scopes" in first.output
 
     eng = make_engine(empty_url)
     try:
         _add_org_and_unit(session_factory(eng))
         second = runner.invoke(main, ["db", "upgrade", "--db", empty_url])
         assert second.exit_code == 0, second.output
-        assert "already at revision 0002" in second.output
+        assert "already at revision 0003_user_scopes" in second.output
         assert _table_names(eng) == MODEL_TABLES | {"alembic_version"}
         with eng.connect() as conn:
             assert conn.execute(select(Unit.code)).scalars().all() == ["BC-01"]
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-            assert versions == [("0002",)]
+            assert versions == [("0003_user_scopes",)]
     finally:
         eng.dispose()
 
     current = runner.invoke(main, ["db", "current", "--db", empty_url])
     assert current.exit_code == 0
-    assert current.output.strip() == "0002 (head)"
+    assert current.output.strip() == "0003_user_scopes (head)"
 
 
 def test_cli_db_current_on_a_database_without_schema_exits_1(sqlite_url):
@@ -195,7 +195,7 @@ def test_cli_db_uses_the_environment_url(sqlite_url, monkeypatch):
     assert result.exit_code == 0, result.output
     eng = make_engine(sqlite_url)
     try:
-        assert current_revision(eng) == "0002"
+        assert current_revision(eng) == "0003_user_scopes"
     finally:
         eng.dispose()
 

@@ -87,11 +87,11 @@ def checkpoint_cmd(output: Path, db: str) -> None:
     engine = make_engine(db)
     try:
         with session_factory(engine)() as session, session.begin():
-            result = audit_log.verify(session)
-            if not result.ok:
-                click.echo(f"no checkpoint taken: {result.message}", err=True)
+            try:
+                body = checkpoints.take_checked(session, CLI_ADMIN)
+            except checkpoints.CheckpointError as exc:
+                click.echo(str(exc), err=True)
                 sys.exit(1)
-            body = checkpoints.take(session, CLI_ADMIN)
     finally:
         engine.dispose()
     from riskmap.cli.reports import write_atomically  # imports the service: only here

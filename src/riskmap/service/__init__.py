@@ -33,6 +33,7 @@ from riskmap.service.errors import (
     DomainError,
     FourEyesViolation,
     NotFound,
+    OutOfScope,
     PermissionDenied,
     ValidationError,
     WorkflowError,
@@ -84,9 +85,11 @@ from riskmap.service.reads import (
     cycle_frames,
     method_sensitivity,
     register,
+    take_checkpoint,
     trend,
     verify_audit,
 )
+from riskmap.service.scoping import ScopeView, my_scope, set_scope
 from riskmap.service.units import (
     add_unit,
     edit_unit,
@@ -128,6 +131,7 @@ __all__ = [
     "ImportResult",
     "ImportRejected",
     "NotFound",
+    "OutOfScope",
     "PermissionDenied",
     "QuestionnaireRejected",
     "Service",
@@ -190,6 +194,9 @@ __all__ = [
     "retire_unit",
     "risk_ratings",
     "set_role",
+    "set_scope",
+    "my_scope",
+    "ScopeView",
     "set_up_organisation",
     "start_cycle",
     "submit_cycle",
@@ -200,4 +207,5 @@ __all__ = [
     "unit_summary",
     "update_action",
     "verify_audit",
+    "take_checkpoint",
 ]
