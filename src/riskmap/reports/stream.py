@@ -7,7 +7,9 @@ ministry (a million cells), so each sheet's rows are serialised here as text (ab
 cell) and put in place of the empty `<sheetData/>` openpyxl wrote, with a `<dimension>`
 (readers use it to size the sheet) and a shared-string table (each distinct text stored
 once, as Excel and LibreOffice do themselves). The cell kinds written are few and simple:
-shared strings, numbers, booleans and formulas (see `Book.fragment`).
+shared strings, numbers, booleans and formulas (see `Book.fragment`). A sheet's links to a
+place in the workbook (`Sheet.link`) are written as `<hyperlinks>` after the cells: an
+internal `location`, no relationship, nothing a user typed in it.
 
 Nothing holds a whole sheet's XML: rows are written, as they are appended, to a temporary
 file per sheet (a sheet's frame, which openpyxl writes at the end, depends on its row
@@ -38,6 +40,14 @@ from riskmap.reports.cells import Cell, CellMaker
 _LETTERS = [get_column_letter(i) for i in range(1, 703)]  # A .. ZZ
 _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 _SHEET_VIEWS = b"<sheetViews"
+# What may follow <hyperlinks> in a worksheet (ECMA-376 CT_Worksheet order).
+_AFTER_HYPERLINKS = (
+    b"<printOptions", b"<pageMargins", b"<pageSetup", b"<headerFooter", b"<rowBreaks",
+    b"<colBreaks", b"<customProperties", b"<cellWatches", b"<ignoredErrors", b"<smartTags",
+    b"<drawing", b"<legacyDrawing", b"<picture", b"<oleObjects", b"<controls",
+    b"<webPublishItems", b"<tableParts", b"<extLst", b"</worksheet>",
+)  # fmt: skip
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 _SST_PART = "xl/sharedStrings.xml"
 _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
@@ -112,6 +122,12 @@ class Sheet:
         self._parts: list[str] = []
         self._spool: IO[bytes] | None = None
         self._spooled = 0
+        self.links: list[tuple[str, str]] = []
+
+    def link(self, ref: str, location: str) -> None:
+        """Make cell `ref` (e.g. "O2") a link to `location` in this workbook (e.g.
+        "'Evidence'!A5"); the cell's own value is what the link shows."""
+        self.links.append((ref, location))
 
     def append(self, values: Iterable[Any] = (), height: float | None = None) -> int:
         """Add the next row (plain values or `Cell`s, None for empty); returns its number.
@@ -162,6 +178,13 @@ class Sheet:
         if not self.rows or not self.columns:
             return "A1"
         return f"A1:{_LETTERS[self.columns - 1]}{self.rows}"
+
+    def hyperlinks_xml(self) -> bytes:
+        body = "".join(
+            f'<hyperlink ref="{ref}" location="{where.translate(_ATTR_ESCAPES)}"/>'
+            for ref, where in self.links
+        )
+        return f"<hyperlinks>{body}</hyperlinks>".encode()
 
     def size(self) -> int:
         """Bytes of row XML so far (spooled and not yet)."""
@@ -334,6 +357,8 @@ def _write_sheet(zout: zipfile.ZipFile, name: str, frame: bytes, sheet: Sheet) -
     if b"<dimension" not in head:
         dimension = f'<dimension ref="{sheet.dimension()}"/>'.encode()
         head = _insert_before_first(head, _SHEET_VIEWS, dimension)
+    if sheet.links:
+        tail = _with_hyperlinks(name, tail, sheet)
     big = sheet.size() + len(frame) >= _ZIP64_FROM
     with zout.open(name, "w", force_zip64=big) as dst:
         dst.write(head)
@@ -341,6 +366,17 @@ def _write_sheet(zout: zipfile.ZipFile, name: str, frame: bytes, sheet: Sheet) -
         sheet.copy_rows(dst)
         dst.write(b"</sheetData>")
         dst.write(tail)
+
+
+def _with_hyperlinks(name: str, tail: bytes, sheet: Sheet) -> bytes:
+    """The frame after the cells with the sheet's `<hyperlinks>` in their schema place."""
+    if b"<hyperlinks" in tail:
+        raise RuntimeError(f"{name}: openpyxl wrote hyperlinks: cannot add riskmap's")
+    found = (tail.find(m) for m in _AFTER_HYPERLINKS)
+    at = min((i for i in found if i >= 0), default=-1)
+    if at < 0:
+        raise RuntimeError(f"{name}: nowhere to put the hyperlinks")
+    return tail[:at] + sheet.hyperlinks_xml() + tail[at:]
 
 
 def _insert_before_first(data: bytes, marker: bytes, insert: bytes) -> bytes:

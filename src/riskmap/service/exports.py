@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from riskmap import scopes
 from riskmap.reports import CycleSnapshot, QuestionnaireError, parse_questionnaire
 from riskmap.reports import export_workbook as _workbook
 from riskmap.reports import questionnaire_template as _template
@@ -121,7 +122,12 @@ def _audit_frame(tx: Tx, cyc: Cycle) -> pd.DataFrame:
     events = tx.session.scalars(
         select(AuditEvent).where(AuditEvent.cycle_id == cyc.id).order_by(AuditEvent.id)
     )
-    rows = [{c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS} for e in events]
+    codes = tx.visible_codes  # a scoped reader's workbook: their units' events only
+    rows = [
+        {c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS}
+        for e in events
+        if codes is None or scopes.event_visible(e.entity, e.entity_id, e.before, e.after, codes)
+    ]
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
 
 

@@ -5,9 +5,10 @@ cap (`riskmap.reports.safety.MAX_UPLOAD_BYTES`) and no head of unit needs the ot
 rows. So a template is made for a part of the cycle's units: chosen codes, a region, a
 unit type, or both filters at once. `template_units` is the rule (the template use case,
 the command line and the Exports page all ask it; an access scope intersects with its
-result), `template_parts` lists the regions and unit types a page offers, with how many
-units each part holds. The import of a part file needs nothing of this: the parser checks
-the rows the file carries against the cycle.
+result: `frames` reads only the actor's units, and a code named outside the scope is
+refused by `Tx.guard`), `template_parts` lists the regions and unit types a page offers,
+with how many units each part holds. The import of a part file needs nothing of this: the
+parser checks the rows the file carries against the cycle.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def template_units(
     keep = pd.Series(True, index=frame.index)
     if units is not None:
         wanted = list(dict.fromkeys(str(u).strip() for u in units if str(u).strip()))
+        for code in wanted:
+            tx.guard(code)  # need-to-know: a template of the scope's units only
         unknown = [u for u in wanted if u not in set(frame["unit_id"])]
         if unknown:
             raise NotFound(f"unit(s) {', '.join(unknown)} are not assessed in cycle {cyc.label}")
