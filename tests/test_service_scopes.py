@@ -109,6 +109,7 @@ EXPECT = {
             "comments",
             "comment",
             "cycle_frames",
+            "template_parts",
             "register",
             "aggregations",
             "calibration",
@@ -265,6 +266,7 @@ def call(svc: Service, name: str, actor: str) -> Any:
             "cycle_frames" | "register" | "aggregations" | "calibration" | "method_sensitivity"
             | "cycle_history" | "key_figures" | "cycle_map" | "top_missing" | "unit_progress"
             | "next_unit" | "briefing" | "cycle_snapshot" | "export_workbook" | "actions"
+            | "template_parts"
         ):  # fmt: skip
             return f(svc, actor, "2026")
         case _:
