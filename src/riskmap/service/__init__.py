@@ -59,13 +59,11 @@ from riskmap.service.imports import ImportRejected, check_unit_import, import_un
 from riskmap.service.incidents import incidents, record_incident
 from riskmap.service.overview import (
     CycleMap,
-    UnitProfile,
     cycle_map,
     data_version,
     key_figures,
     preview_plan,
     top_missing,
-    unit_profile,
 )
 from riskmap.service.plans import actions, add_action, build_plan, update_action
 from riskmap.service.ratings import (
@@ -87,6 +85,7 @@ from riskmap.service.reads import (
     trend,
     verify_audit,
 )
+from riskmap.service.unit_profile import UnitProfile, unit_profile
 from riskmap.service.units import (
     add_unit,
     edit_unit,

@@ -13,7 +13,6 @@ tab is `riskmap.ui.chain_section`; the camera button downloads any map as PNG or
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -37,6 +36,7 @@ from riskmap.service import DomainError
 from riskmap.ui import registry, state, views
 from riskmap.ui.chain_section import render_chain
 from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.unit_profile_section import unit_section
 from riskmap.ui.widgets import escape_md, plotly_points
 
 ROLES = registry.roles_of("heatmaps")  # the registry is the one list
@@ -44,7 +44,6 @@ KEY = "hm-"
 PAGE_ROWS = 200  # units drawn at once: a national map is paged, so the browser stays quick
 SCROLL_ROWS = 36  # taller maps scroll inside a box, so the unit profile stays in reach
 MAP_BOX_PX = 760
-NO_UNIT = ""
 GROUP_FROM = 60  # more units than this open on the map of groups (type or region) first
 
 
@@ -164,7 +163,7 @@ def render() -> None:
         )
 
     st.divider()
-    _unit_section(cycle, now if view == "after" else shown, picked, cat)
+    unit_section(cycle, now if view == "after" else shown, picked, cat, key=KEY)
 
 
 def _picture() -> str:
@@ -298,154 +297,3 @@ def _page(rows: list[str], shown: pd.DataFrame, cat: Catalogue) -> list[str]:
         "narrow it, or page through."
     )
     return part
-
-
-def _unit_section(cycle: str, register: pd.DataFrame, picked: str | None, cat: Catalogue) -> None:
-    st.subheader("Unit profile")
-    choices = views.unit_choices(register)
-    options = [NO_UNIT, *choices]
-    key = f"{KEY}unit"
-    if picked and picked in choices and picked != st.session_state.get(f"{KEY}picked"):
-        st.session_state[f"{KEY}picked"] = picked
-        st.session_state[key] = picked
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = NO_UNIT
-    unit = st.selectbox(
-        "Unit",
-        options,
-        key=key,
-        format_func=lambda u: choices.get(u, "Choose a unit (most exposed first)"),
-        help="The units the filters keep, most exposed first. Clicking a cell of the map "
-        "picks its unit too.",
-    )
-    if unit:
-        _profile(cycle, unit, cat)
-
-
-def _profile(cycle: str, unit: str, cat: Catalogue) -> None:
-    try:
-        p = read("unit_profile", cycle, unit)
-    except DomainError as exc:
-        state.show_error(exc)
-        return
-    u, s = p.unit, p.summary
-    parent = u.get("parent")
-    where = f"region {u.get('region') or '(none)'}"
-    if isinstance(parent, str) and parent:
-        where += f", reports to {parent}"
-    st.markdown(
-        f"**{escape_md(u['unit'])}** ({escape_md(u['unit_id'])}): "
-        f"{escape_md(u['unit_type_name'])}, {escape_md(where)}, headcount {int(u['headcount'])}"
-    )
-    top = views.band_label(p.risks["residual_band"].iloc[0] if len(p.risks) else None, cat) or "-"
-    figures = [
-        ("Risks rated", f"{s['pairs']}", None),
-        ("Highest residual", f"{s['max_residual']:.2f}", f"band: {top}"),
-        ("Control gaps", f"{s['gaps']}", "controls below their target maturity"),
-        ("Open actions", f"{s['actions_open']}", None),
-        ("Overdue", f"{s['actions_overdue']}", "open actions past their due date"),
-        ("Calibration flags", f"{s['flags']}", "outlier against peers, contradicted"),
-        ("Incidents", f"{s['incidents']}", None),
-    ]
-    for column, (label, value, help_) in zip(st.columns(len(figures)), figures, strict=True):
-        column.metric(label, value, help=help_)
-    if len(p.flags):
-        st.warning(
-            f"{len(p.flags)} calibration flag(s): some ratings look out of line with peer units "
-            "or with incidents on record (see Calibration flags).",
-            icon=":material/flag:",
-        )
-
-    tabs = st.tabs(
-        [
-            "Risks",
-            "Control gaps",
-            "Actions",
-            "Calibration flags",
-            "History",
-            "Incidents",
-            "Exposure",
-        ]
-    )
-    num = st.column_config.NumberColumn
-    with tabs[0]:
-        st.dataframe(
-            views.risk_table(p.risks, p.missing, cat),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "risk_id": "Risk",
-                "risk": st.column_config.TextColumn("Scenario", width="medium"),
-                "stage": "Stage",
-                "likelihood": num("Likelihood", format="%d"),
-                "impact": num("Impact", format="%d"),
-                "inherent": num("Inherent", format="%.2f"),
-                "residual": num("Residual", format="%.2f"),
-                "inherent_band": "Inherent band",
-                "residual_band": "Residual band",
-                "top_missing": st.column_config.TextColumn("Top missing controls", width="medium"),
-            },
-        )
-    with tabs[1]:
-        st.caption(
-            "Applicable controls below their target maturity (the target follows the inherent "
-            "band of the worst risk each control mitigates here)."
-        )
-        st.dataframe(
-            p.gaps,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "from_level": num("At", format="%d"),
-                "to_level": num("Target", format="%d"),
-                "effort_days": num("Effort (days)", format="%.0f"),
-                "cost": num("Cost", format="%.0f"),
-            },
-        )
-    with tabs[2]:
-        st.dataframe(
-            views.actions_table(p.actions, date.today()),
-            hide_index=True,
-            width="stretch",
-            column_config=_ACTION_COLUMNS,
-        )
-    with tabs[3]:
-        if p.flags.empty:
-            st.caption("No rating of this unit is flagged.")
-        else:
-            st.dataframe(p.flags, hide_index=True, width="stretch")
-    with tabs[4]:
-        st.dataframe(
-            p.history,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "mean_inherent": num("Mean inherent", format="%.2f"),
-                "mean_residual": num("Mean residual", format="%.2f"),
-                "max_residual": num("Highest residual", format="%.2f"),
-            },
-        )
-    with tabs[5]:
-        if p.incidents.empty:
-            st.caption("No incident on record for this unit.")
-        else:
-            st.dataframe(p.incidents, hide_index=True, width="stretch")
-    with tabs[6]:
-        factors = {f.id: f.name for f in cat.method.exposure.factors}
-        st.dataframe(
-            pd.DataFrame(
-                [(factors.get(k, k), v) for k, v in (u.get("exposure") or {}).items()],
-                columns=["factor", "level (1-5)"],
-            ),
-            hide_index=True,
-        )
-
-
-_ACTION_COLUMNS = {
-    "id": st.column_config.NumberColumn("#", format="%d"),
-    "overdue": "Overdue",
-    "reduction": st.column_config.NumberColumn("Reduction", format="%.2f"),
-    "effort_days": st.column_config.NumberColumn("Effort (days)", format="%.0f"),
-    "cost": st.column_config.NumberColumn("Cost", format="%.0f"),
-    "due_date": st.column_config.DateColumn("Due"),
-}

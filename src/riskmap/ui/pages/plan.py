@@ -17,19 +17,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order, image_config
 from riskmap.planning import OBJECTIVES
-from riskmap.service import DomainError, add_action, build_plan, update_action
+from riskmap.service import DomainError, build_plan
 from riskmap.service.plans import STORED_AS_HELP
 from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.plan_actions import actions_section
 from riskmap.ui.widgets import escape_md
 
 ROLES = registry.roles_of("plan")  # the registry is the one list
 KEY = "plan-"
-STATUSES = vocabulary.ACTION_STATUSES
 BOX_PX = 640
 _CONFIG = {"displaylogo": False}
 _num = st.column_config.NumberColumn
@@ -49,24 +48,6 @@ PLAN_COLUMNS = {
     "overdue": "Overdue",
     "stored_as": st.column_config.TextColumn("Storing", help=STORED_AS_HELP),
     "owner_role": "Owner",
-}
-ACTION_COLUMNS = {
-    "id": _num("#", format="%d"),
-    "overdue": "Overdue",
-    "priority": _num("Rank", format="%d"),
-    "unit_id": "Unit",
-    "unit": st.column_config.TextColumn("Unit name", width="medium"),
-    "control": st.column_config.TextColumn("Control", width="large"),
-    "from_level": _num("From", format="%d"),
-    "to_level": _num("To", format="%d"),
-    "reduction": _num("Residual removed", format="%.2f"),
-    "effort_days": _num("Effort (days)", format="%.0f"),
-    "cost": _num("Cost", format="%.0f"),
-    "due_date": st.column_config.DateColumn("Due"),
-    "owner": "Owner",
-    "status": "Status",
-    "notes": st.column_config.TextColumn("Notes", width="medium"),
-    "manual": st.column_config.CheckboxColumn("Added by hand"),
 }
 
 
@@ -99,7 +80,7 @@ def render() -> None:
     with tab_budget:
         _budget(cycle, status, officer, cat)
     with tab_actions:
-        _actions(cycle, acts, status, officer, cat)
+        actions_section(cycle, acts, status, officer, cat, key=KEY)
     with tab_timeline:
         _timeline(acts)
 
@@ -272,170 +253,6 @@ def _plan_result(
         key=f"{KEY}plan-gantt",
         config=_CONFIG,
     )
-
-
-# --------------------------------------------------------------------------- actions
-
-
-def _actions(cycle: str, acts: pd.DataFrame, status: str, officer: bool, cat: Catalogue) -> None:
-    today = date.today()
-    table = views.actions_table(acts, today)
-    n_over = int((table["overdue"] != "").sum()) if len(table) else 0
-    open_ = int((~acts["status"].isin(vocabulary.CLOSED_ACTION_STATUSES)).sum()) if len(acts) else 0
-    done = int((acts["status"] == "done").sum()) if len(acts) else 0
-    for column, (label, value) in zip(
-        st.columns(4),
-        [("Actions", len(acts)), ("Open", open_), ("Overdue", n_over), ("Done", done)],
-        strict=True,
-    ):
-        column.metric(label, f"{value:,}")
-    if n_over:
-        st.warning(
-            f"{n_over} open action(s) are past their due date (marked ⚠ in the table).",
-            icon=":material/schedule:",
-        )
-    c1, c2, c3 = st.columns([2, 1, 2])
-    wanted = c1.multiselect(
-        "Status",
-        STATUSES,
-        format_func=lambda s: s.replace("_", " "),
-        key=f"{KEY}status-filter",
-        placeholder="Every status",
-    )
-    late_only = c2.toggle("Overdue only", key=f"{KEY}late-only")
-    owner = c3.text_input("Owner or unit contains", key=f"{KEY}who")
-    shown = table
-    if wanted:
-        shown = shown[shown["status"].isin([w.replace("_", " ") for w in wanted])]
-    if late_only:
-        shown = shown[shown["overdue"] != ""]
-    if owner.strip():
-        needle = owner.strip().lower()
-        hay = shown["owner"].str.lower() + " " + shown["unit_id"].str.lower()
-        hay = hay + " " + shown["unit"].str.lower()
-        shown = shown[hay.str.contains(needle, regex=False)]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=ACTION_COLUMNS)
-
-    if not officer:
-        return
-    if status == "locked":
-        st.info(f"Cycle {escape_md(cycle)} is locked: its actions can no longer change.")
-        return
-    with st.expander("Edit an action", expanded=False, icon=":material/edit:"):
-        _edit(acts)
-    with st.expander("Add an action by hand", expanded=False, icon=":material/add:"):
-        _add(cycle, cat)
-
-
-def _edit(acts: pd.DataFrame) -> None:
-    if acts.empty:
-        st.caption("No action in this cycle yet.")
-        return
-    rows = {int(r["id"]): r for r in acts.to_dict("records")}
-    action_id = st.selectbox(
-        "Action",
-        list(rows),
-        format_func=lambda i: views.action_label(rows[i]),
-        key=f"{KEY}edit-id",
-    )
-    row = rows[int(action_id)]
-    version = int(row["version"])
-    tag = f"{action_id}-{version}"
-    due = row["due_date"] if isinstance(row["due_date"], date) else None
-    with st.form(f"{KEY}edit-form-{tag}"):
-        c1, c2, c3 = st.columns(3)
-        owner = c1.text_input("Owner", value=row["owner"] or "", key=f"{KEY}owner-{tag}")
-        due_date = c2.date_input("Due date", value=due, key=f"{KEY}due-{tag}")
-        status = c3.selectbox(
-            "Status",
-            STATUSES,
-            index=STATUSES.index(row["status"]) if row["status"] in STATUSES else 0,
-            format_func=lambda s: s.replace("_", " "),
-            key=f"{KEY}status-{tag}",
-        )
-        notes = st.text_area("Notes", value=row["notes"] or "", key=f"{KEY}notes-{tag}")
-        reason = st.text_input("Why (kept in the audit trail)", key=f"{KEY}reason-{tag}")
-        saved = st.form_submit_button("Save the action", type="primary")
-    if saved:
-        try:
-            state.write(
-                update_action,
-                int(action_id),
-                expected_version=version,
-                owner=owner,
-                due_date=due_date,
-                status=status,
-                notes=notes,
-                reason=reason,
-            )
-        except DomainError as exc:
-            state.show_error(exc, key=f"{KEY}edit", forget_keys=(f"{KEY}edit",))
-        else:
-            st.session_state[f"{KEY}flash"] = f"Action #{action_id} saved."
-            st.rerun()
-    flash = st.session_state.pop(f"{KEY}flash", None)
-    if flash:
-        st.success(flash)
-
-
-def _add(cycle: str, cat: Catalogue) -> None:
-    try:
-        units = read("list_units")
-    except DomainError as exc:
-        state.show_error(exc)
-        return
-    if units.empty:
-        st.caption("No unit to add an action for.")
-        return
-    names = dict(zip(units["code"], units["name"], strict=True))
-    types = dict(zip(units["code"], units["unit_type"], strict=True))
-    unit = st.selectbox(
-        "Unit", list(names), format_func=lambda c: f"{names[c]} ({c})", key=f"{KEY}add-unit"
-    )
-    controls = {c.id: c.name for c in cat.controls_for(types[unit])}
-    if not controls:
-        st.caption("The catalogue has no control for this unit's type.")
-        return
-    levels = cat.method.maturity.levels
-    with st.form(f"{KEY}add-form"):
-        control = st.selectbox(
-            "Control", list(controls), format_func=controls.get, key=f"{KEY}add-control"
-        )
-        c1, c2, c3 = st.columns(3)
-        to_level = c1.selectbox(
-            "Raise to maturity",
-            sorted(levels)[1:],
-            index=len(levels) - 2,
-            format_func=lambda k: f"{k} {levels[k].name}",
-            key=f"{KEY}add-level",
-        )
-        owner = c2.text_input("Owner (blank: the control's owner)", key=f"{KEY}add-owner")
-        due = c3.date_input("Due date", value=None, key=f"{KEY}add-due")
-        notes = st.text_area("Notes", key=f"{KEY}add-notes")
-        added = st.form_submit_button("Add the action", type="primary")
-    if added:
-        try:
-            row = state.write(
-                add_action,
-                cycle,
-                unit,
-                control,
-                to_level=int(to_level),
-                owner=owner,
-                due_date=due,
-                notes=notes,
-            )
-        except DomainError as exc:
-            state.show_error(exc)
-        else:
-            st.session_state[f"{KEY}added"] = (
-                f"Action #{row['id']} added: {escape_md(controls[control])} in "
-                f"{escape_md(names[unit])}."
-            )
-            st.rerun()
-    added_note = st.session_state.pop(f"{KEY}added", None)
-    if added_note:
-        st.success(added_note)
 
 
 # --------------------------------------------------------------------------- timeline
