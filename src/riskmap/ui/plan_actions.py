@@ -51,7 +51,7 @@ def actions_section(
     table = views.actions_table(acts, today)
     n_over = int((table["overdue"] != "").sum()) if len(table) else 0
     open_ = int((~acts["status"].isin(vocabulary.CLOSED_ACTION_STATUSES)).sum()) if len(acts) else 0
-    done = int((acts["status"] == "done").sum()) if len(acts) else 0
+    done = int((acts["status"] == vocabulary.ActionStatus.DONE).sum()) if len(acts) else 0
     for column, (label, value) in zip(
         st.columns(4),
         [("Actions", len(acts)), ("Open", open_), ("Overdue", n_over), ("Done", done)],
@@ -67,7 +67,7 @@ def actions_section(
     wanted = c1.multiselect(
         "Status",
         STATUSES,
-        format_func=lambda s: s.replace("_", " "),
+        format_func=vocabulary.action_status_label,
         key=f"{key}status-filter",
         placeholder="Every status",
     )
@@ -75,7 +75,7 @@ def actions_section(
     owner = c3.text_input("Owner or unit contains", key=f"{key}who")
     shown = table
     if wanted:
-        shown = shown[shown["status"].isin([w.replace("_", " ") for w in wanted])]
+        shown = shown[shown["status"].isin([vocabulary.action_status_label(w) for w in wanted])]
     if late_only:
         shown = shown[shown["overdue"] != ""]
     if owner.strip():
@@ -87,7 +87,7 @@ def actions_section(
 
     if not officer:
         return
-    if status == "locked":
+    if status == vocabulary.CycleStatus.LOCKED:
         st.info(f"Cycle {escape_md(cycle)} is locked: its actions can no longer change.")
         return
     with st.expander("Edit an action", expanded=False, icon=":material/edit:"):
@@ -120,7 +120,7 @@ def _edit(acts: pd.DataFrame, key: str) -> None:
             "Status",
             STATUSES,
             index=STATUSES.index(row["status"]) if row["status"] in STATUSES else 0,
-            format_func=lambda s: s.replace("_", " "),
+            format_func=vocabulary.action_status_label,
             key=f"{key}status-{tag}",
         )
         notes = st.text_area("Notes", value=row["notes"] or "", key=f"{key}notes-{tag}")

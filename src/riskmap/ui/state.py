@@ -29,6 +29,7 @@ from typing import Any
 import streamlit as st
 
 import riskmap.service as svc_mod
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.service import (
     USE_CASES,
@@ -46,13 +47,6 @@ from riskmap.service import (
 USER_KEY = "user"
 CYCLE_KEY = "cycle"
 READ_TTL_SECONDS = 120
-
-ROLE_NAMES = {
-    "admin": "administrator",
-    "officer": "integrity officer",
-    "manager": "manager",
-    "auditor": "auditor",
-}
 
 
 # -- the service -----------------------------------------------------------------------
@@ -147,7 +141,8 @@ def can(use_case: str | Callable) -> bool:
 
 
 def role_label(r: str | None) -> str:
-    return ROLE_NAMES.get(r or "", r or "")
+    """A role in words: `riskmap.vocabulary` is the one home of the labels."""
+    return vocabulary.role_label(r)
 
 
 def require(*roles: str) -> dict:

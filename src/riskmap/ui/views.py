@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts.pick import cell_of
 
@@ -307,7 +308,7 @@ def actions_table(actions: pd.DataFrame, today: date) -> pd.DataFrame:
         return pd.DataFrame(columns=ACTION_COLUMNS)
     out = with_overdue(actions, today)
     out["overdue"] = np.where(out["overdue"], "⚠ " + out["days_overdue"].astype(str) + " days", "")
-    out["status"] = out["status"].str.replace("_", " ")
+    out["status"] = out["status"].map(vocabulary.action_status_label)
     return out[ACTION_COLUMNS].reset_index(drop=True)
 
 
@@ -322,7 +323,7 @@ def band_legend(catalogue: Catalogue) -> str:
 
 def action_label(row: Mapping[str, Any]) -> str:
     """How an action is named in the picker: "#12 BC-003 Staff rotation (planned)"."""
-    status = str(row.get("status", "")).replace("_", " ")
+    status = vocabulary.action_status_label(row.get("status", ""))
     return f"#{row['id']} {row['unit_id']}: {row['control']} ({status})"
 
 

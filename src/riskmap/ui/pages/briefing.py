@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.charts import chain_chart, group_heatmap, image_config
 from riskmap.service import DomainError, briefing_pdf
 from riskmap.ui import registry, state, views
@@ -34,7 +35,7 @@ def render() -> None:
     except DomainError as exc:
         state.show_error(exc)
         return
-    status = b.status.replace("_", " ")
+    status = vocabulary.cycle_status_label(b.status)
     st.markdown(escape_md(f"{b.organisation}, cycle {b.cycle}: {status}, {b.approval}."))
     against = f"arrows against cycle {b.previous}" if b.previous else "no earlier cycle"
     st.caption(

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.service import (
     DomainError,
     ImportResult,
@@ -88,11 +89,11 @@ def _workbook(cycle: str) -> None:
 
 
 def _draft_only(cycle: str, status: str, what: str) -> bool:
-    if status == "draft":
+    if status == vocabulary.CycleStatus.DRAFT:
         return True
     st.info(
-        f"Cycle {escape_md(cycle)} is {escape_md(status.replace('_', ' '))}: {what} only for "
-        "a draft cycle.",
+        f"Cycle {escape_md(cycle)} is {escape_md(vocabulary.cycle_status_label(status))}: "
+        f"{what} only for a draft cycle.",
         icon=":material/lock:",
     )
     return False
@@ -274,7 +275,7 @@ def render() -> None:
     except DomainError as exc:
         state.show_error(exc)
         return
-    st.caption(f"Cycle {escape_md(cycle)} ({escape_md(status.replace('_', ' '))}).")
+    st.caption(f"Cycle {escape_md(cycle)} ({escape_md(vocabulary.cycle_status_label(status))}).")
     if state.can(export_workbook):
         _workbook(cycle)
     if state.can(questionnaire_template):

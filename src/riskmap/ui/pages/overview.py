@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.charts import image_config, type_risk_heatmap
 from riskmap.service import DomainError
 from riskmap.ui import registry, state, views
@@ -31,7 +32,7 @@ def render() -> None:
         state.show_error(exc)
         return
     previous = figures["previous"]
-    status = str(figures["status"]).replace("_", " ")
+    status = vocabulary.cycle_status_label(figures["status"])
     against = f"arrows show the change against cycle {previous}" if previous else "no earlier cycle"
     st.caption(escape_md(f"Cycle {cycle} ({status}); {against}. Overdue as of {figures['today']}."))
 

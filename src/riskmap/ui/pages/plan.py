@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order, image_config
 from riskmap.planning import OBJECTIVES
@@ -65,7 +66,7 @@ def render() -> None:
     officer = state.can("update_action")
     status = str(info["status"])
     st.caption(
-        f"Cycle {escape_md(cycle)} ({status.replace('_', ' ')}). "
+        f"Cycle {escape_md(cycle)} ({vocabulary.cycle_status_label(status)}). "
         + (
             "As integrity officer you store the plan and keep its actions up to date; every "
             "change is recorded in the audit trail."
@@ -90,7 +91,7 @@ def render() -> None:
 
 def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
     currency = cat.method.cost_classes.currency
-    can_store = officer and status == "draft"
+    can_store = officer and status == vocabulary.CycleStatus.DRAFT
     with st.form(f"{KEY}budget-form"):
         c1, c2, c3 = st.columns(3)
         days = c1.number_input(
@@ -129,7 +130,8 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
                 help="Adds the chosen actions to the cycle. Generated actions nobody has "
                 "touched are replaced; carried, edited and hand-made ones are kept."
                 if can_store
-                else f"The cycle is {status.replace('_', ' ')}: plans are stored in a draft.",
+                else f"The cycle is {vocabulary.cycle_status_label(status)}: "
+                "plans are stored in a draft.",
             )
     if show or store:
         st.session_state[f"{KEY}budget"] = (float(days), float(money) or None, start, objective)

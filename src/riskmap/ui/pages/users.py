@@ -13,9 +13,10 @@ import streamlit as st
 from riskmap.service import ROLES, DomainError, add_user, disable_user, enable_user, set_role
 from riskmap.ui import state
 from riskmap.ui.widgets import labelled_table
+from riskmap.vocabulary import Role
 
 ss = st.session_state
-LEAST_PRIVILEGED = "auditor"
+LEAST_PRIVILEGED = Role.AUDITOR
 ADD = {  # the add form's fields and their empty values
     "users-add-name": "",
     "users-add-display": "",
@@ -55,7 +56,7 @@ def _add() -> None:
 
 
 def render() -> None:
-    state.require("admin")
+    state.require(Role.ADMIN)
     state.show_flash()
     st.title("Users")
     users = state.read("list_users")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.service import rate_risk
 from riskmap.ui import session_cookie, state
 from riskmap.ui.pages.assess import controls, form, place, risks, summary, unit_step
@@ -76,11 +77,12 @@ def render() -> None:
     where = _header(cycle, info)
     if where is None:
         return
-    editable = state.can(rate_risk) and info["status"] == "draft"
-    if info["status"] != "draft":
+    editable = state.can(rate_risk) and info["status"] == vocabulary.CycleStatus.DRAFT
+    if info["status"] != vocabulary.CycleStatus.DRAFT:
+        locked = info["status"] == vocabulary.CycleStatus.LOCKED
         st.info(
-            f"Cycle {cycle} is {info['status'].replace('_', ' ')}: ratings are read only. "
-            + ("A manager can reopen it." if info["status"] != "locked" else "")
+            f"Cycle {cycle} is {vocabulary.cycle_status_label(info['status'])}: "
+            "ratings are read only. " + ("" if locked else "A manager can reopen it.")
         )
     elif not state.can(rate_risk):
         st.caption("You are reading: only an integrity officer rates risks and controls.")
