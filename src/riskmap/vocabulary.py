@@ -29,17 +29,21 @@ _ROLE_LABELS = {
 }
 
 
-class CycleStatus(StrEnum):
+class _Worded(StrEnum):
+    """A stored word whose label is the word with spaces ("in_review" -> "in review")."""
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class CycleStatus(_Worded):
     """draft -> in review -> approved -> locked; reopen goes back to draft with a reason."""
 
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     LOCKED = "locked"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
     @property
     def short(self) -> str:
@@ -72,15 +76,11 @@ _CYCLE_TEXT = {
 }
 
 
-class ActionStatus(StrEnum):
+class ActionStatus(_Worded):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     DONE = "done"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
 
 ROLES: tuple[Role, ...] = tuple(Role)

@@ -17,7 +17,7 @@ from riskmap.catalogue import Catalogue
 from riskmap.service import DomainError, add_action, update_action
 from riskmap.ui import state, views
 from riskmap.ui.pages._shared import read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.widgets import escape_md, table
 
 STATUSES = vocabulary.ACTION_STATUSES
 _num = st.column_config.NumberColumn
@@ -48,8 +48,8 @@ def actions_section(
     for an officer (while the cycle is not locked) the edit and add forms. `key` is the
     page's widget-key prefix."""
     today = date.today()
-    table = views.actions_table(acts, today)
-    n_over = int((table["overdue"] != "").sum()) if len(table) else 0
+    listed = views.actions_table(acts, today)
+    n_over = int((listed["overdue"] != "").sum()) if len(listed) else 0
     open_ = int((~acts["status"].isin(vocabulary.CLOSED_ACTION_STATUSES)).sum()) if len(acts) else 0
     done = int((acts["status"] == vocabulary.ActionStatus.DONE).sum()) if len(acts) else 0
     for column, (label, value) in zip(
@@ -73,7 +73,7 @@ def actions_section(
     )
     late_only = c2.toggle("Overdue only", key=f"{key}late-only")
     owner = c3.text_input("Owner or unit contains", key=f"{key}who")
-    shown = table
+    shown = listed
     if wanted:
         shown = shown[shown["status"].isin([vocabulary.action_status_label(w) for w in wanted])]
     if late_only:
@@ -83,7 +83,7 @@ def actions_section(
         hay = shown["owner"].str.lower() + " " + shown["unit_id"].str.lower()
         hay = hay + " " + shown["unit"].str.lower()
         shown = shown[hay.str.contains(needle, regex=False)]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=ACTION_COLUMNS)
+    table(shown, column_config=ACTION_COLUMNS)
 
     if not officer:
         return

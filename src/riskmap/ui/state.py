@@ -231,6 +231,28 @@ def flash(message: str) -> None:
     st.session_state.setdefault(FLASH_KEY, []).append(message)
 
 
+def write_and_rerun(key: str, done: str, use_case: Callable, *args: Any, **kwargs: Any) -> None:
+    """A form's save: write, then run the page again so it shows the database as it now is.
+
+    The confirmation `done` waits for the next run (`flash`); a domain error is kept under
+    `key` for `show_kept_error` to show there, so the page's forms show their outcome alike.
+    """
+    try:
+        write(use_case, *args, **kwargs)
+    except DomainError as exc:
+        st.session_state[f"{key}-exc"] = exc
+    else:
+        flash(done)
+    st.rerun()
+
+
+def show_kept_error(key: str) -> None:
+    """Show (and forget) the domain error `write_and_rerun` kept under `key`, if any."""
+    exc = st.session_state.pop(f"{key}-exc", None)
+    if exc is not None:
+        show_error(exc, key=key)
+
+
 def show_flash() -> None:
     """Show (and forget) the confirmations `flash` recorded; messages are plain text."""
     from riskmap.ui.widgets import escape_md  # local: widgets imports this module

@@ -16,7 +16,7 @@ from riskmap.catalogue import Catalogue
 from riskmap.service import DomainError
 from riskmap.ui import state, views
 from riskmap.ui.pages._shared import read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.widgets import escape_md, table
 
 NO_UNIT = ""
 
@@ -97,10 +97,8 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
     )
     num = st.column_config.NumberColumn
     with tabs[0]:
-        st.dataframe(
+        table(
             views.risk_table(p.risks, p.missing, cat),
-            hide_index=True,
-            width="stretch",
             column_config={
                 "risk_id": "Risk",
                 "risk": st.column_config.TextColumn("Scenario", width="medium"),
@@ -119,10 +117,8 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
             "Applicable controls below their target maturity (the target follows the inherent "
             "band of the worst risk each control mitigates here)."
         )
-        st.dataframe(
+        table(
             p.gaps,
-            hide_index=True,
-            width="stretch",
             column_config={
                 "from_level": num("At", format="%d"),
                 "to_level": num("Target", format="%d"),
@@ -131,22 +127,18 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
             },
         )
     with tabs[2]:
-        st.dataframe(
+        table(
             views.actions_table(p.actions, date.today()),
-            hide_index=True,
-            width="stretch",
             column_config=_ACTION_COLUMNS,
         )
     with tabs[3]:
         if p.flags.empty:
             st.caption("No rating of this unit is flagged.")
         else:
-            st.dataframe(p.flags, hide_index=True, width="stretch")
+            table(p.flags)
     with tabs[4]:
-        st.dataframe(
+        table(
             p.history,
-            hide_index=True,
-            width="stretch",
             column_config={
                 "mean_inherent": num("Mean inherent", format="%.2f"),
                 "mean_residual": num("Mean residual", format="%.2f"),
@@ -157,7 +149,7 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
         if p.incidents.empty:
             st.caption("No incident on record for this unit.")
         else:
-            st.dataframe(p.incidents, hide_index=True, width="stretch")
+            table(p.incidents)
     with tabs[6]:
         factors = {f.id: f.name for f in cat.method.exposure.factors}
         st.dataframe(

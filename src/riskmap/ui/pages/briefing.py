@@ -17,8 +17,8 @@ from riskmap import vocabulary
 from riskmap.charts import chain_chart, group_heatmap, image_config
 from riskmap.service import DomainError, briefing_pdf
 from riskmap.ui import registry, state, views
-from riskmap.ui.pages._shared import catalogue, read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.pages._shared import open_cycle_page
+from riskmap.ui.widgets import escape_md, table
 
 ROLES = registry.roles_of("briefing")  # the registry is the one list
 KEY = "brief-"
@@ -26,15 +26,10 @@ ss = st.session_state
 
 
 def render() -> None:
-    state.require(*ROLES)
-    cycle = state.require_cycle()
-    cat = catalogue()
-    st.title("Briefing")
-    try:
-        b = read("briefing", cycle)
-    except DomainError as exc:
-        state.show_error(exc)
+    opened = open_cycle_page(ROLES, "Briefing", "briefing")
+    if opened is None:
         return
+    cycle, cat, (b,) = opened
     status = vocabulary.cycle_status_label(b.status)
     st.markdown(escape_md(f"{b.organisation}, cycle {b.cycle}: {status}, {b.approval}."))
     against = f"arrows against cycle {b.previous}" if b.previous else "no earlier cycle"
@@ -66,7 +61,7 @@ def render() -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"The {len(b.top_risks)} highest residual risks")
-        st.dataframe(b.top_risks, hide_index=True, width="stretch")
+        table(b.top_risks)
     with right:
         p = b.plan
         st.subheader("The plan in brief")
@@ -75,10 +70,10 @@ def render() -> None:
             f"{escape_md(p['currency'])}  \nActions: {p['actions']} ({p['actions_open']} open, "
             f"{p['actions_done']} done); overdue: {p['actions_overdue']}"
         )
-        st.dataframe(b.deadlines, hide_index=True, width="stretch")
+        table(b.deadlines)
         st.subheader("Open calibration flags")
         st.caption(f"{len(b.flags)} ratings to check.")
-        st.dataframe(b.flags, hide_index=True, width="stretch")
+        table(b.flags)
 
 
 def _download(cycle: str) -> None:

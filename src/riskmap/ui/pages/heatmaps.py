@@ -32,10 +32,9 @@ from riskmap.charts import (
     with_pick_layer,
 )
 from riskmap.scoring.aggregate import maturity_of_units_by_type
-from riskmap.service import DomainError
-from riskmap.ui import registry, state, views
+from riskmap.ui import registry, views
 from riskmap.ui.chain_section import render_chain
-from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.pages._shared import open_cycle_page
 from riskmap.ui.unit_profile_section import unit_section
 from riskmap.ui.widgets import escape_md, plotly_points
 
@@ -96,15 +95,10 @@ def _filters(register: pd.DataFrame, cat: Catalogue) -> dict[str, Any]:
 
 
 def render() -> None:
-    state.require(*ROLES)
-    cycle = state.require_cycle()
-    cat = catalogue()
-    st.title("Heat maps")
-    try:
-        cmap = read("cycle_map", cycle)
-    except DomainError as exc:
-        state.show_error(exc)
+    opened = open_cycle_page(ROLES, "Heat maps", "cycle_map")
+    if opened is None:
         return
+    cycle, cat, (cmap,) = opened
     if cmap.register.empty:
         st.info(f"No applicable unit x risk pair is rated in cycle {escape_md(cycle)} yet.")
         return

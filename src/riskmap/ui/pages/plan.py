@@ -24,9 +24,9 @@ from riskmap.planning import OBJECTIVES
 from riskmap.service import DomainError, build_plan
 from riskmap.service.plans import STORED_AS_HELP
 from riskmap.ui import registry, state, views
-from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.pages._shared import open_cycle_page, read
 from riskmap.ui.plan_actions import actions_section
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.widgets import escape_md, table
 
 ROLES = registry.roles_of("plan")  # the registry is the one list
 KEY = "plan-"
@@ -53,16 +53,10 @@ PLAN_COLUMNS = {
 
 
 def render() -> None:
-    state.require(*ROLES)
-    cycle = state.require_cycle()
-    cat = catalogue()
-    st.title("Remediation plan")
-    try:
-        info = read("get_cycle", cycle)
-        acts = read("actions", cycle)
-    except DomainError as exc:
-        state.show_error(exc)
+    opened = open_cycle_page(ROLES, "Remediation plan", "get_cycle", "actions")
+    if opened is None:
         return
+    cycle, cat, (info, acts) = opened
     officer = state.can("update_action")
     status = str(info["status"])
     st.caption(
@@ -212,9 +206,9 @@ def _plan_result(
             f"{budget_days:,.0f} person-days could remove more than "
             f"{s['best_possible_at_most']:,.1f} (this plan removes {s['reduction']:,.1f})."
         )
-    table = views.plan_table(plan.actions, cat)
-    st.dataframe(table, hide_index=True, width="stretch", column_config=PLAN_COLUMNS)
-    if table.empty:
+    chosen = views.plan_table(plan.actions, cat)
+    table(chosen, column_config=PLAN_COLUMNS)
+    if chosen.empty:
         st.info("The budget buys no action: raise it.")
         return
 

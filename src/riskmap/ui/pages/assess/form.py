@@ -25,7 +25,7 @@ import streamlit as st
 
 from riskmap.service import ConflictError, DomainError, ValidationError
 from riskmap.ui import state
-from riskmap.ui.widgets import escape_md, field_error, present, validation_errors
+from riskmap.ui.widgets import escape_md, field_error, present, table, validation_errors
 
 ss = st.session_state
 NOTICE_KEY = "assess-notice"
@@ -189,7 +189,7 @@ def conflict_panel(
         }
         for f, label in labels.items()
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    table(pd.DataFrame(rows))
     buttons = st.container(horizontal=True)
     buttons.button(
         "Reload theirs",

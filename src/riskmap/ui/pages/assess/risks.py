@@ -18,7 +18,7 @@ from riskmap.ui import state
 from riskmap.ui.pages.assess import form, place
 from riskmap.ui.pages.assess.form import Record
 from riskmap.ui.pages.assess.rules_view import risk_justification
-from riskmap.ui.widgets import band_text, escape_md, field_error, level_label
+from riskmap.ui.widgets import band_text, escape_md, field_error, level_label, table
 
 FIELDS = {"likelihood": "l", "impact": "i", "justification": "j"}
 
@@ -84,10 +84,8 @@ def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
             "Justification or reason": frame["justification"].fillna(""),
         }
     )
-    st.dataframe(
+    table(
         shown,
-        hide_index=True,
-        width="stretch",
         height=min(38 + 35 * len(shown), 420),
         column_config={
             "Risk": st.column_config.TextColumn(width="small"),
