@@ -278,6 +278,22 @@ def heatmap(
     return build_figure(traces, layout)
 
 
+def _separator(axis: str, at: float) -> dict:
+    """A thin line across the whole map between two groups: between rows (`axis` "y") or
+    between columns ("x"), at `at` on that axis (half way between two cells)."""
+    across = "x" if axis == "y" else "y"
+    return {
+        "type": "line",
+        f"{across}ref": "paper",
+        f"{across}0": 0,
+        f"{across}1": 1,
+        f"{axis}ref": axis,
+        f"{axis}0": at,
+        f"{axis}1": at,
+        "line": {"color": "#444444", "width": 1},
+    }
+
+
 def _groups(
     catalogue: Catalogue,
     row_types: list[str],
@@ -290,23 +306,11 @@ def _groups(
     known = catalogue.risk_by_id
     frame_stage = register.drop_duplicates("risk_id").set_index("risk_id")["stage"]
     col_stages = [known[r].stage if r in known else str(frame_stage.get(r, "")) for r in cols]
-    line = {"color": "#444444", "width": 1}
     shapes: list[dict] = []
     annotations: list[dict] = []
     for key, first, last in _runs(row_types):
         if first > 0:
-            shapes.append(
-                {
-                    "type": "line",
-                    "xref": "paper",
-                    "x0": 0,
-                    "x1": 1,
-                    "yref": "y",
-                    "y0": first - 0.5,
-                    "y1": first - 0.5,
-                    "line": line,
-                }
-            )
+            shapes.append(_separator("y", first - 0.5))
         name = type_names.get(key, key) or "(no type)"
         annotations.append(
             {
@@ -324,18 +328,7 @@ def _groups(
         )
     for key, first, last in _runs(col_stages):
         if first > 0:
-            shapes.append(
-                {
-                    "type": "line",
-                    "yref": "paper",
-                    "y0": 0,
-                    "y1": 1,
-                    "xref": "x",
-                    "x0": first - 0.5,
-                    "x1": first - 0.5,
-                    "line": line,
-                }
-            )
+            shapes.append(_separator("x", first - 0.5))
         # A stage's name fits over its own columns (bold 11 px: about 7.5 px a character),
         # cut with the full name on hover, so neighbouring headings never overlap.
         name = stage_names.get(key, key)

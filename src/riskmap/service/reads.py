@@ -23,7 +23,7 @@ from riskmap.scoring import (
 )
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, json_value, use_case
-from riskmap.store.models import Action, AuditEvent, Cycle, Unit
+from riskmap.store.models import Action, Cycle, Unit
 
 
 def _register(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
@@ -201,18 +201,15 @@ def audit_trail(
     limit: int | None = None,
 ) -> pd.DataFrame:
     """Audit events, oldest first, optionally for one cycle, entity or actor."""
-    stmt = select(AuditEvent).order_by(AuditEvent.id)
-    if cycle is not None:
-        stmt = stmt.where(AuditEvent.cycle_id == tx.cycle(cycle).id)
-    if entity is not None:
-        stmt = stmt.where(AuditEvent.entity == entity)
-    if entity_id is not None:
-        stmt = stmt.where(AuditEvent.entity_id == str(entity_id))
-    if actor is not None:
-        stmt = stmt.where(AuditEvent.actor == actor)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = [{c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS} for e in tx.session.scalars(stmt)]
+    found = audit.events(
+        tx.session,
+        cycle_id=tx.cycle(cycle).id if cycle is not None else None,
+        entity=entity,
+        entity_id=entity_id,
+        actor=actor,
+        limit=limit,
+    )
+    rows = [{c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS} for e in found]
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
 
 

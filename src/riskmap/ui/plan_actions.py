@@ -21,19 +21,24 @@ from riskmap.ui.widgets import escape_md, table
 
 STATUSES = vocabulary.ACTION_STATUSES
 _num = st.column_config.NumberColumn
-ACTION_COLUMNS = {
+# How an action's columns read wherever actions are listed: the plan a budget buys, the
+# cycle's stored actions, a unit's profile (a table shows the ones it has).
+ACTION_FIELDS = {
     "id": _num("#", format="%d"),
     "overdue": "Overdue",
     "priority": _num("Rank", format="%d"),
     "unit_id": "Unit",
-    "unit": st.column_config.TextColumn("Unit name", width="medium"),
-    "control": st.column_config.TextColumn("Control", width="large"),
     "from_level": _num("From", format="%d"),
     "to_level": _num("To", format="%d"),
-    "reduction": _num("Residual removed", format="%.2f"),
+    "reduction": _num("Residual removed", format="%.2f", help="Residual risk the action removes"),
     "effort_days": _num("Effort (days)", format="%.0f"),
     "cost": _num("Cost", format="%.0f"),
     "due_date": st.column_config.DateColumn("Due"),
+}
+ACTION_COLUMNS = {
+    **ACTION_FIELDS,
+    "unit": st.column_config.TextColumn("Unit name", width="medium"),
+    "control": st.column_config.TextColumn("Control", width="large"),
     "owner": "Owner",
     "status": "Status",
     "notes": st.column_config.TextColumn("Notes", width="medium"),

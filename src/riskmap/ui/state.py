@@ -301,21 +301,30 @@ def error_message(exc: BaseException) -> str:
     return f"Something went wrong: {exc}"
 
 
+def conflict_lines(exc: ConflictError, what: str) -> list[str]:
+    """A refused save in an officer's words (Markdown): someone else saved `what` after it
+    was opened, and per field who changed it and when. The one wording of a conflict, for
+    the pages' errors and the walk-through's conflict panel."""
+    from riskmap.ui.widgets import escape_md  # local: widgets imports this module
+
+    lines = [f"**Someone else saved {escape_md(what)} after you opened it.**"]
+    for field in exc.fields if exc.changes else ():
+        who = sorted({c.by for c in exc.changes if c.field == field})
+        when = max(c.at for c in exc.changes if c.field == field)
+        lines.append(
+            f"- {escape_md(field)}: changed by {escape_md(', '.join(who))} "
+            f"at {escape_md(str(when)[:16].replace('T', ' '))}"
+        )
+    return lines
+
+
 def show_error(exc: BaseException, *, key: str = "reload", forget_keys: Iterable[str] = ()) -> None:
     """Show a domain error; a conflict names what changed and who saved it, and offers
     Reload (drops cached reads and the widget values under `forget_keys`)."""
     from riskmap.ui.widgets import escape_md  # local: widgets imports this module
 
     if isinstance(exc, ConflictError):
-        lines = [f"**Someone else saved {escape_md(exc.what)} after you opened it.**"]
-        if exc.changes:
-            for field in exc.fields:
-                who = sorted({c.by for c in exc.changes if c.field == field})
-                when = max(c.at for c in exc.changes if c.field == field)
-                lines.append(
-                    f"- {escape_md(field)}: changed by {escape_md(', '.join(who))} "
-                    f"at {escape_md(str(when)[:16].replace('T', ' '))}"
-                )
+        lines = conflict_lines(exc, exc.what)
         lines.append("\nNothing was overwritten. Reload to see their version, then save again.")
         st.warning("\n".join(lines), icon=":material/sync_problem:")
         st.button(

@@ -16,6 +16,7 @@ from riskmap.catalogue import Catalogue
 from riskmap.service import DomainError
 from riskmap.ui import state, views
 from riskmap.ui.pages._shared import read
+from riskmap.ui.plan_actions import ACTION_FIELDS
 from riskmap.ui.widgets import escape_md, table
 
 NO_UNIT = ""
@@ -129,13 +130,10 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
     with tabs[2]:
         table(
             views.actions_table(p.actions, date.today()),
-            column_config=_ACTION_COLUMNS,
+            column_config=ACTION_FIELDS,
         )
     with tabs[3]:
-        if p.flags.empty:
-            st.caption("No rating of this unit is flagged.")
-        else:
-            table(p.flags)
+        _table_or_note(p.flags, "No rating of this unit is flagged.")
     with tabs[4]:
         table(
             p.history,
@@ -146,10 +144,7 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
             },
         )
     with tabs[5]:
-        if p.incidents.empty:
-            st.caption("No incident on record for this unit.")
-        else:
-            table(p.incidents)
+        _table_or_note(p.incidents, "No incident on record for this unit.")
     with tabs[6]:
         factors = {f.id: f.name for f in cat.method.exposure.factors}
         st.dataframe(
@@ -161,11 +156,9 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
         )
 
 
-_ACTION_COLUMNS = {
-    "id": st.column_config.NumberColumn("#", format="%d"),
-    "overdue": "Overdue",
-    "reduction": st.column_config.NumberColumn("Reduction", format="%.2f"),
-    "effort_days": st.column_config.NumberColumn("Effort (days)", format="%.0f"),
-    "cost": st.column_config.NumberColumn("Cost", format="%.0f"),
-    "due_date": st.column_config.DateColumn("Due"),
-}
+def _table_or_note(frame: pd.DataFrame, note: str) -> None:
+    """The table, or a line saying why there is none (an empty table reads as broken)."""
+    if frame.empty:
+        st.caption(note)
+    else:
+        table(frame)

@@ -66,29 +66,28 @@ def _filters(register: pd.DataFrame, cat: Catalogue) -> dict[str, Any]:
         help="Inherent: likelihood x impact before controls. Residual: after the controls as "
         "rated. After the plan: once the cycle's actions (not cancelled) are carried out.",
     )
-    types = cols[0].multiselect(
-        "Unit type",
-        options["unit_type"],
-        format_func=lambda t: names["unit_type"].get(t, t),
-        key=f"{KEY}types",
-        placeholder="All unit types",
-    )
-    regions = cols[1].multiselect(
-        "Region", options["region"], key=f"{KEY}regions", placeholder="All regions"
-    )
-    stages = cols[2].multiselect(
-        "Stage",
-        options["stage"],
-        format_func=lambda s: names["stage"].get(s, s),
-        key=f"{KEY}stages",
-        placeholder="All stages",
-    )
-    bands = cols[3].multiselect(
+
+    def pick(column: Any, label: str, field: str, key: str, every: str, **kw: Any) -> list:
+        """A filter on one field of the register: its values, named from the catalogue."""
+        words = names.get(field, {})
+        return column.multiselect(
+            label,
+            options[field],
+            format_func=lambda v: words.get(v, v),
+            key=f"{KEY}{key}",
+            placeholder=every,
+            **kw,
+        )
+
+    types = pick(cols[0], "Unit type", "unit_type", "types", "All unit types")
+    regions = pick(cols[1], "Region", "region", "regions", "All regions")
+    stages = pick(cols[2], "Stage", "stage", "stages", "All stages")
+    bands = pick(
+        cols[3],
         "Band",
-        options["band"],
-        format_func=lambda b: names["band"].get(b, b),
-        key=f"{KEY}bands",
-        placeholder="All bands",
+        "band",
+        "bands",
+        "All bands",
         help="Keep the cells in these bands (of the score shown).",
     )
     return {"view": view, "types": types, "regions": regions, "stages": stages, "bands": bands}

@@ -25,7 +25,7 @@ from riskmap.service import DomainError, build_plan
 from riskmap.service.plans import STORED_AS_HELP
 from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import open_cycle_page, read
-from riskmap.ui.plan_actions import actions_section
+from riskmap.ui.plan_actions import ACTION_FIELDS, actions_section
 from riskmap.ui.widgets import escape_md, table
 
 ROLES = registry.roles_of("plan")  # the registry is the one list
@@ -34,19 +34,11 @@ BOX_PX = 640
 _CONFIG = {"displaylogo": False}
 _num = st.column_config.NumberColumn
 PLAN_COLUMNS = {
-    "priority": _num("Rank", format="%d"),
-    "unit_id": "Unit",
+    **ACTION_FIELDS,
     "unit": st.column_config.TextColumn("Unit name", width="small"),
     "control": st.column_config.TextColumn("Control", width="medium"),
-    "from_level": _num("From", format="%d"),
-    "to_level": _num("To", format="%d"),
-    "reduction": _num("Removed", format="%.2f", help="Residual risk the action removes"),
-    "effort_days": _num("Days", format="%.0f"),
-    "cost": _num("Cost", format="%.0f"),
     "cumulative_days": _num("Cumulative days", format="%.0f"),
     "band": "Band (worst residual)",
-    "due_date": st.column_config.DateColumn("Due"),
-    "overdue": "Overdue",
     "stored_as": st.column_config.TextColumn("Storing", help=STORED_AS_HELP),
     "owner_role": "Owner",
 }

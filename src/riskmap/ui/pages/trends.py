@@ -8,6 +8,8 @@ auditors.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from riskmap.charts import movers, trend_units
@@ -93,11 +95,7 @@ def render() -> None:
             )
         table(
             t.per_unit,
-            column_config={
-                "mean_residual_before": _num(f"Mean residual {before}", format="%.2f"),
-                "mean_residual_after": _num(f"Mean residual {after}", format="%.2f"),
-                "change": _num("Change", format="%+.2f"),
-            },
+            column_config=_compared("mean_residual", "Mean residual", before, after),
         )
     with tabs[1]:
         st.plotly_chart(
@@ -115,11 +113,7 @@ def render() -> None:
         st.caption("Unit x risk pairs whose residual band changed between the two cycles.")
         table(
             views.movers_table(t.movers, cat),
-            column_config={
-                "residual_before": _num(f"Residual {before}", format="%.2f"),
-                "residual_after": _num(f"Residual {after}", format="%.2f"),
-                "change": _num("Change", format="%+.2f"),
-            },
+            column_config=_compared("residual", "Residual", before, after),
         )
     with tabs[3]:
         st.caption(
@@ -139,3 +133,12 @@ def render() -> None:
             },
         )
         st.bar_chart(gain, x="principle", y="gained", horizontal=True, height=260)
+
+
+def _compared(field: str, label: str, before: str, after: str) -> dict[str, Any]:
+    """The columns of a figure in two cycles and its change, named by the cycles."""
+    return {
+        f"{field}_before": _num(f"{label} {before}", format="%.2f"),
+        f"{field}_after": _num(f"{label} {after}", format="%.2f"),
+        "change": _num("Change", format="%+.2f"),
+    }

@@ -214,9 +214,7 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
     scale = cat.method.maturity
     ids = list(frame["control_id"])
     rows = frame.set_index("control_id")
-    if where.control not in ids:
-        open_ = frame.loc[~frame["confirmed"], "control_id"]
-        where = place.choose_record(where, "control", open_.iloc[0] if len(open_) else ids[0])
+    where = place.open_record(where, "control", frame)
     control_id = where.control
     place.record_picker(
         where,
@@ -272,16 +270,8 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
             field_error(errors, "j")
         else:
             form.not_applicable_reason(rec, "control", editable, errors, height=80)
-        field_error(errors, "_form")
-        form.show_unsaved(rec, saved)
-        form.conflict_panel(
-            rec,
-            saved,
-            int(row["version"]),
-            {"app": "Applies", "m": "Maturity", "e": "Evidence", "j": "Justification",
-             "na": "Why it does not apply"},
-            lambda f, v: ("yes" if v else "no") if f == "app" else str(v if v is not None else ""),
-        )  # fmt: skip
+        labels = {"app": "Applies", "m": "Maturity", "e": "Evidence", "j": "Justification"}
+        form.rating_feedback(rec, saved, int(row["version"]), errors, labels)
         if editable:
             st.button(
                 "Save and confirm control",

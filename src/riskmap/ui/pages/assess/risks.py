@@ -113,9 +113,7 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
 
     ids = list(frame["risk_id"])
     rows = frame.set_index("risk_id")
-    if where.risk not in ids:
-        open_ = frame.loc[~frame["confirmed"], "risk_id"]
-        where = place.choose_record(where, "risk", open_.iloc[0] if len(open_) else ids[0])
+    where = place.open_record(where, "risk", frame)
     risk_id = where.risk
     place.record_picker(
         where,
@@ -152,16 +150,8 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
                 placeholder="e.g. the unit issues no visas since the 2025 reorganisation",
             )
             st.caption("Not applicable: no score; left out of the unit's scores.")
-        field_error(errors, "_form")
-        form.show_unsaved(rec, saved)
-        form.conflict_panel(
-            rec,
-            saved,
-            int(row["version"]),
-            {"app": "Applies", "l": "Likelihood", "i": "Impact", "j": "Justification",
-             "na": "Why it does not apply"},
-            lambda f, v: ("yes" if v else "no") if f == "app" else str(v if v is not None else ""),
-        )  # fmt: skip
+        labels = {"app": "Applies", "l": "Likelihood", "i": "Impact", "j": "Justification"}
+        form.rating_feedback(rec, saved, int(row["version"]), errors, labels)
         if editable:
             buttons = st.container(horizontal=True)  # wraps on a narrow screen
             buttons.button(
