@@ -154,13 +154,5 @@ def briefing_pdf(tx: Tx, cycle: str, *, today: date | None = None) -> bytes:
 
     b = within(tx, tx.who, briefing, cycle, today=today)
     data = briefing_document(b, tx.catalogue)
-    cyc = tx.cycle(cycle)
-    tx.audit(
-        "export",
-        "cycle",
-        cyc.label,
-        after={"what": "briefing", "format": "pdf", "bytes": len(data)},
-        reason=f"briefing of cycle {cyc.label}",
-        cycle_id=cyc.id,
-    )
+    tx.audit_export(tx.cycle(cycle), "briefing", "pdf", data)
     return data

@@ -181,14 +181,7 @@ def export_workbook(tx: Tx, cycle: str) -> bytes:
     """The auditor's workbook of the cycle (.xlsx bytes); the export is an audit event."""
     cyc = tx.cycle(cycle)
     data = _workbook(build_snapshot(tx, cyc), tx.catalogue)
-    tx.audit(
-        "export",
-        "cycle",
-        cyc.label,
-        after={"what": "auditor's workbook", "format": "xlsx", "bytes": len(data)},
-        reason=f"auditor's workbook of cycle {cyc.label}",
-        cycle_id=cyc.id,
-    )
+    tx.audit_export(cyc, "auditor's workbook", "xlsx", data)
     return data
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, select
@@ -78,26 +79,30 @@ def _mean(profile) -> float:
 
 def risk_frame(session: Session, cycle: Cycle, unit: str | None = None) -> pd.DataFrame:
     r = RiskRating
+    stmt = _ratings(r, r.risk_id, (r.likelihood, r.impact), cycle, unit)
+    return read(session, stmt, ("applicable", "confirmed"))
+
+
+def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: str | None) -> Select:
+    """The cycle's ratings of one kind (risk or control) by unit code and item, with the
+    fields every rating has around its own `levels`; one unit's if `unit` is given."""
     stmt = (
         select(
             Unit.code.label("unit_id"),
-            r.risk_id,
-            r.applicable,
-            r.likelihood,
-            r.impact,
-            r.justification,
-            r.confirmed,
-            r.version,
-            r.updated_by,
-            r.updated_at,
+            item,
+            model.applicable,
+            *levels,
+            model.justification,
+            model.confirmed,
+            model.version,
+            model.updated_by,
+            model.updated_at,
         )
-        .join(Unit, Unit.id == r.unit_id)
-        .where(r.cycle_id == cycle.id)
-        .order_by(Unit.code, r.risk_id)
+        .join(Unit, Unit.id == model.unit_id)
+        .where(model.cycle_id == cycle.id)
+        .order_by(Unit.code, item)
     )
-    if unit is not None:
-        stmt = stmt.where(Unit.code == unit)
-    return read(session, stmt, ("applicable", "confirmed"))
+    return stmt if unit is None else stmt.where(Unit.code == unit)
 
 
 def control_frame(
@@ -105,25 +110,7 @@ def control_frame(
 ) -> pd.DataFrame:
     """Control ratings as the scoring core reads them (evidence items credited)."""
     c = ControlRating
-    stmt = (
-        select(
-            Unit.code.label("unit_id"),
-            c.control_id,
-            c.applicable,
-            c.maturity,
-            c.evidence,
-            c.justification,
-            c.confirmed,
-            c.version,
-            c.updated_by,
-            c.updated_at,
-        )
-        .join(Unit, Unit.id == c.unit_id)
-        .where(c.cycle_id == cycle.id)
-        .order_by(Unit.code, c.control_id)
-    )
-    if unit is not None:
-        stmt = stmt.where(Unit.code == unit)
+    stmt = _ratings(c, c.control_id, (c.maturity, c.evidence), cycle, unit)
     frame = read(session, stmt, ("applicable", "confirmed"))
     return credit_evidence_items(frame, evidence_counts(session, cycle, as_of(cycle, today)))
 

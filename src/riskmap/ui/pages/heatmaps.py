@@ -199,14 +199,7 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
     with_pick_layer(fig)
     box = st.container(height=MAP_BOX_PX) if len(rows) > SCROLL_ROWS else st.container()
     with box:
-        event = st.plotly_chart(
-            fig,
-            width="content",
-            key=f"{KEY}map",
-            on_select="rerun",
-            selection_mode="points",
-            config=image_config(f"riskmap-{view}-{cycle}", fmt),
-        )
+        event = _clickable(fig, f"{KEY}map", image_config(f"riskmap-{view}-{cycle}", fmt))
     st.radio(
         "Picture format",
         IMAGE_FORMATS,
@@ -216,6 +209,13 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
         help="The camera button at the top right of a map downloads its picture.",
     )
     return views.unit_at(plotly_points(event), rows)
+
+
+def _clickable(fig: Any, key: str, config: dict) -> Any:
+    """Draw a map whose cells pick on click (the page runs again with the points picked)."""
+    return st.plotly_chart(
+        fig, width="content", key=key, on_select="rerun", selection_mode="points", config=config
+    )
 
 
 def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | None:
@@ -236,14 +236,8 @@ def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | Non
         col_order=cols,
     )
     with_pick_layer(fig, marker_px=24)
-    event = st.plotly_chart(
-        fig,
-        width="content",
-        key=f"{KEY}groups-{by}",
-        on_select="rerun",
-        selection_mode="points",
-        config=image_config(f"riskmap-{view}-{cycle}-by-{by}", fmt),
-    )
+    picture = image_config(f"riskmap-{view}-{cycle}-by-{by}", fmt)
+    event = _clickable(fig, f"{KEY}groups-{by}", picture)
     groups = list(fig.layout.meta["groups"]) if fig.data else []
     names = dict(zip(groups, fig.layout.meta["names"], strict=True)) if groups else {}
     key = f"{KEY}group-{by}"

@@ -212,17 +212,15 @@ def save_detail(rec: Record) -> None:
 def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, editable: bool) -> None:
     cat = state.service().catalogue
     scale = cat.method.maturity
-    ids = list(frame["control_id"])
     rows = frame.set_index("control_id")
-    where = place.open_record(where, "control", frame)
-    control_id = where.control
-    place.record_picker(
+    where = place.pick_record(
         where,
         "control",
-        ids,
+        frame,
         lambda i: f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {rows.loc[i, 'control']} ({i})",
         "Control",
     )
+    control_id = where.control
     row = rows.loc[control_id]
     control = cat.control_by_id.get(control_id)
     rec = Record("control", code, cycle, control_id)

@@ -125,6 +125,13 @@ def open_record(place: Place, kind: str, frame: pd.DataFrame) -> Place:
     return choose_record(place, kind, unconfirmed.iloc[0] if len(unconfirmed) else ids[0])
 
 
+def pick_record(place: Place, kind: str, frame: pd.DataFrame, label: Callable, text: str) -> Place:
+    """Open a record of `kind` (`open_record`) and draw its picker; the place it leaves."""
+    place = open_record(place, kind, frame)
+    record_picker(place, kind, list(frame[f"{kind}_id"]), label, text)
+    return place
+
+
 # -- the pickers -------------------------------------------------------------------------
 
 

@@ -113,15 +113,14 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
 
     ids = list(frame["risk_id"])
     rows = frame.set_index("risk_id")
-    where = place.open_record(where, "risk", frame)
-    risk_id = where.risk
-    place.record_picker(
+    where = place.pick_record(
         where,
         "risk",
-        ids,
+        frame,
         lambda i: f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {i} · {rows.loc[i, 'risk']}",
         "Risk scenario",
     )
+    risk_id = where.risk
     row = rows.loc[risk_id]
     following = ids[ids.index(risk_id) + 1] if ids.index(risk_id) + 1 < len(ids) else None
     risk = cat.risk_by_id.get(risk_id)
