@@ -37,9 +37,17 @@ UNIT_COLUMNS = ("unit_id", "unit", "unit_type")
 RISK_COLUMNS = ("unit_id", "risk_id", "applicable", "likelihood", "impact")
 CONTROL_COLUMNS = ("unit_id", "control_id", "applicable", "maturity")
 _OPTIONAL = {"units": ("region",), "risk": (), "control": ("evidence",)}
+_COLUMNS = {"units": UNIT_COLUMNS, "risk": RISK_COLUMNS, "control": CONTROL_COLUMNS}
 _YES = {"true", "yes", "y", "1"}
 _NO = {"false", "no", "n", "0"}
 LINE = "_line"
+
+
+def header_help(kind: str) -> str:
+    """The header a file of `kind` ("units", "risk", "control") needs, as help shows it:
+    "unit_id, unit, unit_type[, region]" (optional columns in brackets)."""
+    optional = "".join(f"[, {c}]" for c in _OPTIONAL[kind])
+    return ", ".join(_COLUMNS[kind]) + optional
 
 
 @dataclass(frozen=True)

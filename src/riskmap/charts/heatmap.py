@@ -32,19 +32,18 @@ from riskmap.charts.common import (
     label_px,
     shorten,
 )
-from riskmap.scoring import require_columns
+from riskmap.scoring import (
+    INHERENT_COLUMNS,
+    SCENARIO_COLUMNS,
+    UNIT_COLUMNS,
+    require_columns,
+)
 
 VALUES = ("residual", "inherent")
 HEATMAP_COLUMNS = [
-    "unit_id",
-    "unit",
-    "unit_type",
-    "risk_id",
-    "risk",
-    "stage",
-    "likelihood",
-    "impact",
-    "inherent",
+    *UNIT_COLUMNS,
+    *SCENARIO_COLUMNS,
+    *INHERENT_COLUMNS,
     "residual_likelihood",
     "residual",
 ]

@@ -23,17 +23,15 @@ UNIT_COLUMNS = ["unit_id", "unit", "unit_type"]
 RISK_RATING_COLUMNS = ["unit_id", "risk_id", "applicable", "likelihood", "impact"]
 # `evidence` is optional: absent or blank means no evidence recorded.
 CONTROL_RATING_COLUMNS = ["unit_id", "control_id", "applicable", "maturity"]
+# The register's columns, named once: who (the unit), what (the scenario), the score before
+# controls; the charts, the pages and the workbook list theirs from these.
+SCENARIO_COLUMNS = ["risk_id", "risk", "stage"]
+INHERENT_COLUMNS = ["likelihood", "impact", "inherent"]
 SCORE_COLUMNS = [
-    "unit_id",
-    "unit",
-    "unit_type",
+    *UNIT_COLUMNS,
     "region",
-    "risk_id",
-    "risk",
-    "stage",
-    "likelihood",
-    "impact",
-    "inherent",
+    *SCENARIO_COLUMNS,
+    *INHERENT_COLUMNS,
     "coverage",
     "reduction",
     "residual_likelihood",

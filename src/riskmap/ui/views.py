@@ -19,6 +19,7 @@ import pandas as pd
 from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts.pick import cell_of
+from riskmap.scoring import INHERENT_COLUMNS, SCENARIO_COLUMNS
 
 # --------------------------------------------------------------------------- overview
 
@@ -227,12 +228,8 @@ def band_label(band: Any, catalogue: Catalogue) -> str:
 def risk_table(risks: pd.DataFrame, missing: pd.DataFrame, catalogue: Catalogue):
     """A unit's risks for display: scores, bands in words, top missing controls."""
     cols = [
-        "risk_id",
-        "risk",
-        "stage",
-        "likelihood",
-        "impact",
-        "inherent",
+        *SCENARIO_COLUMNS,
+        *INHERENT_COLUMNS,
         "inherent_band",
         "residual",
         "residual_band",
@@ -253,8 +250,8 @@ def risk_table(risks: pd.DataFrame, missing: pd.DataFrame, catalogue: Catalogue)
 
 # --------------------------------------------------------------------------- plan
 
-PLAN_COLUMNS = [
-    "priority",
+# What every list of actions shows of one (the plan a budget buys, the stored actions).
+_ACTION_SHOWN = [
     "unit_id",
     "unit",
     "control",
@@ -263,6 +260,10 @@ PLAN_COLUMNS = [
     "reduction",
     "effort_days",
     "cost",
+]
+PLAN_COLUMNS = [
+    "priority",
+    *_ACTION_SHOWN,
     "cumulative_days",
     "band",
     "due_date",
@@ -274,14 +275,7 @@ ACTION_COLUMNS = [
     "id",
     "overdue",
     "priority",
-    "unit_id",
-    "unit",
-    "control",
-    "from_level",
-    "to_level",
-    "reduction",
-    "effort_days",
-    "cost",
+    *_ACTION_SHOWN,
     "due_date",
     "owner",
     "status",

@@ -9,16 +9,14 @@ audited export) and offers it for download.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from riskmap import vocabulary
 from riskmap.charts import chain_chart, group_heatmap, image_config
-from riskmap.service import DomainError, briefing_pdf
+from riskmap.service import briefing_pdf
 from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import open_cycle_page
-from riskmap.ui.widgets import escape_md, table
+from riskmap.ui.widgets import download_prepared, escape_md, prepare_button, table
 
 ROLES = registry.roles_of("briefing")  # the registry is the one list
 KEY = "brief-"
@@ -77,26 +75,17 @@ def render() -> None:
 
 
 def _download(cycle: str) -> None:
-    if st.button("Prepare the briefing PDF", key=f"{KEY}make", icon=":material/picture_as_pdf:"):
-        try:
-            with st.spinner("Drawing the briefing..."):
-                data = state.write(briefing_pdf, cycle)
-        except DomainError as exc:
-            state.show_error(exc, key=f"{KEY}pdf")
-        else:
-            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            ss[f"{KEY}pdf"] = {"cycle": cycle, "data": data, "at": stamp}
-    kept = ss.get(f"{KEY}pdf")
-    if kept is None or kept["cycle"] != cycle:
-        return
-    st.download_button(
-        "Download the briefing (PDF)",
-        kept["data"],
-        file_name=f"riskmap-{cycle}-briefing.pdf",
-        mime="application/pdf",
-        key=f"{KEY}download",
-        icon=":material/download:",
-        type="primary",
-        on_click="ignore",
+    prepare_button(
+        f"{KEY}pdf",
+        cycle,
+        "Prepare the briefing PDF",
+        "Drawing the briefing...",
+        lambda: state.write(briefing_pdf, cycle),
+        icon=":material/picture_as_pdf:",
     )
+    name = f"riskmap-{cycle}-briefing.pdf"
+    label = "Download the briefing (PDF)"
+    kept = download_prepared(f"{KEY}pdf", cycle, label, name, "application/pdf")
+    if kept is None:
+        return
     st.caption(f"Prepared at {kept['at']}; one A4 page.")

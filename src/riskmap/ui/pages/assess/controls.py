@@ -251,20 +251,9 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
             field_error(errors, "m")
             if control is not None:
                 st.caption("Evidence that shows it: the checklist below, with its items")
-            st.text_area(
-                "Evidence (documents, records, where they are)",
-                key=rec.key("e"),
-                height=80,
-                disabled=not editable,
-                persist_state=form.PERSIST,
-            )
-            st.text_area(
-                "Justification",
-                key=rec.key("j"),
-                height=80,
-                disabled=not editable,
-                persist_state=form.PERSIST,
-            )
+            evidence = "Evidence (documents, records, where they are)"
+            form.text_field(rec, "e", evidence, editable, height=80)
+            form.text_field(rec, "j", "Justification", editable, height=80)
             field_error(errors, "j")
         else:
             form.not_applicable_reason(rec, "control", editable, errors, height=80)

@@ -128,6 +128,12 @@ def show_unsaved(rec: Record, saved: Mapping[str, Any]) -> None:
         )
 
 
+def text_field(rec: Record, field: str, label: str, editable: bool, **kw: Any) -> None:
+    """A free-text field of `rec`'s form: keyed by the record, its draft kept in the
+    session, read only where the officer may not edit (`kw`: height, placeholder)."""
+    st.text_area(label, key=rec.key(field), disabled=not editable, persist_state=PERSIST, **kw)
+
+
 def rating_feedback(
     rec: Record,
     saved: Mapping[str, Any],
@@ -267,12 +273,12 @@ def not_applicable_reason(
     placeholder: str | None = None,
 ) -> None:
     """Its own question when the record does not apply (never the old justification)."""
-    st.text_area(
+    text_field(
+        rec,
+        "na",
         f"Why does this {what} not apply to the unit? (required)",
-        key=rec.key("na"),
+        editable,
         height=height,
-        disabled=not editable,
-        persist_state=PERSIST,
         placeholder=placeholder,
     )
     field_error(errors, "na")

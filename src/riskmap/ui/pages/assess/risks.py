@@ -197,9 +197,7 @@ def _levels(
             )
             field_error(errors, suffix)
     rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), has_previous)
-    st.text_area(
-        rule.label, key=rec.key("j"), height=90, disabled=not editable, persist_state=form.PERSIST
-    )
+    form.text_field(rec, "j", rule.label, editable, height=90)
     if editable and rule.required and not str(form.value(rec, "j")).strip() and "j" not in errors:
         st.caption(
             ":orange[A justification is needed before this can be saved: evidence, "
