@@ -141,7 +141,7 @@ def test_plan_with_budget_days_csv(paths):
     deadline = {b.id: b.deadline_days for b in CAT.method.bands}
     due = pd.to_datetime(out["due_date"]) - pd.Timestamp("2025-03-01")
     assert list(due.dt.days) == [deadline[b] for b in out["band"]]
-    assert summary["reduction"] == pytest.approx(
+    assert summary["residual_removed"] == pytest.approx(
         summary["residual_before"] - summary["residual_after"]
     )
 

@@ -339,7 +339,7 @@ def test_a_critical_residual_risk_gets_a_90_day_action(ministry):
 
 def hot_cells_without_a_move(register: pd.DataFrame, ranking: pd.DataFrame) -> list[tuple]:
     """High or critical cells that no ranked move with a gain addresses."""
-    ranked = ranking[ranking["reduction"] > 0]
+    ranked = ranking[ranking["residual_removed"] > 0]
     covered = {
         (u, r)
         for u, rs in zip(ranked["unit_id"], ranked["risks"], strict=True)
@@ -368,7 +368,7 @@ def test_fewest_critical_cells_first(ministry):
     # Its first action brings a cell out of a band or removes risk from a critical cell.
     assert crit.actions["band"].iloc[0] in ("critical", "high")
     assert crit.summary["best_possible_at_most"] is None
-    assert most.summary["best_possible_at_most"] >= most.summary["reduction"] - 1e-9
+    assert most.summary["best_possible_at_most"] >= most.summary["residual_removed"] - 1e-9
 
 
 # --------------------------------------------------------------------------- the demo

@@ -62,7 +62,7 @@ def merge_steps(steps: pd.DataFrame) -> pd.DataFrame:
         first_priority=("priority", "min"),
         from_level=("from_level", "min"),
         to_level=("to_level", "max"),
-        reduction=("reduction", "sum"),
+        residual_removed=("residual_removed", "sum"),
         effort_days=("effort_days", "sum"),
         cost=("cost", "sum"),
     ).reset_index()
@@ -71,7 +71,7 @@ def merge_steps(steps: pd.DataFrame) -> pd.DataFrame:
     merged = merged.merge(firsts[["unit_id", "control_id", *keep]], on=["unit_id", "control_id"])
     merged = merged.sort_values("first_priority", ignore_index=True)
     merged["priority"] = np.arange(1, len(merged) + 1)
-    merged["reduction_per_day"] = merged["reduction"] / merged["effort_days"]
+    merged["residual_removed_per_day"] = merged["residual_removed"] / merged["effort_days"]
     merged["cumulative_days"] = merged["effort_days"].cumsum()
     merged["cumulative_cost"] = merged["cost"].cumsum()
     return merged[ACTION_COLUMNS]

@@ -110,13 +110,13 @@ def rank(
         to_level=start + moved,
         effort_days=moved * ranked["effort_per_level"].to_numpy(dtype=float),
         cost=moved * ranked["cost_per_level"].to_numpy(dtype=float),
-        reduction=gains,
-        reduction_per_day=ratios,
+        residual_removed=gains,
+        residual_removed_per_day=ratios,
         _step=its,
         _unit=unit_code[k],
     ).sort_values(["_unit", "_step"])
     # The running minimum keeps each unit's own order in the merge (for `residual` it only
     # removes rounding noise: there the ratios do not rise).
-    ranked["_key"] = ranked.groupby("_unit")["reduction_per_day"].cummin()
+    ranked["_key"] = ranked.groupby("_unit")["residual_removed_per_day"].cummin()
     ranked = ranked.sort_values(["_key", "_unit", "_step"], ascending=[False, True, True])
     return ranked.drop(columns=["_step", "_unit", "_key"]).reset_index(drop=True)

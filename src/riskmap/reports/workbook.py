@@ -63,7 +63,7 @@ SHEET_GUIDE = {
     "Contributions": "One row per unit x risk x mitigating control: weight, maturity, factor.",
     "Controls": "Every control rating: applicability, maturity, evidence, justification.",
     "Risks not applicable": "Risks a unit rated not applicable, with the reason given.",
-    "Plan": "Remediation actions: control, levels, reduction, effort, owner, due date, status.",
+    "Plan": "Remediation actions: control, levels, residual removed, effort, owner, due, status.",
     "Incidents": "Integrity incidents on record.",
     "Evidence": "Files and references shown for the control ratings: the checklist entry each "
     "answers, the SHA-256 a received copy must match, who added it, valid until, status.",

@@ -32,7 +32,7 @@ ACTION_LIST_COLUMNS = [
     "from_level",
     "to_level",
     "priority",
-    "reduction",
+    "residual_removed",
     "effort_days",
     "cost",
     "owner",
@@ -218,7 +218,7 @@ def build_plan(
                 "from_level": int(a.from_level),
                 "to_level": int(a.to_level),
                 "priority": int(a.priority),
-                "reduction": float(a.reduction),
+                "reduction": float(a.residual_removed),  # the store's name: see actions()
                 "effort_days": float(a.effort_days),
                 "cost": float(a.cost),
                 "owner": a.owner_role,
@@ -279,6 +279,9 @@ def actions(tx: Tx, cycle: str, *, status: str | None = None) -> pd.DataFrame:
     rows = [
         {
             **snapshot(a),
+            # The one mapping of the plan's absolute amount: `residual_removed` everywhere
+            # outside the store, whose column keeps its first name `reduction`.
+            "residual_removed": a.reduction,
             "unit_id": code,
             "unit": name,
             "control": names.get(a.control_id, a.control_id),

@@ -30,7 +30,9 @@ ACTION_FIELDS = {
     "unit_id": "Unit",
     "from_level": _num("From", format="%d"),
     "to_level": _num("To", format="%d"),
-    "reduction": _num("Residual removed", format="%.2f", help="Residual risk the action removes"),
+    "residual_removed": _num(
+        "Residual removed", format="%.2f", help="Residual risk the action removes"
+    ),
     "effort_days": _num("Effort (days)", format="%.0f"),
     "cost": _num("Cost", format="%.0f"),
     "due_date": st.column_config.DateColumn("Due"),

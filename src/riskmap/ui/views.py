@@ -257,7 +257,7 @@ _ACTION_SHOWN = [
     "control",
     "from_level",
     "to_level",
-    "reduction",
+    "residual_removed",
     "effort_days",
     "cost",
 ]

@@ -174,7 +174,7 @@ def _plan_result(
             f"{s['cost']:,.0f}",
             f"budget {budget_money:,.0f} {currency}" if budget_money else "no money limit",
         ),
-        ("Residual removed", f"{s['reduction']:,.1f}", "sum over every unit x risk"),
+        ("Residual removed", f"{s['residual_removed']:,.1f}", "sum over every unit x risk"),
         (
             "Total residual",
             f"{after:,.1f}",
@@ -196,7 +196,7 @@ def _plan_result(
             "How good is this plan? It takes, step by step, the action that removes the most "
             "risk per person-day, then any smaller action that still fits. No plan within "
             f"{budget_days:,.0f} person-days could remove more than "
-            f"{s['best_possible_at_most']:,.1f} (this plan removes {s['reduction']:,.1f})."
+            f"{s['best_possible_at_most']:,.1f} (this plan removes {s['residual_removed']:,.1f})."
         )
     chosen = views.plan_table(plan.actions, cat)
     table(chosen, column_config=PLAN_COLUMNS)
