@@ -107,7 +107,7 @@ def a_control(svc, *, credited_above: int = 2):
     """A rated, applicable control of 2026 claimed above Nascent."""
     c = s.control_ratings(svc, CLI_ADMIN, "2026")
     c = c[c["applicable"] & (c["maturity"] >= credited_above)].iloc[0]
-    return c["unit_id"], c["control_id"], int(c["version"])
+    return c["unit_code"], c["control_id"], int(c["version"])
 
 
 def test_officer_adds_a_file_everyone_reads_it_nobody_else_writes(world, tmp_path):
@@ -197,7 +197,7 @@ def test_only_valid_items_earn_credit_and_expiry_moves_the_residual(world):
 
     f, now = frames_on(TODAY)
     _, later = frames_on(TODAY + timedelta(days=31))
-    row = lambda fr: fr.set_index(["unit_id", "control_id"]).loc[(unit, ctl)]  # noqa: E731
+    row = lambda fr: fr.set_index(["unit_code", "control_id"]).loc[(unit, ctl)]  # noqa: E731
     assert row(now)["evidence"] == "seen the orders" and row(now)["valid_evidence_items"] == 1
     assert row(later)["evidence"] == "" and row(later)["evidence_items"] == 1
     # The typed text stays what the officer edits.
@@ -205,13 +205,13 @@ def test_only_valid_items_earn_credit_and_expiry_moves_the_residual(world):
     assert typed.loc[ctl, "evidence"] == "seen the orders"
     before = score(f.risk_ratings, now, f.units, CAT)
     after = score(f.risk_ratings, later, f.units, CAT)
-    mine = before["unit_id"] == unit
+    mine = before["unit_code"] == unit
     assert (after.loc[mine, "residual"] >= before.loc[mine, "residual"]).all()
     assert (after.loc[mine, "residual"] > before.loc[mine, "residual"]).any()
     flags = s.calibration(world, "auditor", "2026")
     assert flags[flags["flag"] == "evidence_expired"].empty  # not expired today
     found = expired_evidence(later)
-    assert list(found[["unit_id", "flag"]].itertuples(index=False, name=None)) == [
+    assert list(found[["unit_code", "flag"]].itertuples(index=False, name=None)) == [
         (unit, "evidence_expired")
     ]
     assert ctl in found["detail"].iloc[0] and "none valid" in found["detail"].iloc[0]
@@ -265,10 +265,10 @@ def test_workbook_evidence_sheet_writes_typed_names_as_text(world):
     first = rows[0]
     assert first["file_name"].value == hostile and first["file_name"].data_type == "s"
     assert first["sha256"].value == item["sha256"] == hashlib.sha256(PDF).hexdigest()
-    assert first["status"].value == "expiring" and first["unit_id"].value == unit
+    assert first["status"].value == "expiring" and first["unit_code"].value == unit
     assert first["checklist_entry"].value == CAT.control_by_id[ctl].evidence[0]
     assert rows[1]["reference"].value.startswith("=1+1") and rows[1]["reference"].data_type == "s"
-    assert {"unit_id", "control_id", "added_by", "added_at", "valid_until"} <= set(header)
+    assert {"unit_code", "control_id", "added_by", "added_at", "valid_until"} <= set(header)
 
 
 def test_backup_zip_carries_the_files_and_restore_checks_them_by_hash(world, tmp_path, db_url):
@@ -347,9 +347,9 @@ def test_questionnaire_keeps_the_typed_note_the_workbook_shows_what_counts(world
                    reference="Register 9")  # fmt: skip
     with world.transaction(CLI_ADMIN, "test") as tx:
         cyc = tx.cycle("2026")
-        full = build_snapshot(tx, cyc).control_ratings.set_index(["unit_id", "control_id"])
+        full = build_snapshot(tx, cyc).control_ratings.set_index(["unit_code", "control_id"])
         form = build_snapshot(tx, cyc, full=False).control_ratings
-    form = form.set_index(["unit_id", "control_id"])
+    form = form.set_index(["unit_code", "control_id"])
     assert full.loc[(unit, ctl), "evidence"] == "1 valid evidence item"
     assert form.loc[(unit, ctl), "evidence"] == ""
 

@@ -67,7 +67,7 @@ def make_plan(m: synthetic.Ministry, cat=CAT, **kw):
 
 
 def objective(m: synthetic.Ministry, cat, raises, before: float | None = None) -> float:
-    """Residual removed by raising (unit_id, control_id, level)s with evidence (the oracle)."""
+    """Residual removed by raising (unit_code, control_id, level)s with evidence (the oracle)."""
     if before is None:
         before = oracle.total_residual(
             oracle.score_rows(m.risk_ratings, m.control_ratings, m.units, cat)
@@ -79,7 +79,7 @@ def objective(m: synthetic.Ministry, cat, raises, before: float | None = None) -
 
 
 def raises_of(actions: pd.DataFrame) -> list[tuple]:
-    return list(zip(actions["unit_id"], actions["control_id"], actions["to_level"], strict=True))
+    return list(zip(actions["unit_code"], actions["control_id"], actions["to_level"], strict=True))
 
 
 def frames(m: synthetic.Ministry) -> list[pd.DataFrame]:
@@ -293,9 +293,9 @@ def test_ranking_shape_and_every_move_gains():
     assert (np.diff(ratio) <= 1e-9 * ratio[:-1]).all()
     # Each (unit, control) climbs from its gap's level, contiguously, to at most its target.
     g = gaps(FULL.register_before, MIN.control_ratings, MIN.units, CAT)
-    gap = g.set_index(["unit_id", "control_id"])
+    gap = g.set_index(["unit_code", "control_id"])
     per_level = dict(zip(gap.index, gap["effort_per_level"], strict=True))
-    for key, moves in r.groupby(["unit_id", "control_id"], sort=False):
+    for key, moves in r.groupby(["unit_code", "control_id"], sort=False):
         frm, to = list(moves["from_level"]), list(moves["to_level"])
         assert frm[0] == gap.loc[key, "from_level"]
         assert frm[1:] == to[:-1]
@@ -305,7 +305,7 @@ def test_ranking_shape_and_every_move_gains():
         ).all()
     # actions merge a pair's moves into one
     a = FULL.actions
-    assert not a.duplicated(["unit_id", "control_id"]).any()
+    assert not a.duplicated(["unit_code", "control_id"]).any()
     assert a["effort_days"].sum() == pytest.approx(r["effort_days"].sum())
     assert a["residual_removed"].sum() == pytest.approx(r["residual_removed"].sum())
 
@@ -314,7 +314,7 @@ def test_each_units_ratios_do_not_rise_for_objective_residual():
     # The gain is linear and each control climbs its credit curve's concave envelope, so a
     # unit's greedy sequence of ratios never rises.
     r = FULL.ranking
-    for _, moves in r.groupby("unit_id", sort=False):
+    for _, moves in r.groupby("unit_code", sort=False):
         ratio = moves["residual_removed_per_day"].to_numpy()
         assert (np.diff(ratio) <= 1e-9 * ratio[:-1]).all()
 
@@ -324,7 +324,7 @@ def test_critical_high_ranking_keeps_each_controls_levels_in_order():
     # worth more per day than an earlier one), yet every control still climbs in order.
     r = make_plan(MIN, objective="critical_high").ranking
     assert (r["residual_removed"] > 1e-9).all()
-    for _, moves in r.groupby(["unit_id", "control_id"], sort=False):
+    for _, moves in r.groupby(["unit_code", "control_id"], sort=False):
         assert list(moves["from_level"])[1:] == list(moves["to_level"])[:-1]
     assert r["to_level"].sum() - r["from_level"].sum() == (
         FULL.ranking["to_level"].sum() - FULL.ranking["from_level"].sum()
@@ -334,10 +334,12 @@ def test_critical_high_ranking_keeps_each_controls_levels_in_order():
 def test_a_moves_residual_removed_is_its_gain_measured_alone():
     # The rule is linear in the credits: a move's gain does not depend on the other controls.
     r = FULL.ranking
-    unit = r["unit_id"].iloc[0]
-    one = synthetic.Ministry(*(f[f["unit_id"] == unit].reset_index(drop=True) for f in frames(MIN)))
+    unit = r["unit_code"].iloc[0]
+    one = synthetic.Ministry(
+        *(f[f["unit_code"] == unit].reset_index(drop=True) for f in frames(MIN))
+    )
     fast = _records(one)
-    for move in r[r["unit_id"] == unit].itertuples():
+    for move in r[r["unit_code"] == unit].itertuples():
         gain = objective(fast, CAT, [(unit, move.control_id, move.to_level)]) - objective(
             fast, CAT, [(unit, move.control_id, move.from_level)]
         )
@@ -373,35 +375,37 @@ def test_plan_stays_within_budget_prefix_first_then_fills(budget):
     start = gaps(p.register_before, MIN.control_ratings, MIN.units, CAT)
     start = dict(
         zip(
-            zip(start["unit_id"], start["control_id"], strict=True),
+            zip(start["unit_code"], start["control_id"], strict=True),
             start["from_level"],
             strict=True,
         )
     )
     for move in r[r["selected"]].itertuples():
-        key = (move.unit_id, move.control_id)
+        key = (move.unit_code, move.control_id)
         assert move.from_level == reached.get(key, start[key])
         reached[key] = move.to_level
     # Nothing left out would still fit what the plan leaves of the budget.
     days_left = days - r.loc[sel, "effort_days"].sum()
     money_left = money - r.loc[sel, "cost"].sum()
     for move in r[~sel].itertuples():
-        key = (move.unit_id, move.control_id)
+        key = (move.unit_code, move.control_id)
         if move.from_level == reached.get(key, start[key]):
             assert move.effort_days > days_left + 1e-9 or move.cost > money_left + 1e-9
     # The actions are the selected moves merged.
     chosen = r[r["selected"]]
-    assert set(zip(a["unit_id"], a["control_id"], strict=True)) == set(
-        zip(chosen["unit_id"], chosen["control_id"], strict=True)
+    assert set(zip(a["unit_code"], a["control_id"], strict=True)) == set(
+        zip(chosen["unit_code"], chosen["control_id"], strict=True)
     )
-    assert all(reached[(u, c)] == t for u, c, t in a[["unit_id", "control_id", "to_level"]].values)
+    assert all(
+        reached[(u, c)] == t for u, c, t in a[["unit_code", "control_id", "to_level"]].values
+    )
     assert a["effort_days"].sum() == pytest.approx(chosen["effort_days"].sum())
     assert p.summary["selected"] == len(a)
     assert p.summary["effort_days"] == pytest.approx(a["effort_days"].sum())
     assert p.summary["cost"] == pytest.approx(a["cost"].sum())
     # the ranking itself does not depend on the budget
-    assert r[["unit_id", "control_id", "from_level"]].equals(
-        FULL.ranking[["unit_id", "control_id", "from_level"]]
+    assert r[["unit_code", "control_id", "from_level"]].equals(
+        FULL.ranking[["unit_code", "control_id", "from_level"]]
     )
 
 
@@ -430,7 +434,7 @@ def test_fill_takes_later_moves_that_fit_on_a_synthetic_ministry():
 
 def ranking_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(
-        rows, columns=["unit_id", "control_id", "from_level", "to_level", "effort_days", "cost"]
+        rows, columns=["unit_code", "control_id", "from_level", "to_level", "effort_days", "cost"]
     )
 
 
@@ -523,12 +527,12 @@ def test_plan_residual_removed_equals_residual_before_minus_after(budget_days, o
 
 
 def test_due_dates_follow_the_worst_residual_band():
-    reg = FULL.register_before.set_index(["unit_id", "risk_id"])["residual_band"]
+    reg = FULL.register_before.set_index(["unit_code", "risk_id"])["residual_band"]
     rank = CAT.method.band_rank()
     deadline = {b.id: b.deadline_days for b in CAT.method.bands}
     seen = set()
     for row in FULL.ranking.itertuples():
-        band = max((reg[(row.unit_id, risk)] for risk in row.risks.split(";")), key=rank.get)
+        band = max((reg[(row.unit_code, risk)] for risk in row.risks.split(";")), key=rank.get)
         assert row.band == band
         assert row.due_date == START + timedelta(days=deadline[band])
         seen.add(band)
@@ -632,7 +636,7 @@ def test_apply_actions_sets_evidence_so_planned_levels_are_credited():
     m = unit_ministry(TYPE_X, [(RX, 3, 5)], [(CX, True, 3)])
     before = scored(m, PIN)
     assert before.loc[0, "coverage"] == pytest.approx(0.1, abs=1e-12)
-    actions = pd.DataFrame([("U1", CX, 3)], columns=["unit_id", "control_id", "to_level"])
+    actions = pd.DataFrame([("U1", CX, 3)], columns=["unit_code", "control_id", "to_level"])
     after_ratings = apply_actions(m.control_ratings, actions, PIN)
     row = after_ratings.set_index("control_id").loc[CX]
     assert row["maturity"] == 3 and bool(row["applicable"])
@@ -667,16 +671,18 @@ def test_apply_actions_raises_and_keeps_the_rest():
     after = apply_actions(MIN.control_ratings, actions, CAT)
     assert len(after) == len(
         pd.concat(
-            [MIN.control_ratings[["unit_id", "control_id"]], actions[["unit_id", "control_id"]]]
+            [MIN.control_ratings[["unit_code", "control_id"]], actions[["unit_code", "control_id"]]]
         ).drop_duplicates()
     )
-    idx = after.set_index(["unit_id", "control_id"])
+    idx = after.set_index(["unit_code", "control_id"])
     for row in actions.itertuples():
-        assert idx.loc[(row.unit_id, row.control_id), "maturity"] == row.to_level
-        assert bool(idx.loc[(row.unit_id, row.control_id), "applicable"])
-        assert str(idx.loc[(row.unit_id, row.control_id), "evidence"]).strip() != ""
-    untouched = MIN.control_ratings.set_index(["unit_id", "control_id"])
-    keep = untouched.index.difference(pd.MultiIndex.from_frame(actions[["unit_id", "control_id"]]))
+        assert idx.loc[(row.unit_code, row.control_id), "maturity"] == row.to_level
+        assert bool(idx.loc[(row.unit_code, row.control_id), "applicable"])
+        assert str(idx.loc[(row.unit_code, row.control_id), "evidence"]).strip() != ""
+    untouched = MIN.control_ratings.set_index(["unit_code", "control_id"])
+    keep = untouched.index.difference(
+        pd.MultiIndex.from_frame(actions[["unit_code", "control_id"]])
+    )
     assert idx.loc[keep, "maturity"].equals(untouched.loc[keep, "maturity"])
 
 
@@ -735,7 +741,7 @@ def test_plan_is_within_the_reported_bound_of_the_best_possible(m, fraction):
             (lv - c.from_level) * c.effort_per_level for lv, c in zip(levels, rows, strict=True)
         )
         if cost <= budget + 1e-9:
-            raised = [(c.unit_id, c.control_id, lv) for lv, c in zip(levels, rows, strict=True)]
+            raised = [(c.unit_code, c.control_id, lv) for lv, c in zip(levels, rows, strict=True)]
             best = max(best, objective(fast, CAT, raised, before))
     got = objective(fast, CAT, raises_of(p.actions), before)
     bound = p.summary["best_possible_at_most"]
@@ -759,19 +765,19 @@ def test_ranking_is_the_greedy_sequence(m):
     candidates = gaps(reg, m.control_ratings, m.units, CAT)
     r = plan(reg, m.control_ratings, m.units, m.risk_ratings, CAT, start=START).ranking
     fast = _records(m)
-    gap = {(c.unit_id, c.control_id): c for c in candidates.itertuples()}
+    gap = {(c.unit_code, c.control_id): c for c in candidates.itertuples()}
     level = {key: c.from_level for key, c in gap.items()}
 
     def state() -> list[tuple]:
         return [(*key, lv) for key, lv in level.items()]
 
     for step in r.itertuples():
-        key = (step.unit_id, step.control_id)
+        key = (step.unit_code, step.control_id)
         assert step.from_level == level[key]
         base = objective(fast, CAT, state())
         ratios = []
         for other, c in gap.items():
-            if other[0] != step.unit_id:
+            if other[0] != step.unit_code:
                 continue
             for to in range(level[other] + 1, c.to_level + 1):
                 was, level[other] = level[other], to

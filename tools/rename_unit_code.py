@@ -90,10 +90,16 @@ def _kept(rel: str, line: str) -> bool:
     return any(r.search(line) for r in rules)
 
 
-def _text(value: str) -> str:
+def _text(rel: str, value: str) -> str:
+    """A string or comment renamed line by line (a docstring's line about the store's key,
+    or one `KEEP` names, stays)."""
     if FK_TEXT.search(value):
         return value
-    return (F_WORD if F_PREFIX.match(value) else WORD).sub(NEW, value)
+    word = F_WORD if F_PREFIX.match(value) else WORD
+    return "".join(
+        line if _kept(rel, line) else word.sub(NEW, line)
+        for line in value.splitlines(keepends=True)
+    )
 
 
 def _is_key_value(tokens: list[tokenize.TokenInfo], i: int) -> bool:
@@ -132,10 +138,14 @@ def _python_edits(rel: str, source: str) -> list[tuple[int, int, str]]:
             continue
         new = None
         if tok.type in (tokenize.STRING, tokenize.COMMENT):
-            column_key = i >= 2 and tokens[i - 1].string in ("==", "!=") and (
-                tokens[i - 2].string in ("key", "name")  # `c.key != "unit_id"`: a store column
+            column_key = (
+                i >= 2
+                and tokens[i - 1].string in ("==", "!=")
+                and (
+                    tokens[i - 2].string in ("key", "name")  # `c.key != "unit_id"`: a store column
+                )
             )
-            new = None if column_key else _text(tok.string)
+            new = None if column_key else _text(rel, tok.string)
         elif tok.type == tokenize.NAME and tok.string == OLD:
             before = tokens[i - 1] if i else None
             after = tokens[i + 1] if i + 1 < len(tokens) else None

@@ -20,7 +20,7 @@ def _a_control(url: str) -> tuple[str, str]:
     with Service.open(url, upgrade=False) as svc:
         c = s.control_ratings(svc, CLI_ADMIN, "2026")
     row = c[c["applicable"]].iloc[-1]
-    return row["unit_id"], row["control_id"]
+    return row["unit_code"], row["control_id"]
 
 
 def _open(page, base: str, unit: str, control_id: str) -> None:

@@ -120,7 +120,7 @@ def cells_per_band(
     and the units per band (`n_<band>`, from `reg["_band"]`); `more` adds aggregations
     (`mean=(value, "mean")`). The one summary behind the map of groups and the glance."""
     grouped = reg.groupby(keys, sort=False)
-    out = grouped.agg(units=("unit_id", "nunique"), **more, worst=(value, "max"))
+    out = grouped.agg(units=("unit_code", "nunique"), **more, worst=(value, "max"))
     worst = reg.loc[grouped[value].idxmax().to_numpy(), [*keys, "unit"]]
     out = out.join(worst.set_index(keys).rename(columns={"unit": "worst_unit"}))
     for band in catalogue.method.bands:

@@ -97,7 +97,7 @@ def gantt(
     late = overdue(frame, now)
     days_late = np.where(late, (now - due).dt.days.fillna(0).to_numpy(), 0).astype(int)
 
-    unit = frame["unit"] if "unit" in frame.columns else frame.get("unit_id", "")
+    unit = frame["unit"] if "unit" in frame.columns else frame.get("unit_code", "")
     control = frame["control"] if "control" in frame.columns else frame.get("control_id", "")
     label = (
         escape_series(owner.where(owner != "", "(no owner)"))

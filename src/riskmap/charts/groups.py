@@ -47,7 +47,7 @@ def group_summary(
     """Per group x risk: units, the worst `value` and its unit, units per band (`n_<band>`)."""
     if by not in GROUPINGS:
         raise ValueError(f"group by one of {list(GROUPINGS)}, got {by!r}")
-    require_columns(register, ["unit_id", "unit", by, "risk_id", value], "register")
+    require_columns(register, ["unit_code", "unit", by, "risk_id", value], "register")
     reg = register.assign(
         _group=register[by].fillna("").astype(str),
         _band=band_of(register[value].to_numpy(dtype=float), catalogue),

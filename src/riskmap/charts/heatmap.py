@@ -61,7 +61,7 @@ def heatmap_order(register: pd.DataFrame, catalogue: Catalogue) -> tuple[list[st
     if register is None or register.empty:
         return [], []
     units = (
-        register.groupby("unit_id", sort=False)
+        register.groupby("unit_code", sort=False)
         .agg(
             unit=("unit", "first"),
             unit_type=("unit_type", "first"),
@@ -75,7 +75,7 @@ def heatmap_order(register: pd.DataFrame, catalogue: Catalogue) -> tuple[list[st
     units["unit"] = units["unit"].fillna("").astype(str)
     units["_type_rank"] = units["unit_type"].map(type_rank).fillna(len(type_rank))
     units = units.sort_values(
-        ["_type_rank", "unit_type", "max_residual", "mean_residual", "unit", "unit_id"],
+        ["_type_rank", "unit_type", "max_residual", "mean_residual", "unit", "unit_code"],
         ascending=[True, True, False, False, True, True],
         kind="mergesort",
     )
@@ -92,7 +92,7 @@ def heatmap_order(register: pd.DataFrame, catalogue: Catalogue) -> tuple[list[st
     risks["_risk_rank"] = risks["risk_id"].map(risk_rank).fillna(len(risk_rank))
     risks["stage"] = risks["stage"].fillna("").astype(str)
     risks = risks.sort_values(["_stage_rank", "stage", "_risk_rank", "risk_id"], kind="mergesort")
-    return units["unit_id"].tolist(), risks["risk_id"].tolist()
+    return units["unit_code"].tolist(), risks["risk_id"].tolist()
 
 
 def _runs(keys: Sequence[Any]) -> list[tuple[Any, int, int]]:
@@ -189,10 +189,10 @@ def _hover(
         + band
     )
     if top_missing is not None and len(top_missing):
-        require_columns(top_missing, ["unit_id", "risk_id", "text"], "top missing controls")
-        missing = top_missing.drop_duplicates(["unit_id", "risk_id"], keep="last")
-        key = pd.MultiIndex.from_frame(missing[["unit_id", "risk_id"]])
-        pos = key.get_indexer(pd.MultiIndex.from_frame(reg[["unit_id", "risk_id"]]))
+        require_columns(top_missing, ["unit_code", "risk_id", "text"], "top missing controls")
+        missing = top_missing.drop_duplicates(["unit_code", "risk_id"], keep="last")
+        key = pd.MultiIndex.from_frame(missing[["unit_code", "risk_id"]])
+        pos = key.get_indexer(pd.MultiIndex.from_frame(reg[["unit_code", "risk_id"]]))
         found = pos >= 0
         if found.any():
             words = escape_series(missing["text"]).to_numpy(dtype=object)
@@ -234,7 +234,7 @@ def heatmap(
         col_order = default_cols if col_order is None else col_order
     rows = pd.Index(pd.unique(pd.Series(list(row_order), dtype=object)))
     cols = pd.Index(pd.unique(pd.Series(list(col_order), dtype=object)))
-    ri = rows.get_indexer(register["unit_id"])
+    ri = rows.get_indexer(register["unit_code"])
     ci = cols.get_indexer(register["risk_id"])
     keep = (ri >= 0) & (ci >= 0)
     if not keep.any():
@@ -250,7 +250,7 @@ def heatmap(
     hover = np.full(shape, "", dtype=object)
     hover[ri, ci] = _hover(reg, value, catalogue, top_missing)
 
-    meta = register.drop_duplicates("unit_id").set_index("unit_id").reindex(rows)
+    meta = register.drop_duplicates("unit_code").set_index("unit_code").reindex(rows)
     ids = pd.Series(rows, index=rows, dtype=object)
     names = meta["unit"].astype(object).where(meta["unit"].notna(), ids)
     row_labels = _unique_labels(names, ids, ROW_CHARS)

@@ -102,7 +102,8 @@ def import_cmd(file: Path, cycle: str, user: str, dry_run: bool, db: str) -> Non
     if dry_run:
         for c in result.changes.itertuples(index=False):
             click.echo(
-                f"{c.cell}: {c.unit_id} {c.kind} {c.item_id} {c.field}: {c.before!s} -> {c.after!s}"
+                f"{c.cell}: {c.unit_code} {c.kind} {c.item_id} {c.field}: "
+                f"{c.before!s} -> {c.after!s}"
             )
     click.echo(result.summary())
 

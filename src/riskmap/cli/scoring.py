@@ -2,7 +2,7 @@
 
 Ratings come from CSV files (the form an officer can prepare in any spreadsheet) or, with
 `--cycle LABEL`, from a cycle in the database; the output columns are the same either way
-(in the database form `unit_id` is the unit's code). CSV files are checked whole first
+(in the database form `unit_code` is the unit's code). CSV files are checked whole first
 (`riskmap.rating_files`): any problem is printed, file, line and column, and the command
 exits with status 2 having scored nothing. Both commands only read: `plan --cycle` shows
 the service's plan (`service.preview_plan`, the computation `build_plan` stores), it does

@@ -9,7 +9,7 @@ OBJECTIVES = {
 
 ACTION_COLUMNS = [
     "priority",
-    "unit_id",
+    "unit_code",
     "unit",
     "unit_type",
     "control_id",

@@ -214,7 +214,7 @@ def briefing_document(b, catalogue: Catalogue) -> bytes:
     pdf.multi_cell(right_w, 3.4, pdf.text_of(f"{len(flags)} flags ({words}): ratings to check."))
     for f in flags.head(3).itertuples(index=False):
         pdf.set_x(right_x)
-        pdf.multi_cell(right_w, 3.2, pdf.text_of(f"{f.unit_id} {f.risk_id}: {f.flag}"))
+        pdf.multi_cell(right_w, 3.2, pdf.text_of(f"{f.unit_code} {f.risk_id}: {f.flag}"))
     return bytes(pdf.output())
 
 

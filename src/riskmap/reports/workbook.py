@@ -74,7 +74,7 @@ SHEET_GUIDE = {
 PLAN_FIRST = list(
     dict.fromkeys([*ACTION_COLUMNS, "owner", "status", "due_date", "indicator", "notes"])
 )
-INCIDENT_FIRST = ["id", "unit_id", "risk_id", "occurred_on", "date", "kind", "outcome",
+INCIDENT_FIRST = ["id", "unit_code", "risk_id", "occurred_on", "date", "kind", "outcome",
                   "description", "recorded_by"]  # fmt: skip
 _WIDTHS = {
     "unit": 30, "control": 36, "risks": 24, "owner": 24, "owner_role": 28, "indicator": 36,
@@ -82,7 +82,7 @@ _WIDTHS = {
     "entity_id": 24, "action": 22, "at": 20, "due_date": 12, "hash": 20, "prev_hash": 20,
 }  # fmt: skip
 EVIDENCE_COLUMNS = [
-    Col("unit_id", 12), Col("control_id", 28), Col("risk_id", 12),
+    Col("unit_code", 12), Col("control_id", 28), Col("risk_id", 12),
     Col("checklist_entry", 50, "wrap"), Col("kind", 10), Col("file_name", 30),
     Col("reference", 36, "wrap"), Col("media_type", 22), Col("size", 10),
     Col("sha256", 66), Col("added_by", 16), Col("added_at", 20), Col("valid_until", 12),
@@ -196,11 +196,11 @@ def _summary(book: Book, snapshot, register, catalogue) -> None:
 def _not_applicable(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFrame:
     rr = snapshot.risk_ratings
     na = rr[~rr["applicable"].astype(bool)].merge(
-        snapshot.units[["unit_id", "unit", "unit_type"]], on="unit_id", how="left"
+        snapshot.units[["unit_code", "unit", "unit_type"]], on="unit_code", how="left"
     )
     titles = {r.id: r.title for r in catalogue.risks}
     na = na.assign(risk=na["risk_id"].map(titles))
-    return na.sort_values(["unit_id", "risk_id"], ignore_index=True)
+    return na.sort_values(["unit_code", "risk_id"], ignore_index=True)
 
 
 def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
@@ -247,7 +247,7 @@ CATALOGUE_COLUMNS = [
 ]
 
 NA_COLUMNS = [
-    Col("unit_id", 10),
+    Col("unit_code", 10),
     Col("unit", 30),
     Col("unit_type", 18),
     Col("risk_id", 9),

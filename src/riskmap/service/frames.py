@@ -1,6 +1,6 @@
 """A cycle's data as the frames the pure cores take (units, ratings, incidents).
 
-Units are named by their code in the `unit_id` column, so frames read from the database
+Units are named by their code in the `unit_code` column, so frames read from the database
 look like the CSV form of `riskmap score` and stay comparable across cycles.
 """
 
@@ -49,7 +49,7 @@ def unit_frame(session: Session, cycle: Cycle) -> pd.DataFrame:
     )
     stmt = (
         select(
-            Unit.code.label("unit_id"),
+            Unit.code.label("unit_code"),
             Unit.name.label("unit"),
             Unit.unit_type,
             Unit.region,
@@ -88,7 +88,7 @@ def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: str | Non
     fields every rating has around its own `levels`; one unit's if `unit` is given."""
     stmt = (
         select(
-            Unit.code.label("unit_id"),
+            Unit.code.label("unit_code"),
             item,
             model.applicable,
             *levels,
@@ -130,13 +130,13 @@ def evidence_counts(session: Session, cycle: Cycle, day: date) -> pd.DataFrame:
     `day` (no valid-until, or valid until `day` or later)."""
     e = EvidenceItem
     stmt = (
-        select(Unit.code.label("unit_id"), e.control_id, e.valid_until)
+        select(Unit.code.label("unit_code"), e.control_id, e.valid_until)
         .join(Unit, Unit.id == e.unit_id)
         .where(e.cycle_id == cycle.id, e.control_id.is_not(None), e.superseded_by.is_(None))
     )
     items = read(session, stmt)
     items["valid"] = [pd.isna(v) or pd.Timestamp(v).date() >= day for v in items["valid_until"]]
-    return items.groupby(["unit_id", "control_id"], as_index=False).agg(
+    return items.groupby(["unit_code", "control_id"], as_index=False).agg(
         items=("valid", "size"), valid_items=("valid", "sum")
     )
 
@@ -149,7 +149,7 @@ def credit_evidence_items(frame: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     rating without items keeps its free text as before. `evidence_text` keeps what was
     typed (the form edits that), `evidence_items` and `valid_evidence_items` say what was
     counted."""
-    out = frame.merge(counts, on=["unit_id", "control_id"], how="left")
+    out = frame.merge(counts, on=["unit_code", "control_id"], how="left")
     n = out.pop("items").fillna(0).astype(int)
     valid = out.pop("valid_items").fillna(0).astype(int)
     has_items = n > 0
@@ -168,7 +168,7 @@ def incident_frame(session: Session, unit_codes: list[str] | None = None) -> pd.
     stmt = (
         select(
             Incident.id,
-            Unit.code.label("unit_id"),
+            Unit.code.label("unit_code"),
             Incident.risk_id,
             Incident.occurred_on,
             Incident.kind,

@@ -38,8 +38,8 @@ from riskmap.service.core import READERS, Tx, use_case
 from riskmap.service.plans import against_stored, compute_plan
 from riskmap.store.models import Action, AuditEvent, Cycle, Unit
 
-MISSING_COLUMNS = ["unit_id", "risk_id", "controls", "text"]
-MATURITY_COLUMNS = ["unit_id", "unit_type", "region", "principle", "mean_maturity", "controls"]
+MISSING_COLUMNS = ["unit_code", "risk_id", "controls", "text"]
+MATURITY_COLUMNS = ["unit_code", "unit_type", "region", "principle", "mean_maturity", "controls"]
 # Figures where a fall is good news (the overview shows their change in inverse colours).
 LOWER_IS_BETTER = ("mean_residual", "units_critical", "actions_overdue")
 
@@ -67,10 +67,10 @@ def missing_controls(
     g = gaps(register, control_ratings, units, catalogue)
     if g.empty:
         return pd.DataFrame(columns=MISSING_COLUMNS)
-    edges = g[["unit_id", "control_id", "control", "from_level", "to_level"]].merge(
+    edges = g[["unit_code", "control_id", "control", "from_level", "to_level"]].merge(
         mitigation_frame(catalogue)[["control_id", "risk_id", "weight"]], on="control_id"
     )
-    edges = edges.merge(register[["unit_id", "risk_id"]], on=["unit_id", "risk_id"])
+    edges = edges.merge(register[["unit_code", "risk_id"]], on=["unit_code", "risk_id"])
     if edges.empty:
         return pd.DataFrame(columns=MISSING_COLUMNS)
     # What the control could still add: its weight times the credit between now and target.
@@ -80,11 +80,11 @@ def missing_controls(
         edges["weight"] * (edges["to_level"].map(credit) - edges["from_level"].map(credit))
     ).round(12)
     edges = edges.sort_values(
-        ["unit_id", "risk_id", "potential", "control"],
+        ["unit_code", "risk_id", "potential", "control"],
         ascending=[True, True, False, True],
         kind="mergesort",
     )
-    top = edges.groupby(["unit_id", "risk_id"], sort=False).head(n).copy()
+    top = edges.groupby(["unit_code", "risk_id"], sort=False).head(n).copy()
     top["_id"] = top["control_id"].astype(object) + ";"
     top["_text"] = (
         top["control"].astype(object)
@@ -94,7 +94,7 @@ def missing_controls(
         + top["to_level"].astype(int).astype(str)
         + "); "
     )
-    keys = [top["unit_id"], top["risk_id"]]
+    keys = [top["unit_code"], top["risk_id"]]
     out = pd.DataFrame(
         {
             "controls": top["_id"].groupby(keys, sort=True).sum().str[:-1],
@@ -127,11 +127,11 @@ def _unit_maturity(control_ratings: pd.DataFrame, units: pd.DataFrame, cat: Cata
     """Mean maturity per unit and principle (with the count, to re-aggregate over a filter)."""
     if units.empty:
         return pd.DataFrame(columns=MATURITY_COLUMNS)
-    keyed = units.assign(unit_key=units["unit_id"])
+    keyed = units.assign(unit_key=units["unit_code"])
     out = maturity_by_principle(control_ratings, keyed, cat, by="unit_key")
-    out = out.rename(columns={"unit_key": "unit_id"})
-    meta = units[["unit_id", "unit_type", "region"]]
-    return out.merge(meta, on="unit_id", how="left")[MATURITY_COLUMNS]
+    out = out.rename(columns={"unit_key": "unit_code"})
+    meta = units[["unit_code", "unit_type", "region"]]
+    return out.merge(meta, on="unit_code", how="left")[MATURITY_COLUMNS]
 
 
 # ------------------------------------------------------------------------ helpers on tx
@@ -190,7 +190,7 @@ def _action_rows(tx: Tx, cyc: Cycle) -> pd.DataFrame:
         .join(Unit, Unit.id == Action.unit_id)
         .where(Action.cycle_id == cyc.id)
     ).all()
-    return pd.DataFrame(rows, columns=["unit_id", "control_id", "to_level", "status", "due_date"])
+    return pd.DataFrame(rows, columns=["unit_code", "control_id", "to_level", "status", "due_date"])
 
 
 def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
@@ -198,9 +198,9 @@ def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
     reg, f = _scored(tx, cyc)
     figures: dict[str, Any] = dict(ministry(reg, cat))
     figures["units_assessed"] = int(len(f.units))
-    unconfirmed = set(f.risk_ratings.loc[~f.risk_ratings["confirmed"], "unit_id"])
-    unconfirmed |= set(f.control_ratings.loc[~f.control_ratings["confirmed"], "unit_id"])
-    figures["units_confirmed"] = int(len(set(f.units["unit_id"]) - unconfirmed))
+    unconfirmed = set(f.risk_ratings.loc[~f.risk_ratings["confirmed"], "unit_code"])
+    unconfirmed |= set(f.control_ratings.loc[~f.control_ratings["confirmed"], "unit_code"])
+    figures["units_confirmed"] = int(len(set(f.units["unit_code"]) - unconfirmed))
     top = cat.method.bands[-1].id
     per_unit = by_unit(reg, cat) if len(reg) else pd.DataFrame(columns=["worst_band"])
     figures["units_critical"] = int((per_unit["worst_band"] == top).sum())

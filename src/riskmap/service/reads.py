@@ -72,7 +72,7 @@ def calibration(tx: Tx, cycle: str) -> pd.DataFrame:
     """Ratings out of line with peer units, contradicted by incidents on record, or by the
     unit's own exposure profile; controls whose evidence expired."""
     reg, f = _register(tx, tx.cycle(cycle))
-    incidents = f.incidents[["unit_id", "risk_id"]]
+    incidents = f.incidents[["unit_code", "risk_id"]]
     return calibration_flags(reg, incidents, tx.catalogue, f.units, f.control_ratings)
 
 
@@ -104,10 +104,10 @@ def trend(tx: Tx, before: str, after: str) -> Trend:
     ca, cb = tx.cycle(before), tx.cycle(after)
     reg_a, fa = _register(tx, ca)
     reg_b, fb = _register(tx, cb)
-    per_unit = _compare(by_unit(reg_a, cat), by_unit(reg_b, cat), ["unit_id"], ["unit"])
+    per_unit = _compare(by_unit(reg_a, cat), by_unit(reg_b, cat), ["unit_code"], ["unit"])
     per_risk = _compare(by_risk(reg_a, cat), by_risk(reg_b, cat), ["risk_id"], ["risk"])
 
-    keys = ["unit_id", "risk_id"]
+    keys = ["unit_code", "risk_id"]
     pair_cols = [*keys, "unit", "risk", "residual", "residual_band"]
     movers = reg_a[pair_cols].merge(
         reg_b[pair_cols], on=[*keys, "unit", "risk"], suffixes=("_before", "_after")
@@ -170,7 +170,7 @@ def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
         .where(Action.cycle_id.in_(list(labels)), Action.status == "done")
         .order_by(Unit.code, Action.control_id, Action.id)
     ).all()
-    cols = ["unit_id", "unit", "control_id", "from_level", "to_level", "completed_in", "manual"]
+    cols = ["unit_code", "unit", "control_id", "from_level", "to_level", "completed_in", "manual"]
     out = [(c, n, ctl, lo, hi, labels[cy], m) for c, n, ctl, lo, hi, cy, m in rows]
     return pd.DataFrame(out, columns=cols)
 

@@ -78,22 +78,22 @@ def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) ->
     cyc = tx.cycle(cycle)
     u = tx.unit(unit)
     all_units = frames.unit_frame(tx.session, cyc)
-    if unit not in set(all_units["unit_id"]):
+    if unit not in set(all_units["unit_code"]):
         raise ValidationError("unit", f"{unit} was not assessed in cycle {cyc.label}")
     peers = all_units[all_units["unit_type"] == u.unit_type].reset_index(drop=True)
     rr = frames.risk_frame(tx.session, cyc)
     cr = frames.control_frame(tx.session, cyc)
-    ids = set(peers["unit_id"])
-    rr_p, cr_p = rr[rr["unit_id"].isin(ids)], cr[cr["unit_id"].isin(ids)]
+    ids = set(peers["unit_code"])
+    rr_p, cr_p = rr[rr["unit_code"].isin(ids)], cr[cr["unit_code"].isin(ids)]
     reg_peers = score(rr_p, cr_p, peers, cat)
-    own = peers[peers["unit_id"] == unit].reset_index(drop=True)
-    cr_u = cr_p[cr_p["unit_id"] == unit].reset_index(drop=True)
-    reg = reg_peers[reg_peers["unit_id"] == unit].reset_index(drop=True)
+    own = peers[peers["unit_code"] == unit].reset_index(drop=True)
+    cr_u = cr_p[cr_p["unit_code"] == unit].reset_index(drop=True)
+    reg = reg_peers[reg_peers["unit_code"] == unit].reset_index(drop=True)
     incidents = frames.incident_frame(tx.session, [unit])
 
     # The cycle's one calibration rule, over the peers (the outlier check needs them).
-    flags = calibration_flags(reg_peers, incidents[["unit_id", "risk_id"]], cat, own, cr_u)
-    flags = flags[flags["unit_id"] == unit].reset_index(drop=True)
+    flags = calibration_flags(reg_peers, incidents[["unit_code", "risk_id"]], cat, own, cr_u)
+    flags = flags[flags["unit_code"] == unit].reset_index(drop=True)
     risk_titles = {r.id: r.title for r in cat.risks}
     flags.insert(2, "risk", flags["risk_id"].map(risk_titles))
 
@@ -111,7 +111,7 @@ def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) ->
         g = pd.DataFrame(columns=GAP_COLUMNS)
 
     acts = within(tx, tx.who, _actions_case, cyc.label)
-    acts = with_overdue(acts[acts["unit_id"] == unit].reset_index(drop=True), today)
+    acts = with_overdue(acts[acts["unit_code"] == unit].reset_index(drop=True), today)
 
     history = _history(tx, u, cat)
     risks = reg.sort_values(["residual", "inherent"], ascending=False, ignore_index=True)
@@ -163,7 +163,7 @@ def _history(tx: Tx, unit: Unit, cat: Catalogue) -> pd.DataFrame:
     band_ids = [b.id for b in cat.method.bands]
     for cyc in cycles:
         units = frames.unit_frame(tx.session, cyc)
-        units = units[units["unit_id"] == unit.code]
+        units = units[units["unit_code"] == unit.code]
         reg = score(
             frames.risk_frame(tx.session, cyc, unit.code),
             frames.control_frame(tx.session, cyc, unit.code),

@@ -33,7 +33,7 @@ def render_chain(register: pd.DataFrame, cat: Catalogue, cycle: str, fmt: str) -
         w = weak.iloc[0]
         st.caption(
             escape_md(
-                f"{WEAKEST_WORDS}: {w['stage_name']}, where {w['unit']} ({w['unit_id']}) "
+                f"{WEAKEST_WORDS}: {w['stage_name']}, where {w['unit']} ({w['unit_code']}) "
                 f"carries a residual of {w['residual']:.2f} on {w['risk_id']} {w['risk']}. "
                 "Each stage is as strong as its worst exposed unit."
             )

@@ -27,7 +27,7 @@ ACTION_FIELDS = {
     "id": _num("#", format="%d"),
     "overdue": "Overdue",
     "priority": _num("Rank", format="%d"),
-    "unit_id": "Unit",
+    "unit_code": "Unit",
     "from_level": _num("From", format="%d"),
     "to_level": _num("To", format="%d"),
     "residual_removed": _num(
@@ -87,7 +87,7 @@ def actions_section(
         shown = shown[shown["overdue"] != ""]
     if owner.strip():
         needle = owner.strip().lower()
-        hay = shown["owner"].str.lower() + " " + shown["unit_id"].str.lower()
+        hay = shown["owner"].str.lower() + " " + shown["unit_code"].str.lower()
         hay = hay + " " + shown["unit"].str.lower()
         shown = shown[hay.str.contains(needle, regex=False)]
     table(shown, column_config=ACTION_COLUMNS)

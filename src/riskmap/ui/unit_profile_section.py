@@ -63,7 +63,7 @@ def profile(cycle: str, unit: str, cat: Catalogue) -> None:
     if isinstance(parent, str) and parent:
         where += f", reports to {parent}"
     st.markdown(
-        f"**{escape_md(u['unit'])}** ({escape_md(u['unit_id'])}): "
+        f"**{escape_md(u['unit'])}** ({escape_md(u['unit_code'])}): "
         f"{escape_md(u['unit_type_name'])}, {escape_md(where)}, headcount {int(u['headcount'])}"
     )
     top = views.band_label(p.risks["residual_band"].iloc[0] if len(p.risks) else None, cat) or "-"

@@ -169,7 +169,7 @@ def filter_register(
         ("region", regions),
         ("stage", stages),
         (band_column, bands),
-        ("unit_id", units),
+        ("unit_code", units),
     ):
         wanted = list(wanted)
         if wanted:
@@ -200,12 +200,12 @@ def unit_choices(register: pd.DataFrame) -> dict[str, str]:
     if register is None or register.empty:
         return {}
     worst = (
-        register.groupby(["unit_id", "unit"], sort=False)["residual"]
+        register.groupby(["unit_code", "unit"], sort=False)["residual"]
         .max()
         .reset_index()
         .sort_values(["residual", "unit"], ascending=[False, True], kind="mergesort")
     )
-    return {u: f"{n} ({u})" for u, n in zip(worst["unit_id"], worst["unit"], strict=True)}
+    return {u: f"{n} ({u})" for u, n in zip(worst["unit_code"], worst["unit"], strict=True)}
 
 
 def unit_at(points: Sequence[Mapping[str, Any]], row_order: Sequence[str]) -> str | None:
@@ -252,7 +252,7 @@ def risk_table(risks: pd.DataFrame, missing: pd.DataFrame, catalogue: Catalogue)
 
 # What every list of actions shows of one (the plan a budget buys, the stored actions).
 _ACTION_SHOWN = [
-    "unit_id",
+    "unit_code",
     "unit",
     "control",
     "from_level",
@@ -318,7 +318,7 @@ def band_legend(catalogue: Catalogue) -> str:
 def action_label(row: Mapping[str, Any]) -> str:
     """How an action is named in the picker: "#12 BC-003 Staff rotation (planned)"."""
     status = vocabulary.action_status_label(row.get("status", ""))
-    return f"#{row['id']} {row['unit_id']}: {row['control']} ({status})"
+    return f"#{row['id']} {row['unit_code']}: {row['control']} ({status})"
 
 
 # --------------------------------------------------------------------------- trends
@@ -328,7 +328,7 @@ def unit_change(per_unit: pd.DataFrame) -> pd.DataFrame:
     """`Trend.per_unit` as `riskmap.charts.trend_units` takes it (mean residual per unit)."""
     return per_unit.rename(
         columns={"mean_residual_before": "residual_before", "mean_residual_after": "residual_after"}
-    )[["unit_id", "unit", "residual_before", "residual_after"]]
+    )[["unit_code", "unit", "residual_before", "residual_after"]]
 
 
 def risk_change(per_risk: pd.DataFrame) -> pd.DataFrame:
@@ -342,7 +342,7 @@ def risk_change(per_risk: pd.DataFrame) -> pd.DataFrame:
 
 def movers_table(movers: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """`Trend.movers` (unit x risk pairs that changed band) with bands in words."""
-    cols = ["direction", "unit_id", "unit", "risk_id", "risk", "residual_before"]
+    cols = ["direction", "unit_code", "unit", "risk_id", "risk", "residual_before"]
     cols += ["residual_band_before", "residual_after", "residual_band_after", "change"]
     if movers is None or movers.empty:
         return pd.DataFrame(columns=cols)

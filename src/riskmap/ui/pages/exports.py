@@ -132,7 +132,7 @@ def preview_frame(result: ImportResult) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "unit": c["unit_id"] + ": " + c["unit"].astype(str),
+            "unit": c["unit_code"] + ": " + c["unit"].astype(str),
             "risk or control": c["kind"] + " " + c["item_id"] + ": " + c["item"].astype(str),
             "field": c["field"],
             "before": c["before"].map(text),

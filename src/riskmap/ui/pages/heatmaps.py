@@ -119,7 +119,7 @@ def render() -> None:
     # so "now" and "after the plan" line up; the band filter narrows rows, never columns.
     rows, _ = heatmap_order(now if view == "after" else shown, cat)
     _, cols = heatmap_order(now, cat)
-    present_units = set(shown["unit_id"])
+    present_units = set(shown["unit_code"])
     rows = [u for u in rows if u in present_units]
 
     tab_map, tab_chain, tab_matrix, tab_maturity = st.tabs(
@@ -259,7 +259,7 @@ def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | Non
             f"{GROUPINGS[by]} to see its units, then a unit for its profile."
         )
         return None
-    members = set(shown.loc[shown[by].fillna("").astype(str) == group, "unit_id"])
+    members = set(shown.loc[shown[by].fillna("").astype(str) == group, "unit_code"])
     st.markdown(f"**{escape_md(names[group])}**: {len(members):,} units")
     return [u for u in rows if u in members]
 
@@ -276,7 +276,7 @@ def _page(rows: list[str], shown: pd.DataFrame, cat: Catalogue) -> list[str]:
     page = left.number_input("Page of the map", min_value=1, max_value=n_pages, step=1, key=key)
     part = views.page_of(rows, int(page), PAGE_ROWS)
     names = {t.id: t.name for t in cat.unit_types}
-    types = pd.unique(shown.loc[shown["unit_id"].isin(part), "unit_type"])
+    types = pd.unique(shown.loc[shown["unit_code"].isin(part), "unit_type"])
     right.caption(
         f"Units {views.page_span(len(rows), int(page), PAGE_ROWS)} of {len(rows):,} "
         f"({', '.join(names.get(t, t) for t in types)}). The map draws {PAGE_ROWS} units "

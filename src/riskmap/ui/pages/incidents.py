@@ -83,7 +83,7 @@ def render() -> None:
     st.caption(f"{len(frame)} incident(s)")
     labelled_table(
         frame.iloc[::-1],
-        {"occurred_on": "Date", "unit_id": "Unit", "risk_id": "Risk", "kind": "Kind",
+        {"occurred_on": "Date", "unit_code": "Unit", "risk_id": "Risk", "kind": "Kind",
          "outcome": "Outcome", "description": "What happened", "recorded_by": "Recorded by"},
         dates=("occurred_on",),
     )  # fmt: skip

@@ -209,11 +209,11 @@ def _plan_result(
         "Residual risk of the units the plan touches, now (above) and once its actions are "
         "carried out (below), on the same rows and columns. Bands: " + views.band_legend(cat) + "."
     )
-    touched = set(plan.actions["unit_id"])
+    touched = set(plan.actions["unit_code"])
     only = st.toggle("Only the units the plan touches", value=True, key=f"{KEY}only-touched")
     before_reg = plan.register_before
     if only:
-        before_reg = before_reg[before_reg["unit_id"].isin(touched)]
+        before_reg = before_reg[before_reg["unit_code"].isin(touched)]
     rows, cols = heatmap_order(before_reg, cat)
     now_fig = heatmap(
         before_reg, cat, "residual", title="Residual risk now", row_order=rows, col_order=cols

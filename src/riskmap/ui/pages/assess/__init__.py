@@ -41,10 +41,10 @@ def _header(cycle: str, info: dict) -> place.Place | None:
     if units.empty:
         st.info(f"Cycle {cycle} has no units to assess.")
         return None
-    codes = list(units["unit_id"])
+    codes = list(units["unit_code"])
     first = state.read("next_unit", cycle) or codes[0]
     where = place.current(codes, first)
-    by_code = units.set_index("unit_id")
+    by_code = units.set_index("unit_code")
 
     def label(code: str) -> str:
         row = by_code.loc[code]
