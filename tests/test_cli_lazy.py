@@ -113,8 +113,10 @@ def test_the_fast_head_check_reads_the_head_alembic_reads():
 def test_the_lazy_service_gives_every_name_it_lists():
     code = (
         "import riskmap.service.briefing, riskmap.service.incidents\n"
+        "import riskmap.service.unit_profile\n"
         "from riskmap import service\n"
         "assert callable(service.briefing) and callable(service.incidents)\n"
+        "assert callable(service.unit_profile)\n"
         "print(sorted(n for n in service.__all__ if getattr(service, n, None) is None))\n"
     )
     out = subprocess.run(

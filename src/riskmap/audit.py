@@ -428,11 +428,13 @@ def events(
     since: datetime | date | None = None,
     until: datetime | date | None = None,
     entity_id: str | int | None = None,
+    limit: int | None = None,
 ) -> list[AuditEvent]:
     """Events in id (= recording) order, filtered.
 
     `since` and `until` are inclusive; a date (not a datetime) for `until` includes that
-    whole day (UTC). Naive datetimes are taken as UTC.
+    whole day (UTC). Naive datetimes are taken as UTC. `limit`: the first so many.
+    The one filter of the trail: the service's reads ask here.
     """
     stmt = select(AuditEvent).order_by(AuditEvent.id)
     if entity is not None:
@@ -449,4 +451,6 @@ def events(
     if until is not None:
         upper, inclusive = _bound(until, end=True)
         stmt = stmt.where(AuditEvent.at <= upper if inclusive else AuditEvent.at < upper)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(session.execute(stmt).scalars())

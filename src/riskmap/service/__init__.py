@@ -75,13 +75,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "riskmap.service.incidents": ("incidents", "record_incident"),
     "riskmap.service.overview": (
         "CycleMap",
-        "UnitProfile",
         "cycle_map",
         "data_version",
         "key_figures",
         "preview_plan",
         "top_missing",
-        "unit_profile",
     ),
     "riskmap.service.plans": ("actions", "add_action", "build_plan", "update_action"),
     "riskmap.service.questionnaire_parts": ("TemplateParts", "template_parts", "template_units"),
@@ -106,6 +104,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "verify_audit",
     ),
     "riskmap.service.scoping": ("ScopeView", "my_scope", "set_scope"),
+    "riskmap.service.unit_profile": ("UnitProfile", "unit_profile"),
     "riskmap.service.units": (
         "add_unit",
         "edit_unit",

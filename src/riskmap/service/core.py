@@ -351,6 +351,18 @@ class Tx:
             cycle_id=cycle_id,
         )
 
+    def audit_export(self, cycle: Cycle, what: str, fmt: str, data: bytes) -> None:
+        """An export of `cycle` is an audit event: what was exported, its format and size
+        (every export the same way, so the trail lists them alike)."""
+        self.audit(
+            "export",
+            "cycle",
+            cycle.label,
+            after={"what": what, "format": fmt, "bytes": len(data)},
+            reason=f"{what} of cycle {cycle.label}",
+            cycle_id=cycle.id,
+        )
+
     # -- look-ups -------------------------------------------------------------------------
 
     def organisation(self) -> Organisation:

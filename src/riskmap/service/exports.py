@@ -63,7 +63,17 @@ from riskmap.store.models import AuditEvent, ControlRating, Cycle, RiskRating, U
 
 EXPORTERS = ("auditor", "manager", "admin", "officer")
 AUDIT_COLUMNS = [*AUDIT_FRAME_COLUMNS, "prev_hash", "hash"]
-CHANGE_COLUMNS = ["unit_id", "unit", "kind", "item_id", "item", "field", "before", "after", "cell"]
+CHANGE_COLUMNS = [
+    "unit_code",
+    "unit",
+    "kind",
+    "item_id",
+    "item",
+    "field",
+    "before",
+    "after",
+    "cell",
+]
 RISK_FIELDS = ("applicable", "likelihood", "impact", "justification")
 CONTROL_FIELDS = ("applicable", "maturity", "evidence", "justification")
 
@@ -89,7 +99,7 @@ class QuestionnaireRejected(ValidationError):
 class ImportResult:
     """What a questionnaire changes (`check_questionnaire`) or changed (`import_questionnaire`).
 
-    `changes`: one row per changed field (CHANGE_COLUMNS: unit_id, unit, kind "risk" or
+    `changes`: one row per changed field (CHANGE_COLUMNS: unit_code, unit, kind "risk" or
     "control", item_id, item, field, before, after, cell), in the file's order.
     """
 
@@ -136,14 +146,14 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
     what the questionnaire needs)."""
     org = tx.organisation()
     units = frames.unit_frame(tx.session, cyc)
-    units.insert(1, "code", units["unit_id"])
+    units.insert(1, "code", units["unit_code"])
     units["parent"] = units["parent"].fillna("")
     units["region"] = units["region"].fillna("")
     extra: dict[str, Any] = {}
     if full:
         extra = {
             "actions": within(tx, tx.actor.username, _actions_case, cyc.label),
-            "incidents": frames.incident_frame(tx.session, list(units["unit_id"])),
+            "incidents": frames.incident_frame(tx.session, list(units["unit_code"])),
             "audit_events": _audit_frame(tx, cyc),
             "audit_anchor": anchor(tx.session),
             "evidence": item_frame(tx, cyc, None, frames.as_of(cyc), superseded=False),
@@ -188,14 +198,7 @@ def export_workbook(tx: Tx, cycle: str) -> bytes:
     """The auditor's workbook of the cycle (.xlsx bytes); the export is an audit event."""
     cyc = tx.cycle(cycle)
     data = _workbook(build_snapshot(tx, cyc), tx.catalogue)
-    tx.audit(
-        "export",
-        "cycle",
-        cyc.label,
-        after={"what": "auditor's workbook", "format": "xlsx", "bytes": len(data)},
-        reason=f"auditor's workbook of cycle {cyc.label}",
-        cycle_id=cyc.id,
-    )
+    tx.audit_export(cyc, "auditor's workbook", "xlsx", data)
     return data
 
 
@@ -282,7 +285,7 @@ def _plan(tx: Tx, cycle: str, data: bytes, filename: str):
             raise QuestionnaireRejected(filename, exc.errors) from exc
         parsed, refused = exc.answers, exc.errors
 
-    codes = sorted(set(parsed.risk_ratings["unit_id"]) | set(parsed.control_ratings["unit_id"]))
+    codes = sorted(set(parsed.risk_ratings["unit_code"]) | set(parsed.control_ratings["unit_code"]))
     units = {u.code: u for u in tx.session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     code_of = {u.id: code for code, u in units.items()}
     unit_ids = list(code_of)
@@ -308,14 +311,14 @@ def _plan(tx: Tx, cycle: str, data: bytes, filename: str):
         "risk": {r.id: r.title for r in tx.catalogue.risks},
         "control": {c.id: c.name for c in tx.catalogue.controls},
     }
-    unit_names = dict(zip(snap.units["unit_id"], snap.units["unit"], strict=True))
+    unit_names = dict(zip(snap.units["unit_code"], snap.units["unit"], strict=True))
 
     problems: list[str] = []
     saves: list[tuple[_Kind, Unit, Any, dict[str, Any], int]] = []
     changes: list[dict[str, Any]] = []
     for k, frame in zip(_kinds(tx), (parsed.risk_ratings, parsed.control_ratings), strict=True):
         for rec in frame.to_dict("records"):
-            code, item, line = str(rec["unit_id"]), str(rec[k.item_column]), int(rec["sheet_row"])
+            code, item, line = str(rec["unit_code"]), str(rec[k.item_column]), int(rec["sheet_row"])
             u, row = units[code], rows[k.kind][(code, item)]
             version = int(rec["version"])
             changed = [f for f in str(rec["changed"]).split(";") if f]
@@ -358,7 +361,7 @@ def _plan(tx: Tx, cycle: str, data: bytes, filename: str):
                 if before != after:
                     changes.append(
                         {
-                            "unit_id": code,
+                            "unit_code": code,
                             "unit": unit_names.get(code, code),
                             "kind": k.kind,
                             "item_id": item,

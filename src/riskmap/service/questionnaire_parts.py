@@ -35,7 +35,7 @@ class TemplateParts:
 
 
 def _cycle_units(tx: Tx, cyc: Cycle) -> pd.DataFrame:
-    units = frames.unit_frame(tx.session, cyc)[["unit_id", "unit_type", "region"]]
+    units = frames.unit_frame(tx.session, cyc)[["unit_code", "unit_type", "region"]]
     return units.assign(region=units["region"].fillna(""))
 
 
@@ -63,12 +63,12 @@ def template_units(
         wanted = list(dict.fromkeys(str(u).strip() for u in units if str(u).strip()))
         for code in wanted:
             tx.guard(code)  # need-to-know: a template of the scope's units only
-        unknown = [u for u in wanted if u not in set(frame["unit_id"])]
+        unknown = [u for u in wanted if u not in set(frame["unit_code"])]
         if unknown:
             raise NotFound(f"unit(s) {', '.join(unknown)} are not assessed in cycle {cyc.label}")
         if not wanted:
             raise ValidationError("units", "choose at least one unit (or all units)")
-        keep &= frame["unit_id"].isin(wanted)
+        keep &= frame["unit_code"].isin(wanted)
     for field, value in (("region", region), ("unit_type", unit_type)):
         if not value:
             continue
@@ -81,7 +81,7 @@ def template_units(
                 f"the {shown}s are: {', '.join(known) or 'none'}",
             )
         keep &= frame[field] == value
-    chosen = sorted(frame.loc[keep, "unit_id"])
+    chosen = sorted(frame.loc[keep, "unit_code"])
     if not chosen:
         raise ValidationError("units", "no unit of the cycle is in this selection")
     return chosen
