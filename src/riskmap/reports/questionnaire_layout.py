@@ -12,6 +12,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from riskmap.catalogue import Catalogue
+from riskmap.problems import Problem
 from riskmap.rules import scale_range
 
 FORMAT = "riskmap questionnaire"
@@ -62,7 +63,8 @@ CONTROL_ANSWER_COLUMNS = [
 
 
 class QuestionnaireError(Exception):
-    """The questionnaire was refused; `errors` lists every problem, with sheet and cell.
+    """The questionnaire was refused; `errors` lists every problem (`riskmap.problems.Problem`:
+    sheet, cell, field and message; a sentence about the whole file has no sheet).
 
     `answers`: when every problem is a rating the rules refuse (a justification missing)
     and the file is otherwise sound, the rows that passed, so that the service can add
@@ -71,9 +73,12 @@ class QuestionnaireError(Exception):
     """
 
     def __init__(
-        self, errors: list[str], filename: str = "", answers: ParsedAnswers | None = None
+        self,
+        errors: list[Problem] | list[str],
+        filename: str = "",
+        answers: ParsedAnswers | None = None,
     ) -> None:
-        self.errors = list(errors)
+        self.errors = [Problem.whole(e) if isinstance(e, str) else e for e in errors]
         self.filename = filename
         self.answers = answers
         what = f"questionnaire {filename!r}" if filename else "questionnaire"
@@ -87,7 +92,7 @@ class ParsedAnswers:
 
     risk_ratings: RISK_ANSWER_COLUMNS; control_ratings: CONTROL_ANSWER_COLUMNS. `version` is
     the rating's version when the template was exported (pass it as `expected_version`);
-    `changed` names the fields changed ("likelihood;justification"); `stale` is True when
+    `changed` lists the fields changed (["likelihood", "justification"]); `stale` is True when
     the rating changed in riskmap since the export (the save will meet a conflict);
     `sheet_row` is the row in the file, for messages.
     """

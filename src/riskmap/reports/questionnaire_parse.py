@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from riskmap import rules, texts
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
+from riskmap.problems import Problem
 from riskmap.reports import sheet_rows
 from riskmap.reports.answer_values import (
     FileErrors,
@@ -83,8 +84,9 @@ class _Kind:
     def __post_init__(self) -> None:
         self.letters = {f.key: column_letter(self.fields, f.key) for f in self.fields}
 
-    def ref(self, key: str, row: int) -> str:
-        return f"{self.sheet}!{self.letters[key]}{row}"
+    def at(self, key: str, row: int, message: str) -> Problem:
+        """A problem in the cell of field `key` on `row` of this sheet."""
+        return Problem.at_cell(self.sheet, self.letters[key], row, message, key)
 
 
 def _current(frame: pd.DataFrame, item_column: str, keep: list[str]) -> dict:
@@ -168,16 +170,16 @@ def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: 
             "download the template from riskmap and fill that in"
         )
         return
-    meta: dict[str, tuple[Any, str]] = {}
+    meta: dict[str, tuple[Any, int]] = {}
     for r, cells in sheet_rows.rows(wb[META_SHEET]):
         key, value = cells.get(1, EMPTY), cells.get(2, EMPTY)
         if key[0] is None:
             continue
         if key[1] or value[1]:
-            errors.add(f"{META_SHEET}!B{r}: formulas are not accepted")
-        meta[str(key[0])] = (value[0], f"{META_SHEET}!B{r}")
+            errors.add(Problem.at_cell(META_SHEET, "B", r, "formulas are not accepted"))
+        meta[str(key[0])] = (value[0], r)
     missing = [k for k in META_KEYS if k not in meta]
-    fmt = meta.get("format", (None, ""))[0]
+    fmt = meta.get("format", (None, 0))[0]
     if fmt != FORMAT or missing:
         errors.add(
             "this is not a riskmap questionnaire (its identification is damaged): download the "
@@ -187,22 +189,37 @@ def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: 
     version, where = meta["format_version"]
     if version != FORMAT_VERSION:
         errors.add(
-            f"{where}: questionnaire format {show(version)} is not the format this riskmap "
-            f"reads ({FORMAT_VERSION}): download a new template"
+            Problem.at_cell(
+                META_SHEET,
+                "B",
+                where,
+                f"questionnaire format {show(version)} is not the format this riskmap reads "
+                f"({FORMAT_VERSION}): download a new template",
+            )
         )
     cycle, where = meta["cycle"]
     if str(cycle) != snapshot.cycle_label:
         errors.add(
-            f"{where}: this questionnaire is for cycle {show(str(cycle))}, not for cycle "
-            f"{show(snapshot.cycle_label)}: download this cycle's template"
+            Problem.at_cell(
+                META_SHEET,
+                "B",
+                where,
+                f"this questionnaire is for cycle {show(str(cycle))}, not for cycle "
+                f"{show(snapshot.cycle_label)}: download this cycle's template",
+            )
         )
     cat, where = meta["catalogue_version"]
     expected = {snapshot.catalogue_version, catalogue.version}
     if str(cat) not in expected or len(expected) != 1:
         errors.add(
-            f"{where}: this questionnaire was made with catalogue version {show(str(cat))}, "
-            f"but cycle {snapshot.cycle_label} uses {show(snapshot.catalogue_version)}: "
-            "download a new template"
+            Problem.at_cell(
+                META_SHEET,
+                "B",
+                where,
+                f"this questionnaire was made with catalogue version {show(str(cat))}, but "
+                f"cycle {snapshot.cycle_label} uses {show(snapshot.catalogue_version)}: "
+                "download a new template",
+            )
         )
 
 
@@ -256,8 +273,14 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
         got = header.get(i, EMPTY)[0]
         if got != f.header:
             errors.add(
-                f"{kind.sheet}!{get_column_letter(i)}1: expected the column "
-                f"{show(f.header)}, found {show(got)}: do not move, insert or rename columns"
+                Problem.at_cell(
+                    kind.sheet,
+                    get_column_letter(i),
+                    1,
+                    f"expected the column {show(f.header)}, found {show(got)}: do not move, "
+                    "insert or rename columns",
+                    f.key,
+                )
             )
             ok = False
     if not ok:
@@ -273,8 +296,13 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
         for column, (value, is_formula) in cells.items():
             if is_formula and column > width:  # beside the template's columns
                 found.add(
-                    f"{kind.sheet}!{get_column_letter(column)}{r}: formulas are not accepted, "
-                    f"type the value itself (found {show(str(value))})"
+                    Problem.at_cell(
+                        kind.sheet,
+                        get_column_letter(column),
+                        r,
+                        f"formulas are not accepted, type the value itself (found "
+                        f"{show(str(value))})",
+                    )
                 )
         if not any(column <= width for column in cells):
             continue
@@ -302,7 +330,7 @@ def _justified(kind: _Kind, records: list[dict[str, Any]], found: SheetErrors) -
     for record, problem in zip(records, problems, strict=True):
         if problem:
             row = int(record["sheet_row"])
-            found.add(f"{kind.ref('justification', row)}: justification: {problem}", row)
+            found.add(kind.at("justification", row, f"justification: {problem}"), row)
         else:
             kept.append(record)
     return kept
@@ -318,8 +346,11 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         value, is_formula = cells.get(i, EMPTY)
         if is_formula:
             errors.add(
-                f"{kind.ref(f.key, r)}: formulas are not accepted, type the value itself "
-                f"(found {show(str(value))})"
+                kind.at(
+                    f.key,
+                    r,
+                    f"formulas are not accepted, type the value itself (found {show(str(value))})",
+                )
             )
             bad = True
             refused.add(f.key)
@@ -336,48 +367,68 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     if is_blank(unit_raw) or is_blank(item_raw) or is_blank(version_raw):
         if not bad:
             errors.add(
-                f"{kind.ref('id_unit', r)}: this row has no identifiers (hidden columns): "
-                "rows cannot be added; use the rows of the template"
+                kind.at(
+                    "id_unit",
+                    r,
+                    "this row has no identifiers (hidden columns): rows cannot be added; use "
+                    "the rows of the template",
+                )
             )
         return None
     unit_key, item_key = as_text(unit_raw), as_text(item_raw)
     if unit_key not in units:
-        errors.add(f"{kind.ref('id_unit', r)}: unknown unit {show(unit_key)}")
+        errors.add(kind.at('id_unit', r, f"unknown unit {show(unit_key)}"))
         return None
     if item_key not in kind.known_items:
-        errors.add(f"{kind.ref(item_id_key, r)}: unknown {kind.item} {show(item_key)}")
+        errors.add(kind.at(item_id_key, r, f"unknown {kind.item} {show(item_key)}"))
         return None
     current = kind.current.get((unit_key, item_key))
     if current is None:
         errors.add(
-            f"{kind.ref(item_id_key, r)}: unit {unit_key} has no rating of {kind.item} "
-            f"{item_key} in cycle {snapshot.cycle_label}"
+            kind.at(
+                item_id_key,
+                r,
+                f"unit {unit_key} has no rating of {kind.item} {item_key} in cycle "
+                f"{snapshot.cycle_label}",
+            )
         )
         return None
     if (unit_key, item_key) in seen:
         errors.add(
-            f"{kind.ref('unit_code', r)}: duplicate row: unit {unit_key}, {kind.item} "
-            f"{item_key} is already on row {seen[(unit_key, item_key)]}"
+            kind.at(
+                "unit_code",
+                r,
+                f"duplicate row: unit {unit_key}, {kind.item} {item_key} is already on row "
+                f"{seen[(unit_key, item_key)]}",
+            )
         )
         return None
     seen[(unit_key, item_key)] = r
     unit_id, code = units[unit_key]
     if as_text(vals.get("unit_code")) != code:
         errors.add(
-            f"{kind.ref('unit_code', r)}: unit code {show(vals.get('unit_code'))} does not match "
-            f"the row's unit {code}: do not edit identifiers"
+            kind.at(
+                "unit_code",
+                r,
+                f"unit code {show(vals.get('unit_code'))} does not match the row's unit {code}: "
+                "do not edit identifiers",
+            )
         )
         bad = True
     if as_text(vals.get(kind.item_column)) != item_key:
         errors.add(
-            f"{kind.ref(kind.item_column, r)}: {kind.item} {show(vals.get(kind.item_column))} "
-            f"does not match the row's {kind.item} {item_key}: do not edit identifiers"
+            kind.at(
+                kind.item_column,
+                r,
+                f"{kind.item} {show(vals.get(kind.item_column))} does not match the row's "
+                f"{kind.item} {item_key}: do not edit identifiers",
+            )
         )
         bad = True
     version = parse_int(version_raw)
     if version is None or version < 0:
         errors.add(
-            f"{kind.ref('id_version', r)}: version must be a whole number, got {show(version_raw)}"
+            kind.at("id_version", r, f"version must be a whole number, got {show(version_raw)}")
         )
         return None
 
@@ -396,8 +447,11 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     edited = [k for k in was if was[k] is None or (not stale and was[k] != now[k])]
     if edited:
         errors.add(
-            f"{kind.ref(f'was_{edited[0]}', r)}: the hidden exported values of this row were "
-            "edited: download a new template"
+            kind.at(
+                f"was_{edited[0]}",
+                r,
+                "the hidden exported values of this row were edited: download a new template",
+            )
         )
         return None
 
@@ -406,8 +460,9 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     applicable = parse_yes_no(vals.get("applicable"))
     if applicable is None and "applicable" not in refused:
         errors.add(
-            f"{kind.ref('applicable', r)}: applicable must be yes or no, got "
-            f"{show(vals.get('applicable'))}"
+            kind.at(
+                "applicable", r, f"applicable must be yes or no, got {show(vals.get('applicable'))}"
+            )
         )
         bad = True
     answer["applicable"] = applicable
@@ -417,14 +472,14 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         if level is None and is_blank(raw) and applicable is False:
             level = was[key]  # a level left empty on a row marked not applicable: kept
         if level is None and key not in refused:
-            errors.add(f"{kind.ref(key, r)}: {key} must be {scale_range(scale)}, got {show(raw)}")
+            errors.add(kind.at(key, r, f"{key} must be {scale_range(scale)}, got {show(raw)}"))
             bad = True
         answer[key] = level
     for key in kind.texts:
         answer[key] = as_text(vals.get(key))
         problem = texts.text_problem(key, answer[key])
         if problem:  # what riskmap could not store, or export and read back unchanged
-            errors.add(f"{kind.ref(key, r)}: {key}: {problem}")
+            errors.add(kind.at(key, r, f"{key}: {problem}"))
             bad = True
     if bad:
         return None
@@ -437,7 +492,7 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         kind.item_column: item_key,
         **answer,
         "version": version,
-        "changed": ";".join(changed),
+        "changed": changed,
         "stale": stale,
         "sheet_row": r,
         # for the rating rules (`_justified`), not returned
