@@ -27,7 +27,7 @@ import json
 import math
 import numbers
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -209,35 +209,57 @@ def record(
     cycle_id: int | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction (flushed, not committed)."""
-    for name, value in (("actor", actor), ("action", action), ("entity", entity)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"audit event needs a non-empty {name}")
-    before_safe = json_safe(before)
-    after_safe = json_safe(after)
-    entity_id_str = "" if entity_id is None else str(entity_id)
-    if cycle_id is not None:
-        cycle_id = int(cycle_id)
-    reason = reason or ""
+    entry = Entry(action, entity, entity_id, before, after, reason, cycle_id)
+    return record_many(session, actor=actor, entries=[entry])[0]
 
+
+@dataclass(frozen=True)
+class Entry:
+    """What one event says (the actor, time and chain are `record_many`'s)."""
+
+    action: str
+    entity: str
+    entity_id: str | int = ""
+    before: dict | None = None
+    after: dict | None = None
+    reason: str = ""
+    cycle_id: int | None = None
+
+
+def record_many(session: Session, *, actor: str, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append `entries` in order, each chained to the one before, in one flush.
+
+    The one writer of the chain (`record` is a batch of one): an import of thousands of
+    ratings seals its events in memory and inserts them together, instead of a round trip
+    per event; the order of `entries` is the order of their ids.
+    """
+    if not entries:
+        return []
     prev_hash = _chain_tail(session)
-    at = datetime.now(UTC)
-    event = AuditEvent(
-        at=at,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id_str,
-        cycle_id=cycle_id,
-        before=before_safe,
-        after=after_safe,
-        reason=reason,
-        prev_hash=prev_hash,
-    )
-    event.hash = _event_hash(event, _keyring(session).current.secret)
-    session.add(event)
+    secret = _keyring(session).current.secret
+    events = []
+    for entry in entries:
+        for name, value in (("actor", actor), ("action", entry.action), ("entity", entry.entity)):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"audit event needs a non-empty {name}")
+        event = AuditEvent(
+            at=datetime.now(UTC),
+            actor=actor,
+            action=entry.action,
+            entity=entry.entity,
+            entity_id="" if entry.entity_id is None else str(entry.entity_id),
+            cycle_id=None if entry.cycle_id is None else int(entry.cycle_id),
+            before=json_safe(entry.before),
+            after=json_safe(entry.after),
+            reason=entry.reason or "",
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = _event_hash(event, secret)
+        events.append(event)
+    session.add_all(events)
     session.flush()
-    session.info[_TAIL] = (_innermost(session), event.hash)
-    return event
+    session.info[_TAIL] = (_innermost(session), prev_hash)
+    return events
 
 
 _TAIL = "riskmap.audit.tail"

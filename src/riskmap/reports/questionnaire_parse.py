@@ -53,6 +53,7 @@ from riskmap.reports.questionnaire_layout import (
     QuestionnaireError,
     column_letter,
     control_fields,
+    reference_lines,
     risk_fields,
     scale_range,
 )
@@ -79,6 +80,7 @@ class _Kind:
     current: dict[tuple[str, str], dict[str, Any]]
     known_items: set[str]
     out_columns: list[str]
+    references: bool = False  # the Controls sheet's evidence references column
     letters: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -134,10 +136,18 @@ def _kinds(snapshot: CycleSnapshot, catalogue: Catalogue) -> list[_Kind]:
             _current(
                 snapshot.control_ratings,
                 "control_id",
-                ["applicable", "maturity", "evidence", "justification", "version"],
+                [
+                    "applicable",
+                    "maturity",
+                    "evidence",
+                    "justification",
+                    "evidence_references",
+                    "version",
+                ],
             ),
             set(catalogue.control_by_id),
             CONTROL_ANSWER_COLUMNS,
+            references=True,
         ),
     ]
 
@@ -336,6 +346,36 @@ def _justified(kind: _Kind, records: list[dict[str, Any]], found: SheetErrors) -
     return kept
 
 
+def _new_references(kind: _Kind, r: int, vals: dict, current: dict, errors) -> list | None:
+    """The references typed in the row's references cell that riskmap does not hold yet, as
+    (entry number, reference); None when the cell is refused (reported at the cell). Which
+    entry a number names is the evidence rule's (`riskmap.service.evidence`), not read here."""
+    key = "evidence_references"
+    text = "" if is_blank(vals.get(key)) else as_text(vals.get(key))
+    problem = texts.text_problem(key, text)
+    if problem:
+        errors.add(kind.at(key, r, f"evidence references: {problem}"))
+        return None
+    typed, unreadable = reference_lines(text)
+    if unreadable:
+        errors.add(
+            kind.at(
+                key,
+                r,
+                f"evidence references: the line {show(unreadable[0])} is not a checklist entry "
+                'number, a colon and the reference (e.g. "2: DOC-14/2025, HR registry, room 4")',
+            )
+        )
+        return None
+    for _, reference in typed:
+        problem = texts.text_problem("reference", reference)
+        if problem:
+            errors.add(kind.at(key, r, f"evidence references: {problem}"))
+            return None
+    held = set(reference_lines(str(current.get(key) or ""))[0])
+    return [t for t in dict.fromkeys(typed) if t not in held]
+
+
 def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] | None:
     vals: dict[str, Any] = {}
     refused: set[str] = set()  # cells holding a formula: already reported
@@ -481,10 +521,16 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         if problem:  # what riskmap could not store, or export and read back unchanged
             errors.add(kind.at(key, r, f"{key}: {problem}"))
             bad = True
-    if bad:
+    new_references = _new_references(kind, r, vals, current, errors) if kind.references else []
+    if bad or new_references is None:
         return None
 
     changed = [k for k in answer if answer[k] != was[k]]
+    if new_references:
+        answer["evidence_references"] = new_references
+        changed.append("evidence_references")
+    elif kind.references:
+        answer["evidence_references"] = []
     if not changed:
         return None
     return {

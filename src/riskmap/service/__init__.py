@@ -44,15 +44,7 @@ from riskmap.service.evidence import (
     supersede_evidence,
     verify_evidence,
 )
-from riskmap.service.exports import (
-    ImportResult,
-    QuestionnaireRejected,
-    check_questionnaire,
-    cycle_snapshot,
-    export_workbook,
-    import_questionnaire,
-    questionnaire_template,
-)
+from riskmap.service.exports import cycle_snapshot, export_workbook, questionnaire_template
 from riskmap.service.frames import CycleFrames
 from riskmap.service.history import cycle_history
 from riskmap.service.imports import ImportRejected, check_unit_import, import_units
@@ -74,6 +66,15 @@ from riskmap.service.ratings import (
     rate_control,
     rate_risk,
     risk_ratings,
+)
+from riskmap.service.questionnaire_import import (
+    ImportPlan,
+    ImportPlanOutdated,
+    ImportResult,
+    QuestionnaireRejected,
+    apply_questionnaire,
+    check_questionnaire,
+    import_questionnaire,
 )
 from riskmap.service.reads import (
     Trend,
@@ -125,6 +126,8 @@ __all__ = [
     "CycleLocked",
     "DomainError",
     "FourEyesViolation",
+    "ImportPlan",
+    "ImportPlanOutdated",
     "ImportResult",
     "ImportRejected",
     "NotFound",
@@ -154,6 +157,7 @@ __all__ = [
     "sign_in_hold",
     "build_plan",
     "calibration",
+    "apply_questionnaire",
     "check_questionnaire",
     "check_unit_import",
     "comment",

@@ -212,6 +212,22 @@ def conflict(
     )
 
 
+@dataclass(frozen=True)
+class Update:
+    """One audited change of a versioned row (`Tx.update`, `Tx.update_many`)."""
+
+    row: Any
+    values: dict[str, Any]
+    expected_version: int | None
+    what: str  # "the rating of risk BOR-01 in unit BC-001", for a conflict's message
+    entity: str
+    entity_id: str
+    action: str
+    reason: str = ""
+    cycle_id: int | None = None
+    exclude: tuple[str, ...] = ()
+
+
 @dataclass
 class Tx:
     """One use case's transaction: the session, the actor and helpers shared by use cases."""
@@ -310,23 +326,52 @@ class Tx:
         A stale version raises `ConflictError` naming what changed since and who changed
         it; the version column also guards the race between this check and the UPDATE.
         """
-        if expected_version is None:
-            raise ValidationError("version", "the version you read is required to save")
-        if row.version != expected_version:
-            raise conflict(self.session, what, entity, entity_id, expected_version, row.version)
-        self.pending = (what, entity, entity_id, expected_version, None)
-        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-        if not changed:
-            return snapshot(row, exclude)
-        before = snapshot(row, exclude)
-        for key, value in changed.items():
-            setattr(row, key, value)
-        if hasattr(row, "updated_by"):
-            row.updated_by = self.who
-            row.updated_at = utcnow()
-        self.session.flush()
-        after = snapshot(row, exclude)
-        self.audit(
-            action, entity, entity_id, before=before, after=after, reason=reason, cycle_id=cycle_id
+        change = Update(
+            row, values, expected_version, what, entity, entity_id, action, reason, cycle_id,
+            tuple(exclude),
+        )  # fmt: skip
+        return self.update_many([change])[0]
+
+    def update_many(
+        self, changes: list[Update], *, also: Callable[[], list[audit.Entry]] | None = None
+    ) -> list[dict[str, Any]]:
+        """`update` of many rows at once: every version checked first, the rows flushed
+        together, their audit events (and `also()`'s, events of rows flushed with them,
+        e.g. evidence items added) appended together. Returns each row's state after."""
+        for c in changes:
+            if c.expected_version is None:
+                raise ValidationError("version", "the version you read is required to save")
+            if c.row.version != c.expected_version:
+                raise conflict(
+                    self.session, c.what, c.entity, c.entity_id, c.expected_version, c.row.version
+                )
+        first = changes[0] if len(changes) == 1 else None  # a batch's race names no row
+        self.pending = (
+            (first.what, first.entity, first.entity_id, first.expected_version, None)
+            if first
+            else None
         )
-        return after
+        staged: list[tuple[Update, dict[str, Any] | None]] = []
+        for c in changes:
+            changed = {k: v for k, v in c.values.items() if getattr(c.row, k) != v}
+            if not changed:
+                staged.append((c, None))
+                continue
+            staged.append((c, snapshot(c.row, c.exclude)))
+            for key, value in changed.items():
+                setattr(c.row, key, value)
+            if hasattr(c.row, "updated_by"):
+                c.row.updated_by = self.who
+                c.row.updated_at = utcnow()
+        self.session.flush()
+        afters, entries = [], []
+        for c, before in staged:
+            after = snapshot(c.row, c.exclude)
+            afters.append(after)
+            if before is not None:
+                entries.append(
+                    audit.Entry(c.action, c.entity, c.entity_id, before, after, c.reason, c.cycle_id)
+                )
+        entries.extend(also() if also else [])
+        audit.record_many(self.session, actor=self.who, entries=entries)
+        return afters
