@@ -164,9 +164,10 @@ def parse_questionnaire(
     except Exception as exc:  # any failure to open a foreign file is the file's fault
         raise QuestionnaireError([UNREADABLE], filename) from exc
     try:
-        return _parse(wb, snapshot, catalogue, filename)
+        with sheet_rows.collector_paused():
+            return _parse(wb, snapshot, catalogue, filename)
     except sheet_rows.SheetDamaged as exc:
-        raise QuestionnaireError([str(exc)], filename) from None
+        raise QuestionnaireError([exc.problem()], filename) from None
     except (KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:  # a part missing, a bad CRC
         raise QuestionnaireError([UNREADABLE], filename) from exc
     finally:
