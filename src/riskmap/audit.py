@@ -34,7 +34,7 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from riskmap import keys
@@ -230,8 +230,9 @@ def record_many(session: Session, *, actor: str, entries: Sequence[Entry]) -> li
     """Append `entries` in order, each chained to the one before, in one flush.
 
     The one writer of the chain (`record` is a batch of one): an import of thousands of
-    ratings seals its events in memory and inserts them together, instead of a round trip
-    per event; the order of `entries` is the order of their ids.
+    ratings seals its events in memory and inserts them in one statement, instead of a
+    round trip per event; the order of `entries` is the order of their ids. A batch's
+    events are returned as sealed but not attached to the session (no `id`).
     """
     if not entries:
         return []
@@ -256,8 +257,12 @@ def record_many(session: Session, *, actor: str, entries: Sequence[Entry]) -> li
         )
         event.hash = prev_hash = _event_hash(event, secret)
         events.append(event)
-    session.add_all(events)
-    session.flush()
+    if len(events) == 1:
+        session.add(events[0])
+        session.flush()
+    else:  # one INSERT for the batch (executemany, ids in this order), not one per event
+        columns = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
+        session.execute(insert(AuditEvent), [{k: getattr(e, k) for k in columns} for e in events])
     session.info[_TAIL] = (_innermost(session), prev_hash)
     return events
 
