@@ -92,8 +92,9 @@ class _Kind:
 
 
 def _current(frame: pd.DataFrame, item_column: str, keep: list[str]) -> dict:
-    keep = [k for k in keep if k in frame.columns]
-    records = frame[["unit_id", item_column, *keep]].to_dict("records")
+    columns = ["unit_id", item_column, *(k for k in keep if k in frame.columns)]
+    values = zip(*(frame[c].tolist() for c in columns), strict=True)  # faster than to_dict
+    records = (dict(zip(columns, v, strict=True)) for v in values)
     return {(str(r["unit_id"]), str(r[item_column])): r for r in records}
 
 
@@ -352,7 +353,9 @@ def _new_references(kind: _Kind, r: int, vals: dict, current: dict, errors) -> l
     (entry number, reference); None when the cell is refused (reported at the cell). Which
     entry a number names is the evidence rule's (`riskmap.service.evidence`), not read here."""
     key = "evidence_references"
-    text = "" if is_blank(vals.get(key)) else as_text(vals.get(key))
+    if is_blank(vals.get(key)):  # the common case: nothing typed, nothing new
+        return []
+    text = as_text(vals.get(key))
     problem = texts.text_problem(key, text)
     if problem:
         errors.add(kind.at(key, r, f"evidence references: {problem}"))
@@ -518,7 +521,8 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         answer[key] = level
     for key in kind.texts:
         answer[key] = as_text(vals.get(key))
-        problem = texts.text_problem(key, answer[key])
+        # What riskmap holds now it can store: only a text typed anew is checked.
+        problem = None if answer[key] == now[key] else texts.text_problem(key, answer[key])
         if problem:  # what riskmap could not store, or export and read back unchanged
             errors.add(kind.at(key, r, f"{key}: {problem}"))
             bad = True

@@ -101,6 +101,8 @@ def column_letters(index: int) -> str:
 def _number(text: str) -> int | float | None:
     """The number in a number cell, or None when it is not a finite number."""
     text = text.strip()
+    if text.isascii() and text.isdigit():  # the common case: a level, a version
+        return int(text)
     if not _NUMBER.fullmatch(text):
         return None  # "abc", "NaN", "inf": float() would take the last two
     if "." in text or "e" in text or "E" in text:
@@ -111,8 +113,10 @@ def _number(text: str) -> int | float | None:
 
 def _inline(element: Any) -> str:
     """The text of an inline string: its plain `t` or its rich-text runs (no phonetics)."""
-    parts = []
     t = element.find(_T)
+    if t is not None and len(element) == 1:  # the common case: plain text, no runs
+        return t.text or ""
+    parts = []
     if t is not None and t.text:
         parts.append(t.text)
     for run in element.findall(_R):
