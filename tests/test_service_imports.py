@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections import Counter
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import event
 
 from riskmap import service as s
+from riskmap.problems import Problem
+from riskmap.reports.questionnaire_layout import column_letter, control_fields
 from riskmap.service import CLI_ADMIN, ImportRejected
+from riskmap.service.evidence import evidence_items
 from riskmap.service.imports import read_unit_table
+from test_service_exports import CAT, OFFICER, dump, fill, sheet_rows
+from test_service_exports import svc as svc  # noqa: F401 - the demo copy fixture
 
 GOOD = """code;name;unit_type;parent;region;headcount;discretion
 BC-100;Border post Lakeside;border_control;BC-001;North;12;5
@@ -55,13 +62,13 @@ def test_unreadable_files_are_refused_in_words():
 
 
 def test_imports_all_rows_parents_first(ui_db):
-    with ui_db.service() as svc:
-        check = s.check_unit_import(svc, "demo.admin", _frame(GOOD))
+    with ui_db.service() as service:
+        check = s.check_unit_import(service, "demo.admin", _frame(GOOD))
         assert check["problems"] == []
         assert check["add"] == ["BC-100", "LI-100", "BC-101"]  # parent before child
-        result = s.import_units(svc, "demo.admin", _frame(GOOD), source="units.csv")
-        units = s.list_units(svc, CLI_ADMIN).set_index("code")
-        trail = s.audit_trail(svc, CLI_ADMIN, entity="unit")
+        result = s.import_units(service, "demo.admin", _frame(GOOD), source="units.csv")
+        units = s.list_units(service, CLI_ADMIN).set_index("code")
+        trail = s.audit_trail(service, CLI_ADMIN, entity="unit")
     assert sorted(result["added"]) == ["BC-100", "BC-101", "LI-100"]
     assert units.loc["BC-101", "parent"] == "BC-100"
     assert units.loc["BC-101", "unit_type"] == "border_control"  # by name
@@ -83,12 +90,12 @@ BC-001,Again,border_control,,,
 
 
 def test_every_problem_is_reported_with_row_and_column_and_nothing_is_written(ui_db):
-    with ui_db.service() as svc:
-        before = len(s.list_units(svc, CLI_ADMIN, include_retired=True))
-        check = s.check_unit_import(svc, "demo.admin", _frame(BAD))
+    with ui_db.service() as service:
+        before = len(s.list_units(service, CLI_ADMIN, include_retired=True))
+        check = s.check_unit_import(service, "demo.admin", _frame(BAD))
         with pytest.raises(ImportRejected) as err:
-            s.import_units(svc, "demo.admin", _frame(BAD))
-        after = len(s.list_units(svc, CLI_ADMIN, include_retired=True))
+            s.import_units(service, "demo.admin", _frame(BAD))
+        after = len(s.list_units(service, CLI_ADMIN, include_retired=True))
     found = {(p.row, p.column) for p in check["problems"]}
     assert {
         (3, "code"),  # duplicate of row 2
@@ -111,43 +118,34 @@ def test_every_problem_is_reported_with_row_and_column_and_nothing_is_written(ui
 
 def test_unknown_or_missing_columns_are_reported_first(ui_db):
     frame = _frame("code,title,unit_type\nBC-300,Post,border_control\n")
-    with ui_db.service() as svc:
-        problems = s.check_unit_import(svc, "demo.admin", frame)["problems"]
+    with ui_db.service() as service:
+        problems = s.check_unit_import(service, "demo.admin", frame)["problems"]
     assert {(p.row, p.column) for p in problems} == {(0, "name"), (0, "title")}
 
 
 def test_update_existing_units(ui_db):
     frame = _frame("code,name,unit_type,headcount\nBC-002,Border office North,border_control,44\n")
-    with ui_db.service() as svc:
-        result = s.import_units(svc, "demo.admin", frame, update_existing=True)
-        unit = s.list_units(svc, CLI_ADMIN).set_index("code").loc["BC-002"]
+    with ui_db.service() as service:
+        result = s.import_units(service, "demo.admin", frame, update_existing=True)
+        unit = s.list_units(service, CLI_ADMIN).set_index("code").loc["BC-002"]
     assert result == {"added": [], "updated": ["BC-002"]}
     assert unit["name"] == "Border office North" and unit["headcount"] == 44
     assert unit["parent"] == "BC-001"  # no parent column: kept
     assert unit["exposure"]["discretion"] >= 1  # no exposure columns: kept
     moved = _frame("code,name,unit_type,parent\nBC-002,Border office North,border_control,\n")
-    with ui_db.service() as svc:
-        s.import_units(svc, "demo.admin", moved, update_existing=True)
-        unit = s.list_units(svc, CLI_ADMIN).set_index("code").loc["BC-002"]
+    with ui_db.service() as service:
+        s.import_units(service, "demo.admin", moved, update_existing=True)
+        unit = s.list_units(service, CLI_ADMIN).set_index("code").loc["BC-002"]
     assert not isinstance(unit["parent"], str)  # a blank parent: top level
 
 
 def test_only_admins_import(ui_db):
-    with ui_db.service() as svc, pytest.raises(s.PermissionDenied):
-        s.import_units(svc, "demo.officer", _frame(GOOD))
+    with ui_db.service() as service, pytest.raises(s.PermissionDenied):
+        s.import_units(service, "demo.officer", _frame(GOOD))
 
 
 # --- the questionnaire import: check once, apply the checked plan ------------------------
 # (the round trip itself is tests/test_service_exports.py; these are the plan's guarantees)
-
-from collections import Counter  # noqa: E402
-
-from sqlalchemy import event  # noqa: E402
-
-from riskmap.problems import Problem  # noqa: E402
-from riskmap.reports.questionnaire_layout import column_letter, control_fields  # noqa: E402
-from riskmap.service.evidence import evidence_items  # noqa: E402
-from test_service_exports import CAT, OFFICER, dump, fill, sheet_rows, svc  # noqa: E402,F401
 
 REFS = column_letter(control_fields(CAT), "evidence_references")  # the references column
 
@@ -165,7 +163,7 @@ def _levels_changed(template: bytes, count: int) -> bytes:
     return out.getvalue()
 
 
-def test_a_plan_outdated_by_a_concurrent_rating_change_is_refused_with_nothing_written(svc):  # noqa: F811
+def test_a_plan_outdated_by_a_concurrent_rating_change_is_refused_with_nothing_written(svc):
     template = s.questionnaire_template(svc, OFFICER, "2026", units=["BC-001"])
     filled = _levels_changed(template, 3)
     plan = s.check_questionnaire(svc, OFFICER, "2026", filled, "bc.xlsx")
@@ -191,7 +189,7 @@ def test_a_plan_outdated_by_a_concurrent_rating_change_is_refused_with_nothing_w
         s.apply_questionnaire(svc, OFFICER, fresh)
 
 
-def test_the_import_writes_each_changed_rating_once_and_the_chain_verifies(svc):  # noqa: F811
+def test_the_import_writes_each_changed_rating_once_and_the_chain_verifies(svc):
     template = s.questionnaire_template(svc, OFFICER, "2026")
     filled = _levels_changed(template, 12)
     before = s.risk_ratings(svc, CLI_ADMIN, "2026").set_index(["unit_id", "risk_id"])
@@ -224,7 +222,7 @@ def test_the_import_writes_each_changed_rating_once_and_the_chain_verifies(svc):
     assert verified.ok, verified
 
 
-def test_baselines_are_read_once_whatever_the_number_of_rows(svc):  # noqa: F811
+def test_baselines_are_read_once_whatever_the_number_of_rows(svc):
     template = s.questionnaire_template(svc, OFFICER, "2026")
     counts = []
     for n in (1, 15):
@@ -243,12 +241,12 @@ def test_baselines_are_read_once_whatever_the_number_of_rows(svc):  # noqa: F811
     assert counts[0] == counts[1], counts  # no query per row
 
 
-def _reference_row(svc, template: bytes):  # noqa: F811
+def _reference_row(svc, template: bytes):
     (unit, control), row = next(iter(sheet_rows(template, "Controls").items()))
     return unit, control, row
 
 
-def test_evidence_references_round_trip(svc):  # noqa: F811
+def test_evidence_references_round_trip(svc):
     template = s.questionnaire_template(svc, OFFICER, "2026", units=["BC-001"])
     unit, control, r = _reference_row(svc, template)
     checklist = CAT.control_by_id[control].evidence
@@ -268,7 +266,10 @@ def test_evidence_references_round_trip(svc):  # noqa: F811
     items = items[items["control_id"] == control]
     assert list(items["kind"]) == ["reference", "reference"]
     assert list(items["checklist_entry"]) == [checklist[0], checklist[-1]]
-    assert list(items["reference"]) == ["HR-REG 14/2025, personnel registry, room 4", "Minutes 3/2026"]
+    assert list(items["reference"]) == [
+        "HR-REG 14/2025, personnel registry, room 4",
+        "Minutes 3/2026",
+    ]
     after = s.control_ratings(svc, CLI_ADMIN, "2026", unit).set_index("control_id")
     assert after.loc[control, "version"] == version.loc[control, "version"]  # rating untouched
     trail = s.audit_trail(svc, CLI_ADMIN)
@@ -296,7 +297,7 @@ def test_evidence_references_round_trip(svc):  # noqa: F811
         ("1: HR-REG 14/2025\n2:", 'the line "2:" is not'),
     ],
 )
-def test_evidence_references_are_checked_at_their_cell(svc, typed, message):  # noqa: F811
+def test_evidence_references_are_checked_at_their_cell(svc, typed, message):
     template = s.questionnaire_template(svc, OFFICER, "2026", units=["BC-001"])
     unit, control, r = _reference_row(svc, template)
     filled = fill(template, {("Controls", f"{REFS}{r}"): typed})

@@ -39,13 +39,10 @@ from riskmap.reports.answer_values import (
     parse_yes_no,
     show,
 )
+from riskmap.reports.questionnaire_checks import check_meta, justified, new_references
 from riskmap.reports.questionnaire_layout import (
     CONTROL_ANSWER_COLUMNS,
     CONTROLS_SHEET,
-    FORMAT,
-    FORMAT_VERSION,
-    META_KEYS,
-    META_SHEET,
     RISK_ANSWER_COLUMNS,
     RISKS_SHEET,
     Field,
@@ -53,7 +50,6 @@ from riskmap.reports.questionnaire_layout import (
     QuestionnaireError,
     column_letter,
     control_fields,
-    reference_lines,
     risk_fields,
     scale_range,
 )
@@ -175,69 +171,9 @@ def parse_questionnaire(
         wb.close()
 
 
-def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: FileErrors) -> None:
-    if META_SHEET not in wb.sheetnames:
-        errors.add(
-            "this is not a riskmap questionnaire (its hidden identification sheet is missing): "
-            "download the template from riskmap and fill that in"
-        )
-        return
-    meta: dict[str, tuple[Any, int]] = {}
-    for r, cells in sheet_rows.rows(wb[META_SHEET]):
-        key, value = cells.get(1, EMPTY), cells.get(2, EMPTY)
-        if key[0] is None:
-            continue
-        if key[1] or value[1]:
-            errors.add(Problem.at_cell(META_SHEET, "B", r, "formulas are not accepted"))
-        meta[str(key[0])] = (value[0], r)
-    missing = [k for k in META_KEYS if k not in meta]
-    fmt = meta.get("format", (None, 0))[0]
-    if fmt != FORMAT or missing:
-        errors.add(
-            "this is not a riskmap questionnaire (its identification is damaged): download the "
-            "template from riskmap and fill that in"
-        )
-        return
-    version, where = meta["format_version"]
-    if version != FORMAT_VERSION:
-        errors.add(
-            Problem.at_cell(
-                META_SHEET,
-                "B",
-                where,
-                f"questionnaire format {show(version)} is not the format this riskmap reads "
-                f"({FORMAT_VERSION}): download a new template",
-            )
-        )
-    cycle, where = meta["cycle"]
-    if str(cycle) != snapshot.cycle_label:
-        errors.add(
-            Problem.at_cell(
-                META_SHEET,
-                "B",
-                where,
-                f"this questionnaire is for cycle {show(str(cycle))}, not for cycle "
-                f"{show(snapshot.cycle_label)}: download this cycle's template",
-            )
-        )
-    cat, where = meta["catalogue_version"]
-    expected = {snapshot.catalogue_version, catalogue.version}
-    if str(cat) not in expected or len(expected) != 1:
-        errors.add(
-            Problem.at_cell(
-                META_SHEET,
-                "B",
-                where,
-                f"this questionnaire was made with catalogue version {show(str(cat))}, but "
-                f"cycle {snapshot.cycle_label} uses {show(snapshot.catalogue_version)}: "
-                "download a new template",
-            )
-        )
-
-
 def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str) -> ParsedAnswers:
     errors = FileErrors()
-    _check_meta(wb, snapshot, catalogue, errors)
+    check_meta(wb, snapshot, catalogue, errors)
     if errors:
         raise QuestionnaireError(errors.final(), filename)
     kinds = _kinds(snapshot, catalogue)
@@ -322,62 +258,21 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
         record = _parse_row(kind, r, cells, units, seen, snapshot, found)
         if record is not None:
             out.append(record)
-    kept = _justified(kind, out, found)
+    kept = justified(kind, out, found)
     errors.refusals += len(out) - len(kept)
     errors.add_all(found.in_order())
     out = kept
     return out, count
 
 
-def _justified(kind: _Kind, records: list[dict[str, Any]], found: SheetErrors) -> list:
-    """The changed rows the rating rules accept; each refused one reported at its cell."""
-    if not records:
-        return records
-    frame = pd.DataFrame(records)
-    if kind.item == rules.RISK:
-        problems = rules.risk_justification_problems(frame)
-    else:
-        problems = rules.control_justification_problems(frame)
-    kept = []
-    for record, problem in zip(records, problems, strict=True):
-        if problem:
-            row = int(record["sheet_row"])
-            found.add(kind.at("justification", row, f"justification: {problem}"), row)
-        else:
-            kept.append(record)
-    return kept
-
-
-def _new_references(kind: _Kind, r: int, vals: dict, current: dict, errors) -> list | None:
-    """The references typed in the row's references cell that riskmap does not hold yet, as
-    (entry number, reference); None when the cell is refused (reported at the cell). Which
-    entry a number names is the evidence rule's (`riskmap.service.evidence`), not read here."""
-    key = "evidence_references"
-    if is_blank(vals.get(key)):  # the common case: nothing typed, nothing new
-        return []
-    text = as_text(vals.get(key))
-    problem = texts.text_problem(key, text)
-    if problem:
-        errors.add(kind.at(key, r, f"evidence references: {problem}"))
-        return None
-    typed, unreadable = reference_lines(text)
-    if unreadable:
-        errors.add(
-            kind.at(
-                key,
-                r,
-                f"evidence references: the line {show(unreadable[0])} is not a checklist entry "
-                'number, a colon and the reference (e.g. "2: DOC-14/2025, HR registry, room 4")',
-            )
-        )
-        return None
-    for _, reference in typed:
-        problem = texts.text_problem("reference", reference)
-        if problem:
-            errors.add(kind.at(key, r, f"evidence references: {problem}"))
-            return None
-    held = set(reference_lines(str(current.get(key) or ""))[0])
-    return [t for t in dict.fromkeys(typed) if t not in held]
+def _changed(kind: _Kind, answer: dict[str, Any], was: dict[str, Any], added: list) -> list:
+    """The fields the officer changed (`answer` gets the row's new references, if any)."""
+    changed = [k for k in answer if answer[k] != was[k]]
+    if kind.references:
+        answer["evidence_references"] = added
+        if added:
+            changed.append("evidence_references")
+    return changed
 
 
 def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] | None:
@@ -421,7 +316,7 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         return None
     unit_key, item_key = as_text(unit_raw), as_text(item_raw)
     if unit_key not in units:
-        errors.add(kind.at('id_unit', r, f"unknown unit {show(unit_key)}"))
+        errors.add(kind.at("id_unit", r, f"unknown unit {show(unit_key)}"))
         return None
     if item_key not in kind.known_items:
         errors.add(kind.at(item_id_key, r, f"unknown {kind.item} {show(item_key)}"))
@@ -526,16 +421,11 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         if problem:  # what riskmap could not store, or export and read back unchanged
             errors.add(kind.at(key, r, f"{key}: {problem}"))
             bad = True
-    new_references = _new_references(kind, r, vals, current, errors) if kind.references else []
-    if bad or new_references is None:
+    added = new_references(kind, r, vals, current, errors) if kind.references else []
+    if bad or added is None:
         return None
 
-    changed = [k for k in answer if answer[k] != was[k]]
-    if new_references:
-        answer["evidence_references"] = new_references
-        changed.append("evidence_references")
-    elif kind.references:
-        answer["evidence_references"] = []
+    changed = _changed(kind, answer, was, added)
     if not changed:
         return None
     return {

@@ -6,8 +6,9 @@ the shared strings are; this module then reads the sheet's rows itself, through 
 standard library's C pull parser (expat: no external references; a DOCTYPE or ENTITY in
 the stream refuses the sheet before the parser sees it, as `safety.check_upload` refuses it
 in any part), decoding each cell strictly. defusedxml's `iterparse` did the same through
-the pure-Python parser, four times slower at a national ministry's 660,000 cells. The well-kept readers were tried on the bad-questionnaire corpus and kept
-out: openpyxl's read-only cell reader reads shared string -1 as the last one (`units`),
+the pure-Python parser, four times slower at a national ministry's 660,000 cells. The
+well-kept readers were tried on the bad-questionnaire corpus and kept out: openpyxl's
+read-only cell reader reads shared string -1 as the last one (`units`),
 and shared string 999999, `abc` or `NaN` in a number cell and row `two` raise bare
 `IndexError`/`ValueError` naming no cell; it is also slower (`bench/sheet_reader.py`: 6.2
 against 5.3 us a cell on 800 units). python-calamine 0.9.1 gives no formulas (`=2+2`
@@ -239,7 +240,9 @@ def rows(ws: Any) -> Iterator[tuple[int, dict[int, Cell]]]:
                         column += 1
                     else:  # the common case, a column seen before on this row number: no regex
                         known = _COLUMNS.get(ref[:cut]) if ref.endswith(digits) else None
-                        column = known if known is not None else _column(sheet, ref, row_number, column)
+                        column = (
+                            known if known is not None else _column(sheet, ref, row_number, column)
+                        )
                     if column > MAX_COLUMN:
                         here = f"{column_letters(column)}{row_number}"
                         raise SheetDamaged(sheet, here, f"no sheet has this column; {RESAVE}")

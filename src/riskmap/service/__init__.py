@@ -47,6 +47,12 @@ from riskmap.service.evidence import (
 from riskmap.service.exports import cycle_snapshot, export_workbook, questionnaire_template
 from riskmap.service.frames import CycleFrames
 from riskmap.service.history import cycle_history
+from riskmap.service.import_plan import (
+    ImportPlan,
+    ImportPlanOutdated,
+    ImportResult,
+    QuestionnaireRejected,
+)
 from riskmap.service.imports import ImportRejected, check_unit_import, import_units
 from riskmap.service.incidents import incidents, record_incident
 from riskmap.service.overview import (
@@ -60,21 +66,17 @@ from riskmap.service.overview import (
     unit_profile,
 )
 from riskmap.service.plans import actions, add_action, build_plan, update_action
+from riskmap.service.questionnaire_import import (
+    apply_questionnaire,
+    check_questionnaire,
+    import_questionnaire,
+)
 from riskmap.service.ratings import (
     confirm_ratings,
     control_ratings,
     rate_control,
     rate_risk,
     risk_ratings,
-)
-from riskmap.service.questionnaire_import import (
-    ImportPlan,
-    ImportPlanOutdated,
-    ImportResult,
-    QuestionnaireRejected,
-    apply_questionnaire,
-    check_questionnaire,
-    import_questionnaire,
 )
 from riskmap.service.reads import (
     Trend,

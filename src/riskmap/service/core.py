@@ -370,7 +370,9 @@ class Tx:
             afters.append(after)
             if before is not None:
                 entries.append(
-                    audit.Entry(c.action, c.entity, c.entity_id, before, after, c.reason, c.cycle_id)
+                    audit.Entry(
+                        c.action, c.entity, c.entity_id, before, after, c.reason, c.cycle_id
+                    )
                 )
         entries.extend(also() if also else [])
         audit.record_many(self.session, actor=self.who, entries=entries)

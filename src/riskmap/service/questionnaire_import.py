@@ -27,7 +27,7 @@ event naming the file and its SHA-256.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -53,110 +53,22 @@ from riskmap.service import evidence
 from riskmap.service.core import Tx, changes_since, json_value, use_case
 from riskmap.service.errors import ValidationError
 from riskmap.service.exports import build_snapshot
+from riskmap.service.import_plan import (
+    CHANGE_COLUMNS,
+    ImportPlan,
+    ImportPlanOutdated,
+    ImportResult,
+    PlannedReference,
+    PlannedSave,
+    QuestionnaireRejected,
+)
 from riskmap.service.ratings import control_values, rating_update, risk_values
 from riskmap.store.models import ControlRating, Cycle, EvidenceItem, RiskRating, Unit
 
-CHANGE_COLUMNS = ["unit_id", "unit", "kind", "item_id", "item", "field", "before", "after", "cell"]
 RISK_FIELDS = ("applicable", "likelihood", "impact", "justification")
 CONTROL_FIELDS = ("applicable", "maturity", "evidence", "justification")
 REFERENCES = "evidence_references"
 CHUNK = 500  # ids per IN (...) when loading the changed rows
-
-
-class QuestionnaireRejected(ValidationError):
-    """The questionnaire was refused and nothing was saved; `problems` lists every one
-    (`Problem`: sheet, cell, field, message; no sheet for a sentence about the whole file)."""
-
-    def __init__(self, filename: str, problems: list[Problem] | list[str]):
-        self.filename = filename
-        self.problems = [Problem.whole(p) if isinstance(p, str) else p for p in problems]
-        shown = "; ".join(str(p) for p in self.problems[:5])
-        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(
-            "questionnaire",
-            f"{filename}: {len(self.problems)} problem(s), nothing saved: {shown}{more}",
-        )
-
-
-class ImportPlanOutdated(ValidationError):
-    """The cycle changed between the check and the apply: nothing was written."""
-
-    def __init__(self, filename: str, cycle: str):
-        super().__init__(
-            "questionnaire",
-            f"{filename}: cycle {cycle} changed since you checked this file (a rating or an "
-            "evidence item was saved meanwhile); nothing was saved: check the file again",
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class ImportResult:
-    """What a questionnaire changes (`check_questionnaire`) or changed (the imports).
-
-    `changes`: one row per changed field (CHANGE_COLUMNS: unit_id, unit, kind "risk" or
-    "control", item_id, item, field, before, after, cell), in the file's order; a new
-    evidence reference is a row of field "evidence reference".
-    """
-
-    filename: str
-    cycle: str
-    risk_ratings: int
-    control_ratings: int
-    units: tuple[str, ...]
-    rows_read: int
-    changes: pd.DataFrame
-    applied: bool
-    evidence_items: int = 0
-
-    @property
-    def ratings(self) -> int:
-        return self.risk_ratings + self.control_ratings
-
-    @property
-    def nothing_to_save(self) -> bool:
-        return self.ratings == 0 and self.evidence_items == 0
-
-    def summary(self) -> str:
-        verb = "saved" if self.applied else "to save"
-        items = f", {self.evidence_items} evidence reference(s)" if self.evidence_items else ""
-        return (
-            f"{self.filename}: {self.rows_read} row(s) read, {self.risk_ratings} risk "
-            f"rating(s) and {self.control_ratings} control rating(s){items} {verb} in "
-            f"{len(self.units)} unit(s) of cycle {self.cycle}"
-        )
-
-
-@dataclass(frozen=True)
-class PlannedSave:
-    """One rating to save: its row, the version it was checked at, the values."""
-
-    kind: str  # "risk" / "control"
-    rating_id: int
-    unit: str  # the unit's code
-    item_id: str
-    version: int
-    values: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class PlannedReference:
-    """One new evidence item of kind "reference" on a control rating."""
-
-    unit: str
-    control_id: str
-    entry: int  # the checklist entry's number
-    reference: str
-
-
-@dataclass(frozen=True, eq=False)
-class ImportPlan(ImportResult):
-    """A checked questionnaire: what `apply_questionnaire` saves, if the cycle is still at
-    `data_version`. `sha256` is the file's (the page keeps one plan per file)."""
-
-    sha256: str = ""
-    data_version: str = ""
-    saves: tuple[PlannedSave, ...] = field(default=())
-    references: tuple[PlannedReference, ...] = field(default=())
 
 
 def cycle_version(tx: Tx, cyc: Cycle) -> tuple[str, dict[tuple[str, str, str], tuple[int, int]]]:
@@ -254,7 +166,9 @@ def _known_baseline(row: Any) -> rules.Baseline | None:
     """The baseline `with_baseline` read with the snapshot (one read for every row)."""
     if not getattr(row, "baseline_source", ""):
         return None
-    return rules.Baseline(int(row.baseline_likelihood), int(row.baseline_impact), row.baseline_source)
+    return rules.Baseline(
+        int(row.baseline_likelihood), int(row.baseline_impact), row.baseline_source
+    )
 
 
 def _values(tx: Tx, k: _Kind, cyc: Cycle, code: str, row: Any, rec: dict) -> dict[str, Any]:
@@ -328,7 +242,9 @@ class _Plan:
                 continue
             self.references.append(PlannedReference(code, item, number, reference))
             line_text = reference_line(number, reference)
-            self.change(k, code, item, "evidence reference", "", line_text, k.cell(REFERENCES, line))
+            self.change(
+                k, code, item, "evidence reference", "", line_text, k.cell(REFERENCES, line)
+            )
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
@@ -409,14 +325,18 @@ def _apply(tx: Tx, cyc: Cycle, plan: ImportPlan) -> ImportResult:
     source = f"questionnaire import: {plan.filename}"
     rows = {
         "risk": _rows(tx, RiskRating, [s.rating_id for s in plan.saves if s.kind == "risk"]),
-        "control": _rows(tx, ControlRating, [s.rating_id for s in plan.saves if s.kind == "control"]),
+        "control": _rows(
+            tx, ControlRating, [s.rating_id for s in plan.saves if s.kind == "control"]
+        ),
     }
     updates = []
     for s in plan.saves:
         text = s.values["justification"]
         reason = f"{source}; {text}" if text else source
         row = rows[s.kind][s.rating_id]
-        updates.append(rating_update(cyc, s.unit, row, s.values, expected_version=s.version, reason=reason))
+        updates.append(
+            rating_update(cyc, s.unit, row, s.values, expected_version=s.version, reason=reason)
+        )
     units = {}
     if plan.references:
         codes = sorted({r.unit for r in plan.references})
@@ -444,7 +364,11 @@ def _apply(tx: Tx, cyc: Cycle, plan: ImportPlan) -> ImportResult:
             }
             events.append(
                 audit.Entry(
-                    "questionnaire.import", "cycle", cyc.label, after=summary, reason=source,
+                    "questionnaire.import",
+                    "cycle",
+                    cyc.label,
+                    after=summary,
+                    reason=source,
                     cycle_id=cyc.id,
                 )  # fmt: skip
             )

@@ -19,7 +19,6 @@ from riskmap.service.core import READERS, Tx, Update, use_case
 from riskmap.service.errors import NotFound, ValidationError
 from riskmap.store.models import ControlRating, Cycle, RiskRating, Unit, utcnow
 
-
 LOOK_UP = object()  # risk_values: read the baseline of the row
 
 

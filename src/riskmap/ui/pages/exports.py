@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from riskmap.problems import Problem
 from riskmap.service import (
     DomainError,
     ImportPlan,
@@ -33,7 +34,6 @@ from riskmap.service import (
     export_workbook,
     questionnaire_template,
 )
-from riskmap.problems import Problem
 from riskmap.ui import registry, state
 from riskmap.ui.widgets import escape_md, table
 
@@ -239,9 +239,7 @@ def _upload(cycle: str, status: str) -> None:
     outcome = _check(cycle, upload)
     outdated = ss.pop(f"{KEY}outdated", None)
     if outdated:
-        st.error(
-            escape_md(f"{outdated}. It was checked again: see below."), icon=":material/sync:"
-        )
+        st.error(escape_md(f"{outdated}. It was checked again: see below."), icon=":material/sync:")
     if isinstance(outcome, QuestionnaireRejected):
         _refused(outcome, "nothing can be saved")
         return
@@ -260,7 +258,11 @@ def _upload(cycle: str, status: str) -> None:
             f"{upload.name} is correct: {outcome.risk_ratings} risk rating(s) and "
             f"{outcome.control_ratings} control rating(s) of {len(outcome.units)} unit(s) "
             f"change ({len(outcome.changes)} field(s)"
-            + (f", {outcome.evidence_items} new evidence reference(s)" if outcome.evidence_items else "")
+            + (
+                f", {outcome.evidence_items} new evidence reference(s)"
+                if outcome.evidence_items
+                else ""
+            )
             + "). Check them, then apply them all."
         ),
         icon=":material/task_alt:",
