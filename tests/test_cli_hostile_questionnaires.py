@@ -78,11 +78,10 @@ def test_an_endless_or_huge_file_is_refused_without_reading_it_whole(
 def test_a_good_file_is_imported_in_one_go_and_the_trail_verifies(demo_template, tmp_path):
     """`riskmap import` checks and applies in one transaction; `riskmap audit verify`
     passes after it (the import's events are chained in one batch)."""
-    from test_service_exports import fill
-    from test_service_imports import REFS, _levels_changed
-
     from riskmap import service
     from riskmap.service import CLI_ADMIN
+    from test_service_exports import fill
+    from test_service_imports import REFS, _levels_changed
 
     path = tmp_path / "riskmap.sqlite"
     shutil.copyfile(demo_template.path, path)
