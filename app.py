@@ -76,6 +76,7 @@ def _sidebar(user: dict) -> None:
             f"Signed in as **{escape_md(user['display_name'])}** "
             f"({escape_md(user['username'])}), {escape_md(state.role_label(user['role']))}"
         )
+        state.scope_line()
         if st.button("Sign out", key="sign-out", icon=":material/logout:"):
             was_oidc = bool(st.session_state.get("oidc"))
             session_cookie.sign_out()

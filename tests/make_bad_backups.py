@@ -99,6 +99,17 @@ def _nan(data: dict) -> str:
     return json.dumps(data)  # Python writes NaN, which json.loads takes back
 
 
+def _scope(kind: str, value: str) -> Callable[[dict], dict]:
+    """A need-to-know scope entry added for user 2 (the officer)."""
+
+    def change(data: dict) -> dict:
+        row = {"id": 1, "user_id": 2, "kind": kind, "value": value}
+        data["tables"].setdefault("user_scopes", []).append(row)
+        return data
+
+    return change
+
+
 # name -> build(good backup) -> the edited backup (a dict), or the file's text or bytes.
 Build = Callable[[dict], Any]
 CASES: dict[str, Build] = {
@@ -132,6 +143,8 @@ CASES: dict[str, Build] = {
     "28_duplicate_username.json": _set("users", 2, username="officer"),
     "29_reduction_nan.json": _nan,
     "30_audit_event_edited.json": _set("audit_events", 2, reason="edited in the file"),
+    "31_scope_of_an_unknown_kind.json": _scope("everything", "all"),
+    "32_scope_of_a_missing_unit.json": _scope("unit", "NO-SUCH-UNIT"),
 }
 
 

@@ -14,7 +14,7 @@ from riskmap.backup import RestoreError, backup, restore
 from riskmap.cli import main
 from riskmap.security import hash_password
 from riskmap.store.engine import make_engine, session_factory
-from riskmap.store.migrate import current_revision
+from riskmap.store.migrate import current_revision, head_revision
 from riskmap.store.models import (
     Action,
     AuditEvent,
@@ -185,7 +185,7 @@ def populate(url: str) -> None:
 def test_round_trip_is_identical_and_the_audit_chain_still_verifies(db_url, db_factory):
     populate(db_url)
     first = _backup_of(db_url)
-    assert first["schema_revision"] == "0002"
+    assert first["schema_revision"] == head_revision()
     assert first["format"] == "riskmap-backup" and first["format_version"] == 1
     assert len(first["tables"]["units"]) == 2 and len(first["tables"]["audit_events"]) == 3
     json.dumps(first, allow_nan=False)  # plain JSON, nothing exotic
@@ -282,7 +282,7 @@ def test_restore_refuses_a_backup_of_another_schema_revision(sqlite_url, db_fact
     target = db_factory("sqlite")
     eng = make_engine(target)
     try:
-        assert current_revision(eng) == "0002"
+        assert current_revision(eng) == head_revision()
         with session_factory(eng)() as s, pytest.raises(RestoreError, match="9999"):
             restore(s, data)
     finally:
@@ -302,7 +302,7 @@ def test_restore_refuses_what_is_not_a_backup(db_factory):
                     {
                         "format": "riskmap-backup",
                         "format_version": 1,
-                        "schema_revision": "0002",
+                        "schema_revision": head_revision(),
                         "tables": {"secrets": []},
                     },
                 )

@@ -47,9 +47,9 @@ def test_user_commands_then_authenticate(sqlite_url):
     listed = run(runner, sqlite_url, "list")
     assert listed.exit_code == 0
     lines = listed.output.splitlines()
-    assert lines[0].split() == ["user", "role", "status", "name"]
-    assert lines[1].split() == ["max", "manager", "active", "Max", "M"]
-    assert lines[2].split() == ["olga", "officer", "active", "olga"]
+    assert lines[0].split() == ["user", "role", "status", "name", "scope"]
+    assert lines[1].split() == ["max", "manager", "active", "Max", "M", "whole", "ministry"]
+    assert lines[2].split() == ["olga", "officer", "active", "olga", "whole", "ministry"]
 
     changed = run(runner, sqlite_url, "set-role", "olga", "auditor")
     assert changed.exit_code == 0 and "now has role auditor" in changed.output

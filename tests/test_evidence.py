@@ -372,3 +372,171 @@ def test_restore_refuses_an_evidence_row_whose_hash_is_a_path(world, tmp_path, d
     assert refused.exit_code == 1
     assert "table evidence_items" in refused.output and "sha256" in refused.output
     assert "64 lower-case hex digits" in refused.output and "not an evidence kind" in refused.output
+
+
+def test_controls_sheet_counts_valid_items_and_links_to_the_first(world):
+    """Each control rating row shows its number of valid (not expired) items and links to
+    its first row on the Evidence sheet; a risk rating's items count on no control."""
+    from openpyxl import load_workbook
+
+    c = s.control_ratings(world, CLI_ADMIN, "2026")
+    c = c[c["applicable"]]
+    (u1, k1), (u2, k2) = c[["unit_id", "control_id"]].head(2).itertuples(index=False, name=None)
+    for ref in ("=1+1 Register 4", "Register 5"):
+        s.add_evidence(world, "officer", "2026", u1, control_id=k1, checklist_entry=1,
+                       reference=ref)  # fmt: skip
+    s.add_evidence(world, "officer", "2026", u1, control_id=k1, checklist_entry=1,
+                   data=PDF, file_name="orders.pdf")  # fmt: skip
+    old = s.add_evidence(world, "officer", "2026", u2, control_id=k2, checklist_entry=1,
+                         reference="Register 6", valid_until=TODAY + timedelta(days=5))  # fmt: skip
+    gone = s.add_evidence(world, "officer", "2026", u1, control_id=k1, checklist_entry=1,
+                          reference="to be replaced")  # fmt: skip
+    s.supersede_evidence(world, "officer", gone["id"], reason="newer", reference="Register 7")
+    risk = s.risk_ratings(world, CLI_ADMIN, "2026")
+    r1 = risk[(risk["unit_id"] == u1) & risk["applicable"]]["risk_id"].iloc[0]
+    s.add_evidence(world, "officer", "2026", u1, risk_id=r1, checklist_entry="survey 2025",
+                   reference="Survey file 3")  # fmt: skip
+    with world.sessions() as session, session.begin():  # the day passes for item `old`
+        session.get(EvidenceItem, old["id"]).valid_until = TODAY - timedelta(days=1)
+    book = load_workbook(io.BytesIO(s.export_workbook(world, "auditor", "2026")))
+    ev, ctl = book["Evidence"], book["Controls"]
+    ev_head = [x.value for x in ev[1]]
+    evidence = [dict(zip(ev_head, [x.value for x in r], strict=True)) for r in ev.iter_rows(2)]
+    assert len(evidence) == 6  # the superseded item is not on the sheet
+    head = [x.value for x in ctl[1]]
+    shown = {}
+    for r in ctl.iter_rows(2):
+        row = dict(zip(head, r, strict=True))
+        link = row["evidence_row"].hyperlink
+        shown[(row["unit_id"].value, row["control_id"].value)] = (
+            row["valid_evidence_items"].value,
+            link.location if link is not None else None,
+            row["evidence_row"].value,
+        )
+    first1 = 2 + [(e["unit_id"], e["control_id"]) for e in evidence].index((u1, k1))
+    first2 = 2 + [(e["unit_id"], e["control_id"]) for e in evidence].index((u2, k2))
+    assert shown[(u1, k1)] == (4, f"'Evidence'!A{first1}", first1)
+    assert shown[(u2, k2)] == (0, f"'Evidence'!A{first2}", first2)  # expired: no credit
+    assert evidence[first2 - 2]["status"] == "expired"
+    others = [v for key, v in shown.items() if key not in {(u1, k1), (u2, k2)}]
+    assert others and all(v == (0, None, None) for v in others)
+    # Every link lands on a row of its own rating; the rows it heads are contiguous.
+    for (unit, control), (_n, _where, first) in shown.items():
+        if first is not None:
+            assert (evidence[first - 2]["unit_id"], evidence[first - 2]["control_id"]) == (
+                unit, control,
+            )  # fmt: skip
+    assert any(e["risk_id"] == r1 and e["control_id"] is None for e in evidence)
+    # User text stays text next to the links.
+    refs = [ev.cell(row=i + 2, column=ev_head.index("reference") + 1) for i in range(6)]
+    assert any(x.value == "=1+1 Register 4" and x.data_type == "s" for x in refs)
+
+
+def test_an_item_expiring_moves_the_residual_through_the_service(world, monkeypatch):
+    """The day an item's valid-until passes, with no change in the database, the service's
+    register and heat map (memoised per data version) credit the control as unevidenced:
+    each residual of the unit is what the method gives with that control's evidence blank
+    (the row-by-row oracle), and the residuals of the risks it guards rise."""
+    import oracle
+
+    unit, ctl, version = a_control(world, credited_above=3)
+    s.rate_control(world, "officer", "2026", unit, ctl, expected_version=version, evidence="")
+    s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                   reference="Reg. 4", valid_until=TODAY + timedelta(days=30))  # fmt: skip
+    before = s.register(world, "auditor", "2026").set_index(["unit_id", "risk_id"])
+    map_before = s.cycle_map(world, "auditor", "2026").register  # memoised for this version
+    f = s.cycle_frames(world, "auditor", "2026")
+    typed = f.control_ratings.copy()
+    mine = (typed["unit_id"] == unit) & (typed["control_id"] == ctl)
+    assert typed.loc[mine, "evidence"].tolist() == ["1 valid evidence item"]
+    expected_now = oracle.score_rows(f.risk_ratings, typed, f.units, CAT)
+    typed.loc[mine, "evidence"] = ""
+    expected_later = oracle.score_rows(f.risk_ratings, typed, f.units, CAT)
+
+    class Later(date):
+        @classmethod
+        def today(cls):
+            return TODAY + timedelta(days=31)
+
+    monkeypatch.setattr(frames, "date", Later)  # the day evidence is judged on moves on
+    after = s.register(world, "auditor", "2026").set_index(["unit_id", "risk_id"])
+    map_after = s.cycle_map(world, "auditor", "2026").register
+    assert s.evidence_items(world, "auditor", "2026", today=Later.today())["status"].tolist() == [
+        "expired"
+    ]
+    guarded = {r for r, _ in CAT.control_by_id[ctl].mitigates.items()}
+    moved = 0
+    for now, later in zip(expected_now, expected_later, strict=True):
+        key = (now["unit_id"], now["risk_id"])
+        assert before.loc[key, "residual"] == pytest.approx(now["residual"])
+        assert after.loc[key, "residual"] == pytest.approx(later["residual"])
+        if key[0] == unit and key[1] in guarded:
+            assert later["residual"] > now["residual"]
+            moved += 1
+        else:
+            assert later["residual"] == pytest.approx(now["residual"])
+    assert moved >= 1
+    for frame, reg in ((map_before, before), (map_after, after)):
+        shown = frame.set_index(["unit_id", "risk_id"])["residual"]
+        assert shown.to_dict() == pytest.approx(reg["residual"].to_dict())
+
+
+def test_evidence_on_a_risk_rating_officers_add_auditors_read_nobody_deletes(world):
+    """A risk rating's justification can be shown by items too: the same rule as a
+    control's (officers add and supersede in a draft cycle, every reader lists and
+    downloads, nothing deletes); it earns no control credit."""
+    risk = s.risk_ratings(world, CLI_ADMIN, "2026")
+    unit, risk_id = risk[risk["applicable"]][["unit_id", "risk_id"]].iloc[0]
+    before = s.register(world, "auditor", "2026")
+    item = s.add_evidence(world, "officer", "2026", unit, risk_id=risk_id,
+                          checklist_entry="2025 incident report", data=PDF,
+                          file_name="incidents.pdf")  # fmt: skip
+    assert (item["risk_id"], item["control_id"], item["kind"]) == (risk_id, None, "file")
+    assert item["checklist_entry"] == "2025 incident report"
+    for reader in ("officer", "manager", "auditor", "admin"):
+        listed = s.evidence_items(world, reader, "2026", unit)
+        assert listed[["risk_id", "file_name"]].values.tolist() == [[risk_id, "incidents.pdf"]]
+        assert s.evidence_file(world, reader, item["id"])[2] == PDF
+    for other in ("manager", "auditor", "admin"):
+        with pytest.raises(s.PermissionDenied):
+            s.add_evidence(world, other, "2026", unit, risk_id=risk_id, reference="x")
+        with pytest.raises(s.PermissionDenied):
+            s.supersede_evidence(world, other, item["id"], reason="r", reference="y")
+    new = s.supersede_evidence(world, "officer", item["id"], reason="the registry copy",
+                               reference="Incident register 2025, no. 14")  # fmt: skip
+    assert (new["risk_id"], new["checklist_entry"]) == (risk_id, "2025 incident report")
+    every = s.evidence_items(world, "auditor", "2026", unit, include_superseded=True)
+    assert every.set_index("id").loc[item["id"], "superseded_by"] == new["id"]
+    with pytest.raises(s.NotFound, match="no rating of NOPE-1"):
+        s.add_evidence(world, "officer", "2026", unit, risk_id="NOPE-1", reference="r")
+    with pytest.raises(s.ValidationError, match="not both"):
+        s.add_evidence(world, "officer", "2026", unit, risk_id=risk_id, control_id="x",
+                       reference="r")  # fmt: skip
+    after = s.register(world, "auditor", "2026")
+    assert after["residual"].tolist() == before["residual"].tolist()
+    assert not any(name.startswith(("delete", "remove")) for name in s.USE_CASES)
+
+
+def test_cli_evidence_check_names_the_item_a_received_copy_is(world, tmp_path, db_url):
+    """The auditor's check of the files they received against the Evidence sheet's hashes:
+    a true copy names its item (and its state), a changed copy matches none (exit 1)."""
+    unit, ctl, _ = a_control(world)
+    a = s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
+                       data=PDF, file_name="orders.pdf")  # fmt: skip
+    b = s.supersede_evidence(world, "officer", a["id"], reason="scan", data=PNG,
+                             file_name="orders.png")  # fmt: skip
+    good, changed = tmp_path / "received.pdf", tmp_path / "received-2.png"
+    good.write_bytes(PDF)
+    changed.write_bytes(PNG + b"edited")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["evidence", "check", str(good), "--cycle", "2026", "--db", db_url])
+    assert ok.exit_code == 0, ok.output
+    assert f"is item {a['id']} ('orders.pdf'; unit {unit}, control {ctl}; superseded by item " \
+        f"{b['id']})" in ok.output  # fmt: skip
+    bad = runner.invoke(
+        main, ["evidence", "check", str(good), str(changed), "--cycle", "2026", "--db", db_url]
+    )
+    assert bad.exit_code == 1
+    digest = hashlib.sha256(PNG + b"edited").hexdigest()
+    assert f"no item: {changed} sha256={digest}" in bad.output
+    assert "1 of 2 files match no item" in bad.output

@@ -26,6 +26,7 @@ POLICY = {
     # users, organisation and units: admin
     "add_user": {"admin"},
     "set_role": {"admin"},
+    "set_scope": {"admin"},
     "disable_user": {"admin"},
     "enable_user": {"admin"},
     "list_users": {"admin", "auditor"},
@@ -55,6 +56,7 @@ POLICY = {
     "audit_trail": {"auditor", "admin"},
     "verify_audit": {"auditor", "admin"},
     "audit_anchor": {"auditor", "admin"},
+    "take_checkpoint": {"auditor", "admin"},  # an event of the trail itself, no data
     # reads: everyone
     "list_units": EVERYONE,
     "list_cycles": EVERYONE,
@@ -71,6 +73,7 @@ POLICY = {
     "method_sensitivity": EVERYONE,
     "trend": EVERYONE,
     "cycle_history": EVERYONE,
+    "my_scope": EVERYONE,
     # the manager's view (riskmap.service.overview): reads, everyone
     "data_version": EVERYONE,
     "key_figures": EVERYONE,
@@ -154,6 +157,9 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, f"oidc.{role}", "officer", email=f"{role}@ministry.example")
         case "set_role":
             return f(svc, actor, "target", "auditor" if role == "x" else "officer")
+        case "set_scope":  # set and cleared again: the other calls see the whole ministry
+            f(svc, actor, "target", units=["BC-001"])
+            return f(svc, actor, "target")
         case "disable_user" | "enable_user":
             return f(svc, actor, "target")
         case "check_unit_import" | "import_units":
@@ -260,7 +266,7 @@ def test_policy_covers_every_use_case():
     for name, roles in POLICY.items():
         assert USE_CASES[name] == roles, name
     # The auditor changes nothing: every use case open to them is a read.
-    audit_reads = {"audit_trail", "verify_audit", "audit_anchor"}
+    audit_reads = {"audit_trail", "verify_audit", "audit_anchor", "take_checkpoint"}
     reads = {n for n, r in POLICY.items() if r == EVERYONE} | audit_reads
     assert {n for n, r in USE_CASES.items() if "auditor" in r} == reads | {"list_users"}
 

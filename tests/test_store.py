@@ -1,4 +1,5 @@
-"""The store: engine set-up, migrations, SQLite pragmas, optimistic versioning."""
+"""The store: engine set-up, migrations, SQLite pragmas, optimistic versioning, evidence
+items (on SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from riskmap.store.migrate import (
     is_empty,
     upgrade,
 )
-from riskmap.store.models import Base, Organisation, Unit
+from riskmap.store.models import Base, Cycle, EvidenceItem, Organisation, Unit
 
 MODEL_TABLES = set(Base.metadata.tables)
 
@@ -129,7 +130,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(empty_url):
         assert _table_names(eng) == set()
         upgrade(eng)
         assert _table_names(eng) == MODEL_TABLES | {"alembic_version"}
-        assert current_revision(eng) == head_revision() == "0002"
+        assert current_revision(eng) == head_revision() == "0003_user_scopes"
         assert is_empty(eng)  # a schema but no organisation yet
     finally:
         eng.dispose()
@@ -161,25 +162,25 @@ def test_cli_db_upgrade_twice_is_a_no_op(empty_url):
     runner = CliRunner()
     first = runner.invoke(main, ["db", "upgrade", "--db", empty_url])
     assert first.exit_code == 0, first.output
-    assert "upgraded from empty to revision 0002" in first.output
+    assert "upgraded from empty to revision 0003_user_scopes" in first.output
 
     eng = make_engine(empty_url)
     try:
         _add_org_and_unit(session_factory(eng))
         second = runner.invoke(main, ["db", "upgrade", "--db", empty_url])
         assert second.exit_code == 0, second.output
-        assert "already at revision 0002" in second.output
+        assert "already at revision 0003_user_scopes" in second.output
         assert _table_names(eng) == MODEL_TABLES | {"alembic_version"}
         with eng.connect() as conn:
             assert conn.execute(select(Unit.code)).scalars().all() == ["BC-01"]
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-            assert versions == [("0002",)]
+            assert versions == [("0003_user_scopes",)]
     finally:
         eng.dispose()
 
     current = runner.invoke(main, ["db", "current", "--db", empty_url])
     assert current.exit_code == 0
-    assert current.output.strip() == "0002 (head)"
+    assert current.output.strip() == "0003_user_scopes (head)"
 
 
 def test_cli_db_current_on_a_database_without_schema_exits_1(sqlite_url):
@@ -194,7 +195,7 @@ def test_cli_db_uses_the_environment_url(sqlite_url, monkeypatch):
     assert result.exit_code == 0, result.output
     eng = make_engine(sqlite_url)
     try:
-        assert current_revision(eng) == "0002"
+        assert current_revision(eng) == "0003_user_scopes"
     finally:
         eng.dispose()
 
@@ -229,3 +230,56 @@ def test_stale_copy_cannot_overwrite_a_newer_save(engine):
     with make() as check:
         saved = check.get(Unit, unit_id)
         assert (saved.name, saved.version) == ("Border post (north)", 2)
+
+
+# --- evidence items --------------------------------------------------------------------
+
+
+def test_evidence_items_keep_what_they_say_and_a_successor_must_exist(engine):
+    """An item's hash, dates, long text and its superseded_by link round-trip on both
+    backends; a successor that is not an item, or a unit that does not exist, is refused
+    by the database itself."""
+    from datetime import date
+
+    make = session_factory(engine)
+    unit_id = _add_org_and_unit(make)
+    sha = "ab" * 32
+    entry = "Rotation roster signed by the head of unit, " * 20  # long text: Text column
+    with make() as s, s.begin():
+        org_id = s.get(Unit, unit_id).organisation_id
+        cyc = Cycle(organisation_id=org_id, label="2026", catalogue_version="v", drafted_by="x")
+        s.add(cyc)
+        s.flush()
+        old = EvidenceItem(
+            cycle_id=cyc.id, unit_id=unit_id, control_id="staff_rotation", kind="file",
+            checklist_entry=entry, file_name="roster ü.pdf", media_type="application/pdf",
+            size=1234, sha256=sha, added_by="officer", valid_until=date(2027, 2, 28),
+        )  # fmt: skip
+        s.add(old)
+        s.flush()
+        new = EvidenceItem(
+            cycle_id=cyc.id, unit_id=unit_id, risk_id="BOR-01", kind="reference",
+            reference="Register 4, shelf 2", added_by="officer",
+        )  # fmt: skip
+        s.add(new)
+        s.flush()
+        old.superseded_by = new.id
+        ids, cycle_id = (old.id, new.id), cyc.id
+    with make() as s:
+        got = s.scalars(select(EvidenceItem).order_by(EvidenceItem.id)).all()
+        assert [g.id for g in got] == list(ids)
+        a, b = got
+        assert (a.sha256, a.size, a.file_name, a.checklist_entry) == (
+            sha,
+            1234,
+            "roster ü.pdf",
+            entry,
+        )
+        assert a.valid_until == date(2027, 2, 28) and a.superseded_by == b.id
+        assert a.added_at is not None and b.valid_until is None
+        assert (b.control_id, b.risk_id, b.reference) == (None, "BOR-01", "Register 4, shelf 2")
+    for bad in ({"superseded_by": 999_999}, {"unit_id": 999_999}):
+        with pytest.raises(IntegrityError), make() as s, s.begin():
+            fields = {"cycle_id": cycle_id, "unit_id": unit_id, "kind": "reference",
+                      "reference": "r", "added_by": "officer", **bad}  # fmt: skip
+            s.add(EvidenceItem(**fields))

@@ -110,3 +110,30 @@ def test_the_user_table_is_for_people(ui_db):
     assert pd.api.types.is_datetime64_any_dtype(shown["created_at"])  # not '2026-...T09:35:15'
     assert shown.isna().sum().sum() == 0  # no "None" in a cell
     assert set(shown["role"]) <= {"administrator", "integrity officer", "manager", "auditor"}
+
+
+def test_admin_limits_an_officer_to_a_region_and_the_table_says_so(ui_db):
+    at = page(PAGE, "admin").run()
+    at.selectbox(key="users-scope-who").select("demo.officer")
+    at.multiselect(key="users-scope-regions").select("North")
+    at.text_input(key="users-scope-reason").input("Northern desk")
+    _label(at.button, "Set scope").click().run()
+    assert not errors(at), errors(at)
+    assert "demo.officer now sees: region North." in texts(at)
+    shown = at.dataframe[0].value.set_index("username")
+    with ui_db.service() as svc:
+        saved = s.list_users(svc, CLI_ADMIN).set_index("username")
+        units = s.list_units(svc, "demo.officer")
+    assert shown.loc["demo.officer", "scope"] == saved.loc["demo.officer", "scope"]
+    assert saved.loc["demo.officer", "scope"] == "region North"
+    assert set(units["region"]) == {"North"}
+
+    # A unit type for a manager is refused by the service, shown as the page's error.
+    at.selectbox(key="users-scope-who").select("demo.manager")
+    at.multiselect(key="users-scope-types").select("border_control")
+    _label(at.button, "Set scope").click().run()
+    assert any("limited to regions only" in e for e in errors(at)), errors(at)
+
+    at.selectbox(key="users-scope-who").select("demo.officer")
+    _label(at.button, "Whole ministry").click().run()
+    assert "demo.officer now sees: whole ministry." in texts(at)

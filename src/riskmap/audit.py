@@ -15,6 +15,13 @@ or a newer one. An event with a plain SHA-256 (a trail recorded before it was ke
 forgery) breaks the chain, unless `allow_unkeyed` accepts such events at the trail's start,
 before the first keyed one (`riskmap audit verify --allow-unkeyed`, for a database from
 before keys); `VerifyResult.unkeyed` counts them.
+
+Events cannot be re-sealed (the table is append-only), so a trail from before keys is
+*adopted* instead (`adopt_unkeyed`, `riskmap audit adopt`): one keyed event records how
+many events came before keys and the hash of the last of them. From then on `verify`
+accepts exactly that prefix without `--allow-unkeyed`: rewriting an adopted event changes
+the prefix's head (its plain chain can be recomputed, the adoption's seal cannot), and an
+unkeyed event anywhere else is still refused.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ GENESIS_HASH = "0" * 64
 ADVISORY_LOCK_KEY = 0x7269_736B_6D61_70  # "riskmap"
 
 _VERIFY_BATCH = 1000
+
+ADOPTED = "audit.unkeyed_adopted"  # the action of the event that adopts a pre-key prefix
 
 
 @dataclass(frozen=True)
@@ -304,10 +313,14 @@ def verify(
     ring = ring or _keyring(session)
     level, unkeyed = -1, 0
     table = AuditEvent.__table__
+    adoption_id = session.scalar(
+        select(table.c.id).where(table.c.action == ADOPTED).order_by(table.c.id).limit(1)
+    )
     expected_prev = GENESIS_HASH
     previous_id: int | None = None
     checked = 0
     last_id = 0
+    unkeyed_head = GENESIS_HASH
     while True:
         rows = session.execute(
             select(table).where(table.c.id > last_id).order_by(table.c.id).limit(_VERIFY_BATCH)
@@ -328,7 +341,8 @@ def verify(
                     ),
                     unkeyed=unkeyed,
                 )
-            if sealed < 0 and not allow_unkeyed:
+            adopted = adoption_id is not None and row.id < adoption_id
+            if sealed < 0 and not (allow_unkeyed or adopted):
                 return VerifyResult(
                     ok=False,
                     checked=checked,
@@ -354,6 +368,18 @@ def verify(
                     ),
                     unkeyed=unkeyed,
                 )
+            if row.id == adoption_id and sealed >= 0:
+                wrong = _adoption_mismatch(row, unkeyed, unkeyed_head)
+                if wrong:
+                    return VerifyResult(
+                        ok=False,
+                        checked=checked,
+                        first_broken_id=row.id,
+                        message=f"event {row.id}: the adoption of the pre-key trail {wrong}",
+                        unkeyed=unkeyed,
+                    )
+            if sealed < 0:
+                unkeyed_head = row.hash
             expected_prev = row.hash
             previous_id = row.id
         last_id = rows[-1].id
@@ -361,9 +387,52 @@ def verify(
         ok=True,
         checked=checked,
         first_broken_id=None,
-        message=f"audit chain intact: {checked} events"
-        + (f" ({unkeyed} recorded before the trail was keyed)" if unkeyed else ""),
+        message=f"audit chain intact: {checked} events" + _unkeyed_note(unkeyed, adoption_id),
         unkeyed=unkeyed,
+    )
+
+
+def _unkeyed_note(unkeyed: int, adoption_id: int | None) -> str:
+    if not unkeyed:
+        return ""
+    adopted = f", adopted by event {adoption_id}" if adoption_id is not None else ""
+    return f" ({unkeyed} recorded before the trail was keyed{adopted})"
+
+
+def _adoption_mismatch(row: Any, unkeyed: int, head: str) -> str:
+    """Why an adoption event does not describe the unkeyed prefix before it ('' if it does)."""
+    after = row.after if isinstance(row.after, dict) else {}
+    if after.get("events") != unkeyed:
+        return f"says {after.get('events')} events before keys, the trail has {unkeyed}"
+    if after.get("head_hash") != head:
+        return "names another last pre-key event (the pre-key trail was rewritten)"
+    return ""
+
+
+def adopt_unkeyed(session: Session, actor: str, reason: str) -> AuditEvent:
+    """Seal the trail's pre-key prefix as it stands, with one keyed event (see the module).
+
+    Refused (ValueError) when the trail does not verify with its unkeyed prefix allowed,
+    has no such prefix, or was adopted already: an adoption vouches only for a sound trail.
+    """
+    result = verify(session, allow_unkeyed=True)
+    if not result.ok:
+        raise ValueError(f"the trail does not verify: {result.message}")
+    if session.scalar(select(AuditEvent.id).where(AuditEvent.action == ADOPTED).limit(1)):
+        raise ValueError("the pre-key trail was adopted already")
+    if result.unkeyed == 0:
+        raise ValueError("every event is sealed with the audit key: nothing to adopt")
+    rows = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id).limit(result.unkeyed)
+    ).all()
+    head_id, head_hash = rows[-1]
+    return record(
+        session,
+        actor=actor,
+        action=ADOPTED,
+        entity="audit_trail",
+        after={"events": result.unkeyed, "head_id": head_id, "head_hash": head_hash},
+        reason=reason,
     )
 
 

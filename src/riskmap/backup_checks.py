@@ -13,7 +13,9 @@ problem is reported at once, named by table, row id and field (`riskmap.problems
   incident statuses, a cycle's status agreeing with its timestamps ("locked is final"),
   an evidence item's kind and hash;
 - history: a user's role and account status, and a cycle's status, must be what the last
-  audit event about them made them (the audit trail is sealed, the rows are not).
+  audit event about them made them (the audit trail is sealed, the rows are not);
+- need-to-know scopes (`riskmap.scopes`): a known kind, naming a unit, region or unit
+  type that exists, and each user's scope what their last `user.scope` event made it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from sqlalchemy import Table, UniqueConstraint
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String
 
-from riskmap import rules, texts, vocabulary
+from riskmap import rules, scopes, texts, vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.problems import Problem
 from riskmap.service.core import ROLES
@@ -132,6 +134,7 @@ def _domain(catalogue: Catalogue) -> dict[str, dict[str, Any]]:
             "headcount": lambda v: None if v >= 0 else f"must not be negative, got {v}",
         },
         "cycles": {"status": one_of(CYCLE_STATUSES, "a cycle status")},
+        "user_scopes": {"kind": one_of(scopes.KINDS, "a scope kind")},
         "risk_ratings": {
             "risk_id": known(risks, "risk"),
             "likelihood": level(m.likelihood),
@@ -227,6 +230,7 @@ def check_rows(
                         "backup does not have",
                     )
     _history(tables, found)
+    _scopes(tables, catalogue, found)
     return found.problems
 
 
@@ -275,3 +279,34 @@ def _history(tables: dict[str, list[dict]], found: _Found) -> None:
                         f"{_shown(row.get(field))}, but the audit trail's last change of {entity} "
                         f"{row.get(key)} (event {said[1]}) made it {_shown(said[0])}",
                     )
+
+
+def _scopes(tables: dict[str, list[dict]], catalogue: Catalogue, found: _Found) -> None:
+    """A scope entry names what exists; a user's scope is what the trail last made it."""
+    units = [u for u in tables.get("units") or [] if isinstance(u, dict)]
+    exists = {
+        scopes.UNIT: ({str(u.get("code")) for u in units}, "unit code"),
+        scopes.REGION: ({str(u.get("region")) for u in units} - {""}, "region of a unit"),
+        scopes.UNIT_TYPE: (set(catalogue.unit_type_by_id), "unit type"),
+    }
+    stored: dict[Any, list[tuple[str, str]]] = {}
+    for row in tables.get("user_scopes") or []:
+        kind, value = row.get("kind"), row.get("value")
+        if kind in exists and value not in exists[kind][0]:
+            found.add("user_scopes", row, "value", f"{_shown(value)} is no {exists[kind][1]}")
+        if kind in exists:
+            stored.setdefault(row.get("user_id"), []).append((str(kind), str(value)))
+    said: dict[str, tuple[Any, Any]] = {}
+    for event in tables.get("audit_events") or []:
+        after = event.get("after")
+        if event.get("action") == "user.scope" and isinstance(after, dict):
+            said[str(event.get("entity_id"))] = (after.get("scope"), event.get("id"))
+    for user in tables.get("users") or []:
+        last = said.get(str(user.get("username")))
+        now = scopes.Scope.of(stored.get(user.get("id"), [])).as_dict()
+        if last is not None and last[0] != now:
+            found.add(
+                "users", user, "scope",
+                f"{scopes.Scope.of(stored.get(user.get('id'), [])).describe()}, but the audit "
+                f"trail's last scope change (event {last[1]}) made it otherwise",
+            )  # fmt: skip

@@ -83,6 +83,14 @@ def take(session: Session, actor: str) -> dict[str, Any]:
     return body
 
 
+def take_checked(session: Session, actor: str) -> dict[str, Any]:
+    """`take`, only of a trail that verifies: a checkpoint vouches for what it counts."""
+    result = audit.verify(session)
+    if not result.ok:
+        raise CheckpointError(f"no checkpoint taken: {result.message}")
+    return take(session, actor)
+
+
 def load(text: str, ring: keys.Keyring) -> dict[str, Any]:
     """The checkpoint in `text`, its signature checked, or CheckpointError saying why."""
     try:

@@ -3,7 +3,9 @@
 - `verify [--checkpoint FILE]`: every seal and link; with a checkpoint an auditor kept, also
   that no event up to its head was deleted or rewritten (a cut-off tail is only seen so);
 - `checkpoint -o FILE`: the trail's length and head, signed, for the auditor to keep;
-- `rotate-key`: a new audit key seals from now on; the old ones stay to verify.
+- `rotate-key`: a new audit key seals from now on; the old ones stay to verify;
+- `adopt`: a trail recorded before keys is vouched for by one keyed event, so `verify`
+  accepts that prefix (and only it) without `--allow-unkeyed`.
 """
 
 from __future__ import annotations
@@ -85,11 +87,11 @@ def checkpoint_cmd(output: Path, db: str) -> None:
     engine = make_engine(db)
     try:
         with session_factory(engine)() as session, session.begin():
-            result = audit_log.verify(session)
-            if not result.ok:
-                click.echo(f"no checkpoint taken: {result.message}", err=True)
+            try:
+                body = checkpoints.take_checked(session, CLI_ADMIN)
+            except checkpoints.CheckpointError as exc:
+                click.echo(str(exc), err=True)
                 sys.exit(1)
-            body = checkpoints.take(session, CLI_ADMIN)
     finally:
         engine.dispose()
     from riskmap.cli.reports import write_atomically  # imports the service: only here
@@ -128,6 +130,34 @@ def rotate_key_cmd(db: str) -> None:
     finally:
         engine.dispose()
     click.echo(f"new audit key {new.current.id} in {new.where}; {len(new.keys)} keys kept")
+
+
+@audit.command("adopt")
+@click.option(
+    "--reason", required=True,
+    help="Why the pre-key trail is vouched for (e.g. the upgrade it comes from); recorded.",
+)  # fmt: skip
+@db_option
+def adopt_cmd(reason: str, db: str) -> None:
+    """Adopt the events recorded before the trail was keyed: one keyed event records how
+    many there are and the last one's hash. Refused (exit 1) if the trail does not verify."""
+    from riskmap.service.core import CLI_ADMIN
+
+    engine = make_engine(db)
+    try:
+        with session_factory(engine)() as session, session.begin():
+            try:
+                event = audit_log.adopt_unkeyed(session, CLI_ADMIN, reason)
+            except ValueError as exc:
+                click.echo(f"nothing adopted: {exc}", err=True)
+                sys.exit(1)
+            events, head_id = event.after["events"], event.after["head_id"]
+    finally:
+        engine.dispose()
+    click.echo(
+        f"adopted {events} events recorded before keys (up to event {head_id}); "
+        "`riskmap audit verify` now accepts them without --allow-unkeyed"
+    )
 
 
 COMMANDS = [audit]

@@ -1,9 +1,12 @@
-"""`riskmap evidence ...`: add or supersede an item, list a cycle's items, verify the store.
+"""`riskmap evidence ...`: add or supersede an item, list a cycle's items, verify the store,
+check received copies.
 
 `add` and `supersede` act as the officer named by `--user` (an officer's change, audited
 in their name); `list` and `verify` read as the local administrator. `verify` re-hashes every
 stored file and names each one that changed or went missing, with the items that cite
-it; the exit status is then 1, so a scheduled check can alert.
+it; the exit status is then 1, so a scheduled check can alert. `check` is the auditor's side
+of the workbook's Evidence sheet: it hashes the files they received and names the cycle's
+items each one is (exit 1 when one is none of them).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import click
 from riskmap import service
 from riskmap.cli.options import db_option
 from riskmap.cli.users import cli_service
-from riskmap.evidence_files import FileRefused, max_bytes
+from riskmap.evidence_files import FileRefused, hash_file, max_bytes
 from riskmap.service import CLI_ADMIN
 
 
@@ -117,6 +120,42 @@ def verify(db: str) -> None:
         click.echo(f"{len(bad)} of {len(checked)} files changed or missing", err=True)
         sys.exit(1)
     click.echo(f"{len(checked)} files, all unchanged")
+
+
+@evidence.command("check")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--cycle", required=True, metavar="LABEL", help="The cycle of the workbook.")
+@db_option
+def check(files: tuple[Path, ...], cycle: str, db: str) -> None:
+    """Hash each received FILE and name the cycle's items it is (exit 1 if one is none)."""
+    import pandas as pd  # the command's own: loaded when it runs
+
+    with cli_service(db) as svc:
+        items = service.evidence_items(svc, CLI_ADMIN, cycle, include_superseded=True)
+    by_hash = items[items["sha256"].notna()].groupby("sha256")
+    unmatched = 0
+    for file in files:
+        try:
+            sha = hash_file(file)
+        except OSError as exc:
+            raise click.ClickException(f"{file}: {exc.strerror or exc}") from None
+        if sha not in by_hash.groups:
+            unmatched += 1
+            click.echo(f"no item: {file} sha256={sha} is no evidence file of cycle {cycle}")
+            continue
+        for row in by_hash.get_group(sha).itertuples():
+            rated = f"control {row.control_id}" if row.control_id else f"risk {row.risk_id}"
+            gone = not pd.isna(row.superseded_by)
+            state = f"superseded by item {int(row.superseded_by)}" if gone else row.status
+            click.echo(
+                f"match: {file} sha256={sha} is item {row.id} ({row.file_name!r}; unit "
+                f"{row.unit_id}, {rated}; {state})"
+            )
+    if unmatched:
+        click.echo(f"{unmatched} of {len(files)} files match no item", err=True)
+        sys.exit(1)
 
 
 COMMANDS = [evidence]

@@ -1,4 +1,4 @@
-"""`riskmap user ...`: add users, list them, change a role, disable an account.
+"""`riskmap user ...`: add users, list them, change a role or a scope, disable an account.
 
 The command line acts as the local administrator: its changes are audited under the
 system actor "cli:admin". A password is read from standard input when it is piped
@@ -72,12 +72,13 @@ def list_(db: str) -> None:
         click.echo("no users yet (add one with `riskmap user add NAME --role ROLE`)")
         return
     width = max(8, *(len(u) for u in frame["username"]))
-    click.echo(f"{'user'.ljust(width)}  {'role'.ljust(8)}  status    name")
+    names = max(4, *(len(n) for n in frame["display_name"]))
+    click.echo(f"{'user'.ljust(width)}  {'role'.ljust(8)}  status    {'name'.ljust(names)}  scope")
     for row in frame.itertuples(index=False):
         status = "active" if row.active else "disabled"
         click.echo(
             f"{row.username.ljust(width)}  {row.role.ljust(8)}  {status.ljust(8)}  "
-            f"{row.display_name}"
+            f"{row.display_name.ljust(names)}  {row.scope}"
         )
 
 
@@ -90,6 +91,39 @@ def set_role(name: str, role: str, db: str) -> None:
     with cli_service(db) as svc:
         service.set_role(svc, CLI_ADMIN, name, role)
     click.echo(f"user {name} now has role {role}")
+
+
+@user.command("scope")
+@click.argument("name")
+@click.option("--unit", "units", multiple=True, help="A unit code (with its sub-units); repeat.")
+@click.option("--region", "regions", multiple=True, help="A region; repeat for several.")
+@click.option("--unit-type", "unit_types", multiple=True, help="A unit type id; repeat.")
+@click.option("--clear", is_flag=True, help="The whole ministry again (no scope).")
+@click.option("--reason", default="", help="Why (audited).")
+@db_option
+def scope(
+    name: str,
+    units: tuple[str, ...],
+    regions: tuple[str, ...],
+    unit_types: tuple[str, ...],
+    clear: bool,
+    reason: str,
+    db: str,
+) -> None:
+    """Limit user NAME to units, regions or unit types (need-to-know), or --clear it.
+
+    An officer can be limited by any of the three, a manager by regions; administrators
+    and auditors always read the whole ministry. The new scope replaces the old one.
+    """
+    given = units or regions or unit_types
+    if clear == bool(given):
+        raise click.UsageError("give --unit, --region or --unit-type, or --clear (not both)")
+    with cli_service(db) as svc:
+        done = service.set_scope(
+            svc, CLI_ADMIN, name, units=units, regions=regions, unit_types=unit_types,
+            reason=reason,
+        )  # fmt: skip
+    click.echo(f"user {name} now sees: {done['text']}")
 
 
 @user.command("disable")

@@ -54,6 +54,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "title": {"font": Font(bold=True, size=14)},
     "section": {"font": Font(bold=True, size=12, color="FF404040")},
     "label": {"font": Font(bold=True)},
+    "link": {"font": Font(color="FF0563C1", underline="single"), "number_format": "0"},
     "wrap": {"alignment": Alignment(wrap_text=True, vertical="top")},
     "int": {"number_format": "0"},
     "score": {"number_format": "0.00"},

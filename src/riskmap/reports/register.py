@@ -4,7 +4,10 @@ Layout (row numbers are those of the sheets):
 
 - Controls: one row per unit x control rating; `applicable`, `maturity` and `evidence` are
   inputs; `credited` is the maturity the rule counts (a level above `evidence_required_above`
-  with a blank evidence cell counts as that level).
+  with a blank evidence cell counts as that level); `valid_evidence_items` counts the
+  rating's items on the Evidence sheet that have not expired, and `evidence_row` (the
+  sheet row of the rating's first item there, expired or not) links to that row
+  (`riskmap.reports.evidence_sheet`).
 - Contributions: one row per unit x risk x control the catalogue links to the risk and
   applies to the unit's type (rated or not), sorted by unit, risk, control. `applicable` and
   `credited` read the Controls row (an unrated control: applicable, maturity 0),
@@ -27,6 +30,7 @@ import pandas as pd
 
 from riskmap.catalogue import Catalogue
 from riskmap.reports.cells import Cell
+from riskmap.reports.evidence_sheet import LINK_COLUMNS, control_links, location
 from riskmap.reports.heatmap import band_rules
 from riskmap.reports.layout import Col, add_table, column_cells, letter
 from riskmap.reports.snapshot import CycleSnapshot
@@ -72,6 +76,8 @@ CONTROL_COLUMNS = [
     Col("justification", 40, "wrap"),
     Col("confirmed", 10),
     Col("version", 9),
+    Col("valid_evidence_items", 12),
+    Col("evidence_row", 12, "link"),
 ]
 
 CONTRIBUTION_COLUMNS = [
@@ -90,10 +96,18 @@ CONTRIBUTION_COLUMNS = [
 ]
 
 
-def controls_frame(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFrame:
-    """The Controls sheet's rows, in order, with the sheet row of each."""
-    cr = snapshot.control_ratings.merge(
-        snapshot.units[["unit_id", "unit", "unit_type"]], on="unit_id", how="left"
+def controls_frame(
+    snapshot: CycleSnapshot, catalogue: Catalogue, evidence: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The Controls sheet's rows, in order, with the sheet row of each; `evidence` is the
+    Evidence sheet's frame (`evidence_sheet.evidence_frame`), whose rows the links name."""
+    links = control_links(evidence) if evidence is not None else pd.DataFrame(columns=LINK_COLUMNS)
+    cr = snapshot.control_ratings.drop(columns=LINK_COLUMNS[2:], errors="ignore")
+    cr = cr.merge(snapshot.units[["unit_id", "unit", "unit_type"]], on="unit_id", how="left")
+    cr = cr.merge(links, on=["unit_id", "control_id"], how="left")
+    cr["valid_evidence_items"] = cr["valid_evidence_items"].fillna(0).astype(int)
+    cr["evidence_row"] = pd.Series(
+        [None if pd.isna(v) else int(v) for v in cr["evidence_row"]], index=cr.index, dtype=object
     )
     cr = cr.sort_values(["unit_id", "control_id"], kind="stable", ignore_index=True)
     by_id = catalogue.control_by_id
@@ -187,6 +201,10 @@ def write_controls(book: Book, controls: pd.DataFrame) -> Sheet:
     ]
     for record in zip(*converted, strict=True):
         sheet.append(record)
+    link = letter(cols, "evidence_row")
+    for r, first in zip(rows, controls["evidence_row"], strict=True):
+        if not pd.isna(first):
+            sheet.link(f"{link}{r}", location(first))
     add_table(sheet.ws, "tbl_controls", headers, len(data))
     return sheet
 

@@ -7,7 +7,9 @@ ministry (a million cells), so each sheet's rows are serialised here as text (ab
 cell) and put in place of the empty `<sheetData/>` openpyxl wrote, with a `<dimension>`
 (readers use it to size the sheet) and a shared-string table (each distinct text stored
 once, as Excel and LibreOffice do themselves). The cell kinds written are few and simple:
-shared strings, numbers, booleans and formulas (see `Book.fragment`).
+shared strings, numbers, booleans and formulas (see `Book.fragment`). A sheet's links to a
+place in the workbook (`Sheet.link`) are written as `<hyperlinks>` after the cells: an
+internal `location`, no relationship, nothing a user typed in it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ _LETTERS = [get_column_letter(i) for i in range(1, 703)]  # A .. ZZ
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 _SHEET_VIEWS = b"<sheetViews"
+# What may follow <hyperlinks> in a worksheet (ECMA-376 CT_Worksheet order).
+_AFTER_HYPERLINKS = (
+    b"<printOptions", b"<pageMargins", b"<pageSetup", b"<headerFooter", b"<rowBreaks",
+    b"<colBreaks", b"<customProperties", b"<cellWatches", b"<ignoredErrors", b"<smartTags",
+    b"<drawing", b"<legacyDrawing", b"<picture", b"<oleObjects", b"<controls",
+    b"<webPublishItems", b"<tableParts", b"<extLst", b"</worksheet>",
+)  # fmt: skip
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 _SST_PART = "xl/sharedStrings.xml"
 _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
@@ -80,6 +90,12 @@ class Sheet:
         self.rows = 0
         self.columns = 0
         self._parts: list[str] = []
+        self.links: list[tuple[str, str]] = []
+
+    def link(self, ref: str, location: str) -> None:
+        """Make cell `ref` (e.g. "O2") a link to `location` in this workbook (e.g.
+        "'Evidence'!A5"); the cell's own value is what the link shows."""
+        self.links.append((ref, location))
 
     def append(self, values: Iterable[Any] = (), height: float | None = None) -> int:
         """Add the next row (plain values or `Cell`s, None for empty); returns its number.
@@ -120,6 +136,13 @@ class Sheet:
 
     def xml(self) -> bytes:
         return ("<sheetData>" + "".join(self._parts) + "</sheetData>").encode("utf-8")
+
+    def hyperlinks_xml(self) -> bytes:
+        body = "".join(
+            f'<hyperlink ref="{ref}" location="{where.translate(_ATTR_ESCAPES)}"/>'
+            for ref, where in self.links
+        )
+        return f"<hyperlinks>{body}</hyperlinks>".encode()
 
 
 class Book:
@@ -255,6 +278,15 @@ def _fill_sheet(name: str, data: bytes, sheet: Sheet) -> bytes:
     if b"<dimension" not in data:
         dimension = f'<dimension ref="{sheet.dimension()}"/>'.encode()
         data = _insert_before_first(data, _SHEET_VIEWS, dimension)
+    if sheet.links:
+        if b"<hyperlinks" in data:
+            raise RuntimeError(f"{name}: openpyxl wrote hyperlinks: cannot add riskmap's")
+        cells_end = data.find(b"</sheetData>")
+        found = (data.find(m, cells_end) for m in _AFTER_HYPERLINKS)
+        at = min((i for i in found if i >= 0), default=-1)
+        if at < 0:
+            raise RuntimeError(f"{name}: nowhere to put the hyperlinks")
+        data = data[:at] + sheet.hyperlinks_xml() + data[at:]
     return data
 
 

@@ -22,6 +22,7 @@ from riskmap.catalogue import Catalogue, version_notice
 from riskmap.catalogue.citations import grounds
 from riskmap.figures import action_figures
 from riskmap.planning import ACTION_COLUMNS
+from riskmap.reports.evidence_sheet import evidence_frame, write_evidence
 from riskmap.reports.heatmap import heatmap_sheet
 from riskmap.reports.layout import Col, frame_sheet, guess_columns
 from riskmap.reports.method_sheet import method_sheet
@@ -61,12 +62,14 @@ SHEET_GUIDE = {
     "Heat map residual": "Units x risks, residual score after controls, coloured by band.",
     "Register": "One row per applicable unit x risk: inputs and live formulas for every score.",
     "Contributions": "One row per unit x risk x mitigating control: weight, maturity, factor.",
-    "Controls": "Every control rating: applicability, maturity, evidence, justification.",
+    "Controls": "Every control rating: applicability, maturity, evidence, justification; the "
+    "number of valid evidence items, linked to the first on the Evidence sheet.",
     "Risks not applicable": "Risks a unit rated not applicable, with the reason given.",
     "Plan": "Remediation actions: control, levels, reduction, effort, owner, due date, status.",
     "Incidents": "Integrity incidents on record.",
-    "Evidence": "Files and references shown for the control ratings: the checklist entry each "
-    "answers, the SHA-256 a received copy must match, who added it, valid until, status.",
+    "Evidence": "Files and references shown for the control ratings (and justifying risk "
+    "ratings): the checklist entry each answers, the SHA-256 a received copy must match, "
+    "who added it, valid until, status.",
     "Audit trail": "Every change: who, when, what, before, after and why.",
     "Catalogue": "Principles, risks, controls and sources the assessment used.",
 }
@@ -81,13 +84,6 @@ _WIDTHS = {
     "notes": 40, "description": 50, "outcome": 30, "before": 50, "after": 50, "reason": 40,
     "entity_id": 24, "action": 22, "at": 20, "due_date": 12, "hash": 20, "prev_hash": 20,
 }  # fmt: skip
-EVIDENCE_COLUMNS = [
-    Col("unit_id", 12), Col("control_id", 28), Col("risk_id", 12),
-    Col("checklist_entry", 50, "wrap"), Col("kind", 10), Col("file_name", 30),
-    Col("reference", 36, "wrap"), Col("media_type", 22), Col("size", 10),
-    Col("sha256", 66), Col("added_by", 16), Col("added_at", 20), Col("valid_until", 12),
-    Col("status", 10), Col("id", 8),
-]  # fmt: skip
 _TEXT_WIDE = {"before", "after", "reason", "notes", "description", "indicator", "outcome"}
 
 
@@ -271,7 +267,8 @@ def _free_sheet(book: Book, title: str, frame: pd.DataFrame, first: list[str], t
 def export_workbook(snapshot: CycleSnapshot, catalogue: Catalogue) -> bytes:
     """The auditor's workbook of one cycle, as .xlsx bytes."""
     register = score(snapshot.risk_ratings, snapshot.control_ratings, snapshot.units, catalogue)
-    controls = controls_frame(snapshot, catalogue)
+    evidence = evidence_frame(snapshot.evidence)
+    controls = controls_frame(snapshot, catalogue, evidence)
     contrib = contributions_frame(register, controls, catalogue)
     full_register = register_frame(register, contrib, snapshot)
 
@@ -291,11 +288,7 @@ def export_workbook(snapshot: CycleSnapshot, catalogue: Catalogue) -> bytes:
     frame_sheet(book, "Risks not applicable", na, NA_COLUMNS, table="tbl_not_applicable")
     _free_sheet(book, "Plan", snapshot.actions, PLAN_FIRST, "tbl_plan")
     _free_sheet(book, "Incidents", snapshot.incidents, INCIDENT_FIRST, "tbl_incidents")
-    evidence = snapshot.evidence.copy()
-    if len(evidence) and "added_at" in evidence.columns:  # Excel has no time zones
-        added = pd.to_datetime(evidence["added_at"], utc=True)
-        evidence["added_at"] = added.dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-    frame_sheet(book, "Evidence", evidence, EVIDENCE_COLUMNS, table="tbl_evidence")
+    write_evidence(book, evidence)
     _free_sheet(book, "Audit trail", snapshot.audit_events, AUDIT_FRAME_COLUMNS, "tbl_audit")
     frame_sheet(
         book, "Catalogue", catalogue_frame(catalogue), CATALOGUE_COLUMNS, table="tbl_catalogue"

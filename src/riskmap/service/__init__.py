@@ -33,6 +33,7 @@ from riskmap.service.errors import (
     DomainError,
     FourEyesViolation,
     NotFound,
+    OutOfScope,
     PermissionDenied,
     ValidationError,
     WorkflowError,
@@ -87,9 +88,11 @@ from riskmap.service.reads import (
     cycle_frames,
     method_sensitivity,
     register,
+    take_checkpoint,
     trend,
     verify_audit,
 )
+from riskmap.service.scoping import ScopeView, my_scope, set_scope
 from riskmap.service.units import (
     add_unit,
     edit_unit,
@@ -133,6 +136,7 @@ __all__ = [
     "ImportResult",
     "ImportRejected",
     "NotFound",
+    "OutOfScope",
     "PermissionDenied",
     "QuestionnaireRejected",
     "Service",
@@ -196,6 +200,9 @@ __all__ = [
     "retire_unit",
     "risk_ratings",
     "set_role",
+    "set_scope",
+    "my_scope",
+    "ScopeView",
     "set_up_organisation",
     "start_cycle",
     "submit_cycle",
@@ -206,4 +213,5 @@ __all__ = [
     "unit_summary",
     "update_action",
     "verify_audit",
+    "take_checkpoint",
 ]

@@ -33,7 +33,9 @@ def _progress(tx: Tx, cyc: Cycle) -> pd.DataFrame:
         .union(select(ControlRating.unit_id).where(ControlRating.cycle_id == cyc.id))
     )
     rows = tx.session.execute(
-        select(Unit.code, Unit.name).where(Unit.id.in_(in_cycle)).order_by(Unit.code)
+        tx.only_visible(
+            select(Unit.code, Unit.name).where(Unit.id.in_(in_cycle)).order_by(Unit.code), Unit.id
+        )
     ).all()
     units = pd.DataFrame(rows, columns=["unit_id", "unit"])
     for kind, model in (("risk", RiskRating), ("control", ControlRating)):
@@ -152,6 +154,7 @@ def unit_summary(tx: Tx, cycle: str, unit: str) -> UnitSummary:
     """The unit's summary: register now and last cycle's, figures, changes, open ratings."""
     cyc = tx.cycle(cycle)
     cat = tx.catalogue
+    tx.guard(unit)
     f = frames.cycle_frames(tx.session, cyc)
     reg = score(f.risk_ratings, f.control_ratings, f.units, cat)
     now = reg[reg["unit_id"] == unit].sort_values("residual", ascending=False)

@@ -17,23 +17,32 @@ from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from riskmap import audit, vocabulary
+from riskmap import audit, scopes, vocabulary
 from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.service.errors import (
     Change,
     ConflictError,
     CycleLocked,
     NotFound,
+    OutOfScope,
     PermissionDenied,
     ValidationError,
     WorkflowError,
 )
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade as migrate
-from riskmap.store.models import AuditEvent, Cycle, Organisation, Unit, User, utcnow
+from riskmap.store.models import (
+    AuditEvent,
+    Cycle,
+    Organisation,
+    Unit,
+    User,
+    UserScope,
+    utcnow,
+)
 from riskmap.texts import TextRefused
 
 ROLES = vocabulary.ROLES
@@ -41,9 +50,14 @@ READERS = ROLES
 # Actors that are not users of the database: the command line acts as the local admin.
 CLI_ADMIN = "cli:admin"
 SYSTEM_ACTORS = {CLI_ADMIN: "admin"}
+# Where a transaction's session keeps the codes of the units its actor may see (None: all).
+VISIBLE_UNITS = "riskmap.visible_units"
 
 # use case name -> roles allowed to run it (filled by @use_case; read by the role matrix).
 USE_CASES: dict[str, frozenset[str]] = {}
+# Use cases that act on the whole ministry at once (start, submit, approve, lock or reopen
+# a cycle, build its plan): a person limited to a scope may not run them.
+MINISTRY_WIDE: set[str] = set()
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -104,6 +118,7 @@ class Service:
                 if allowed is not None and who.role not in allowed:
                     raise PermissionDenied(who.username, who.role, purpose, allowed)
                 tx = Tx(self, session, who, purpose)
+                tx.refuse_if_scoped()
                 yield tx
         except TextRefused as exc:  # a text the store refuses (riskmap.texts), at flush
             raise ValidationError(exc.field, exc.problem) from None
@@ -127,8 +142,11 @@ class Service:
             return body(tx, *args, **kwargs)
 
 
-def use_case(*roles: str) -> Callable[[Callable[Concatenate[Tx, P], R]], Callable[..., R]]:
-    """Declare a use case and the roles allowed to run it."""
+def use_case(
+    *roles: str, ministry_wide: bool = False
+) -> Callable[[Callable[Concatenate[Tx, P], R]], Callable[..., R]]:
+    """Declare a use case and the roles allowed to run it (`ministry_wide`: only by someone
+    whose scope is the whole ministry)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
@@ -137,6 +155,8 @@ def use_case(*roles: str) -> Callable[[Callable[Concatenate[Tx, P], R]], Callabl
     def decorate(body: Callable[Concatenate[Tx, P], R]) -> Callable[..., R]:
         name = body.__name__
         USE_CASES[name] = allowed
+        if ministry_wide:
+            MINISTRY_WIDE.add(name)
 
         @functools.wraps(body)
         def run(svc: Service, actor: Any, /, *args: Any, **kwargs: Any) -> R:
@@ -155,7 +175,12 @@ def within(tx: Tx, actor: Any, case: Callable[..., R], /, *args: Any, **kwargs: 
     who = resolve_actor(tx.session, actor, name)
     if who.role not in allowed:
         raise PermissionDenied(who.username, who.role, name, allowed)
-    return case.__wrapped__(Tx(tx.svc, tx.session, who, name), *args, **kwargs)  # type: ignore[attr-defined]
+    inner = Tx(tx.svc, tx.session, who, name)
+    inner.refuse_if_scoped()
+    try:
+        return case.__wrapped__(inner, *args, **kwargs)  # type: ignore[attr-defined]
+    finally:
+        tx.install_scope()  # the inner actor's filter must not outlive its use case
 
 
 def resolve_actor(session: Session, actor: Any, use_case_name: str) -> Actor:
@@ -237,10 +262,83 @@ class Tx:
     actor: Actor
     use_case: str
     pending: tuple | None = field(default=None)
+    _scope: scopes.Scope | None = field(default=None, repr=False)
+    _visible: tuple[frozenset[str], frozenset[int]] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.install_scope()
 
     @property
     def catalogue(self) -> Catalogue:
         return self.svc.catalogue
+
+    # -- need-to-know (riskmap.scopes) ------------------------------------------------------
+
+    @property
+    def scope(self) -> scopes.Scope:
+        """The actor's scope, read once per transaction (admins and auditors: whole)."""
+        if self._scope is None:
+            self._scope = scopes.WHOLE
+            if self.who not in SYSTEM_ACTORS and scopes.applies(self.actor.role):
+                entries = self.session.execute(
+                    select(UserScope.kind, UserScope.value)
+                    .join(User, User.id == UserScope.user_id)
+                    .where(User.username == self.who)
+                ).all()
+                self._scope = scopes.Scope.of((k, v) for k, v in entries)
+        return self._scope
+
+    def _visible_units(self) -> tuple[frozenset[str], frozenset[int]] | None:
+        if self.scope.whole:
+            return None
+        if self._visible is None:
+            parent = aliased(Unit)
+            rows = self.session.execute(
+                select(Unit.id, Unit.code, Unit.region, Unit.unit_type, parent.code).outerjoin(
+                    parent, parent.id == Unit.parent_id
+                )
+            ).all()
+            facts = [scopes.UnitFacts(c, r or "", t, p) for _, c, r, t, p in rows]
+            codes = scopes.visible(self.scope, facts)
+            self._visible = codes, frozenset(i for i, c, *_ in rows if c in codes)
+        return self._visible
+
+    @property
+    def visible_codes(self) -> frozenset[str] | None:
+        """Codes of the units the actor may see; None: every unit (no scope)."""
+        found = self._visible_units()
+        return None if found is None else found[0]
+
+    @property
+    def visible_ids(self) -> frozenset[int] | None:
+        found = self._visible_units()
+        return None if found is None else found[1]
+
+    def install_scope(self) -> None:
+        """Put the actor's visible units where `service.frames` reads them, so that every
+        frame a use case reads holds only those units' rows."""
+        self.session.info[VISIBLE_UNITS] = self.visible_codes
+
+    def refuse_if_scoped(self) -> None:
+        if self.use_case in MINISTRY_WIDE and not self.scope.whole:
+            raise OutOfScope(
+                self.who, self.actor.role, self.use_case, "for the whole ministry",
+                self.scope.describe(),
+            )  # fmt: skip
+
+    def guard(self, code: str) -> None:
+        """Refuse a unit outside the actor's scope (the one check of every unit a use
+        case names; `unit` calls it)."""
+        visible = self.visible_codes
+        if visible is not None and str(code) not in visible:
+            raise OutOfScope(
+                self.who, self.actor.role, self.use_case, f"unit {code}", self.scope.describe()
+            )
+
+    def only_visible(self, stmt: Any, unit_id_column: Any) -> Any:
+        """`stmt` limited to the actor's units (`unit_id_column`: a units.id foreign key)."""
+        ids = self.visible_ids
+        return stmt if ids is None else stmt.where(unit_id_column.in_(sorted(ids)))
 
     @property
     def who(self) -> str:
@@ -291,6 +389,7 @@ class Tx:
         found = self.session.scalar(select(Unit).where(Unit.code == str(code)))
         if found is None:
             raise NotFound(f"no unit with code {code!r}")
+        self.guard(found.code)
         return found
 
     # -- guards ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from riskmap.store.models import Comment, ControlRating, Cycle, RiskRating, Unit
 HOW = ("clone", "empty")
 
 
-@use_case("officer")
+@use_case("officer", ministry_wide=True)
 def start_cycle(tx: Tx, label: str, *, how: str = "clone", from_cycle: str | None = None) -> dict:
     """Start a cycle for every active unit.
 
@@ -80,6 +80,7 @@ def get_cycle(tx: Tx, label: str) -> dict:
     out = snapshot(cycle)
     for name, model in (("risk_ratings", RiskRating), ("control_ratings", ControlRating)):
         count = select(func.count()).select_from(model).where(model.cycle_id == cycle.id)
+        count = tx.only_visible(count, model.unit_id)  # a scoped reader's units only
         out[name] = tx.session.scalar(count)
         out[f"{name}_unconfirmed"] = tx.session.scalar(count.where(model.confirmed.is_(False)))
     out["previous"] = (
@@ -118,7 +119,7 @@ def unconfirmed_units(tx: Tx, cycle: Cycle) -> list[str]:
     return sorted(codes)
 
 
-@use_case("officer")
+@use_case("officer", ministry_wide=True)
 def submit_cycle(tx: Tx, label: str, *, expected_version: int | None = None) -> dict:
     """Send a draft for review; every rating must have been confirmed first."""
     cycle = tx.cycle(label)
@@ -135,7 +136,7 @@ def submit_cycle(tx: Tx, label: str, *, expected_version: int | None = None) -> 
     return _transition(tx, cycle, values, expected_version)
 
 
-@use_case("manager")
+@use_case("manager", ministry_wide=True)
 def approve_cycle(tx: Tx, label: str, *, expected_version: int | None = None) -> dict:
     """Approve a cycle under review: only someone who neither drafted nor submitted it."""
     cycle = tx.cycle(label)
@@ -152,7 +153,7 @@ def approve_cycle(tx: Tx, label: str, *, expected_version: int | None = None) ->
     return _transition(tx, cycle, values, expected_version)
 
 
-@use_case("manager")
+@use_case("manager", ministry_wide=True)
 def lock_cycle(tx: Tx, label: str, *, expected_version: int | None = None) -> dict:
     """Freeze an approved cycle for good: it becomes the record for the next cycle's trend."""
     cycle = tx.cycle(label)
@@ -160,7 +161,7 @@ def lock_cycle(tx: Tx, label: str, *, expected_version: int | None = None) -> di
     return _transition(tx, cycle, {"status": "locked", "locked_at": utcnow()}, expected_version)
 
 
-@use_case("manager")
+@use_case("manager", ministry_wide=True)
 def reopen_cycle(tx: Tx, label: str, *, reason: str, expected_version: int | None = None) -> dict:
     """Send a cycle under review or approved back to draft, saying why (locked is final)."""
     if not reason or not reason.strip():

@@ -29,6 +29,20 @@ class PermissionDenied(DomainError):
         super().__init__(f"{who} may not {use_case.replace('_', ' ')}{tail}")
 
 
+class OutOfScope(PermissionDenied):
+    """The person's need-to-know scope (`riskmap.scopes`) does not cover what they asked
+    for: a unit outside it, or a use case on the whole ministry."""
+
+    def __init__(self, username: str, role: str, use_case: str, what: str, scope: str):
+        super().__init__(username, role, use_case)
+        self.what = what
+        self.scope = scope
+        self.args = (
+            f"{username} (role {role}) may not {use_case.replace('_', ' ')} {what}: "
+            f"outside their scope ({scope})",
+        )
+
+
 class FourEyesViolation(PermissionDenied):
     """The approver must be a second person: not who drafted or submitted the cycle."""
 

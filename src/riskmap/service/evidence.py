@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from riskmap import audit, texts
 from riskmap.evidence_files import EvidenceStore, FileRefused, media_type, status, store_dir
+from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, snapshot, use_case
 from riskmap.service.errors import NotFound, ValidationError
 from riskmap.store.models import ControlRating, Cycle, EvidenceItem, RiskRating, Unit
@@ -203,6 +204,7 @@ def supersede_evidence(
     old = tx.session.get(EvidenceItem, int(item_id))
     if old is None:
         raise NotFound(f"no evidence item {item_id}")
+    tx.guard(tx.session.get(Unit, old.unit_id).code)
     if old.superseded_by is not None:
         raise ValidationError(
             "evidence item", f"item {old.id} was already superseded by item {old.superseded_by}"
@@ -248,7 +250,7 @@ def item_frame(tx: Tx, cyc: Cycle, unit: str | None, today: date, superseded: bo
         stmt = stmt.where(Unit.code == unit)
     if not superseded:
         stmt = stmt.where(e.superseded_by.is_(None))
-    frame = pd.read_sql(stmt, tx.session.connection())
+    frame = frames.visible(tx.session, pd.read_sql(stmt, tx.session.connection()))
     frame["valid_until"] = [
         None if pd.isna(v) else pd.Timestamp(v).date() for v in frame["valid_until"]
     ]
@@ -266,6 +268,8 @@ def evidence_items(
     include_superseded: bool = False,
 ) -> pd.DataFrame:
     """The items of a cycle (or one unit) with their status on `today`."""
+    if unit is not None:
+        tx.guard(unit)
     return item_frame(tx, tx.cycle(cycle), unit, today or date.today(), include_superseded)
 
 
@@ -275,6 +279,7 @@ def evidence_file(tx: Tx, item_id: int) -> tuple[str, str, bytes]:
     item = tx.session.get(EvidenceItem, int(item_id))
     if item is None or item.kind != "file" or item.sha256 is None:
         raise NotFound(f"no evidence file {item_id}")
+    tx.guard(tx.session.get(Unit, item.unit_id).code)
     try:
         data = evidence_store(tx).read(item.sha256)
     except (OSError, ValueError) as exc:  # missing, changed, or a hash that is no hash
@@ -287,11 +292,9 @@ def evidence_file(tx: Tx, item_id: int) -> tuple[str, str, bytes]:
 def verify_evidence(tx: Tx) -> pd.DataFrame:
     """Every stored file re-hashed: one row per file hash, `state` ok, changed or missing."""
     store = evidence_store(tx)
-    rows = tx.session.execute(
-        select(EvidenceItem.sha256, EvidenceItem.id, EvidenceItem.file_name)
-        .where(EvidenceItem.sha256.is_not(None))
-        .order_by(EvidenceItem.id)
-    ).all()
+    stmt = select(EvidenceItem.sha256, EvidenceItem.id, EvidenceItem.file_name)
+    stmt = stmt.where(EvidenceItem.sha256.is_not(None)).order_by(EvidenceItem.id)
+    rows = tx.session.execute(tx.only_visible(stmt, EvidenceItem.unit_id)).all()
     seen: dict[str, dict] = {}
     for sha, item_id, name in rows:
         entry = seen.setdefault(sha, {"sha256": sha, "items": [], "file_names": []})

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from riskmap import scopes
 from riskmap.reports import CycleSnapshot
 from riskmap.reports import export_workbook as _workbook
 from riskmap.reports import questionnaire_template as _template
@@ -42,7 +43,12 @@ def _audit_frame(tx: Tx, cyc: Cycle) -> pd.DataFrame:
     events = tx.session.scalars(
         select(AuditEvent).where(AuditEvent.cycle_id == cyc.id).order_by(AuditEvent.id)
     )
-    rows = [{c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS} for e in events]
+    codes = tx.visible_codes  # a scoped reader's workbook: their units' events only
+    rows = [
+        {c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS}
+        for e in events
+        if codes is None or scopes.event_visible(e.entity, e.entity_id, e.before, e.after, codes)
+    ]
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
 
 
@@ -148,6 +154,8 @@ def questionnaire_template(tx: Tx, cycle: str, units: list[str] | None = None) -
     snap = build_snapshot(tx, cyc, full=False)
     if units is not None:
         wanted = list(dict.fromkeys(str(u).strip() for u in units if str(u).strip()))
+        for code in wanted:
+            tx.guard(code)  # need-to-know: a template of the scope's units only
         known = set(snap.units["unit_id"])
         unknown = [u for u in wanted if u not in known]
         if unknown:

@@ -2,6 +2,10 @@
 
 Units are named by their code in the `unit_id` column, so frames read from the database
 look like the CSV form of `riskmap score` and stay comparable across cycles.
+
+Every frame holds only the units the acting person may see (`riskmap.scopes`; the
+transaction puts them in `session.info`): whatever a use case reads through here, a
+scoped officer's or manager's figures and maps cover their units only.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
+from riskmap.service.core import VISIBLE_UNITS
 from riskmap.store.models import (
     ControlRating,
     Cycle,
@@ -32,10 +37,18 @@ class CycleFrames:
 
 
 def read(session: Session, stmt: Select, bools: tuple[str, ...] = ()) -> pd.DataFrame:
-    frame = pd.read_sql(stmt, session.connection())
+    frame = visible(session, pd.read_sql(stmt, session.connection()))
     for col in bools:
         frame[col] = frame[col].astype(bool)
     return frame
+
+
+def visible(session: Session, frame: pd.DataFrame, column: str = "unit_id") -> pd.DataFrame:
+    """`frame` without the rows of units outside the actor's scope (codes in `column`)."""
+    codes = session.info.get(VISIBLE_UNITS)
+    if codes is None or column not in frame.columns:
+        return frame
+    return frame[frame[column].isin(codes)].reset_index(drop=True)
 
 
 def unit_frame(session: Session, cycle: Cycle) -> pd.DataFrame:

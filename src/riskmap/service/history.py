@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import or_, select
 
+from riskmap import scopes
 from riskmap.service.core import READERS, Tx, json_value, use_case
 from riskmap.store.models import AuditEvent
 
@@ -39,7 +40,12 @@ def cycle_history(tx: Tx, label: str) -> pd.DataFrame:
         .order_by(AuditEvent.id)
     )
     rows = []
+    codes = tx.visible_codes  # a scoped reader: not another unit's confirmations
     for e in events:
+        if codes is not None and not scopes.event_visible(
+            e.entity, e.entity_id, e.before, e.after, codes
+        ):
+            continue
         what = _ACTIONS.get(e.action, e.action.replace(".", " ").replace("_", " "))
         reason = e.reason or ""
         if e.action == "cycle.comment":

@@ -56,4 +56,6 @@ def record_incident(
 
 @use_case(*READERS)
 def incidents(tx: Tx, unit: str | None = None) -> pd.DataFrame:
+    if unit:
+        tx.guard(unit)
     return frames.incident_frame(tx.session, [unit] if unit else None)

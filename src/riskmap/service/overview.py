@@ -177,8 +177,8 @@ def previous_cycle(tx: Tx, cyc: Cycle) -> Cycle | None:
 # A cycle read and scored once per data version: Overview's key figures and maps (and the
 # heat maps, top missing controls) of the same cycle share one read and one score. Keyed
 # on the engine (weakly: the memo goes with it), the cycle, the data version (the latest
-# audit event's id, which every change moves) and the catalogue version; callers get
-# copies, so none can change what another sees.
+# audit event's id, which every change moves), the catalogue version and the day evidence
+# is judged on (`frames.as_of`); callers get copies, so none can change what another sees.
 _SCORED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SCORED_PER_ENGINE = 4
 
@@ -199,7 +199,13 @@ def _copies(reg: pd.DataFrame, f: frames.CycleFrames) -> tuple[pd.DataFrame, fra
 
 def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
     engine = tx.session.get_bind()
-    key = (cyc.id, data_version.__wrapped__(tx), tx.catalogue.version)
+    key = (
+        cyc.id,
+        data_version.__wrapped__(tx),
+        tx.catalogue.version,
+        frames.as_of(cyc),
+        tx.visible_codes,
+    )
     memo = _SCORED.setdefault(engine, {})
     if key not in memo:
         f = frames.cycle_frames(tx.session, cyc)
@@ -210,11 +216,9 @@ def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
 
 
 def _action_rows(tx: Tx, cyc: Cycle) -> pd.DataFrame:
-    rows = tx.session.execute(
-        select(Unit.code, Action.control_id, Action.to_level, Action.status, Action.due_date)
-        .join(Unit, Unit.id == Action.unit_id)
-        .where(Action.cycle_id == cyc.id)
-    ).all()
+    stmt = select(Unit.code, Action.control_id, Action.to_level, Action.status, Action.due_date)
+    stmt = stmt.join(Unit, Unit.id == Action.unit_id).where(Action.cycle_id == cyc.id)
+    rows = tx.session.execute(tx.only_visible(stmt, Action.unit_id)).all()
     return pd.DataFrame(rows, columns=["unit_id", "control_id", "to_level", "status", "due_date"])
 
 

@@ -175,7 +175,7 @@ class StoredPlan:
         return text
 
 
-@use_case("officer")
+@use_case("officer", ministry_wide=True)
 def build_plan(
     tx: Tx,
     cycle: str,
@@ -273,6 +273,7 @@ def actions(tx: Tx, cycle: str, *, status: str | None = None) -> pd.DataFrame:
         .where(Action.cycle_id == cyc.id)
         .order_by(Action.priority.is_(None), Action.priority, Action.id)
     )
+    stmt = tx.only_visible(stmt, Action.unit_id)
     if status is not None:
         stmt = stmt.where(Action.status == status)
     names = {c.id: c.name for c in tx.catalogue.controls}
@@ -318,6 +319,7 @@ def update_action(
     action = tx.session.get(Action, action_id)
     if action is None:
         raise NotFound(f"no action with id {action_id}")
+    tx.guard(tx.session.get(Unit, action.unit_id).code)
     cyc = tx.session.get(Cycle, action.cycle_id)
     tx.writable(cyc)
     values: dict = {}

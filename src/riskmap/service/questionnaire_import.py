@@ -394,6 +394,8 @@ def apply_questionnaire(tx: Tx, plan: ImportPlan) -> ImportResult:
         raise ValidationError("questionnaire", "check the file first: there is no plan to apply")
     cyc = tx.cycle(plan.cycle)
     tx.writable(cyc, "draft")
+    for code in plan.units:  # need-to-know: a plan of someone else's units is not theirs
+        tx.guard(code)
     if cycle_version(tx, cyc)[0] != plan.data_version:
         raise ImportPlanOutdated(plan.filename, cyc.label)
     return _apply(tx, cyc, plan)

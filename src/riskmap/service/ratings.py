@@ -327,6 +327,7 @@ def confirm_ratings(tx: Tx, cycle: str, unit: str | None = None) -> dict:
         stmt = update(table).where(table.c.cycle_id == cyc.id, table.c.confirmed.is_(False))
         if unit is not None:
             stmt = stmt.where(table.c.unit_id == tx.unit(unit).id)
+        stmt = tx.only_visible(stmt, table.c.unit_id)  # "all units": all of the scope's
         result = tx.session.execute(
             stmt.values(
                 confirmed=True,
@@ -363,6 +364,8 @@ def risk_ratings(tx: Tx, cycle: str, unit: str | None = None) -> pd.DataFrame:
     (`baseline_likelihood`, `baseline_impact`, `baseline_source`: "last cycle's rating" or
     "catalogue default", per rating)."""
     cyc = tx.cycle(cycle)
+    if unit is not None:
+        tx.guard(unit)
     frame = frames.risk_frame(tx.session, cyc, unit)
     titles = {r.id: r.title for r in tx.catalogue.risks}
     frame.insert(2, "risk", frame["risk_id"].map(titles))
@@ -373,6 +376,8 @@ def risk_ratings(tx: Tx, cycle: str, unit: str | None = None) -> pd.DataFrame:
 def control_ratings(tx: Tx, cycle: str, unit: str | None = None) -> pd.DataFrame:
     """Control ratings of a cycle (or one unit) with version and confirmation."""
     cyc = tx.cycle(cycle)
+    if unit is not None:
+        tx.guard(unit)
     frame = frames.control_frame(tx.session, cyc, unit)
     # What the officer typed, to edit; the credited text is the scoring frames' business.
     frame["evidence"] = frame.pop("evidence_text")

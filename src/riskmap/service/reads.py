@@ -23,6 +23,7 @@ from riskmap.scoring import (
 )
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, json_value, use_case
+from riskmap.service.errors import ValidationError
 from riskmap.store.models import Action, AuditEvent, Cycle, Unit
 
 
@@ -144,7 +145,10 @@ def trend(tx: Tx, before: str, after: str) -> Trend:
 
 def _action_frame(tx: Tx, cyc: Cycle) -> pd.DataFrame:
     rows = tx.session.execute(
-        select(Action.status, Action.due_date).where(Action.cycle_id == cyc.id)
+        tx.only_visible(
+            select(Action.status, Action.due_date).where(Action.cycle_id == cyc.id),
+            Action.unit_id,
+        )
     ).all()
     return pd.DataFrame(rows, columns=["status", "due_date"])
 
@@ -157,18 +161,21 @@ def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
     """
     labels = {after.id: after.label}
     rows = tx.session.execute(
-        select(
-            Unit.code,
-            Unit.name,
-            Action.control_id,
-            Action.from_level,
-            Action.to_level,
-            Action.cycle_id,
-            Action.manual,
+        tx.only_visible(
+            select(
+                Unit.code,
+                Unit.name,
+                Action.control_id,
+                Action.from_level,
+                Action.to_level,
+                Action.cycle_id,
+                Action.manual,
+            )
+            .join(Unit, Unit.id == Action.unit_id)
+            .where(Action.cycle_id.in_(list(labels)), Action.status == "done")
+            .order_by(Unit.code, Action.control_id, Action.id),
+            Action.unit_id,
         )
-        .join(Unit, Unit.id == Action.unit_id)
-        .where(Action.cycle_id.in_(list(labels)), Action.status == "done")
-        .order_by(Unit.code, Action.control_id, Action.id)
     ).all()
     cols = ["unit_id", "unit", "control_id", "from_level", "to_level", "completed_in", "manual"]
     out = [(c, n, ctl, lo, hi, labels[cy], m) for c, n, ctl, lo, hi, cy, m in rows]
@@ -242,6 +249,19 @@ def anchor(session: Any) -> dict[str, Any]:
 def audit_anchor(tx: Tx) -> dict[str, Any]:
     """The audit trail's head (events, last id, its seal) and the last checkpoint taken."""
     return anchor(tx.session)
+
+
+@use_case("auditor", "admin")
+def take_checkpoint(tx: Tx) -> bytes:
+    """A signed checkpoint of the trail (JSON bytes) for the auditor to keep away from the
+    database; taking it is an audit event. Refused if the trail does not verify."""
+    import json
+
+    try:
+        body = checkpoints.take_checked(tx.session, tx.who)
+    except checkpoints.CheckpointError as exc:
+        raise ValidationError("audit trail", str(exc)) from None
+    return (json.dumps(body, indent=1) + "\n").encode("utf-8")
 
 
 @use_case("auditor", "admin")

@@ -217,7 +217,7 @@ def list_units(tx: Tx, *, include_retired: bool = False) -> pd.DataFrame:
     stmt = select(Unit).order_by(Unit.code)
     if not include_retired:
         stmt = stmt.where(Unit.retired.is_(False))
-    units = tx.session.scalars(stmt).all()
+    units = tx.session.scalars(tx.only_visible(stmt, Unit.id)).all()
     codes = {u.id: u.code for u in tx.session.execute(select(Unit.id, Unit.code))}
     rows = [
         {

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 from sqlalchemy import select
 
-from riskmap import texts
+from riskmap import scopes, texts
 from riskmap.security import hash_password, verify_password
 from riskmap.service import signin_guard
 from riskmap.service.core import ROLES, Service, Tx, snapshot, use_case
@@ -71,10 +71,21 @@ def add_user(
 
 @use_case("admin", "auditor")
 def list_users(tx: Tx) -> pd.DataFrame:
+    from riskmap.service.scoping import scopes_by_user
+
     users = tx.session.scalars(select(User).order_by(User.username)).all()
-    rows = [snapshot(u, _PUBLIC) for u in users]
-    cols = ["username", "display_name", "role", "active", "email", "created_at"]
+    limited = scopes_by_user(tx.session)
+    rows = [{**snapshot(u, _PUBLIC), "scope": _scope_text(u, limited)} for u in users]
+    cols = ["username", "display_name", "role", "active", "email", "created_at", "scope"]
     return pd.DataFrame(rows, columns=[*cols, "id"])[cols]
+
+
+def _scope_text(user: User, limited: dict) -> str:
+    """The user's scope in words; a scope kept from an earlier role says it is ignored."""
+    scope = limited.get(user.id, scopes.WHOLE)
+    if scope.whole or scopes.applies(user.role):
+        return scope.describe()
+    return f"whole ministry (as {user.role}; stored {scope.describe()} ignored)"
 
 
 def _change(tx: Tx, username: str, values: dict, action: str, reason: str) -> dict:

@@ -66,6 +66,18 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class UserScope(Base):
+    """One entry of a user's need-to-know scope (`riskmap.scopes`): a unit (with its
+    descendants), a region or a unit type. No entries: the whole ministry."""
+
+    __tablename__ = "user_scopes"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "value"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # unit | region | unit_type
+    value: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
 class Unit(Versioned, Base):
     __tablename__ = "units"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -231,6 +231,14 @@ def after_write() -> None:
 FLASH_KEY = "flash"
 
 
+def scope_line() -> None:
+    """The line "You see 6 of 24 units: region North" for a reader limited to a scope (the
+    numbers are the service's `my_scope`); nothing for the whole ministry."""
+    line = read("my_scope").line
+    if line:
+        st.caption(line)
+
+
 def flash(message: str) -> None:
     """A confirmation ("Saved ...") shown once, at the top of the next run of the page."""
     st.session_state.setdefault(FLASH_KEY, []).append(message)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from riskmap.service import DomainError, verify_audit
 from riskmap.ui import registry, state, views
-from riskmap.ui.audit_anchor import render_anchor
+from riskmap.ui.audit_anchor import render_anchor, render_checkpoint
 from riskmap.ui.audit_changes import changes_view
 from riskmap.ui.pages._shared import read
 from riskmap.ui.widgets import escape_md
@@ -60,6 +60,7 @@ def render() -> None:
         help="The check above is kept until the next recorded change; this runs it again.",
     )
     render_anchor()  # the trail's head and last checkpoint (riskmap.ui.audit_anchor)
+    render_checkpoint()  # take one and download it
 
     labels = views.cycle_labels(events)
     by_label = {v: k for k, v in labels.items()}

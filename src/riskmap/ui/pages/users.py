@@ -1,4 +1,5 @@
-"""Users and roles (administrators): add a user, change a role, disable or enable an account.
+"""Users and roles (administrators): add a user, change a role or a need-to-know scope,
+disable or enable an account.
 
 Nobody changes their own role or status (the service refuses it), so an administrator
 cannot lock themselves out. A new account starts with the least privileged role (an
@@ -10,7 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskmap.service import ROLES, DomainError, add_user, disable_user, enable_user, set_role
+from riskmap.service import (
+    ROLES,
+    DomainError,
+    add_user,
+    disable_user,
+    enable_user,
+    set_role,
+    set_scope,
+)
 from riskmap.ui import state
 from riskmap.ui.widgets import labelled_table
 
@@ -54,6 +63,35 @@ def _add() -> None:
     ss.update(ADD)
 
 
+def _scope_form(users) -> None:
+    """Limit an officer (units, regions, unit types) or a manager (regions) to what they
+    need to know; the service checks the role and every name and audits the change."""
+    limited = users[users["role"].isin(["officer", "manager"])]
+    units = state.read("list_units", include_retired=True)
+    with st.form("user-scope"):
+        who = st.selectbox("User (officers and managers)", list(limited["username"]),
+                           key="users-scope-who")  # fmt: skip
+        regions = st.multiselect("Regions", sorted(set(units["region"]) - {""}),
+                                 key="users-scope-regions")  # fmt: skip
+        types = st.multiselect("Unit types (officers)", sorted(set(units["unit_type"])),
+                               key="users-scope-types")  # fmt: skip
+        codes = st.multiselect("Units, with the units under them (officers)",
+                               list(units["code"]), key="users-scope-units")  # fmt: skip
+        reason = st.text_input("Why", key="users-scope-reason")
+        c1, c2 = st.columns(2)
+        limit = c1.form_submit_button("Set scope", type="primary")
+        whole = c2.form_submit_button("Whole ministry")
+        if (limit or whole) and who:
+            chosen = {} if whole else {"regions": regions, "unit_types": types, "units": codes}
+            try:
+                done = state.write(set_scope, who, reason=reason, **chosen)
+            except DomainError as exc:
+                ss["users-exc"] = exc
+            else:
+                state.flash(f"{who} now sees: {done['text']}.")
+            st.rerun()
+
+
 def render() -> None:
     state.require("admin")
     state.show_flash()
@@ -64,12 +102,14 @@ def render() -> None:
     labelled_table(
         shown,
         {"display_name": "Name", "username": "User name", "role": "Role", "active": "Account",
-         "email": "E-mail", "created_at": "Added on"},
+         "email": "E-mail", "created_at": "Added on", "scope": "Sees"},
         dates=("created_at",),
     )  # fmt: skip
 
-    add_tab, role_tab, status_tab = st.tabs(
-        ["Add a user", "Change a role", "Disable or enable"], key="users-tab", on_change="rerun"
+    add_tab, role_tab, scope_tab, status_tab = st.tabs(
+        ["Add a user", "Change a role", "Scope (need to know)", "Disable or enable"],
+        key="users-tab",
+        on_change="rerun",
     )
     for key, empty in ADD.items():
         ss.setdefault(key, empty)
@@ -103,6 +143,9 @@ def render() -> None:
                 reason=reason,
             )
             st.rerun()
+
+    with scope_tab:
+        _scope_form(users)
 
     with status_tab, st.form("user-status"):
         who_s = st.selectbox("User", others, key="users-status-who")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskmap.service import rate_risk
+from riskmap.service import DomainError, rate_risk
 from riskmap.ui import session_cookie, state
 from riskmap.ui.pages.assess import controls, form, place, risks, summary, unit_step
 from riskmap.ui.pages.assess.controls import grid_changes
@@ -43,6 +43,7 @@ def _header(cycle: str, info: dict) -> place.Place | None:
     codes = list(units["unit_id"])
     first = state.read("next_unit", cycle) or codes[0]
     where = place.current(codes, first)
+    _unlisted(cycle)
     by_code = units.set_index("unit_id")
 
     def label(code: str) -> str:
@@ -67,9 +68,24 @@ def _header(cycle: str, info: dict) -> place.Place | None:
     return where
 
 
+def _unlisted(cycle: str) -> None:
+    """A link to a unit the list does not hold: the service's refusal (outside the
+    reader's scope), or that it is not assessed in this cycle; never its record."""
+    unit = st.session_state.pop(place.UNLISTED_KEY, None)
+    if unit is None:
+        return
+    try:
+        state.read("unit_summary", cycle, unit)
+    except DomainError as exc:
+        state.show_error(exc, key="assess-unlisted")
+    else:
+        st.warning(f"Unit {unit} is not assessed in cycle {cycle}.")
+
+
 def render() -> None:
     state.require(*ALL_ROLES)
     state.show_flash()
+    state.scope_line()
     form.show_notices()
     cycle = state.require_cycle()
     info = state.read("get_cycle", cycle)

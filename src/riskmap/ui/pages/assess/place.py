@@ -31,6 +31,7 @@ STEP_LABELS = {
 RECORDS = ("risk", "control")  # the step that shows each kind: risks, controls
 PLACE_KEY = "assess-place"
 MOVED_KEY = "assess-moved"  # set by a picker or button: this run goes where it says
+UNLISTED_KEY = "assess-unlisted"  # a unit the address bar named that the list does not hold
 UNIT_PICKER = "assess-unit"
 STEP_PICKER = "assess-step"
 PICKER = {"risk": "assess-risk", "control": "assess-control"}
@@ -69,6 +70,8 @@ def current(codes: Sequence[str], default_unit: str) -> Place:
         wanted = dict(ss.get(PLACE_KEY) or {})
     unit = wanted.get("unit")
     if unit not in codes:
+        if unit:  # a link to a unit not listed: the page asks the service why (a refusal)
+            ss[UNLISTED_KEY] = str(unit)
         unit, wanted = default_unit, {}
     step = wanted.get("step") if wanted.get("step") in STEPS else "unit"
     place = Place(unit, step, wanted.get("risk"), wanted.get("control"))

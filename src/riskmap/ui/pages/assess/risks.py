@@ -15,7 +15,7 @@ import streamlit as st
 
 from riskmap.service import rate_risk
 from riskmap.ui import state
-from riskmap.ui.pages.assess import form, place
+from riskmap.ui.pages.assess import evidence_panel, form, place
 from riskmap.ui.pages.assess.form import Record
 from riskmap.ui.pages.assess.rules_view import risk_justification
 from riskmap.ui.widgets import band_text, escape_md, field_error, level_label
@@ -181,6 +181,9 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
                 args=(rec, following),
                 width="content",
             )
+    if bool(row["applicable"]):  # evidence for the saved rating's justification
+        departs = risk_justification(row, int(row["likelihood"]), int(row["impact"]), has_previous)
+        evidence_panel.render_risk(cycle, code, risk_id, editable, departs.required)
     place.step_button("Next: controls →", "controls", "assess-to-3")
 
 
