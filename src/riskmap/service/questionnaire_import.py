@@ -49,6 +49,7 @@ from riskmap.reports.questionnaire_layout import (
     reference_line,
     risk_fields,
 )
+from riskmap.reports.sheet_rows import collector_paused
 from riskmap.service import evidence
 from riskmap.service.core import Tx, changes_since, json_value, use_case
 from riskmap.service.errors import ValidationError
@@ -383,7 +384,8 @@ def _apply(tx: Tx, cyc: Cycle, plan: ImportPlan) -> ImportResult:
 def check_questionnaire(tx: Tx, cycle: str, data: bytes, filename: str) -> ImportPlan:
     """What importing the filled-in questionnaire would change (nothing is written), as the
     plan `apply_questionnaire` saves; or `QuestionnaireRejected` listing every problem."""
-    return _check(tx, cycle, data, filename)[1]
+    with collector_paused():
+        return _check(tx, cycle, data, filename)[1]
 
 
 @use_case("officer")
@@ -398,7 +400,8 @@ def apply_questionnaire(tx: Tx, plan: ImportPlan) -> ImportResult:
         tx.guard(code)
     if cycle_version(tx, cyc)[0] != plan.data_version:
         raise ImportPlanOutdated(plan.filename, cyc.label)
-    return _apply(tx, cyc, plan)
+    with collector_paused():
+        return _apply(tx, cyc, plan)
 
 
 @use_case("officer")
@@ -411,5 +414,6 @@ def import_questionnaire(tx: Tx, cycle: str, data: bytes, filename: str) -> Impo
     is not a draft. Each saved rating gets the audit event `rate_risk` or `rate_control`
     would write, with a reason naming the file.
     """
-    cyc, plan = _check(tx, cycle, data, filename)
-    return _apply(tx, cyc, plan)
+    with collector_paused():  # thousands of rows made and dropped: see sheet_rows
+        cyc, plan = _check(tx, cycle, data, filename)
+        return _apply(tx, cyc, plan)
