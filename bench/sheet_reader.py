@@ -36,7 +36,7 @@ def _national(catalogue) -> bytes:
     def copies(frame: pd.DataFrame, code: bool = False) -> pd.DataFrame:
         parts = []
         for i in range(COPIES):
-            part = frame.assign(unit_id=frame["unit_id"] + f"-{i}")
+            part = frame.assign(unit_code=frame["unit_code"] + f"-{i}")
             if code:
                 part = part.assign(code=part["code"] + f"-{i}")
             parts.append(part)

@@ -45,7 +45,7 @@ def fixture_snapshot(catalogue: Catalogue) -> CycleSnapshot:
             ("U1", "BP-N", "Border post North", "border_control", "North", "", 40),
             ("U2", "CG-1", "Consulate General", "consular", "Abroad", "", 12),
         ],
-        columns=["unit_id", "code", "unit", "unit_type", "region", "parent", "headcount"],
+        columns=["unit_code", "code", "unit", "unit_type", "region", "parent", "headcount"],
     )
     risks = pd.DataFrame(
         [
@@ -56,7 +56,7 @@ def fixture_snapshot(catalogue: Catalogue) -> CycleSnapshot:
             ("U2", "DOC-02", True, 2, 3, "", False, 1),
         ],
         columns=[
-            "unit_id", "risk_id", "applicable", "likelihood", "impact", "justification",
+            "unit_code", "risk_id", "applicable", "likelihood", "impact", "justification",
             "confirmed", "version",
         ],
     )  # fmt: skip
@@ -69,7 +69,7 @@ def fixture_snapshot(catalogue: Catalogue) -> CycleSnapshot:
             ("U2", "staff_rotation", True, 1, "", "", False, 1),
         ],
         columns=[
-            "unit_id", "control_id", "applicable", "maturity", "evidence", "justification",
+            "unit_code", "control_id", "applicable", "maturity", "evidence", "justification",
             "confirmed", "version",
         ],
     )  # fmt: skip

@@ -64,21 +64,21 @@ def band_of(score: float, catalogue: Catalogue, likelihood=None, impact=None) ->
 def score_rows(
     risk_ratings: Any, control_ratings: Any, units: Any, catalogue: Catalogue
 ) -> list[dict[str, Any]]:
-    """One dict per applicable (unit, risk), sorted by unit_id then risk_id."""
+    """One dict per applicable (unit, risk), sorted by unit_code then risk_id."""
     method = catalogue.method
     rule = method.rule
-    unit_by_id = {u["unit_id"]: u for u in records(units)}
+    unit_by_id = {u["unit_code"]: u for u in records(units)}
     risk_by_id = {r.id: r for r in catalogue.risks}
     keys = {(r.id, c) for r in catalogue.risks for c in getattr(r, "key_controls", ())}
     rating: dict[tuple, dict[str, Any]] = {}
     for row in records(control_ratings):
-        rating[(row["unit_id"], row["control_id"])] = row
+        rating[(row["unit_code"], row["control_id"])] = row
 
     out = []
     for row in records(risk_ratings):
         if not is_applicable(row["applicable"]):
             continue
-        unit = unit_by_id.get(row["unit_id"])
+        unit = unit_by_id.get(row["unit_code"])
         risk = risk_by_id.get(row["risk_id"])
         if unit is None or risk is None or unit["unit_type"] not in risk.defaults:
             continue
@@ -89,7 +89,7 @@ def score_rows(
             strength = control.mitigates.get(risk.id)
             if strength is None or unit["unit_type"] not in control.unit_types:
                 continue
-            rated = rating.get((row["unit_id"], control.id))
+            rated = rating.get((row["unit_code"], control.id))
             if rated is not None and not is_applicable(rated.get("applicable")):
                 continue
             maturity = 0 if rated is None or _missing(rated["maturity"]) else int(rated["maturity"])
@@ -117,7 +117,7 @@ def score_rows(
         region = unit.get("region", "")
         out.append(
             {
-                "unit_id": row["unit_id"],
+                "unit_code": row["unit_code"],
                 "unit": unit["unit"],
                 "unit_type": unit["unit_type"],
                 "region": "" if _missing(region) else region,
@@ -137,18 +137,18 @@ def score_rows(
                 "unevidenced": ";".join(sorted(short)),
             }
         )
-    out.sort(key=lambda r: (r["unit_id"], r["risk_id"]))
+    out.sort(key=lambda r: (r["unit_code"], r["risk_id"]))
     return out
 
 
 def raise_controls(
     control_ratings: Any, raises: Iterable[tuple[Any, str, int]]
 ) -> list[dict[str, Any]]:
-    """Control ratings with each (unit_id, control_id, level) raised and marked applicable."""
-    rows = {(r["unit_id"], r["control_id"]): r for r in records(control_ratings)}
+    """Control ratings with each (unit_code, control_id, level) raised and marked applicable."""
+    rows = {(r["unit_code"], r["control_id"]): r for r in records(control_ratings)}
     for unit_id, control_id, level in raises:
         rows[(unit_id, control_id)] = {
-            "unit_id": unit_id,
+            "unit_code": unit_id,
             "control_id": control_id,
             "applicable": True,
             "maturity": level,
@@ -162,7 +162,7 @@ def total_residual(rows: Iterable[Mapping[str, Any]]) -> float:
 
 
 def outlier_flags(rows: Iterable[Mapping[str, Any]], catalogue: Catalogue) -> set[tuple]:
-    """(unit_id, risk_id, field) of every rating `outlier_levels` or more from its peers' median.
+    """(unit_code, risk_id, field) of every rating `outlier_levels` or more from its peers' median.
 
     Peers are the other units of the same type that rated the same risk; at least
     `min_peers` of them are needed.
@@ -180,5 +180,5 @@ def outlier_flags(rows: Iterable[Mapping[str, Any]], catalogue: Catalogue) -> se
             for field in ("likelihood", "impact"):
                 median = statistics.median(p[field] for p in peers)
                 if abs(row[field] - median) >= cal.outlier_levels:
-                    flags.add((row["unit_id"], row["risk_id"], field))
+                    flags.add((row["unit_code"], row["risk_id"], field))
     return flags

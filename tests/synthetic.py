@@ -107,14 +107,14 @@ def ministry(
             control_rows.append((unit_id, control.id, applicable, level, evidence))
 
     return Ministry(
-        units=pd.DataFrame(unit_rows, columns=["unit_id", "unit", "unit_type", "region"]),
+        units=pd.DataFrame(unit_rows, columns=["unit_code", "unit", "unit_type", "region"]),
         risk_ratings=pd.DataFrame(
-            risk_rows, columns=["unit_id", "risk_id", "applicable", "likelihood", "impact"]
+            risk_rows, columns=["unit_code", "risk_id", "applicable", "likelihood", "impact"]
         ),
         control_ratings=pd.DataFrame(
-            control_rows, columns=["unit_id", "control_id", "applicable", "maturity", "evidence"]
+            control_rows, columns=["unit_code", "control_id", "applicable", "maturity", "evidence"]
         ),
-        incidents=pd.DataFrame(incident_rows, columns=["unit_id", "risk_id", "date"]),
+        incidents=pd.DataFrame(incident_rows, columns=["unit_code", "risk_id", "date"]),
     )
 
 
@@ -126,20 +126,20 @@ def small(
 ) -> Ministry:
     """A hand-written ministry for unit tests.
 
-    units: (unit_id, unit_type[, region]); risks: (unit_id, risk_id, applicable, likelihood,
-    impact); controls: (unit_id, control_id, applicable, maturity); incidents: (unit_id,
+    units: (unit_code, unit_type[, region]); risks: (unit_code, risk_id, applicable, likelihood,
+    impact); controls: (unit_code, control_id, applicable, maturity); incidents: (unit_code,
     risk_id).
     """
     unit_rows = [(u[0], f"Unit {u[0]}", u[1], u[2] if len(u) > 2 else REGIONS[0]) for u in units]
     return Ministry(
-        units=pd.DataFrame(unit_rows, columns=["unit_id", "unit", "unit_type", "region"]),
+        units=pd.DataFrame(unit_rows, columns=["unit_code", "unit", "unit_type", "region"]),
         risk_ratings=pd.DataFrame(
-            list(risks), columns=["unit_id", "risk_id", "applicable", "likelihood", "impact"]
+            list(risks), columns=["unit_code", "risk_id", "applicable", "likelihood", "impact"]
         ),
         control_ratings=pd.DataFrame(
-            list(controls), columns=["unit_id", "control_id", "applicable", "maturity"]
+            list(controls), columns=["unit_code", "control_id", "applicable", "maturity"]
         ),
-        incidents=pd.DataFrame(list(incidents), columns=["unit_id", "risk_id"]),
+        incidents=pd.DataFrame(list(incidents), columns=["unit_code", "risk_id"]),
     )
 
 

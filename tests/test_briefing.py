@@ -124,7 +124,7 @@ def test_the_ten_highest_residual_risks_are_listed_with_their_units(pdf, db):
     text = text_of(pdf)
     with Service.open(db, catalogue=CAT) as svc:
         reg = s.register(svc, MANAGER, "2025")
-    top = reg.sort_values(["residual", "unit_id", "risk_id"], ascending=[False, True, True])
+    top = reg.sort_values(["residual", "unit_code", "risk_id"], ascending=[False, True, True])
     top = top.head(10)
     assert "The 10 highest residual risks" in text
     for r in top.itertuples():
@@ -139,7 +139,7 @@ def test_the_export_is_audited_and_typed_text_stays_text(db, tmp_path):
     evil = "Évora <b>office</b> (x) Tj BT /F1"
     with Service.open(db, catalogue=CAT) as svc:
         reg = s.register(svc, MANAGER, "2026")
-        code = reg.sort_values("residual").iloc[-1]["unit_id"]
+        code = reg.sort_values("residual").iloc[-1]["unit_code"]
         unit = s.list_units(svc, CLI_ADMIN).set_index("code").loc[code]
         s.edit_unit(svc, CLI_ADMIN, code, expected_version=int(unit["version"]), name=evil)
         data = s.briefing_pdf(svc, MANAGER, "2026", today=TODAY)
@@ -158,7 +158,7 @@ def test_the_briefing_page_shows_the_briefing_and_offers_the_pdf(ui_db, tools):
     with ui_db.service() as svc:
         b = s.briefing(svc, MANAGER, "2026")
     top = next(d.value for d in at.dataframe if "residual_band" in d.value.columns)
-    assert list(top["unit_id"]) == list(b.top_risks["unit_id"])
+    assert list(top["unit_code"]) == list(b.top_risks["unit_code"])
     assert not at.get("download_button"), "nothing to download before it is prepared"
     next(x for x in at.button if x.label == "Prepare the briefing PDF").click().run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]

@@ -33,7 +33,7 @@ def test_each_stage_is_its_worst_exposed_unit_and_the_highest_is_the_weakest(reg
         part = register[register["stage"] == row.stage]
         assert row.residual == part["residual"].max()
         worst = part[part["residual"] == row.residual]
-        assert row.unit_id in set(worst["unit_id"]) and row.units == part["unit_id"].nunique()
+        assert row.unit_code in set(worst["unit_code"]) and row.units == part["unit_code"].nunique()
         assert row.band == worst["residual_band"].iloc[0]
     top = links["residual"].max()
     assert list(links.loc[links["weakest"], "residual"]) == [top]
@@ -57,10 +57,10 @@ def test_per_region_each_region_has_its_own_weakest_link(register):
 def test_units_behind_a_stage_are_each_units_worst_worst_first(register):
     units = chain_units(register, CAT, "border")
     part = register[register["stage"] == "border"]
-    assert len(units) == part["unit_id"].nunique()
+    assert len(units) == part["unit_code"].nunique()
     assert list(units["residual"]) == sorted(units["residual"], reverse=True)
-    worst = part.groupby("unit_id")["residual"].max()
-    assert dict(zip(units["unit_id"], units["residual"], strict=True)) == worst.to_dict()
+    worst = part.groupby("unit_code")["residual"].max()
+    assert dict(zip(units["unit_code"], units["residual"], strict=True)) == worst.to_dict()
 
 
 def test_the_chain_chart_draws_six_boxes_in_order_and_marks_the_weakest(register):
@@ -117,7 +117,7 @@ def test_the_heat_maps_page_opens_the_chain_and_the_units_behind_a_stage(ui_db):
         for d in at.dataframe
         if "residual_band" in d.value.columns and "region" in d.value.columns
     )
-    assert table["unit_id"].iloc[0] == want.set_index("stage").loc["border", "unit_id"]
+    assert table["unit_code"].iloc[0] == want.set_index("stage").loc["border", "unit_code"]
     region = sorted(reg["region"].unique())[0]
     at.selectbox(key="chain-area").set_value(region).run()
     spec = next(

@@ -47,10 +47,10 @@ def band_for(score_value: float) -> str:
 
 
 def make_register(rows: list[tuple]) -> pd.DataFrame:
-    """A register from (unit_id, unit, unit_type, risk_id, likelihood, impact, residual)."""
+    """A register from (unit_code, unit, unit_type, risk_id, likelihood, impact, residual)."""
     df = pd.DataFrame(
         rows,
-        columns=["unit_id", "unit", "unit_type", "risk_id", "likelihood", "impact", "residual"],
+        columns=["unit_code", "unit", "unit_type", "risk_id", "likelihood", "impact", "residual"],
     )
     df["region"] = "North"
     df["risk"] = df["risk_id"].map(lambda r: CAT.risk_by_id[r].title)
@@ -263,7 +263,7 @@ def test_heatmap_columns_follow_the_stages():
 
 def test_heatmap_hover_in_words():
     missing = pd.DataFrame(
-        {"unit_id": ["A1"], "risk_id": [LAST], "text": ["Staff rotation (1 -> 4)"]}
+        {"unit_code": ["A1"], "risk_id": [LAST], "text": ["Staff rotation (1 -> 4)"]}
     )
     fig = charts.heatmap(REGISTER, CAT, top_missing=missing)
     hover = at(fig, "Border post North", LAST)[3]
@@ -334,7 +334,7 @@ def test_heatmap_after_the_plan_lines_up_with_the_current_map():
     rows, cols = charts.heatmap_order(p.register_before, CAT)
     got = np.asarray(after.data[0].customdata, dtype=float)
     want = (
-        p.register_after.set_index(["unit_id", "risk_id"])["residual"]
+        p.register_after.set_index(["unit_code", "risk_id"])["residual"]
         .unstack()
         .reindex(index=rows, columns=cols)
         .to_numpy(dtype=float)
@@ -362,7 +362,7 @@ def test_heatmap_of_a_national_ministry_has_the_right_shape():
     register = score(m.risk_ratings, m.control_ratings, m.units, CAT)
     fig = charts.heatmap(register, CAT)
     trace = fig.data[0]
-    shape = (register["unit_id"].nunique(), register["risk_id"].nunique())
+    shape = (register["unit_code"].nunique(), register["risk_id"].nunique())
     assert shape[0] >= 990 and shape[1] == len(CAT.risks)
     for arr in (trace.z, trace.text, trace.customdata, trace.hovertext):
         assert np.asarray(arr).shape == shape

@@ -39,8 +39,8 @@ def test_cells_are_wide_enough_for_their_number_and_the_map_fits_1400px(register
 
 def test_a_300_character_unit_name_is_cut_on_the_axis_and_whole_on_hover(register):
     long_name = "Annex of the ministry for " + "x" * 260 + " at the harbour"
-    unit = register["unit_id"].iloc[0]
-    reg = register.assign(unit=np.where(register["unit_id"] == unit, long_name, register["unit"]))
+    unit = register["unit_code"].iloc[0]
+    reg = register.assign(unit=np.where(register["unit_code"] == unit, long_name, register["unit"]))
     fig = charts.heatmap(reg, CAT)
     labels = list(fig.data[0].y)
     cut = [lab for lab in labels if lab.startswith("Annex of the")]
@@ -54,12 +54,12 @@ def test_a_300_character_unit_name_is_cut_on_the_axis_and_whole_on_hover(registe
 
 
 def test_two_long_names_that_start_alike_stay_two_rows(register):
-    ids = list(pd.unique(register["unit_id"]))[:2]
+    ids = list(pd.unique(register["unit_code"]))[:2]
     stem = "Regional directorate of the border police for the " * 3
     names = {ids[0]: stem + "north", ids[1]: stem + "south"}
-    reg = register.assign(unit=register["unit_id"].map(names).fillna(register["unit"]))
+    reg = register.assign(unit=register["unit_code"].map(names).fillna(register["unit"]))
     labels = list(charts.heatmap(reg, CAT).data[0].y)
-    assert len(labels) == len(set(labels)) == reg["unit_id"].nunique()
+    assert len(labels) == len(set(labels)) == reg["unit_code"].nunique()
     assert all(len(lab) <= ROW_CHARS for lab in labels)
 
 

@@ -62,15 +62,33 @@ def paths(tmp_path):
     return write(tmp_path, MIN)
 
 
+def test_files_with_the_old_unit_id_header_score_the_same(paths, tmp_path):
+    """Files written before the rename are still read (the old header, any case): the
+    register is the same, named with today's `unit_code`."""
+    new = run("score", *args(paths))
+    old_dir = tmp_path / "old"
+    old_dir.mkdir()
+    old = {}
+    for kind, path in paths.items():
+        old[kind] = old_dir / path.name
+        header, _, rest = path.read_text(encoding="utf-8").partition("\n")
+        assert "unit_code" in header.split(",")
+        old[kind].write_text(header.replace("unit_code", "Unit_ID") + "\n" + rest, "utf-8")
+    result = run("score", *args(old))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == new.stdout
+    assert result.stdout.splitlines()[0].startswith("unit_code,")
+
+
 def test_score_csv_matches_the_oracle(paths):
     result = run("score", *args(paths))
     assert result.exit_code == 0, result.output
-    out = pd.read_csv(io.StringIO(result.stdout), dtype={"unit_id": str}, keep_default_na=False)
+    out = pd.read_csv(io.StringIO(result.stdout), dtype={"unit_code": str}, keep_default_na=False)
     assert list(out.columns) == SCORE_COLUMNS
     want = oracle.score_rows(MIN.risk_ratings, MIN.control_ratings, MIN.units, CAT)
     assert len(out) == len(want) == int(MIN.risk_ratings["applicable"].sum())
     for got, exp in zip(out.to_dict("records"), want, strict=True):
-        assert (got["unit_id"], got["risk_id"]) == (exp["unit_id"], exp["risk_id"])
+        assert (got["unit_code"], got["risk_id"]) == (exp["unit_code"], exp["risk_id"])
         assert got["residual"] == pytest.approx(exp["residual"], abs=1e-9)
         assert got["residual_band"] == exp["residual_band"]
         assert got["controls"] == exp["controls"]
@@ -81,8 +99,8 @@ def test_score_json(paths):
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     want = oracle.score_rows(MIN.risk_ratings, MIN.control_ratings, MIN.units, CAT)
-    assert [(r["unit_id"], r["risk_id"]) for r in records] == [
-        (w["unit_id"], w["risk_id"]) for w in want
+    assert [(r["unit_code"], r["risk_id"]) for r in records] == [
+        (w["unit_code"], w["risk_id"]) for w in want
     ]
     assert set(records[0]) == set(SCORE_COLUMNS)
     assert records[0]["inherent"] == want[0]["inherent"]
@@ -91,23 +109,25 @@ def test_score_json(paths):
 def test_unit_ids_stay_text(tmp_path):
     # "007" must not become 7: ids are matched across the three files as text.
     m = synthetic.ministry(CAT, units=3, seed=1)
-    rename = {u: f"00{i}" for i, u in enumerate(m.units["unit_id"])}
+    rename = {u: f"00{i}" for i, u in enumerate(m.units["unit_code"])}
     m = synthetic.Ministry(
         *(
-            f.assign(unit_id=f["unit_id"].map(rename))
+            f.assign(unit_code=f["unit_code"].map(rename))
             for f in (m.units, m.risk_ratings, m.control_ratings, m.incidents)
         )
     )
     result = run("score", *args(write(tmp_path, m), "--format", "json"))
     assert result.exit_code == 0, result.output
-    rated = m.risk_ratings.loc[m.risk_ratings["applicable"], "unit_id"]
-    assert {r["unit_id"] for r in json.loads(result.stdout)} == set(rated) == {"000", "001", "002"}
+    rated = m.risk_ratings.loc[m.risk_ratings["applicable"], "unit_code"]
+    assert (
+        {r["unit_code"] for r in json.loads(result.stdout)} == set(rated) == {"000", "001", "002"}
+    )
 
 
 def test_applicable_accepts_yes_no_and_numbers(tmp_path):
     m = synthetic.ministry(CAT, units=2, seed=2)
     paths = write(tmp_path, m)
-    risk = pd.read_csv(paths["risk"], dtype={"unit_id": str})
+    risk = pd.read_csv(paths["risk"], dtype={"unit_code": str})
     spelled = ["yes", "No", " TRUE ", "0", "1", "false"]
     risk["applicable"] = [spelled[i % len(spelled)] for i in range(len(risk))]
     risk.to_csv(paths["risk"], index=False)
@@ -130,7 +150,7 @@ def test_missing_file_is_refused(paths, tmp_path):
 def test_plan_with_budget_days_csv(paths):
     result = run("plan", *args(paths, "--budget-days", "60", "--start", "2025-03-01"))
     assert result.exit_code == 0, result.output
-    out = pd.read_csv(io.StringIO(result.stdout), dtype={"unit_id": str})
+    out = pd.read_csv(io.StringIO(result.stdout), dtype={"unit_code": str})
     summary = json.loads(result.stderr.strip().splitlines()[-1])
     assert len(out) == summary["selected"] > 0
     assert out["effort_days"].sum() <= 60
@@ -141,7 +161,7 @@ def test_plan_with_budget_days_csv(paths):
     deadline = {b.id: b.deadline_days for b in CAT.method.bands}
     due = pd.to_datetime(out["due_date"]) - pd.Timestamp("2025-03-01")
     assert list(due.dt.days) == [deadline[b] for b in out["band"]]
-    assert summary["reduction"] == pytest.approx(
+    assert summary["residual_removed"] == pytest.approx(
         summary["residual_before"] - summary["residual_after"]
     )
 
@@ -155,8 +175,8 @@ def test_plan_json_all_shows_the_whole_ranking(paths):
     # The plan takes the ranking's head, then later moves that still fit the budget.
     k = next((i for i, r in enumerate(ranking) if not r["selected"]), len(ranking))
     assert all(r["selected"] for r in ranking[:k])
-    steps = {(r["unit_id"], r["control_id"]) for r in ranking if r["selected"]}
-    assert {(r["unit_id"], r["control_id"]) for r in chosen} == steps
+    steps = {(r["unit_code"], r["control_id"]) for r in ranking if r["selected"]}
+    assert {(r["unit_code"], r["control_id"]) for r in chosen} == steps
     assert sum(r["effort_days"] for r in chosen) <= 30
     used = sum(r["effort_days"] for r in ranking if r["selected"])
     assert used == pytest.approx(sum(r["effort_days"] for r in chosen))
@@ -270,16 +290,16 @@ BAD_CASES = {
         ],
     ),
     "unknown unit in the risk ratings": (
-        lambda p: set_cell(p, "risk", 5, "unit_id", "U9999"),
+        lambda p: set_cell(p, "risk", 5, "unit_code", "U9999"),
         lambda p: [
-            f'{p["risk"]}: line 5, column unit_id: unit "U9999" is not in the units file '
+            f'{p["risk"]}: line 5, column unit_code: unit "U9999" is not in the units file '
             f"{p['units']}"
         ],
     ),
     "unknown unit in the control ratings": (
-        lambda p: set_cell(p, "control", 5, "unit_id", "ghost"),
+        lambda p: set_cell(p, "control", 5, "unit_code", "ghost"),
         lambda p: [
-            f'{p["control"]}: line 5, column unit_id: unit "ghost" is not in the units file '
+            f'{p["control"]}: line 5, column unit_code: unit "ghost" is not in the units file '
             f"{p['units']}"
         ],
     ),
@@ -309,7 +329,7 @@ BAD_CASES = {
         ],
     ),
     "unknown unit type": (
-        lambda p: append(p, "units", unit_id="U0100", unit_type="border_patrol"),
+        lambda p: append(p, "units", unit_code="U0100", unit_type="border_patrol"),
         lambda p: [
             f"{p['units']}: line {last_line(p, 'units')}, column unit_type: unknown unit type "
             '"border_patrol" (the catalogue has: ' + ", ".join(t.id for t in CAT.unit_types) + ")"
@@ -318,22 +338,22 @@ BAD_CASES = {
     "duplicate unit id": (
         lambda p: append(p, "units", unit="Border control West 1 (again)"),
         lambda p: [
-            f"{p['units']}: line {last_line(p, 'units')}, column unit_id: "
+            f"{p['units']}: line {last_line(p, 'units')}, column unit_code: "
             "unit U0001 is already on line 2"
         ],
     ),
     "blank unit id": (
-        lambda p: set_cell(p, "units", 3, "unit_id", ""),
+        lambda p: set_cell(p, "units", 3, "unit_code", ""),
         lambda p: (
-            [f"{p['units']}: line 3, column unit_id: must not be empty"]
+            [f"{p['units']}: line 3, column unit_code: must not be empty"]
             # U0002's ratings now name a unit the file no longer lists
             + [
-                f'{p["risk"]}: line {n}, column unit_id: unit "U0002" is not in the units file '
+                f'{p["risk"]}: line {n}, column unit_code: unit "U0002" is not in the units file '
                 f"{p['units']}"
                 for n in lines_of(p, "risk", "U0002")
             ]
             + [
-                f'{p["control"]}: line {n}, column unit_id: unit "U0002" is not in the units '
+                f'{p["control"]}: line {n}, column unit_code: unit "U0002" is not in the units '
                 f"file {p['units']}"
                 for n in lines_of(p, "control", "U0002")
             ]
@@ -352,7 +372,7 @@ BAD_CASES = {
             append(p, "units", unit_type="nowhere"),
         ),
         lambda p: [
-            f"{p['units']}: line {last_line(p, 'units')}, column unit_id: unit U0001 is already "
+            f"{p['units']}: line {last_line(p, 'units')}, column unit_code: unit U0001 is already "
             "on line 2",
             f"{p['units']}: line {last_line(p, 'units')}, column unit_type: unknown unit type "
             '"nowhere" (the catalogue has: ' + ", ".join(t.id for t in CAT.unit_types) + ")",
@@ -372,9 +392,9 @@ def lines_of(paths, file: str, unit_id: str) -> list[int]:
 
 def test_the_cases_fixture():
     # What the cases above rely on: the first lines of MIN's files.
-    assert MIN.units.iloc[0][["unit_id", "unit_type"]].tolist() == ["U0001", "border_control"]
-    assert MIN.risk_ratings.iloc[0][["unit_id", "risk_id"]].tolist() == ["U0001", "BOR-01"]
-    first = MIN.control_ratings.iloc[0][["unit_id", "control_id"]].tolist()
+    assert MIN.units.iloc[0][["unit_code", "unit_type"]].tolist() == ["U0001", "border_control"]
+    assert MIN.risk_ratings.iloc[0][["unit_code", "risk_id"]].tolist() == ["U0001", "BOR-01"]
+    first = MIN.control_ratings.iloc[0][["unit_code", "control_id"]].tolist()
     assert first == ["U0001", "code_of_conduct"]
     assert "border_control" not in CAT.risk_by_id["JUS-04"].unit_types
     assert "courts" in CAT.risk_by_id["JUS-04"].unit_types
@@ -400,7 +420,7 @@ def test_bad_csv_is_refused_naming_file_line_and_column(paths, case, command):
 
 
 def test_a_file_that_is_not_utf8_is_refused(paths):
-    paths["units"].write_bytes("unit_id,unit,unit_type\nU1,Gr\xe9ge,courts\n".encode("latin-1"))
+    paths["units"].write_bytes("unit_code,unit,unit_type\nU1,Gr\xe9ge,courts\n".encode("latin-1"))
     result = CliRunner().invoke(main, ["score", *args(paths)])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
@@ -409,7 +429,7 @@ def test_a_file_that_is_not_utf8_is_refused(paths):
 
 
 def test_evidence_reaches_scoring_as_text(paths, monkeypatch):
-    control = pd.read_csv(paths["control"], dtype={"unit_id": str})
+    control = pd.read_csv(paths["control"], dtype={"unit_code": str})
     control["evidence"] = ""
     control.loc[1, "evidence"] = "Minutes of the 2025 review"
     control.to_csv(paths["control"], index=False)
@@ -429,7 +449,7 @@ def test_evidence_reaches_scoring_as_text(paths, monkeypatch):
 
 
 def test_evidence_is_empty_text_when_the_column_is_absent(paths, monkeypatch):
-    control = pd.read_csv(paths["control"], dtype={"unit_id": str}).drop(columns="evidence")
+    control = pd.read_csv(paths["control"], dtype={"unit_code": str}).drop(columns="evidence")
     control.to_csv(paths["control"], index=False)
     seen = {}
     real = cli_scoring.score_register
@@ -444,7 +464,7 @@ def test_evidence_is_empty_text_when_the_column_is_absent(paths, monkeypatch):
 def test_credit_needs_the_evidence_column(paths):
     """The same maturities score higher residuals without their evidence (method v2)."""
     with_evidence = pd.read_csv(io.StringIO(run("score", *args(paths)).stdout))
-    control = pd.read_csv(paths["control"], dtype={"unit_id": str}).drop(columns="evidence")
+    control = pd.read_csv(paths["control"], dtype={"unit_code": str}).drop(columns="evidence")
     control.to_csv(paths["control"], index=False)
     without = pd.read_csv(io.StringIO(run("score", *args(paths)).stdout))
     assert (without["residual"] >= with_evidence["residual"] - 1e-12).all()
@@ -480,7 +500,7 @@ def test_checked_frames_are_typed(paths):
     assert got.risk_ratings["applicable"].tolist() == MIN.risk_ratings["applicable"].tolist()
     assert got.control_ratings["maturity"].tolist() == MIN.control_ratings["maturity"].tolist()
     assert list(got.control_ratings.columns) == [*CONTROL_RATING_COLUMNS, "evidence"]
-    assert got.units["unit_id"].tolist() == MIN.units["unit_id"].tolist()
+    assert got.units["unit_code"].tolist() == MIN.units["unit_code"].tolist()
 
 
 # --------------------------------------------------------------------------- plan --cycle
@@ -502,8 +522,8 @@ def test_plan_of_a_cycle_is_the_services_plan(demo_db):
         want = s.preview_plan(svc, CLI_ADMIN, "2026", budget_days=40.0, start=date(2026, 2, 1))
     got = pd.DataFrame(json.loads(result.stdout))
     assert len(got) == len(want.ranking) > 0
-    assert got[["unit_id", "control_id", "to_level", "selected"]].to_dict("records") == (
-        want.ranking[["unit_id", "control_id", "to_level", "selected"]].to_dict("records")
+    assert got[["unit_code", "control_id", "to_level", "selected"]].to_dict("records") == (
+        want.ranking[["unit_code", "control_id", "to_level", "selected"]].to_dict("records")
     )
     assert json.loads(result.stderr.strip().splitlines()[-1]) == json.loads(
         json.dumps(want.summary)

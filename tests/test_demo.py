@@ -136,11 +136,11 @@ def test_demo_command_prints_passwords_and_respects_if_empty(sqlite_url):
     # `riskmap score --cycle` and `plan --cycle` read the same ratings from the database.
     scored = runner.invoke(main, ["score", "--cycle", "2026", "--db", sqlite_url])
     assert scored.exit_code == 0, scored.output
-    frame = pd.read_csv(io.StringIO(scored.stdout), dtype={"unit_id": str})
+    frame = pd.read_csv(io.StringIO(scored.stdout), dtype={"unit_code": str})
     assert list(frame.columns) == SCORE_COLUMNS
     assert len(frame) == len(register)
     assert frame["residual"].tolist() == pytest.approx(register["residual"].tolist())
-    assert set(frame["unit_id"]) == set(fr.units["unit_id"])
+    assert set(frame["unit_code"]) == set(fr.units["unit_code"])
 
     planned = runner.invoke(
         main, ["plan", "--cycle", "2026", "--budget-days", "200", "--db", sqlite_url]

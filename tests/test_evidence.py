@@ -107,7 +107,7 @@ def a_control(svc, *, credited_above: int = 2):
     """A rated, applicable control of 2026 claimed above Nascent."""
     c = s.control_ratings(svc, CLI_ADMIN, "2026")
     c = c[c["applicable"] & (c["maturity"] >= credited_above)].iloc[0]
-    return c["unit_id"], c["control_id"], int(c["version"])
+    return c["unit_code"], c["control_id"], int(c["version"])
 
 
 def test_officer_adds_a_file_everyone_reads_it_nobody_else_writes(world, tmp_path):
@@ -197,7 +197,7 @@ def test_only_valid_items_earn_credit_and_expiry_moves_the_residual(world):
 
     f, now = frames_on(TODAY)
     _, later = frames_on(TODAY + timedelta(days=31))
-    row = lambda fr: fr.set_index(["unit_id", "control_id"]).loc[(unit, ctl)]  # noqa: E731
+    row = lambda fr: fr.set_index(["unit_code", "control_id"]).loc[(unit, ctl)]  # noqa: E731
     assert row(now)["evidence"] == "seen the orders" and row(now)["valid_evidence_items"] == 1
     assert row(later)["evidence"] == "" and row(later)["evidence_items"] == 1
     # The typed text stays what the officer edits.
@@ -205,13 +205,13 @@ def test_only_valid_items_earn_credit_and_expiry_moves_the_residual(world):
     assert typed.loc[ctl, "evidence"] == "seen the orders"
     before = score(f.risk_ratings, now, f.units, CAT)
     after = score(f.risk_ratings, later, f.units, CAT)
-    mine = before["unit_id"] == unit
+    mine = before["unit_code"] == unit
     assert (after.loc[mine, "residual"] >= before.loc[mine, "residual"]).all()
     assert (after.loc[mine, "residual"] > before.loc[mine, "residual"]).any()
     flags = s.calibration(world, "auditor", "2026")
     assert flags[flags["flag"] == "evidence_expired"].empty  # not expired today
     found = expired_evidence(later)
-    assert list(found[["unit_id", "flag"]].itertuples(index=False, name=None)) == [
+    assert list(found[["unit_code", "flag"]].itertuples(index=False, name=None)) == [
         (unit, "evidence_expired")
     ]
     assert ctl in found["detail"].iloc[0] and "none valid" in found["detail"].iloc[0]
@@ -265,10 +265,10 @@ def test_workbook_evidence_sheet_writes_typed_names_as_text(world):
     first = rows[0]
     assert first["file_name"].value == hostile and first["file_name"].data_type == "s"
     assert first["sha256"].value == item["sha256"] == hashlib.sha256(PDF).hexdigest()
-    assert first["status"].value == "expiring" and first["unit_id"].value == unit
+    assert first["status"].value == "expiring" and first["unit_code"].value == unit
     assert first["checklist_entry"].value == CAT.control_by_id[ctl].evidence[0]
     assert rows[1]["reference"].value.startswith("=1+1") and rows[1]["reference"].data_type == "s"
-    assert {"unit_id", "control_id", "added_by", "added_at", "valid_until"} <= set(header)
+    assert {"unit_code", "control_id", "added_by", "added_at", "valid_until"} <= set(header)
 
 
 def test_backup_zip_carries_the_files_and_restore_checks_them_by_hash(world, tmp_path, db_url):
@@ -347,9 +347,9 @@ def test_questionnaire_keeps_the_typed_note_the_workbook_shows_what_counts(world
                    reference="Register 9")  # fmt: skip
     with world.transaction(CLI_ADMIN, "test") as tx:
         cyc = tx.cycle("2026")
-        full = build_snapshot(tx, cyc).control_ratings.set_index(["unit_id", "control_id"])
+        full = build_snapshot(tx, cyc).control_ratings.set_index(["unit_code", "control_id"])
         form = build_snapshot(tx, cyc, full=False).control_ratings
-    form = form.set_index(["unit_id", "control_id"])
+    form = form.set_index(["unit_code", "control_id"])
     assert full.loc[(unit, ctl), "evidence"] == "1 valid evidence item"
     assert form.loc[(unit, ctl), "evidence"] == ""
 
@@ -381,7 +381,7 @@ def test_controls_sheet_counts_valid_items_and_links_to_the_first(world):
 
     c = s.control_ratings(world, CLI_ADMIN, "2026")
     c = c[c["applicable"]]
-    (u1, k1), (u2, k2) = c[["unit_id", "control_id"]].head(2).itertuples(index=False, name=None)
+    (u1, k1), (u2, k2) = c[["unit_code", "control_id"]].head(2).itertuples(index=False, name=None)
     for ref in ("=1+1 Register 4", "Register 5"):
         s.add_evidence(world, "officer", "2026", u1, control_id=k1, checklist_entry=1,
                        reference=ref)  # fmt: skip
@@ -393,7 +393,7 @@ def test_controls_sheet_counts_valid_items_and_links_to_the_first(world):
                           reference="to be replaced")  # fmt: skip
     s.supersede_evidence(world, "officer", gone["id"], reason="newer", reference="Register 7")
     risk = s.risk_ratings(world, CLI_ADMIN, "2026")
-    r1 = risk[(risk["unit_id"] == u1) & risk["applicable"]]["risk_id"].iloc[0]
+    r1 = risk[(risk["unit_code"] == u1) & risk["applicable"]]["risk_id"].iloc[0]
     s.add_evidence(world, "officer", "2026", u1, risk_id=r1, checklist_entry="survey 2025",
                    reference="Survey file 3")  # fmt: skip
     with world.sessions() as session, session.begin():  # the day passes for item `old`
@@ -408,13 +408,13 @@ def test_controls_sheet_counts_valid_items_and_links_to_the_first(world):
     for r in ctl.iter_rows(2):
         row = dict(zip(head, r, strict=True))
         link = row["evidence_row"].hyperlink
-        shown[(row["unit_id"].value, row["control_id"].value)] = (
+        shown[(row["unit_code"].value, row["control_id"].value)] = (
             row["valid_evidence_items"].value,
             link.location if link is not None else None,
             row["evidence_row"].value,
         )
-    first1 = 2 + [(e["unit_id"], e["control_id"]) for e in evidence].index((u1, k1))
-    first2 = 2 + [(e["unit_id"], e["control_id"]) for e in evidence].index((u2, k2))
+    first1 = 2 + [(e["unit_code"], e["control_id"]) for e in evidence].index((u1, k1))
+    first2 = 2 + [(e["unit_code"], e["control_id"]) for e in evidence].index((u2, k2))
     assert shown[(u1, k1)] == (4, f"'Evidence'!A{first1}", first1)
     assert shown[(u2, k2)] == (0, f"'Evidence'!A{first2}", first2)  # expired: no credit
     assert evidence[first2 - 2]["status"] == "expired"
@@ -423,7 +423,7 @@ def test_controls_sheet_counts_valid_items_and_links_to_the_first(world):
     # Every link lands on a row of its own rating; the rows it heads are contiguous.
     for (unit, control), (_n, _where, first) in shown.items():
         if first is not None:
-            assert (evidence[first - 2]["unit_id"], evidence[first - 2]["control_id"]) == (
+            assert (evidence[first - 2]["unit_code"], evidence[first - 2]["control_id"]) == (
                 unit, control,
             )  # fmt: skip
     assert any(e["risk_id"] == r1 and e["control_id"] is None for e in evidence)
@@ -443,11 +443,11 @@ def test_an_item_expiring_moves_the_residual_through_the_service(world, monkeypa
     s.rate_control(world, "officer", "2026", unit, ctl, expected_version=version, evidence="")
     s.add_evidence(world, "officer", "2026", unit, control_id=ctl, checklist_entry=1,
                    reference="Reg. 4", valid_until=TODAY + timedelta(days=30))  # fmt: skip
-    before = s.register(world, "auditor", "2026").set_index(["unit_id", "risk_id"])
+    before = s.register(world, "auditor", "2026").set_index(["unit_code", "risk_id"])
     map_before = s.cycle_map(world, "auditor", "2026").register  # memoised for this version
     f = s.cycle_frames(world, "auditor", "2026")
     typed = f.control_ratings.copy()
-    mine = (typed["unit_id"] == unit) & (typed["control_id"] == ctl)
+    mine = (typed["unit_code"] == unit) & (typed["control_id"] == ctl)
     assert typed.loc[mine, "evidence"].tolist() == ["1 valid evidence item"]
     expected_now = oracle.score_rows(f.risk_ratings, typed, f.units, CAT)
     typed.loc[mine, "evidence"] = ""
@@ -459,7 +459,7 @@ def test_an_item_expiring_moves_the_residual_through_the_service(world, monkeypa
             return TODAY + timedelta(days=31)
 
     monkeypatch.setattr(frames, "date", Later)  # the day evidence is judged on moves on
-    after = s.register(world, "auditor", "2026").set_index(["unit_id", "risk_id"])
+    after = s.register(world, "auditor", "2026").set_index(["unit_code", "risk_id"])
     map_after = s.cycle_map(world, "auditor", "2026").register
     assert s.evidence_items(world, "auditor", "2026", today=Later.today())["status"].tolist() == [
         "expired"
@@ -467,7 +467,7 @@ def test_an_item_expiring_moves_the_residual_through_the_service(world, monkeypa
     guarded = {r for r, _ in CAT.control_by_id[ctl].mitigates.items()}
     moved = 0
     for now, later in zip(expected_now, expected_later, strict=True):
-        key = (now["unit_id"], now["risk_id"])
+        key = (now["unit_code"], now["risk_id"])
         assert before.loc[key, "residual"] == pytest.approx(now["residual"])
         assert after.loc[key, "residual"] == pytest.approx(later["residual"])
         if key[0] == unit and key[1] in guarded:
@@ -477,7 +477,7 @@ def test_an_item_expiring_moves_the_residual_through_the_service(world, monkeypa
             assert later["residual"] == pytest.approx(now["residual"])
     assert moved >= 1
     for frame, reg in ((map_before, before), (map_after, after)):
-        shown = frame.set_index(["unit_id", "risk_id"])["residual"]
+        shown = frame.set_index(["unit_code", "risk_id"])["residual"]
         assert shown.to_dict() == pytest.approx(reg["residual"].to_dict())
 
 
@@ -486,7 +486,7 @@ def test_evidence_on_a_risk_rating_officers_add_auditors_read_nobody_deletes(wor
     control's (officers add and supersede in a draft cycle, every reader lists and
     downloads, nothing deletes); it earns no control credit."""
     risk = s.risk_ratings(world, CLI_ADMIN, "2026")
-    unit, risk_id = risk[risk["applicable"]][["unit_id", "risk_id"]].iloc[0]
+    unit, risk_id = risk[risk["applicable"]][["unit_code", "risk_id"]].iloc[0]
     before = s.register(world, "auditor", "2026")
     item = s.add_evidence(world, "officer", "2026", unit, risk_id=risk_id,
                           checklist_entry="2025 incident report", data=PDF,

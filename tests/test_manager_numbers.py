@@ -80,7 +80,7 @@ def test_overdue_in_the_workbook_is_the_overviews(svc):
 def test_a_zero_change_is_neither_worse_nor_better_and_the_title_counts_the_bars():
     frame = pd.DataFrame(
         {
-            "unit_id": ["A", "B", "C", "D", "E"],
+            "unit_code": ["A", "B", "C", "D", "E"],
             "unit": ["Alpha", "Bravo", "Charlie", "Delta", "Echo"],
             "residual_before": [5.0, 5.0, 5.0, 5.0, 6.0],
             "residual_after": [6.5, 5.001, 4.999, 5.0, 4.0],
@@ -125,12 +125,12 @@ def test_storing_a_plan_reports_what_the_audit_event_and_the_action_list_show(sv
 
     # Due dates: what the preview showed is what was stored, action by action.
     stored_due = {
-        (r.unit_id, r.control_id): r.due_date
+        (r.unit_code, r.control_id): r.due_date
         for r in after.itertuples()
         if r.status in ("planned", "in_progress")
     }
     for r in preview.actions.itertuples():
-        assert stored_due[(r.unit_id, r.control_id)] == r.due_date, (r.unit_id, r.control_id)
+        assert stored_due[(r.unit_code, r.control_id)] == r.due_date, (r.unit_code, r.control_id)
 
 
 def test_a_carried_action_keeps_its_past_date_and_says_it_is_overdue(svc):

@@ -51,11 +51,11 @@ def _one_unit(unit_type: str, maturity: int, evidence: str, cells=CRITICAL_CELLS
         risks += [(uid, r.id, True, lik, imp) for r in CAT.risks_for(unit_type)]
         controls += [(uid, c.id, True, maturity, evidence) for c in CAT.controls_for(unit_type)]
     return (
-        pd.DataFrame(risks, columns=["unit_id", "risk_id", "applicable", "likelihood", "impact"]),
+        pd.DataFrame(risks, columns=["unit_code", "risk_id", "applicable", "likelihood", "impact"]),
         pd.DataFrame(
-            controls, columns=["unit_id", "control_id", "applicable", "maturity", "evidence"]
+            controls, columns=["unit_code", "control_id", "applicable", "maturity", "evidence"]
         ),
-        pd.DataFrame(units, columns=["unit_id", "unit", "unit_type"]),
+        pd.DataFrame(units, columns=["unit_code", "unit", "unit_type"]),
     )
 
 
@@ -123,11 +123,11 @@ def _random_ratings(data, unit_type: str):
         for c in CAT.controls_for(unit_type)
     ]
     return (
-        pd.DataFrame(risks, columns=["unit_id", "risk_id", "applicable", "likelihood", "impact"]),
+        pd.DataFrame(risks, columns=["unit_code", "risk_id", "applicable", "likelihood", "impact"]),
         pd.DataFrame(
-            controls, columns=["unit_id", "control_id", "applicable", "maturity", "evidence"]
+            controls, columns=["unit_code", "control_id", "applicable", "maturity", "evidence"]
         ),
-        pd.DataFrame([("U1", "Unit", unit_type)], columns=["unit_id", "unit", "unit_type"]),
+        pd.DataFrame([("U1", "Unit", unit_type)], columns=["unit_code", "unit", "unit_type"]),
     )
 
 
@@ -204,16 +204,16 @@ def test_a_highly_exposed_unit_rating_a_risk_unlikely_is_flagged():
             ("U2", t, risk.id, cal.exposed_max_likelihood),  # not exposed enough
             ("U3", t, risk.id, default),  # the catalogue default of a typical unit
         ],
-        columns=["unit_id", "unit_type", "risk_id", "likelihood"],
+        columns=["unit_code", "unit_type", "risk_id", "likelihood"],
     )
     units = pd.DataFrame(
         [("U1", 5.0), ("U2", cal.exposed_min_index - 0.5), ("U3", typical)],
-        columns=["unit_id", "exposure_index"],
+        columns=["unit_code", "exposure_index"],
     )
     flags = underrated_for_exposure(reg, units, CAT)
     expected = [("U1", risk.id)] if min(5, default + 1) > cal.exposed_max_likelihood else []
     assert expected, "the case needs a default the exposure rule lifts above the threshold"
-    assert list(zip(flags["unit_id"], flags["risk_id"], strict=True)) == expected
+    assert list(zip(flags["unit_code"], flags["risk_id"], strict=True)) == expected
     assert (flags["flag"] == "exposed").all()
 
 
@@ -229,19 +229,19 @@ def test_a_declared_band_matrix_decides_the_cells_it_declares():
     cat = CAT.model_copy(update={"method": Method.model_validate(data)})
     risks, controls, units = _one_unit("border_control", 1, "", [(5, 1), (5, 3), (2, 5), (4, 1)])
     reg = score(risks, controls, units, cat)
-    by_unit = reg.groupby("unit_id")
+    by_unit = reg.groupby("unit_code")
     inherent = by_unit["inherent_band"].first().to_dict()
     # (5,1) medium as declared (threshold: medium); (5,3) critical; (2,5) critical as declared
     # (threshold: high); (4,1) not declared: low by threshold.
     assert inherent == {"U0": "medium", "U1": "critical", "U2": "critical", "U3": "low"}
     # Paper controls leave likelihood 5 at 4.65, read as level 5: the declared medium,
     # where the threshold alone would say low (4.65 x 1 < 5).
-    u0 = reg[reg["unit_id"] == "U0"]
+    u0 = reg[reg["unit_code"] == "U0"]
     assert (u0["residual_likelihood"] > 4.5).all()
     assert (u0["residual_band"] == "medium").all()
     plain = score(risks, controls, units, CAT)
-    assert (plain.loc[plain["unit_id"] == "U0", "residual_band"] == "low").all()
-    assert (plain.loc[plain["unit_id"] == "U2", "inherent_band"] == "high").all()
+    assert (plain.loc[plain["unit_code"] == "U0", "residual_band"] == "low").all()
+    assert (plain.loc[plain["unit_code"] == "U2", "inherent_band"] == "high").all()
     matrix[3] = ("low", "low", "low", "low", "low")
     with pytest.raises(ValueError, match="above a more likely"):
         Method.model_validate({**data, "band_matrix": matrix})
@@ -297,11 +297,11 @@ def test_the_plan_uses_the_budget(ministry):
         left = budget - ranking.loc[ranking["selected"], "effort_days"].sum()
         assert left >= -1e-9
         reached = {}
-        start = gaps(reg, m.control_ratings, m.units, CAT).set_index(["unit_id", "control_id"])
+        start = gaps(reg, m.control_ratings, m.units, CAT).set_index(["unit_code", "control_id"])
         for row in ranking[ranking["selected"]].itertuples():
-            reached[(row.unit_id, row.control_id)] = row.to_level
+            reached[(row.unit_code, row.control_id)] = row.to_level
         for row in ranking[~ranking["selected"]].itertuples():
-            key = (row.unit_id, row.control_id)
+            key = (row.unit_code, row.control_id)
             level = reached.get(key, start.loc[key, "from_level"])
             if level == row.from_level:  # the move could be taken next
                 assert row.effort_days > left + 1e-9, (key, row.effort_days, left)
@@ -310,7 +310,7 @@ def test_the_plan_uses_the_budget(ministry):
 def test_select_never_skips_a_level():
     ranking = pd.DataFrame(
         {
-            "unit_id": ["U1", "U2", "U1", "U2"],
+            "unit_code": ["U1", "U2", "U1", "U2"],
             "control_id": ["a", "b", "a", "b"],
             "from_level": [0, 1, 3, 2],
             "to_level": [3, 2, 4, 3],
@@ -339,15 +339,15 @@ def test_a_critical_residual_risk_gets_a_90_day_action(ministry):
 
 def hot_cells_without_a_move(register: pd.DataFrame, ranking: pd.DataFrame) -> list[tuple]:
     """High or critical cells that no ranked move with a gain addresses."""
-    ranked = ranking[ranking["reduction"] > 0]
+    ranked = ranking[ranking["residual_removed"] > 0]
     covered = {
         (u, r)
-        for u, rs in zip(ranked["unit_id"], ranked["risks"], strict=True)
+        for u, rs in zip(ranked["unit_code"], ranked["risks"], strict=True)
         for r in rs.split(";")
     }
     hot = register[register["residual_band"].isin(["high", "critical"])]
     assert len(hot)
-    return [k for k in zip(hot["unit_id"], hot["risk_id"], strict=True) if k not in covered]
+    return [k for k in zip(hot["unit_code"], hot["risk_id"], strict=True) if k not in covered]
 
 
 def test_every_high_or_critical_cell_has_a_ranked_move_with_a_gain(ministry):
@@ -368,7 +368,7 @@ def test_fewest_critical_cells_first(ministry):
     # Its first action brings a cell out of a band or removes risk from a critical cell.
     assert crit.actions["band"].iloc[0] in ("critical", "high")
     assert crit.summary["best_possible_at_most"] is None
-    assert most.summary["best_possible_at_most"] >= most.summary["reduction"] - 1e-9
+    assert most.summary["best_possible_at_most"] >= most.summary["residual_removed"] - 1e-9
 
 
 # --------------------------------------------------------------------------- the demo
@@ -454,4 +454,4 @@ def test_the_walkthrough_suggests_a_likelihood_from_the_units_exposure(sqlite_ur
             )
         flags = s.calibration(svc, "olga", "2026")
     exposed = flags[flags["flag"] == "exposed"]
-    assert list(zip(exposed["unit_id"], exposed["risk_id"], strict=True)) == [("LI-X", risk)]
+    assert list(zip(exposed["unit_code"], exposed["risk_id"], strict=True)) == [("LI-X", risk)]

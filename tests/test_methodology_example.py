@@ -69,11 +69,11 @@ def test_plan_matches_document(example):
         (2, 3),
         (1, 3),
     ]
-    stated = doc_numbers("supervision reduction") + [
-        doc_number("staff_rotation reduction"),
-        doc_number("victim_identification_training reduction"),
+    stated = doc_numbers("supervision residual_removed") + [
+        doc_number("staff_rotation residual_removed"),
+        doc_number("victim_identification_training residual_removed"),
     ]
-    assert head["reduction"].tolist() == pytest.approx(stated, abs=1e-9)
+    assert head["residual_removed"].tolist() == pytest.approx(stated, abs=1e-9)
     assert list(head["selected"]) == [True, True, True, False]
     actions = result.actions.set_index("control_id")
     assert list(actions.index) == ["supervision", "staff_rotation"]

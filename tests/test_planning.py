@@ -67,7 +67,7 @@ def make_plan(m: synthetic.Ministry, cat=CAT, **kw):
 
 
 def objective(m: synthetic.Ministry, cat, raises, before: float | None = None) -> float:
-    """Residual removed by raising (unit_id, control_id, level)s with evidence (the oracle)."""
+    """Residual removed by raising (unit_code, control_id, level)s with evidence (the oracle)."""
     if before is None:
         before = oracle.total_residual(
             oracle.score_rows(m.risk_ratings, m.control_ratings, m.units, cat)
@@ -79,7 +79,7 @@ def objective(m: synthetic.Ministry, cat, raises, before: float | None = None) -
 
 
 def raises_of(actions: pd.DataFrame) -> list[tuple]:
-    return list(zip(actions["unit_id"], actions["control_id"], actions["to_level"], strict=True))
+    return list(zip(actions["unit_code"], actions["control_id"], actions["to_level"], strict=True))
 
 
 def frames(m: synthetic.Ministry) -> list[pd.DataFrame]:
@@ -282,20 +282,20 @@ def test_ranking_shape_and_every_move_gains():
     assert list(r.columns) == ACTION_COLUMNS
     assert len(r) > 10
     assert list(r["priority"]) == list(range(1, len(r) + 1))
-    assert (r["reduction"] > 1e-9).all()
+    assert (r["residual_removed"] > 1e-9).all()
     assert (r["to_level"] > r["from_level"]).all()
     assert (r["to_level"] - r["from_level"] > 1).any()  # multi-level moves are taken
-    assert np.allclose(r["reduction_per_day"], r["reduction"] / r["effort_days"])
+    assert np.allclose(r["residual_removed_per_day"], r["residual_removed"] / r["effort_days"])
     assert np.allclose(np.diff(r["cumulative_days"]), r["effort_days"].iloc[1:])
     assert r["selected"].all()  # no budget: the whole ranking
     # Merged by ratio: the ranking's ratios do not rise (up to rounding).
-    ratio = r["reduction_per_day"].to_numpy()
+    ratio = r["residual_removed_per_day"].to_numpy()
     assert (np.diff(ratio) <= 1e-9 * ratio[:-1]).all()
     # Each (unit, control) climbs from its gap's level, contiguously, to at most its target.
     g = gaps(FULL.register_before, MIN.control_ratings, MIN.units, CAT)
-    gap = g.set_index(["unit_id", "control_id"])
+    gap = g.set_index(["unit_code", "control_id"])
     per_level = dict(zip(gap.index, gap["effort_per_level"], strict=True))
-    for key, moves in r.groupby(["unit_id", "control_id"], sort=False):
+    for key, moves in r.groupby(["unit_code", "control_id"], sort=False):
         frm, to = list(moves["from_level"]), list(moves["to_level"])
         assert frm[0] == gap.loc[key, "from_level"]
         assert frm[1:] == to[:-1]
@@ -305,17 +305,17 @@ def test_ranking_shape_and_every_move_gains():
         ).all()
     # actions merge a pair's moves into one
     a = FULL.actions
-    assert not a.duplicated(["unit_id", "control_id"]).any()
+    assert not a.duplicated(["unit_code", "control_id"]).any()
     assert a["effort_days"].sum() == pytest.approx(r["effort_days"].sum())
-    assert a["reduction"].sum() == pytest.approx(r["reduction"].sum())
+    assert a["residual_removed"].sum() == pytest.approx(r["residual_removed"].sum())
 
 
 def test_each_units_ratios_do_not_rise_for_objective_residual():
     # The gain is linear and each control climbs its credit curve's concave envelope, so a
     # unit's greedy sequence of ratios never rises.
     r = FULL.ranking
-    for _, moves in r.groupby("unit_id", sort=False):
-        ratio = moves["reduction_per_day"].to_numpy()
+    for _, moves in r.groupby("unit_code", sort=False):
+        ratio = moves["residual_removed_per_day"].to_numpy()
         assert (np.diff(ratio) <= 1e-9 * ratio[:-1]).all()
 
 
@@ -323,25 +323,27 @@ def test_critical_high_ranking_keeps_each_controls_levels_in_order():
     # Band thresholds make the critical_high value non-linear (a unit's later move can be
     # worth more per day than an earlier one), yet every control still climbs in order.
     r = make_plan(MIN, objective="critical_high").ranking
-    assert (r["reduction"] > 1e-9).all()
-    for _, moves in r.groupby(["unit_id", "control_id"], sort=False):
+    assert (r["residual_removed"] > 1e-9).all()
+    for _, moves in r.groupby(["unit_code", "control_id"], sort=False):
         assert list(moves["from_level"])[1:] == list(moves["to_level"])[:-1]
     assert r["to_level"].sum() - r["from_level"].sum() == (
         FULL.ranking["to_level"].sum() - FULL.ranking["from_level"].sum()
     )
 
 
-def test_a_moves_reduction_is_its_gain_measured_alone():
+def test_a_moves_residual_removed_is_its_gain_measured_alone():
     # The rule is linear in the credits: a move's gain does not depend on the other controls.
     r = FULL.ranking
-    unit = r["unit_id"].iloc[0]
-    one = synthetic.Ministry(*(f[f["unit_id"] == unit].reset_index(drop=True) for f in frames(MIN)))
+    unit = r["unit_code"].iloc[0]
+    one = synthetic.Ministry(
+        *(f[f["unit_code"] == unit].reset_index(drop=True) for f in frames(MIN))
+    )
     fast = _records(one)
-    for move in r[r["unit_id"] == unit].itertuples():
+    for move in r[r["unit_code"] == unit].itertuples():
         gain = objective(fast, CAT, [(unit, move.control_id, move.to_level)]) - objective(
             fast, CAT, [(unit, move.control_id, move.from_level)]
         )
-        assert move.reduction == pytest.approx(gain, abs=1e-9)
+        assert move.residual_removed == pytest.approx(gain, abs=1e-9)
 
 
 BUDGETS = [
@@ -361,7 +363,7 @@ def test_plan_stays_within_budget_prefix_first_then_fills(budget):
     a = p.actions
     assert a["effort_days"].sum() <= days + 1e-9
     assert a["cost"].sum() <= money + 1e-9
-    assert (a["reduction"] > 0).all()
+    assert (a["residual_removed"] > 0).all()
     sel = r["selected"].to_numpy()
     fits = (r["cumulative_days"] <= days + 1e-9) & (r["cumulative_cost"] <= money + 1e-9)
     prefix = int(np.logical_and.accumulate(fits.to_numpy()).sum())
@@ -373,35 +375,37 @@ def test_plan_stays_within_budget_prefix_first_then_fills(budget):
     start = gaps(p.register_before, MIN.control_ratings, MIN.units, CAT)
     start = dict(
         zip(
-            zip(start["unit_id"], start["control_id"], strict=True),
+            zip(start["unit_code"], start["control_id"], strict=True),
             start["from_level"],
             strict=True,
         )
     )
     for move in r[r["selected"]].itertuples():
-        key = (move.unit_id, move.control_id)
+        key = (move.unit_code, move.control_id)
         assert move.from_level == reached.get(key, start[key])
         reached[key] = move.to_level
     # Nothing left out would still fit what the plan leaves of the budget.
     days_left = days - r.loc[sel, "effort_days"].sum()
     money_left = money - r.loc[sel, "cost"].sum()
     for move in r[~sel].itertuples():
-        key = (move.unit_id, move.control_id)
+        key = (move.unit_code, move.control_id)
         if move.from_level == reached.get(key, start[key]):
             assert move.effort_days > days_left + 1e-9 or move.cost > money_left + 1e-9
     # The actions are the selected moves merged.
     chosen = r[r["selected"]]
-    assert set(zip(a["unit_id"], a["control_id"], strict=True)) == set(
-        zip(chosen["unit_id"], chosen["control_id"], strict=True)
+    assert set(zip(a["unit_code"], a["control_id"], strict=True)) == set(
+        zip(chosen["unit_code"], chosen["control_id"], strict=True)
     )
-    assert all(reached[(u, c)] == t for u, c, t in a[["unit_id", "control_id", "to_level"]].values)
+    assert all(
+        reached[(u, c)] == t for u, c, t in a[["unit_code", "control_id", "to_level"]].values
+    )
     assert a["effort_days"].sum() == pytest.approx(chosen["effort_days"].sum())
     assert p.summary["selected"] == len(a)
     assert p.summary["effort_days"] == pytest.approx(a["effort_days"].sum())
     assert p.summary["cost"] == pytest.approx(a["cost"].sum())
     # the ranking itself does not depend on the budget
-    assert r[["unit_id", "control_id", "from_level"]].equals(
-        FULL.ranking[["unit_id", "control_id", "from_level"]]
+    assert r[["unit_code", "control_id", "from_level"]].equals(
+        FULL.ranking[["unit_code", "control_id", "from_level"]]
     )
 
 
@@ -430,7 +434,7 @@ def test_fill_takes_later_moves_that_fit_on_a_synthetic_ministry():
 
 def ranking_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(
-        rows, columns=["unit_id", "control_id", "from_level", "to_level", "effort_days", "cost"]
+        rows, columns=["unit_code", "control_id", "from_level", "to_level", "effort_days", "cost"]
     )
 
 
@@ -498,33 +502,37 @@ def test_bigger_budget_never_removes_less_than_the_smaller_prefix(fractions):
         )
         k_big = int((big_p.ranking["cumulative_days"] <= big_p.budget_days + 1e-9).cummin().sum())
         assert k_small <= k_big
-        head = small_p.ranking["reduction"].iloc[:k_small].sum()
-        assert big_p.summary["reduction"] >= head - 1e-9
+        head = small_p.ranking["residual_removed"].iloc[:k_small].sum()
+        assert big_p.summary["residual_removed"] >= head - 1e-9
         # ... and no plan of the smaller budget beats the bigger budget's bound.
-        assert small_p.summary["reduction"] <= big_p.summary["best_possible_at_most"] + 1e-9
+        assert small_p.summary["residual_removed"] <= big_p.summary["best_possible_at_most"] + 1e-9
 
 
 @pytest.mark.parametrize("objective_", ["residual", "critical_high"])
 @pytest.mark.parametrize("budget_days", [None, 0, 60, 250])
-def test_plan_reduction_equals_residual_before_minus_after(budget_days, objective_):
+def test_plan_residual_removed_equals_residual_before_minus_after(budget_days, objective_):
     p = make_plan(MIN, budget_days=budget_days, objective=objective_)
     s = p.summary
-    assert s["reduction"] == pytest.approx(s["residual_before"] - s["residual_after"], abs=1e-9)
+    assert s["residual_removed"] == pytest.approx(
+        s["residual_before"] - s["residual_after"], abs=1e-9
+    )
     # ... and both agree with the oracle scoring the raised ratings.
-    assert s["reduction"] == pytest.approx(objective(MIN, CAT, raises_of(p.actions)), abs=1e-9)
+    assert s["residual_removed"] == pytest.approx(
+        objective(MIN, CAT, raises_of(p.actions)), abs=1e-9
+    )
     assert s["residual_before"] == pytest.approx(p.register_before["residual"].sum())
     assert len(p.register_after) == len(p.register_before)
     if budget_days:
-        assert s["reduction"] > 0
+        assert s["residual_removed"] > 0
 
 
 def test_due_dates_follow_the_worst_residual_band():
-    reg = FULL.register_before.set_index(["unit_id", "risk_id"])["residual_band"]
+    reg = FULL.register_before.set_index(["unit_code", "risk_id"])["residual_band"]
     rank = CAT.method.band_rank()
     deadline = {b.id: b.deadline_days for b in CAT.method.bands}
     seen = set()
     for row in FULL.ranking.itertuples():
-        band = max((reg[(row.unit_id, risk)] for risk in row.risks.split(";")), key=rank.get)
+        band = max((reg[(row.unit_code, risk)] for risk in row.risks.split(";")), key=rank.get)
         assert row.band == band
         assert row.due_date == START + timedelta(days=deadline[band])
         seen.add(band)
@@ -576,12 +584,12 @@ def test_residual_and_critical_high_choose_differently():
     _, by_critical = two_cells(budget_days=ex, objective="critical_high")
     first = by_residual.ranking.iloc[0]
     assert (first["control_id"], first["from_level"], first["to_level"]) == (CY, 0, 3)
-    assert first["reduction"] == pytest.approx(4.725, abs=1e-12)
-    assert first["reduction_per_day"] == pytest.approx(4.725 / (3 * ey), abs=1e-12)
+    assert first["residual_removed"] == pytest.approx(4.725, abs=1e-12)
+    assert first["residual_removed_per_day"] == pytest.approx(4.725 / (3 * ey), abs=1e-12)
     first = by_critical.ranking.iloc[0]
     assert (first["control_id"], first["from_level"], first["to_level"]) == (CX, 0, 1)
-    assert first["reduction"] == pytest.approx(1.05, abs=1e-12)
-    assert first["reduction_per_day"] == pytest.approx(91.05 / ex, abs=1e-9)
+    assert first["residual_removed"] == pytest.approx(1.05, abs=1e-12)
+    assert first["residual_removed_per_day"] == pytest.approx(91.05 / ex, abs=1e-9)
     # A budget of e_x days: residual takes CY's move (3 e_y <= e_x) and nothing of CX, so the
     # critical cell stays; critical_high spends it all on CX 0 -> 1: no critical cell left.
     assert [tuple(a) for a in by_residual.actions[["control_id", "to_level"]].values] == [(CY, 3)]
@@ -593,7 +601,7 @@ def test_residual_and_critical_high_choose_differently():
     after = by_critical.register_after.set_index("risk_id")
     assert after.loc[RX, "residual"] == pytest.approx(13.95, abs=1e-12)
     # residual removes more residual; critical_high empties the critical band.
-    assert by_residual.summary["reduction"] > by_critical.summary["reduction"]
+    assert by_residual.summary["residual_removed"] > by_critical.summary["residual_removed"]
     assert by_critical.summary["best_possible_at_most"] is None  # bound: objective residual
     assert by_residual.summary["best_possible_at_most"] is not None
 
@@ -608,18 +616,18 @@ def test_critical_high_values_a_move_by_the_band_it_leaves_when_taken():
     _, p = two_cells(objective="critical_high")
     moves = [(r.control_id, r.from_level, r.to_level) for r in p.ranking.itertuples()]
     assert set(moves) == {(CX, 0, 1), (CX, 1, 3), (CX, 3, 4), (CY, 0, 3)}
-    ratio = dict(zip(moves, p.ranking["reduction_per_day"], strict=True))
+    ratio = dict(zip(moves, p.ranking["residual_removed_per_day"], strict=True))
     assert ratio[(CX, 0, 1)] == pytest.approx(91.05 / ex, abs=1e-9)
     assert ratio[(CX, 1, 3)] == pytest.approx(15.825 / (2 * ex), abs=1e-9)
     assert ratio[(CX, 3, 4)] == pytest.approx(2.625 / ex, abs=1e-9)
     assert ratio[(CY, 0, 3)] == pytest.approx(4.725 / (3 * ey), abs=1e-9)
-    reduction = dict(zip(moves, p.ranking["reduction"], strict=True))
+    reduction = dict(zip(moves, p.ranking["residual_removed"], strict=True))
     assert reduction[(CX, 1, 3)] == pytest.approx(6.825, abs=1e-12)
     assert moves.index((CX, 0, 1)) < moves.index((CX, 1, 3)) < moves.index((CX, 3, 4))
     # The whole ranking removes what residual's does: every gap climbed to its target.
     _, q = two_cells()
-    assert p.summary["reduction"] == pytest.approx(q.summary["reduction"], abs=1e-9)
-    assert p.summary["reduction"] == pytest.approx(7.875 + 2.625 + 4.725, abs=1e-9)
+    assert p.summary["residual_removed"] == pytest.approx(q.summary["residual_removed"], abs=1e-9)
+    assert p.summary["residual_removed"] == pytest.approx(7.875 + 2.625 + 4.725, abs=1e-9)
 
 
 def test_apply_actions_sets_evidence_so_planned_levels_are_credited():
@@ -628,7 +636,7 @@ def test_apply_actions_sets_evidence_so_planned_levels_are_credited():
     m = unit_ministry(TYPE_X, [(RX, 3, 5)], [(CX, True, 3)])
     before = scored(m, PIN)
     assert before.loc[0, "coverage"] == pytest.approx(0.1, abs=1e-12)
-    actions = pd.DataFrame([("U1", CX, 3)], columns=["unit_id", "control_id", "to_level"])
+    actions = pd.DataFrame([("U1", CX, 3)], columns=["unit_code", "control_id", "to_level"])
     after_ratings = apply_actions(m.control_ratings, actions, PIN)
     row = after_ratings.set_index("control_id").loc[CX]
     assert row["maturity"] == 3 and bool(row["applicable"])
@@ -641,7 +649,7 @@ def test_apply_actions_sets_evidence_so_planned_levels_are_credited():
     p = make_plan(m, PIN)
     first = p.ranking.iloc[0]
     assert (first["from_level"], first["to_level"], first["claimed_level"]) == (1, 3, 3)
-    assert first["reduction"] == pytest.approx(6.825, abs=1e-12)
+    assert first["residual_removed"] == pytest.approx(6.825, abs=1e-12)
 
 
 def test_claim_above_target_without_evidence_after_the_plan():
@@ -652,7 +660,7 @@ def test_claim_above_target_without_evidence_after_the_plan():
     m = unit_ministry(TYPE_X, [(RX, 3, 3)], [(CX, True, 4)])
     p = make_plan(m, PIN)
     s = p.summary
-    assert s["reduction"] == pytest.approx(4.095, abs=1e-12)
+    assert s["residual_removed"] == pytest.approx(4.095, abs=1e-12)
     assert objective(m, PIN, raises_of(p.actions)) == pytest.approx(4.095, abs=1e-12)
     assert s["residual_before"] == pytest.approx(8.37, abs=1e-12)
     assert s["residual_after"] == pytest.approx(4.275, abs=1e-12)
@@ -663,16 +671,18 @@ def test_apply_actions_raises_and_keeps_the_rest():
     after = apply_actions(MIN.control_ratings, actions, CAT)
     assert len(after) == len(
         pd.concat(
-            [MIN.control_ratings[["unit_id", "control_id"]], actions[["unit_id", "control_id"]]]
+            [MIN.control_ratings[["unit_code", "control_id"]], actions[["unit_code", "control_id"]]]
         ).drop_duplicates()
     )
-    idx = after.set_index(["unit_id", "control_id"])
+    idx = after.set_index(["unit_code", "control_id"])
     for row in actions.itertuples():
-        assert idx.loc[(row.unit_id, row.control_id), "maturity"] == row.to_level
-        assert bool(idx.loc[(row.unit_id, row.control_id), "applicable"])
-        assert str(idx.loc[(row.unit_id, row.control_id), "evidence"]).strip() != ""
-    untouched = MIN.control_ratings.set_index(["unit_id", "control_id"])
-    keep = untouched.index.difference(pd.MultiIndex.from_frame(actions[["unit_id", "control_id"]]))
+        assert idx.loc[(row.unit_code, row.control_id), "maturity"] == row.to_level
+        assert bool(idx.loc[(row.unit_code, row.control_id), "applicable"])
+        assert str(idx.loc[(row.unit_code, row.control_id), "evidence"]).strip() != ""
+    untouched = MIN.control_ratings.set_index(["unit_code", "control_id"])
+    keep = untouched.index.difference(
+        pd.MultiIndex.from_frame(actions[["unit_code", "control_id"]])
+    )
     assert idx.loc[keep, "maturity"].equals(untouched.loc[keep, "maturity"])
 
 
@@ -731,18 +741,18 @@ def test_plan_is_within_the_reported_bound_of_the_best_possible(m, fraction):
             (lv - c.from_level) * c.effort_per_level for lv, c in zip(levels, rows, strict=True)
         )
         if cost <= budget + 1e-9:
-            raised = [(c.unit_id, c.control_id, lv) for lv, c in zip(levels, rows, strict=True)]
+            raised = [(c.unit_code, c.control_id, lv) for lv, c in zip(levels, rows, strict=True)]
             best = max(best, objective(fast, CAT, raised, before))
     got = objective(fast, CAT, raises_of(p.actions), before)
     bound = p.summary["best_possible_at_most"]
     assert p.summary["effort_days"] <= budget + 1e-9
-    assert got == pytest.approx(p.summary["reduction"], abs=1e-9)
+    assert got == pytest.approx(p.summary["residual_removed"], abs=1e-9)
     assert got <= best + 1e-9
     assert best <= bound + 1e-9
     # The bound is the prefix plus the first move that did not fit.
     r = p.ranking
     k = int((r["cumulative_days"] <= budget + 1e-9).cummin().sum())
-    assert bound == pytest.approx(r["reduction"].iloc[: k + 1].sum(), abs=1e-12)
+    assert bound == pytest.approx(r["residual_removed"].iloc[: k + 1].sum(), abs=1e-12)
 
 
 @PROPS
@@ -755,19 +765,19 @@ def test_ranking_is_the_greedy_sequence(m):
     candidates = gaps(reg, m.control_ratings, m.units, CAT)
     r = plan(reg, m.control_ratings, m.units, m.risk_ratings, CAT, start=START).ranking
     fast = _records(m)
-    gap = {(c.unit_id, c.control_id): c for c in candidates.itertuples()}
+    gap = {(c.unit_code, c.control_id): c for c in candidates.itertuples()}
     level = {key: c.from_level for key, c in gap.items()}
 
     def state() -> list[tuple]:
         return [(*key, lv) for key, lv in level.items()]
 
     for step in r.itertuples():
-        key = (step.unit_id, step.control_id)
+        key = (step.unit_code, step.control_id)
         assert step.from_level == level[key]
         base = objective(fast, CAT, state())
         ratios = []
         for other, c in gap.items():
-            if other[0] != step.unit_id:
+            if other[0] != step.unit_code:
                 continue
             for to in range(level[other] + 1, c.to_level + 1):
                 was, level[other] = level[other], to
@@ -776,9 +786,9 @@ def test_ranking_is_the_greedy_sequence(m):
                 ratios.append(gain / ((to - was) * c.effort_per_level))
         was, level[key] = level[key], step.to_level
         gain = objective(fast, CAT, state()) - base
-        assert step.reduction == pytest.approx(gain, abs=1e-9)
-        assert step.reduction_per_day == pytest.approx(gain / step.effort_days, abs=1e-9)
-        assert step.reduction_per_day >= max(ratios) - 1e-9
+        assert step.residual_removed == pytest.approx(gain, abs=1e-9)
+        assert step.residual_removed_per_day == pytest.approx(gain / step.effort_days, abs=1e-9)
+        assert step.residual_removed_per_day >= max(ratios) - 1e-9
     # whatever move was left out of the ranking gains nothing
     base = objective(fast, CAT, state())
     for key, c in gap.items():
@@ -799,7 +809,7 @@ def test_no_gap_gives_an_empty_plan():
     assert p.ranking.empty and list(p.ranking.columns) == ACTION_COLUMNS
     assert p.actions.empty
     assert p.summary["selected"] == 0
-    assert p.summary["reduction"] == 0
+    assert p.summary["residual_removed"] == 0
     assert p.summary["residual_after"] == p.summary["residual_before"] == pytest.approx(0.93)
     assert p.summary["best_possible_at_most"] == 0
 

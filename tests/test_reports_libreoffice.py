@@ -87,10 +87,10 @@ def assert_register_equals(register_csv: list[list[str]], expected) -> None:
     got = table(register_csv)
     assert len(got) == len(expected)
     for row, (_, want) in zip(got, expected.iterrows(), strict=True):
-        assert (row["unit_id"], row["risk_id"]) == (want["unit_id"], want["risk_id"])
+        assert (row["unit_code"], row["risk_id"]) == (want["unit_code"], want["risk_id"])
         for col in ("inherent", "reduction", "residual_likelihood", "residual"):
             assert abs(float(row[col]) - float(want[col])) <= TOLERANCE, (
-                row["unit_id"], row["risk_id"], col, row[col], want[col],
+                row["unit_code"], row["risk_id"], col, row[col], want[col],
             )  # fmt: skip
         assert row["inherent_band"] == want["inherent_band"]
         assert row["residual_band"] == want["residual_band"]
@@ -142,14 +142,14 @@ def test_edited_inputs_move_the_scores_as_riskmap_computes(
 
     def raised(unit_id: str, risk_id: str, likelihood: int):
         rr = snapshot.risk_ratings.copy()
-        rr.loc[(rr["unit_id"] == unit_id) & (rr["risk_id"] == risk_id), "likelihood"] = likelihood
+        rr.loc[(rr["unit_code"] == unit_id) & (rr["risk_id"] == risk_id), "likelihood"] = likelihood
         return rr
 
     # The first Register row (sheet row = index + 2) whose residual a higher likelihood moves.
     for index, row in before.iterrows():
         if row["likelihood"] > 3:
             continue
-        unit_id, risk_id, new = row["unit_id"], row["risk_id"], int(row["likelihood"]) + 2
+        unit_id, risk_id, new = row["unit_code"], row["risk_id"], int(row["likelihood"]) + 2
         moved = score(raised(unit_id, risk_id, new), snapshot.control_ratings, snapshot.units,
                       catalogue)  # fmt: skip
         if moved.loc[index, "residual"] != row["residual"]:
@@ -179,7 +179,7 @@ def test_edited_inputs_move_the_scores_as_riskmap_computes(
     wb.save(out)
 
     cr = snapshot.control_ratings.copy()
-    at = (cr["unit_id"] == unit_id) & (cr["control_id"] == control_id)
+    at = (cr["unit_code"] == unit_id) & (cr["control_id"] == control_id)
     cr.loc[at, "maturity"] = catalogue.method.maturity.max
     cr["evidence"] = cr["evidence"].astype(object) if "evidence" in cr.columns else ""
     cr.loc[at, "evidence"] = "Review report 2026"

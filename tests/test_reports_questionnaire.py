@@ -142,8 +142,8 @@ def test_round_trip_returns_exactly_the_changes(template, snapshot, catalogue):
     assert rr.loc["BOR-03", "changed"] == ["justification"]
     assert rr.loc["BOR-03", "version"] == 2
     assert rr.loc["DOC-02", "applicable"] == False  # noqa: E712
-    assert rr.loc["DOC-02", "unit_id"] == "U2" and rr.loc["DOC-02", "sheet_row"] == 6
-    cr = answers.control_ratings.set_index(["unit_id", "control_id"])
+    assert rr.loc["DOC-02", "unit_code"] == "U2" and rr.loc["DOC-02", "sheet_row"] == 6
+    cr = answers.control_ratings.set_index(["unit_code", "control_id"])
     assert sorted(cr.index) == [("U1", "supervision"), ("U2", "staff_rotation")]
     sup = cr.loc[("U1", "supervision")]
     assert (sup["maturity"], sup["evidence"], sup["justification"]) == (

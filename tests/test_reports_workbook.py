@@ -58,7 +58,7 @@ def injected_snapshot(catalogue, units: int = 30, seed: int = 11) -> CycleSnapsh
     n = len(INJECTED)
     unit_frame = m.units.copy()
     unit_frame.loc[: n - 1, "unit"] = INJECTED
-    unit_frame["code"] = unit_frame["unit_id"]
+    unit_frame["code"] = unit_frame["unit_code"]
     rr = m.risk_ratings.assign(justification="", confirmed=True, version=1)
     applicable = rr.index[rr["applicable"]]
     rr.loc[applicable[:n], "justification"] = INJECTED
@@ -169,7 +169,7 @@ def test_register_rows_match_riskmap(workbook, snapshot, catalogue):
     got = rows(workbook["Register"])
     assert len(got) == len(expected)
     for row, (_, want) in zip(got, expected.iterrows(), strict=True):
-        for col in ("unit_id", "unit_type", "risk_id", "stage", "likelihood", "impact"):
+        for col in ("unit_code", "unit_type", "risk_id", "stage", "likelihood", "impact"):
             assert row[col].value == want[col], col
         assert row["unit"].value == want["unit"]
         assert (row["controls"].value or "") == want["controls"]
@@ -187,7 +187,7 @@ def test_scores_are_live_formulas_over_inputs_and_named_cells(workbook):
     assert first["residual_band"].value == f"=LOOKUP(N{r},band_mins,band_ids)"
     for row in rows(ws):
         for col in FORMULA_COLUMNS["Register"]:
-            assert row[col].data_type == "f", (row["unit_id"].value, col)
+            assert row[col].data_type == "f", (row["unit_code"].value, col)
         if row["contributions_from"].value is not None:
             a, b = row["contributions_from"].value, row["contributions_to"].value
             w, sh = f"SUM(Contributions!$J${a}:$J${b})", f"SUM(Contributions!$K${a}:$K${b})"
@@ -280,7 +280,7 @@ def replay(workbook) -> pd.DataFrame:
         reduction = max_reduction * coverage
         out.append(
             {
-                "unit_id": row["unit_id"].value,
+                "unit_code": row["unit_code"].value,
                 "risk_id": row["risk_id"].value,
                 "inherent": lik * imp,
                 "coverage": coverage,
@@ -294,8 +294,8 @@ def replay(workbook) -> pd.DataFrame:
 def test_formulas_replayed_from_their_cells_give_riskmaps_scores(workbook, snapshot, catalogue):
     expected = register_of(snapshot, catalogue)
     got = replay(workbook)
-    assert got[["unit_id", "risk_id"]].values.tolist() == (
-        expected[["unit_id", "risk_id"]].values.tolist()
+    assert got[["unit_code", "risk_id"]].values.tolist() == (
+        expected[["unit_code", "risk_id"]].values.tolist()
     )
     for col in ("inherent", "coverage", "reduction", "residual"):
         assert got[col].to_numpy() == pytest.approx(expected[col].to_numpy(), abs=1e-9), col
@@ -304,9 +304,9 @@ def test_formulas_replayed_from_their_cells_give_riskmaps_scores(workbook, snaps
 def test_unevidenced_levels_are_shown_and_credited_lower(workbook, snapshot, catalogue):
     """Credit needs evidence: the Register names the controls claimed above the evidence
     level without evidence, as riskmap's register does."""
-    expected = register_of(snapshot, catalogue).set_index(["unit_id", "risk_id"])["unevidenced"]
+    expected = register_of(snapshot, catalogue).set_index(["unit_code", "risk_id"])["unevidenced"]
     got = {
-        (r["unit_id"].value, r["risk_id"].value): r["unevidenced"].value or ""
+        (r["unit_code"].value, r["risk_id"].value): r["unevidenced"].value or ""
         for r in rows(workbook["Register"])
     }
     assert got == expected.to_dict()
@@ -340,8 +340,8 @@ def test_worked_example_of_the_methodology(catalogue):
 def test_heat_map_values_and_band_colours(workbook, snapshot, catalogue, title, column):
     ws = workbook[title]
     names = header(ws)
-    assert names[:4] == ["unit_id", "unit", "unit_type", "region"]
-    expected = register_of(snapshot, catalogue).set_index(["unit_id", "risk_id"])[column]
+    assert names[:4] == ["unit_code", "unit", "unit_type", "region"]
+    expected = register_of(snapshot, catalogue).set_index(["unit_code", "risk_id"])[column]
     seen = 0
     for row in ws.iter_rows(min_row=2):
         unit_id = row[0].value
@@ -463,7 +463,7 @@ def test_minimal_snapshot_exports(catalogue):
     snap = example_snapshot(catalogue)
     assert snap.actions.empty and snap.audit_events.empty
     wb = load_workbook(io.BytesIO(export_workbook(snap, catalogue)))
-    assert header(wb["Plan"])[:3] == ["priority", "unit_id", "unit"]
+    assert header(wb["Plan"])[:3] == ["priority", "unit_code", "unit"]
     assert header(wb["Audit trail"]) == [
         "id", "at", "actor", "action", "entity", "entity_id", "before", "after", "reason",
     ]  # fmt: skip

@@ -57,22 +57,24 @@ def test_baselines_name_their_source_rating_by_rating():
     rr = MIN.risk_ratings
     # Half the units were rated last cycle (at another likelihood): only those
     # ratings start from last cycle's; the others from the catalogue default.
-    rated_before = set(MIN.units["unit_id"][::2])
+    rated_before = set(MIN.units["unit_code"][::2])
     top = CAT.method.likelihood.max
-    previous = rr[rr["unit_id"].isin(rated_before)].assign(
+    previous = rr[rr["unit_code"].isin(rated_before)].assign(
         likelihood=lambda f: f["likelihood"] % top + 1
     )
     got = rules.risk_baselines(rr, MIN.units, CAT, previous)
     assert list(got.columns) == rules.BASELINE_COLUMNS
-    types = dict(zip(MIN.units["unit_id"], MIN.units["unit_type"], strict=True))
+    types = dict(zip(MIN.units["unit_code"], MIN.units["unit_type"], strict=True))
     prev = {
         (u, r): (li, im)
-        for u, r, li, im in previous[["unit_id", "risk_id", "likelihood", "impact"]].itertuples(
+        for u, r, li, im in previous[["unit_code", "risk_id", "likelihood", "impact"]].itertuples(
             index=False
         )
     }
     for (u, r), b in zip(
-        rr[["unit_id", "risk_id"]].itertuples(index=False), got.itertuples(index=False), strict=True
+        rr[["unit_code", "risk_id"]].itertuples(index=False),
+        got.itertuples(index=False),
+        strict=True,
     ):
         one = rules.risk_baseline(CAT.risk_by_id[r], types[u], CAT, prev.get((u, r)))
         assert (b.baseline_likelihood, b.baseline_impact, b.baseline_source) == (
@@ -133,7 +135,7 @@ def test_the_table_form_of_the_justification_rule_is_the_scalar_rule_row_by_row(
     rng = random.Random(5)
     rr = MIN.risk_ratings.copy()
     rr = rr.join(rules.risk_baselines(rr, MIN.units, CAT))
-    rr["unit"] = rr["unit_id"]
+    rr["unit"] = rr["unit_code"]
     rr["justification"] = [rng.choice(["", "", "because"]) for _ in range(len(rr))]
     rr.loc[rr.index[:3], "baseline_likelihood"] = np.nan  # no baseline: always asked
     got = rules.risk_justification_problems(rr)
@@ -154,7 +156,7 @@ def test_the_table_form_of_the_justification_rule_is_the_scalar_rule_row_by_row(
     assert got.tolist() == want
     assert 0 < sum(bool(w) for w in want) < len(want)
 
-    cr = MIN.control_ratings.assign(unit=MIN.control_ratings["unit_id"])
+    cr = MIN.control_ratings.assign(unit=MIN.control_ratings["unit_code"])
     cr["justification"] = [rng.choice(["", "because"]) for _ in range(len(cr))]
     want = [
         rules.control_justification_problem(

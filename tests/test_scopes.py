@@ -75,8 +75,9 @@ def test_a_scope_in_words():
         ("cycle", "2026", {"status": "locked"}, True),
         ("cycle", "2026", {"unit": "S-1"}, False),  # a confirmation of another unit
         ("cycle", "2026", {"unit": None}, True),  # of all units
-        ("evidence_item", "3", {"unit_id": "N-1"}, True),
-        ("action", "7", {"unit_id": 12}, False),  # unsure: left out
+        ("evidence_item", "3", {"unit_code": "N-1"}, True),
+        ("evidence_item", "4", {"unit_id": "N-1"}, True),  # as trails before the rename
+        ("action", "7", {"unit_id": 12}, False),  # the store's key: unsure, left out
     ],
 )
 def test_which_audit_events_a_scoped_reader_sees(entity, entity_id, after, visible):

@@ -648,7 +648,7 @@ def test_raising_maturity_with_evidence_never_raises_any_residual(m, cat, data):
     before = score(m.risk_ratings, cr, m.units, cat)
     after = score(m.risk_ratings, raised, m.units, cat)
     assert list(before["risk_id"]) == list(after["risk_id"])
-    assert list(before["unit_id"]) == list(after["unit_id"])
+    assert list(before["unit_code"]) == list(after["unit_code"])
     assert (after["residual"].to_numpy() <= before["residual"].to_numpy() + 1e-12).all()
     assert (after["coverage"].to_numpy() >= before["coverage"].to_numpy() - 1e-12).all()
 
@@ -695,7 +695,7 @@ def hand_register() -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "unit_id": u,
+                "unit_code": u,
                 "unit": f"Unit {u}",
                 "unit_type": t,
                 "region": reg,
@@ -729,7 +729,7 @@ COUNTS = ["n_low", "n_medium", "n_high", "n_critical", "worst_band"]
 
 def test_by_unit_hand_computed():
     out = by_unit(hand_register(), PIN)
-    assert list(out["unit_id"]) == ["B", "A", "C"]  # most exposed first
+    assert list(out["unit_code"]) == ["B", "A", "C"]  # most exposed first
     assert _records(out, STATS + COUNTS) == [
         (1, 16.0, 16.0, 16.0, 16.0, 0, 0, 0, 1, "critical"),
         (2, 20.0, 14.5, 12.0, 8.0, 1, 0, 1, 0, "high"),
@@ -795,7 +795,7 @@ def test_band_counts_add_up_on_a_synthetic_ministry():
     m = synthetic.ministry(CAT, units=45, seed=5)
     reg = score(m.risk_ratings, m.control_ratings, m.units, CAT)
     out = by_unit(reg, CAT)
-    assert len(out) == reg["unit_id"].nunique()
+    assert len(out) == reg["unit_code"].nunique()
     bands = [f"n_{b.id}" for b in CAT.method.bands]
     assert (out[bands].sum(axis=1) == out["pairs"]).all()
     assert out["pairs"].sum() == len(reg)
@@ -858,7 +858,7 @@ def peer_register(likelihoods: list[int], impacts: list[int] | None = None) -> p
 
 
 def _flagged(flags: pd.DataFrame, kind: str) -> set[str]:
-    return set(flags.loc[flags["flag"] == kind, "unit_id"])
+    return set(flags.loc[flags["flag"] == kind, "unit_code"])
 
 
 def test_outlier_among_enough_peers_is_flagged():
@@ -879,7 +879,7 @@ def test_too_few_peers_is_not_flagged():
 
 def test_outlier_on_impact_is_flagged():
     flags = outliers(peer_register([3, 3, 3, 3], impacts=[1, 3, 3, 3]), PIN)
-    assert list(flags["unit_id"]) == ["P0"]
+    assert list(flags["unit_code"]) == ["P0"]
     assert flags.loc[0, "detail"].startswith("impact 1 vs median 3")
 
 
@@ -890,7 +890,7 @@ def test_outlier_median_is_of_the_peers_not_including_the_unit():
     # and P2, P3 (peers 1, 2, 3) are within one level of their peers' median.
     flags = outliers(peer_register([1, 2, 3, 3]), PIN)
     assert list(flags["detail"]) == ["likelihood 1 vs median 3 of 3 peer units"]
-    assert list(flags["unit_id"]) == ["P0"]
+    assert list(flags["unit_code"]) == ["P0"]
     # An even number of peers: the median is the mean of the middle two (P0: 3, 3, 1, 1 -> 2).
     flags = outliers(peer_register([5, 3, 3, 1, 1]), PIN)
     assert "likelihood 5 vs median 2 of 4 peer units" in set(flags["detail"])
@@ -902,7 +902,7 @@ def test_calibration_thresholds_are_read_from_the_method():
         PIN, "out3", calibration=PIN.method.calibration.model_copy(update={"outlier_levels": 3})
     )
     assert outliers(peer_register([4, 4, 4, 2]), loose).empty
-    assert set(outliers(peer_register([4, 4, 4, 1]), loose)["unit_id"]) == {"P3"}
+    assert set(outliers(peer_register([4, 4, 4, 1]), loose)["unit_code"]) == {"P3"}
 
 
 @PROPS
@@ -921,7 +921,7 @@ def test_outlier_flags_agree_with_oracle(ratings_):
     )
     reg = score(m.risk_ratings, m.control_ratings, m.units, PIN)
     flags = outliers(reg, PIN)
-    got = {(u, r, d.split()[0]) for u, r, d in flags[["unit_id", "risk_id", "detail"]].values}
+    got = {(u, r, d.split()[0]) for u, r, d in flags[["unit_code", "risk_id", "detail"]].values}
     assert len(got) == len(flags)
     assert got == oracle.outlier_flags(reg.to_dict("records"), PIN)
 
@@ -934,15 +934,15 @@ def test_contradicted_fires_on_low_likelihood_only():
     )
     reg = score(m.risk_ratings, m.control_ratings, m.units, PIN)
     flags = contradicted(reg, m.incidents, PIN)
-    assert list(flags["unit_id"]) == ["U1"]
+    assert list(flags["unit_code"]) == ["U1"]
     assert flags.loc[0, "detail"] == "likelihood 2 but 1 recorded incident(s) on this risk"
-    none = contradicted(reg, m.incidents[m.incidents["unit_id"] == "U2"], PIN)
+    none = contradicted(reg, m.incidents[m.incidents["unit_code"] == "U2"], PIN)
     assert none.empty
 
 
 def test_calibration_flags_combines_both_and_sorts():
     reg = peer_register([4, 4, 4, 2])
-    incidents = pd.DataFrame({"unit_id": ["P3", "P0"], "risk_id": [CASE.risk, CASE.risk]})
+    incidents = pd.DataFrame({"unit_code": ["P3", "P0"], "risk_id": [CASE.risk, CASE.risk]})
     flags = calibration_flags(reg, incidents, PIN)
-    assert _records(flags, ["unit_id", "flag"]) == [("P3", "contradicted"), ("P3", "outlier")]
+    assert _records(flags, ["unit_code", "flag"]) == [("P3", "contradicted"), ("P3", "outlier")]
     assert list(calibration_flags(reg, None, PIN)["flag"]) == ["outlier"]

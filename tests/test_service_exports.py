@@ -106,9 +106,9 @@ def test_cycle_snapshot_holds_the_cycle(svc):
     units = s.list_units(svc, CLI_ADMIN).set_index("code").fillna({"parent": ""})
     assert len(snap.units) == 8
     for u in snap.units.itertuples():
-        assert u.code == u.unit_id
-        assert u.headcount == units.loc[u.unit_id, "headcount"]
-        assert u.parent == units.loc[u.unit_id, "parent"]
+        assert u.code == u.unit_code
+        assert u.headcount == units.loc[u.unit_code, "headcount"]
+        assert u.parent == units.loc[u.unit_code, "parent"]
     assert (snap.units["parent"] != "").any()  # field offices report to a headquarters
     rr = s.risk_ratings(svc, CLI_ADMIN, "2025")
     assert len(snap.risk_ratings) == len(rr)
@@ -117,7 +117,7 @@ def test_cycle_snapshot_holds_the_cycle(svc):
     for col in ("evidence", "justification", "confirmed", "version"):
         assert col in snap.control_ratings.columns
     assert len(snap.actions) == len(s.actions(svc, CLI_ADMIN, "2025")) > 0
-    assert set(snap.incidents["unit_id"]) <= set(snap.units["unit_id"])
+    assert set(snap.incidents["unit_code"]) <= set(snap.units["unit_code"])
     events = s.audit_trail(svc, CLI_ADMIN, cycle="2025")
     assert list(snap.audit_events["id"]) == list(events["id"])
     assert {"cycle.approve", "cycle.lock"} <= set(snap.audit_events["action"])
@@ -312,7 +312,7 @@ def test_the_baseline_rule_and_every_problem_are_reported_at_once(svc):
         )
         & (rr["justification"] != "")
     ].iloc[0]
-    unit, risk = moved["unit_id"], moved["risk_id"]
+    unit, risk = moved["unit_code"], moved["risk_id"]
     template = s.questionnaire_template(svc, OFFICER, "2026", units=[unit])
     r = sheet_rows(template, "Risks")[(unit, risk)]
     # Clearing the reason of a rating away from its baseline: the file alone cannot know.
@@ -385,7 +385,7 @@ def corpus_db(tmp_path_factory) -> Path:
                     headcount=u.headcount,
                 )  # fmt: skip
             s.start_cycle(svc, "officer", corpus.CYCLE, how="empty")
-            codes = dict(zip(snap.units["unit_id"], snap.units["code"], strict=True))
+            codes = dict(zip(snap.units["unit_code"], snap.units["code"], strict=True))
             with svc.sessions() as session, session.begin():
                 cycle_id = session.scalar(select(Cycle.id).where(Cycle.label == corpus.CYCLE))
                 ids = dict(session.execute(select(Unit.code, Unit.id)).all())
@@ -394,9 +394,11 @@ def corpus_db(tmp_path_factory) -> Path:
                     (ControlRating, snap.control_ratings),
                 ):
                     session.execute(delete(model).where(model.cycle_id == cycle_id))
+                    records = frame.to_dict("records")
+                    code_of_row = [codes[rec.pop("unit_code")] for rec in records]
                     rows = [
-                        {**rec, "unit_id": ids[codes[rec["unit_id"]]], "cycle_id": cycle_id}
-                        for rec in frame.to_dict("records")
+                        {**rec, "unit_id": ids[code], "cycle_id": cycle_id}
+                        for rec, code in zip(records, code_of_row, strict=True)
                     ]
                     session.execute(insert(model.__table__), rows)
     finally:
@@ -462,7 +464,7 @@ def _at_baseline(svc: Service, skip: tuple[str, str] | None = None) -> pd.Series
         & (rr["impact"] == rr["baseline_impact"])
         & (rr["likelihood"] < top)
     ]
-    ok = ok[[(u, r) != skip for u, r in zip(ok["unit_id"], ok["risk_id"], strict=True)]]
+    ok = ok[[(u, r) != skip for u, r in zip(ok["unit_code"], ok["risk_id"], strict=True)]]
     return ok.iloc[0]
 
 
@@ -477,9 +479,9 @@ def test_the_justification_rule_is_the_same_through_the_service_and_the_question
     # Raise a likelihood above its baseline with a justification, then set it back to the
     # baseline with the justification cleared: both ways accept both steps.
     by_service = _at_baseline(svc)
-    by_file = _at_baseline(svc, skip=(by_service["unit_id"], by_service["risk_id"]))
+    by_file = _at_baseline(svc, skip=(by_service["unit_code"], by_service["risk_id"]))
     for row, how in ((by_service, "service"), (by_file, "questionnaire")):
-        unit, risk, base = row["unit_id"], row["risk_id"], int(row["baseline_likelihood"])
+        unit, risk, base = row["unit_code"], row["risk_id"], int(row["baseline_likelihood"])
         for likelihood, justification in ((base + 1, "Two cases at this post in 2025"), (base, "")):
             if how == "service":
                 now = rating(svc, "risk", unit, risk)
@@ -495,7 +497,7 @@ def test_the_justification_rule_is_the_same_through_the_service_and_the_question
             ), how  # fmt: skip
 
     # A change from the baseline without a justification: refused by both, in the same words.
-    unit, risk, base = by_file["unit_id"], by_file["risk_id"], int(by_file["baseline_likelihood"])
+    unit, risk, base = by_file["unit_code"], by_file["risk_id"], int(by_file["baseline_likelihood"])
     now = rating(svc, "risk", unit, risk)
     with pytest.raises(s.ValidationError) as err:
         s.rate_risk(
@@ -520,7 +522,7 @@ def test_a_unit_added_since_the_last_cycle_starts_from_the_catalogue_default(svc
     s.add_unit(svc, ADMIN, "NEW-1", "New border post", "border_control")
     s.start_cycle(svc, OFFICER, "2027", how="clone", from_cycle="2026")
     rr = s.risk_ratings(svc, CLI_ADMIN, "2027")
-    new, old = rr[rr["unit_id"] == "NEW-1"], rr[rr["unit_id"] != "NEW-1"]
+    new, old = rr[rr["unit_code"] == "NEW-1"], rr[rr["unit_code"] != "NEW-1"]
     assert len(new) == len(CAT.risks_for("border_control")) > 0
     assert set(new["baseline_source"]) == {"catalogue default"}
     assert set(old["baseline_source"]) == {"last cycle's rating"}

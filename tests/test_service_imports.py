@@ -192,7 +192,7 @@ def test_a_plan_outdated_by_a_concurrent_rating_change_is_refused_with_nothing_w
 def test_the_import_writes_each_changed_rating_once_and_the_chain_verifies(svc):
     template = s.questionnaire_template(svc, OFFICER, "2026")
     filled = _levels_changed(template, 12)
-    before = s.risk_ratings(svc, CLI_ADMIN, "2026").set_index(["unit_id", "risk_id"])
+    before = s.risk_ratings(svc, CLI_ADMIN, "2026").set_index(["unit_code", "risk_id"])
     events = len(s.audit_trail(svc, CLI_ADMIN))
     statements: list[str] = []
 
@@ -209,7 +209,7 @@ def test_the_import_writes_each_changed_rating_once_and_the_chain_verifies(svc):
     assert len(updates) == 12  # each changed row once (in one flush), no other row
     inserts = [q for q in statements if q.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS")]
     assert len(inserts) < 13  # the 13 events (12 saves, the import) in one batch
-    after = s.risk_ratings(svc, CLI_ADMIN, "2026").set_index(["unit_id", "risk_id"])
+    after = s.risk_ratings(svc, CLI_ADMIN, "2026").set_index(["unit_code", "risk_id"])
     moved = after.index[after["version"] != before["version"]]
     assert len(moved) == 12
     assert (after.loc[moved, "version"] == before.loc[moved, "version"] + 1).all()

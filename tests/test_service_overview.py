@@ -76,7 +76,7 @@ def test_key_figures_agree_with_the_register_and_the_actions(svc):
             assert fig[f"n_{band.id}"] == counts.get(band.id, 0)
         assert sum(fig[f"n_{b.id}"] for b in CAT.method.bands) == fig["pairs"] == len(reg)
         assert fig["mean_residual"] == pytest.approx(reg["residual"].mean())
-        worst = reg.groupby("unit_id")["residual_band"].apply(set)
+        worst = reg.groupby("unit_code")["residual_band"].apply(set)
         assert fig["units_critical"] == sum("critical" in b for b in worst)
         units = s.cycle_frames(svc, MANAGER, label).units
         assert fig["units_assessed"] == len(units)
@@ -91,8 +91,10 @@ def test_key_figures_agree_with_the_register_and_the_actions(svc):
 def test_units_confirmed_counts_units_with_every_rating_confirmed(svc):
     rr = s.risk_ratings(svc, MANAGER, "2026")
     cr = s.control_ratings(svc, MANAGER, "2026")
-    pending = set(rr.loc[~rr["confirmed"], "unit_id"]) | set(cr.loc[~cr["confirmed"], "unit_id"])
-    units = set(rr["unit_id"]) | set(cr["unit_id"])
+    pending = set(rr.loc[~rr["confirmed"], "unit_code"]) | set(
+        cr.loc[~cr["confirmed"], "unit_code"]
+    )
+    units = set(rr["unit_code"]) | set(cr["unit_code"])
     kf = s.key_figures(svc, MANAGER, "2026")
     assert kf["figures"]["units_confirmed"] == len(units - pending)
     assert kf["previous_figures"]["units_confirmed"] == len(units), "2025 was confirmed"
@@ -126,7 +128,7 @@ def test_cycle_map_register_and_after_the_cycle_actions(svc):
     reg = s.register(svc, MANAGER, "2026")
     pd.testing.assert_frame_equal(cm.register, reg)
     assert len(cm.register_after) == len(reg)
-    merged = reg.merge(cm.register_after, on=["unit_id", "risk_id"], suffixes=("", "_after"))
+    merged = reg.merge(cm.register_after, on=["unit_code", "risk_id"], suffixes=("", "_after"))
     assert (merged["residual_after"] <= merged["residual"] + 1e-9).all()
     acts = s.actions(svc, MANAGER, "2026")
     live = acts[acts["status"] != "cancelled"]
@@ -135,14 +137,14 @@ def test_cycle_map_register_and_after_the_cycle_actions(svc):
     f = s.cycle_frames(svc, MANAGER, "2026")
     cr = f.control_ratings.copy()
     for a in live.itertuples():
-        hit = (cr["unit_id"] == a.unit_id) & (cr["control_id"] == a.control_id)
+        hit = (cr["unit_code"] == a.unit_code) & (cr["control_id"] == a.control_id)
         cr.loc[hit, "maturity"] = cr.loc[hit, "maturity"].clip(lower=a.to_level)
         cr.loc[hit, "applicable"] = True
         cr.loc[hit, "evidence"] = "the action's completion report"  # a done action shows it
     expected = score(f.risk_ratings, cr, f.units, CAT)
     pd.testing.assert_series_equal(cm.register_after["residual"], expected["residual"])
-    assert set(cm.missing["unit_id"]) <= set(reg["unit_id"])
-    assert {"unit_id", "principle", "mean_maturity", "controls"} <= set(cm.maturity.columns)
+    assert set(cm.missing["unit_code"]) <= set(reg["unit_code"])
+    assert {"unit_code", "principle", "mean_maturity", "controls"} <= set(cm.maturity.columns)
 
 
 def test_cancelled_actions_do_not_count_after_the_plan(svc):
@@ -159,7 +161,7 @@ def test_top_missing_are_the_controls_with_most_credit_still_to_gain(svc):
     """Recomputed by hand from the planner's gaps and the catalogue: per unit x risk, the
     three gap controls on the risk with the most weight x credit still to gain (then by
     name), from the credited level to the target."""
-    got = s.top_missing(svc, MANAGER, "2026").set_index(["unit_id", "risk_id"])
+    got = s.top_missing(svc, MANAGER, "2026").set_index(["unit_code", "risk_id"])
     f = s.cycle_frames(svc, MANAGER, "2026")
     reg = score(f.risk_ratings, f.control_ratings, f.units, CAT)
     credit = CAT.method.rule.credit
@@ -172,7 +174,7 @@ def test_top_missing_are_the_controls_with_most_credit_still_to_gain(svc):
         for risk_id in g.risks.split(";"):
             w = weight[control.mitigates[risk_id]] * (k if (risk_id, g.control_id) in keys else 1)
             potential = w * (credit[g.to_level] - credit[g.from_level])
-            want.setdefault((g.unit_id, risk_id), []).append((-potential, control.name, g))
+            want.setdefault((g.unit_code, risk_id), []).append((-potential, control.name, g))
     assert set(got.index) == set(want)
     for pair, options in want.items():
         top = [o[2] for o in sorted(options, key=lambda o: (round(o[0], 12), o[1]))[:3]]
@@ -215,11 +217,11 @@ def test_missing_controls_are_the_planner_gaps_and_capped_at_n(svc):
     reg = score(f.risk_ratings, f.control_ratings, f.units, CAT)
     out = missing_controls(reg, f.control_ratings, f.units, CAT, n=2)
     g = gaps(reg, f.control_ratings, f.units, CAT)
-    gap_pairs = set(zip(g["unit_id"], g["control_id"], strict=True))
+    gap_pairs = set(zip(g["unit_code"], g["control_id"], strict=True))
     for row in out.itertuples():
         ids = row.controls.split(";")
         assert 1 <= len(ids) <= 2
-        assert all((row.unit_id, c) in gap_pairs for c in ids)
+        assert all((row.unit_code, c) in gap_pairs for c in ids)
         assert all(row.risk_id in CAT.control_by_id[c].mitigates for c in ids)
     assert missing_controls(reg.iloc[0:0], f.control_ratings, f.units, CAT).empty
 
@@ -227,7 +229,7 @@ def test_missing_controls_are_the_planner_gaps_and_capped_at_n(svc):
 def test_ratings_after_actions_raise_never_lower_and_add_missing_rows():
     ratings = pd.DataFrame(
         {
-            "unit_id": ["U1", "U1", "U2", "U4"],
+            "unit_code": ["U1", "U1", "U2", "U4"],
             "control_id": ["a", "b", "a", "d"],
             "applicable": [True, False, True, True],
             "maturity": [3, 0, 1, 4],
@@ -236,12 +238,12 @@ def test_ratings_after_actions_raise_never_lower_and_add_missing_rows():
     )
     actions = pd.DataFrame(
         {
-            "unit_id": ["U1", "U1", "U2", "U2", "U3", "U4"],
+            "unit_code": ["U1", "U1", "U2", "U2", "U3", "U4"],
             "control_id": ["a", "b", "a", "a", "c", "d"],
             "to_level": [2, 2, 2, 4, 3, 2],
         }
     )
-    out = ratings_after_actions(ratings, actions, CAT).set_index(["unit_id", "control_id"])
+    out = ratings_after_actions(ratings, actions, CAT).set_index(["unit_code", "control_id"])
     assert out.loc[("U1", "a"), "maturity"] == 3, "an action never lowers an evidenced level"
     assert out.loc[("U1", "b"), "maturity"] == 2 and out.loc[("U1", "b"), "applicable"]
     assert out.loc[("U2", "a"), "maturity"] == 4, "the highest target wins"
@@ -279,24 +281,24 @@ def test_unit_profile_agrees_with_the_register_gaps_and_flags(svc):
     acts = s.actions(svc, MANAGER, "2026")
     incidents = s.incidents(svc, MANAGER)
     reg_2025 = s.register(svc, MANAGER, "2025")
-    for unit in reg["unit_id"].unique():
+    for unit in reg["unit_code"].unique():
         p = s.unit_profile(svc, MANAGER, "2026", unit)
-        own = reg[reg["unit_id"] == unit]
-        assert p.unit["unit_id"] == unit
+        own = reg[reg["unit_code"] == unit]
+        assert p.unit["unit_code"] == unit
         assert sorted(p.risks["risk_id"]) == sorted(own["risk_id"])
         assert p.risks["residual"].is_monotonic_decreasing
         assert p.summary["max_residual"] == pytest.approx(own["residual"].max())
-        assert set(p.gaps["control_id"]) == set(g_all.loc[g_all["unit_id"] == unit, "control_id"])
+        assert set(p.gaps["control_id"]) == set(g_all.loc[g_all["unit_code"] == unit, "control_id"])
         assert (p.gaps["to_level"] > p.gaps["from_level"]).all()
-        expected = flags[flags["unit_id"] == unit][["risk_id", "flag", "detail"]]
+        expected = flags[flags["unit_code"] == unit][["risk_id", "flag", "detail"]]
         got = p.flags[["risk_id", "flag", "detail"]]
         assert sorted(map(tuple, got.to_numpy())) == sorted(map(tuple, expected.to_numpy()))
-        assert sorted(p.actions["id"]) == sorted(acts.loc[acts["unit_id"] == unit, "id"])
-        assert len(p.incidents) == (incidents["unit_id"] == unit).sum()
+        assert sorted(p.actions["id"]) == sorted(acts.loc[acts["unit_code"] == unit, "id"])
+        assert len(p.incidents) == (incidents["unit_code"] == unit).sum()
         assert list(p.history["cycle"]) == ["2025", "2026"]
         now = p.history.set_index("cycle").loc["2026"]
         assert now["mean_residual"] == pytest.approx(own["residual"].mean())
-        before = reg_2025[reg_2025["unit_id"] == unit]
+        before = reg_2025[reg_2025["unit_code"] == unit]
         assert p.history.set_index("cycle").loc["2025", "pairs"] == len(before)
 
 
@@ -319,7 +321,7 @@ def test_unit_profile_flags_overdue_actions(svc):
         status="planned",
         due_date=date.today() - timedelta(days=10),
     )
-    p = s.unit_profile(svc, MANAGER, "2026", a["unit_id"])
+    p = s.unit_profile(svc, MANAGER, "2026", a["unit_code"])
     row = p.actions.set_index("id").loc[int(a["id"])]
     assert row["overdue"] and row["days_overdue"] == 10
     assert p.summary["actions_overdue"] >= 1

@@ -133,13 +133,13 @@ def _unit(svc: Service, role: str) -> str:
 
 def _risk(svc):
     r = s.risk_ratings(svc, CLI_ADMIN, "2026").iloc[0]
-    return r["unit_id"], r["risk_id"], int(r["version"])
+    return r["unit_code"], r["risk_id"], int(r["version"])
 
 
 def _control(svc):
     c = s.control_ratings(svc, CLI_ADMIN, "2026")
     c = c[c["maturity"] < 4].iloc[0]
-    return c["unit_id"], c["control_id"], int(c["version"])
+    return c["unit_code"], c["control_id"], int(c["version"])
 
 
 def _action(svc):

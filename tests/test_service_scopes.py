@@ -236,7 +236,7 @@ def call(svc: Service, name: str, actor: str) -> Any:
             return f(svc, actor, "2026", OTHER, _control(svc, OTHER), to_level=4)
         case "update_action":
             a = s.actions(svc, CLI_ADMIN, "2026")
-            a = a[a["unit_id"] == OTHER].iloc[0]
+            a = a[a["unit_code"] == OTHER].iloc[0]
             return f(svc, actor, int(a["id"]), expected_version=int(a["version"]), notes="x")
         case "add_evidence":
             ctl = _control(svc, OTHER)
@@ -370,7 +370,7 @@ def test_a_scoped_manager_sees_figures_of_their_units_only(world):
     whole = s.key_figures(svc, "manager", "2026")["figures"]
     assert figures["units_assessed"] == len(CAPITAL) < whole["units_assessed"]
     reg = s.register(svc, "cap.manager", "2026")
-    assert set(reg["unit_id"]) == set(CAPITAL)
+    assert set(reg["unit_code"]) == set(CAPITAL)
     m = s.cycle_map(svc, "cap.manager", "2026")
     assert LEAK.search(text_of(m)) is None
     view = s.my_scope(svc, "cap.manager")
@@ -396,7 +396,7 @@ def test_confirm_all_units_confirms_the_scope_units_only(world):
 
     def unconfirmed(units):
         rr = s.risk_ratings(svc, CLI_ADMIN, "2027")
-        return int((~rr[rr["unit_id"].isin(units)]["confirmed"]).sum())
+        return int((~rr[rr["unit_code"].isin(units)]["confirmed"]).sum())
 
     others = unconfirmed(OTHERS)
     assert others > 0 and unconfirmed(CAPITAL) > 0

@@ -91,7 +91,7 @@ def test_session_of_use_cases_is_audited_and_the_chain_verifies(svc):
     assert len(rr) == expected
     assert not rr["confirmed"].any()
     # Prefilled from the catalogue defaults of each unit's type.
-    bc = rr[rr["unit_id"] == "BC-N"].set_index("risk_id")
+    bc = rr[rr["unit_code"] == "BC-N"].set_index("risk_id")
     for risk in CAT.risks_for("border_control"):
         assert bc.loc[risk.id, "likelihood"] == risk.defaults["border_control"].likelihood
         assert bc.loc[risk.id, "impact"] == risk.defaults["border_control"].impact
@@ -217,8 +217,8 @@ def test_changing_a_default_needs_a_justification_and_nothing_is_saved_without(s
         justification="The station has no aliens desk",
     )
     reg = s.register(svc, "max", "2025")
-    assert not ((reg["unit_id"] == "PL-1") & (reg["risk_id"] == "EXP-02")).any()
-    assert ((reg["unit_id"] == "PL-1") & (reg["risk_id"] == "EXP-03")).any()
+    assert not ((reg["unit_code"] == "PL-1") & (reg["risk_id"] == "EXP-02")).any()
+    assert ((reg["unit_code"] == "PL-1") & (reg["risk_id"] == "EXP-03")).any()
 
 
 def test_submit_needs_every_rating_confirmed(sqlite_svc):
@@ -397,22 +397,22 @@ def test_clone_copies_ratings_and_open_actions(svc):
     assert info["previous"] == "2025" and info["drafted_by"] == "otto"
     old = s.risk_ratings(svc, "aude", "2025")
     new = s.risk_ratings(svc, "aude", "2026")
-    assert set(new["unit_id"]) == {"HQ", "BC-N", "BC-S", "CUS-1"}
+    assert set(new["unit_code"]) == {"HQ", "BC-N", "BC-S", "CUS-1"}
     assert not new["confirmed"].any()
-    cols = ["unit_id", "risk_id", "applicable", "likelihood", "impact", "justification"]
-    kept = old[old["unit_id"] != "PL-1"][cols].reset_index(drop=True)
-    cloned = new[new["unit_id"] != "CUS-1"][cols].reset_index(drop=True)
+    cols = ["unit_code", "risk_id", "applicable", "likelihood", "impact", "justification"]
+    kept = old[old["unit_code"] != "PL-1"][cols].reset_index(drop=True)
+    cloned = new[new["unit_code"] != "CUS-1"][cols].reset_index(drop=True)
     pd.testing.assert_frame_equal(cloned, kept)
     assert rating(svc, "2026", "BC-S", "BOR-02")[["likelihood", "impact"]].tolist() == [1, 2]
     assert control(svc, "2026", "BC-S", "code_of_conduct")["maturity"] == 2
     assert control(svc, "2026", "BC-S", "code_of_conduct")["evidence"] == "Code v2"
-    customs = new[new["unit_id"] == "CUS-1"].set_index("risk_id")
+    customs = new[new["unit_code"] == "CUS-1"].set_index("risk_id")
     for risk in CAT.risks_for("customs"):
         assert customs.loc[risk.id, "likelihood"] == risk.defaults["customs"].likelihood
 
     old_acts = s.actions(svc, "aude", "2025")
     open_old = old_acts[old_acts["status"].isin(["planned", "in_progress"])]
-    open_old = open_old[open_old["unit_id"] != "PL-1"]
+    open_old = open_old[open_old["unit_code"] != "PL-1"]
     carried = s.actions(svc, "aude", "2026")
     assert sorted(carried["carried_from_id"]) == sorted(open_old["id"])
     assert "done" not in set(carried["status"]) and "cancelled" not in set(carried["status"])
@@ -470,30 +470,30 @@ def test_trend_between_two_cycles(svc):
 
     t = s.trend(svc, "max", "2025", "2026")
     reg_a, reg_b = s.register(svc, "max", "2025"), s.register(svc, "max", "2026")
-    ua = by_unit(reg_a, CAT).set_index("unit_id")["mean_residual"]
-    ub = by_unit(reg_b, CAT).set_index("unit_id")["mean_residual"]
-    per_unit = t.per_unit.set_index("unit_id")
+    ua = by_unit(reg_a, CAT).set_index("unit_code")["mean_residual"]
+    ub = by_unit(reg_b, CAT).set_index("unit_code")["mean_residual"]
+    per_unit = t.per_unit.set_index("unit_code")
     for unit in UNITS:
         assert per_unit.loc[unit, "change"] == pytest.approx(ub[unit] - ua[unit])
     assert per_unit.loc["BC-N", "change"] > 0
     assert per_unit.loc["BC-S", "change"] == pytest.approx(0)
-    assert t.per_unit.iloc[0]["unit_id"] == "BC-N"  # the biggest riser first
+    assert t.per_unit.iloc[0]["unit_code"] == "BC-N"  # the biggest riser first
 
-    pair = lambda reg: reg.set_index(["unit_id", "risk_id"]).loc[("BC-N", "BOR-01")]  # noqa: E731
+    pair = lambda reg: reg.set_index(["unit_code", "risk_id"]).loc[("BC-N", "BOR-01")]  # noqa: E731
     before, after = pair(reg_a), pair(reg_b)
-    movers = t.movers.set_index(["unit_id", "risk_id"])
+    movers = t.movers.set_index(["unit_code", "risk_id"])
     if before["residual_band"] != after["residual_band"]:
         assert movers.loc[("BC-N", "BOR-01"), "direction"] == "up"
     assert set(movers.index) == {
         k
-        for k in reg_a.set_index(["unit_id", "risk_id"]).index
+        for k in reg_a.set_index(["unit_code", "risk_id"]).index
         if pair_band(reg_a, k) != pair_band(reg_b, k)
     }
     per_risk = t.per_risk.set_index("risk_id")
     assert per_risk.loc["BOR-01", "change"] > 0
 
     done = t.actions_completed
-    assert done[["unit_id", "control_id", "completed_in"]].values.tolist() == [
+    assert done[["unit_code", "control_id", "completed_in"]].values.tolist() == [
         ["HQ", "code_of_conduct", "2026"]
     ]
     assert t.summary["actions_completed"] == 1
@@ -512,7 +512,7 @@ def test_trend_between_two_cycles(svc):
 
 
 def pair_band(reg: pd.DataFrame, key: tuple[str, str]) -> str:
-    return reg.set_index(["unit_id", "risk_id"]).loc[key, "residual_band"]
+    return reg.set_index(["unit_code", "risk_id"]).loc[key, "residual_band"]
 
 
 # -- plan -----------------------------------------------------------------------------------
@@ -525,8 +525,8 @@ def test_build_plan_stores_the_selected_actions_and_rebuild_keeps_edited_ones(sq
     stored = s.actions(svc, "olga", "2025")
     chosen = plan.actions
     assert len(stored) == len(chosen) > 0
-    assert stored[["unit_id", "control_id", "from_level", "to_level"]].values.tolist() == (
-        chosen[["unit_id", "control_id", "from_level", "to_level"]].values.tolist()
+    assert stored[["unit_code", "control_id", "from_level", "to_level"]].values.tolist() == (
+        chosen[["unit_code", "control_id", "from_level", "to_level"]].values.tolist()
     )
     assert stored["due_date"].tolist() == chosen["due_date"].tolist()
     assert (stored["status"] == "planned").all() and not stored["manual"].any()
@@ -589,7 +589,7 @@ def test_units_add_edit_move_retire(sqlite_svc):
     assert "BC-S" not in set(s.list_units(svc, "aude")["code"])
     assert "BC-S" in set(s.list_units(svc, "aude", include_retired=True)["code"])
     s.start_cycle(svc, "olga", "2025", how="empty")
-    assert "BC-S" not in set(s.risk_ratings(svc, "aude", "2025")["unit_id"])
+    assert "BC-S" not in set(s.risk_ratings(svc, "aude", "2025")["unit_code"])
 
 
 def test_role_change_and_disable_apply_at_once(sqlite_svc):

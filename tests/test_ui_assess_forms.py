@@ -89,7 +89,7 @@ def _unconfirmed(db, unit: str) -> int:
 def test_confirm_all_asks_for_the_attestation_first(ui_db):
     with ui_db.service() as svc:
         pending = s.risk_ratings(svc, CLI_ADMIN, "2026").query("~confirmed")
-    unit = pending["unit_id"].iloc[0]
+    unit = pending["unit_code"].iloc[0]
     open_before = _unconfirmed(ui_db, unit)
     at = _assess("officer", 3, unit=unit).run()
     assert pending.iloc[0]["risk_id"] in texts(at)  # listed as still unconfirmed
@@ -145,7 +145,7 @@ def test_a_draft_stays_with_its_record_when_the_officer_moves(ui_db):
 def test_picker_labels_follow_a_save(ui_db):
     with ui_db.service() as svc:
         open_ = s.risk_ratings(svc, CLI_ADMIN, "2026").query("applicable and not confirmed")
-    unit, risk_id = open_.iloc[0]["unit_id"], open_.iloc[0]["risk_id"]
+    unit, risk_id = open_.iloc[0]["unit_code"], open_.iloc[0]["risk_id"]
     p = f"r|2026|{unit}|{risk_id}|"
     at = _assess("officer", 1, unit=unit, risk=risk_id).run()
     unit_box = at.selectbox(key="assess-unit")

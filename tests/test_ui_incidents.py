@@ -27,11 +27,11 @@ def test_auditor_is_refused(ui_db):
 def test_list_per_unit(ui_db):
     at = page(PAGE, "manager").run()
     everything = at.dataframe[0].value
-    unit = everything["unit_id"].iloc[0]
+    unit = everything["unit_code"].iloc[0]
     at.selectbox(key="incidents-filter").select(unit).run()
     shown = at.dataframe[0].value
-    assert set(shown["unit_id"]) == {unit}
-    assert len(shown) == (everything["unit_id"] == unit).sum()
+    assert set(shown["unit_code"]) == {unit}
+    assert len(shown) == (everything["unit_code"] == unit).sum()
 
 
 def test_officer_records_an_incident(ui_db):

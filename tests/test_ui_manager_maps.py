@@ -67,9 +67,9 @@ def test_at_ministry_scale_the_map_opens_on_groups_then_a_group_then_a_unit(ui_d
     at.selectbox(key="hm-group-unit_type").set_value(unit_type).run()
     assert not at.exception
     rows = unit_map(at)["layout"]["yaxis"]["categoryarray"]
-    members = reg.loc[reg["unit_type"] == unit_type].drop_duplicates("unit_id")
+    members = reg.loc[reg["unit_type"] == unit_type].drop_duplicates("unit_code")
     # The group's units, labelled as the units map labels them (cut, ids where they collide).
-    alone = charts.heatmap(reg[reg["unit_id"].isin(members["unit_id"])], CAT).data[0].y
+    alone = charts.heatmap(reg[reg["unit_code"].isin(members["unit_code"])], CAT).data[0].y
     assert sorted(rows) == sorted(alone) and len(rows) == len(members), types[unit_type]
 
     at.radio(key="hm-group-by").set_value("region").run()

@@ -166,16 +166,16 @@ def test_heatmaps_switch_filter_and_open_a_unit(ui_db):  # noqa: F811
         reg = s.register(svc, MANAGER, "2026")
     unit_type = reg["unit_type"].value_counts().index[0]
     at.multiselect(key="hm-types").set_value([unit_type]).run()
-    wanted = set(reg.loc[reg["unit_type"] == unit_type, "unit_id"])
+    wanted = set(reg.loc[reg["unit_type"] == unit_type, "unit_code"])
     assert unit_options(at) == wanted
 
     unit = sorted(wanted)[0]
     at.selectbox(key="hm-unit").set_value(unit).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Risks rated"] == str((reg["unit_id"] == unit).sum())
+    assert metrics["Risks rated"] == str((reg["unit_code"] == unit).sum())
     risks = dataframe_with(at, "top_missing")
-    assert sorted(risks["risk_id"]) == sorted(reg.loc[reg["unit_id"] == unit, "risk_id"])
+    assert sorted(risks["risk_id"]) == sorted(reg.loc[reg["unit_code"] == unit, "risk_id"])
     history = dataframe_with(at, "worst_band")
     assert list(history["cycle"]) == ["2025", "2026"]
 
@@ -184,10 +184,10 @@ def test_heatmaps_profile_shows_calibration_flags(ui_db):  # noqa: F811
     with ui_db.service() as svc:
         flags = s.calibration(svc, MANAGER, "2026")
     assert len(flags), "the demo has contradicted ratings"
-    unit = flags["unit_id"].iloc[0]
+    unit = flags["unit_code"].iloc[0]
     at = run("heatmaps", "auditor", **{"hm-unit": unit})
     shown = dataframe_with(at, "flag")
-    assert set(shown["risk_id"]) == set(flags.loc[flags["unit_id"] == unit, "risk_id"])
+    assert set(shown["risk_id"]) == set(flags.loc[flags["unit_code"] == unit, "risk_id"])
     assert "calibration flag" in texts(at)
 
 
@@ -202,7 +202,7 @@ def test_a_big_map_is_paged(ui_db, monkeypatch):  # noqa: F811
     with ui_db.service() as svc:
         reg = s.register(svc, MANAGER, "2026")
     rows, _ = heatmap_order(reg, CAT)
-    names = dict(zip(reg["unit_id"], reg["unit"], strict=False))
+    names = dict(zip(reg["unit_code"], reg["unit"], strict=False))
     pager.set_value(2).run()
     spec = json.loads(next(sp for sp in plotly_specs(at) if "Residual risk by unit" in sp))
     shown = spec["layout"]["yaxis"]["categoryarray"]
@@ -216,7 +216,7 @@ def test_band_filter_keeps_only_cells_of_those_bands(ui_db):  # noqa: F811
     assert not at.exception
     with ui_db.service() as svc:
         reg = s.register(svc, MANAGER, "2026")
-    assert unit_options(at) == set(reg.loc[reg["residual_band"] == "high", "unit_id"])
+    assert unit_options(at) == set(reg.loc[reg["residual_band"] == "high", "unit_code"])
 
 
 def test_typed_text_is_shown_as_text(ui_db):  # noqa: F811
@@ -315,7 +315,7 @@ def test_officer_adds_an_action_by_hand(ui_db):  # noqa: F811
         cr = s.control_ratings(svc, OFFICER, "2026")
     target = cr[(cr["maturity"] < 3) & cr["applicable"]].iloc[0]
     at = run("plan", "officer")
-    at.selectbox(key="plan-add-unit").set_value(target["unit_id"]).run()
+    at.selectbox(key="plan-add-unit").set_value(target["unit_code"]).run()
     at.selectbox(key="plan-add-control").set_value(target["control_id"])
     at.selectbox(key="plan-add-level").set_value(4)
     at.text_input(key="plan-add-owner").set_value("Regional director")
@@ -325,7 +325,7 @@ def test_officer_adds_an_action_by_hand(ui_db):  # noqa: F811
         acts = s.actions(svc, MANAGER, "2026")
         trail = s.audit_trail(svc, CLI_ADMIN)
     added = acts[acts["manual"]].iloc[-1]
-    assert (added["unit_id"], added["control_id"]) == (target["unit_id"], target["control_id"])
+    assert (added["unit_code"], added["control_id"]) == (target["unit_code"], target["control_id"])
     assert added["to_level"] == 4 and added["owner"] == "Regional director"
     assert trail.iloc[-1]["action"] == "action.add" and trail.iloc[-1]["actor"] == OFFICER
     assert any(f"Action #{added['id']} added" in str(m.value) for m in at.success)
@@ -471,7 +471,7 @@ def test_map_pages():
 def test_maturity_by_type_is_the_mean_over_all_ratings():
     per_unit = pd.DataFrame(
         {
-            "unit_id": ["A", "B", "C"],
+            "unit_code": ["A", "B", "C"],
             "unit_type": ["t", "t", "u"],
             "region": ["", "", ""],
             "principle": ["P1", "P1", "P1"],

@@ -28,11 +28,11 @@ def border_post(
     With `justification`, the risk ratings carry a `justification` column: empty for the
     applicable risks, "Not at this post" for the others.
     """
-    units = pd.DataFrame([{"unit_id": "U1", "unit": "Border post North", "unit_type": UNIT_TYPE}])
+    units = pd.DataFrame([{"unit_code": "U1", "unit": "Border post North", "unit_type": UNIT_TYPE}])
     risk_rows = []
     for r in catalogue.risks_for(UNIT_TYPE):
         row = {
-            "unit_id": "U1",
+            "unit_code": "U1",
             "risk_id": r.id,
             "applicable": r.id in APPLICABLE_RISKS,
             "likelihood": LIKELIHOOD.get(r.id, 1),
@@ -45,7 +45,7 @@ def border_post(
     controls = pd.DataFrame(
         [
             {
-                "unit_id": "U1",
+                "unit_code": "U1",
                 "control_id": c.id,
                 "applicable": c.id in RATED,
                 "maturity": RATED.get(c.id, 0),

@@ -222,14 +222,7 @@ def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult
         _rate_controls(officer_tx, control_rows, rng)
         c2025 = create_cycle(officer_tx, "2025", None, risk_rows, control_rows, how="demo")
         within(tx, officer, ratings.confirm_ratings, "2025")
-        within(
-            tx,
-            officer,
-            plans.build_plan,
-            "2025",
-            budget_days=20.0 * units,
-            start=date(2025, 3, 1),
-        )
+        _plan(tx, officer, "2025", 20.0 * units)
         done, going = set_statuses(officer_tx, c2025, rng, done=0.35, going=0.35)
         officer_tx.audit(
             "demo.progress",
@@ -255,14 +248,7 @@ def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult
         counts.update(vary_2026(officer_tx, c2026, rng))
         counts["incidents"] = incidents(officer_tx, c2026, rng, len(plan))
         officer_tx.audit("demo.progress", "cycle", "2026", after=counts, cycle_id=c2026.id)
-        within(
-            tx,
-            officer,
-            plans.build_plan,
-            "2026",
-            budget_days=10.0 * units,
-            start=date(2026, 3, 1),
-        )
+        _plan(tx, officer, "2026", 10.0 * units)
         within(
             tx,
             officer,
@@ -271,3 +257,9 @@ def build_demo(svc: Service, *, units: int = 24, seed: int = 2025) -> DemoResult
             "Draft in progress: half of the units reviewed with their heads of office.",
         )
     return DemoResult(ORGANISATION, len(plan), ["2025", "2026"], passwords, counts)
+
+
+def _plan(tx: Any, officer: str, cycle: str, budget_days: float) -> None:
+    """The officer stores the plan of the demo's `cycle`, starting on 1 March of its year."""
+    start = date(int(cycle), 3, 1)
+    within(tx, officer, plans.build_plan, cycle, budget_days=budget_days, start=start)

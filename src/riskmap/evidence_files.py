@@ -19,7 +19,6 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from riskmap.files import write_atomically
 from riskmap.reports.safety import (
     MAX_ENTRIES,
     MAX_ENTRY_RATIO,
@@ -186,15 +186,7 @@ class EvidenceStore:
         target = self.path(sha)
         if target.exists() and hash_file(target) == sha:
             return sha
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data, prefix=".upload-")
         return sha
 
     def read(self, sha256: str) -> bytes:

@@ -14,9 +14,11 @@ they apply (`riskmap.rules`).
 Files (comma-separated, UTF-8, header on line 1; header names trimmed, any case; other
 columns are ignored):
 
-- units: `unit_id, unit, unit_type[, region]`
-- risk ratings: `unit_id, risk_id, applicable, likelihood, impact`
-- control ratings: `unit_id, control_id, applicable, maturity[, evidence]`
+- units: `unit_code, unit, unit_type[, region]`
+- risk ratings: `unit_code, risk_id, applicable, likelihood, impact`
+- control ratings: `unit_code, control_id, applicable, maturity[, evidence]`
+
+The unit's column was `unit_id` before; a file with that old header is still read.
 """
 
 from __future__ import annotations
@@ -33,13 +35,24 @@ from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
 from riskmap.problems import Problem
 
-UNIT_COLUMNS = ("unit_id", "unit", "unit_type")
-RISK_COLUMNS = ("unit_id", "risk_id", "applicable", "likelihood", "impact")
-CONTROL_COLUMNS = ("unit_id", "control_id", "applicable", "maturity")
+UNIT_COLUMNS = ("unit_code", "unit", "unit_type")
+RISK_COLUMNS = ("unit_code", "risk_id", "applicable", "likelihood", "impact")
+CONTROL_COLUMNS = ("unit_code", "control_id", "applicable", "maturity")
 _OPTIONAL = {"units": ("region",), "risk": (), "control": ("evidence",)}
+# An old header read under its new name: `unit_id` was the code's column before it became
+# `unit_code` (kept for files written before; to be dropped in a later version).
+OLD_HEADERS = {"unit_id": "unit_code"}
+_COLUMNS = {"units": UNIT_COLUMNS, "risk": RISK_COLUMNS, "control": CONTROL_COLUMNS}
 _YES = {"true", "yes", "y", "1"}
 _NO = {"false", "no", "n", "0"}
 LINE = "_line"
+
+
+def header_help(kind: str) -> str:
+    """The header a file of `kind` ("units", "risk", "control") needs, as help shows it:
+    "unit_code, unit, unit_type[, region]" (optional columns in brackets)."""
+    optional = "".join(f"[, {c}]" for c in _OPTIONAL[kind])
+    return ", ".join(_COLUMNS[kind]) + optional
 
 
 @dataclass(frozen=True)
@@ -52,9 +65,9 @@ class RatingFile:
 class RatingInputs:
     """The three frames the scoring and planning cores take, typed.
 
-    units: unit_id, unit, unit_type, region (str; region "" when absent);
-    risk_ratings: unit_id, risk_id (str), applicable (bool), likelihood, impact (int);
-    control_ratings: unit_id, control_id (str), applicable (bool), maturity (int),
+    units: unit_code, unit, unit_type, region (str; region "" when absent);
+    risk_ratings: unit_code, risk_id (str), applicable (bool), likelihood, impact (int);
+    control_ratings: unit_code, control_id (str), applicable (bool), maturity (int),
     evidence (str, "" when the column is absent or the cell blank).
     """
 
@@ -100,7 +113,7 @@ def check_rating_files(
         raise RatingFilesRejected(problems)
     assert u is not None and r is not None and c is not None
     return RatingInputs(
-        units=u.out(["unit_id", "unit", "unit_type", "region"]),
+        units=u.out(["unit_code", "unit", "unit_type", "region"]),
         risk_ratings=r.out(list(RISK_COLUMNS)),
         control_ratings=c.out([*CONTROL_COLUMNS, "evidence"]),
     )
@@ -143,7 +156,7 @@ class _Table:
         if not rows or not any(rows[0][1]):
             refuse("is empty: the first line must be the header " + ", ".join(required))
             return None
-        header = [h.lower() for h in rows[0][1]]
+        header = [OLD_HEADERS.get(h.lower(), h.lower()) for h in rows[0][1]]
         missing = [c for c in required if c not in header]
         for col in missing:
             refuse("this column is missing from the header", 1, col)
@@ -255,7 +268,7 @@ def _check_units(table: _Table, catalogue: Catalogue) -> pd.Series:
         table.problems.append(
             Problem(0, "", "has no units: one line per unit after the header", file=table.name)
         )
-    table.required_text("unit_id")
+    table.required_text("unit_code")
     table.required_text("unit")
     known_type = f["unit_type"].isin(list(catalogue.unit_type_by_id))
     types = ", ".join(catalogue.unit_type_by_id)
@@ -264,9 +277,9 @@ def _check_units(table: _Table, catalogue: Catalogue) -> pd.Series:
         "unit_type",
         "unknown unit type " + _shown(f["unit_type"]) + f" (the catalogue has: {types})",
     )
-    table.duplicates(["unit_id"], "unit_id", lambda u: f"unit {u}")
-    listed = f[f["unit_id"] != ""].drop_duplicates("unit_id")
-    return listed.set_index("unit_id")["unit_type"]
+    table.duplicates(["unit_code"], "unit_code", lambda u: f"unit {u}")
+    listed = f[f["unit_code"] != ""].drop_duplicates("unit_code")
+    return listed.set_index("unit_code")["unit_type"]
 
 
 def _check_ratings(
@@ -279,13 +292,13 @@ def _check_ratings(
     catalogue: Catalogue,
 ) -> None:
     f = table.frame
-    unit_id = table.required_text("unit_id")
+    unit_id = table.required_text("unit_code")
     item = table.required_text(item_column)
     if unit_types is not None:
         listed = unit_id.isin(unit_types.index)
         table.add(
             ~listed & (unit_id != ""),
-            "unit_id",
+            "unit_code",
             "unit " + _shown(unit_id) + f" is not in the units file {units_file}",
         )
     known = item.isin(list(rules.catalogue_items(catalogue, kind)))
@@ -313,4 +326,4 @@ def _check_ratings(
         _level(table, column, scale)
     if "evidence" in f.columns:
         table.values["evidence"] = f["evidence"].astype(str)
-    table.duplicates(["unit_id", item_column], item_column, lambda u, i: f"unit {u}, {kind} {i}")
+    table.duplicates(["unit_code", item_column], item_column, lambda u, i: f"unit {u}, {kind} {i}")

@@ -188,16 +188,16 @@ def risk_baselines(
 ) -> pd.DataFrame:
     """`risk_baseline` of every rating: BASELINE_COLUMNS, aligned with `ratings`' index.
 
-    ratings: unit_id, risk_id; units: unit_id, unit_type (and `exposure`, a mapping per
-    unit, if the caller has it); previous: last cycle's ratings (unit_id, risk_id,
+    ratings: unit_code, risk_id; units: unit_code, unit_type (and `exposure`, a mapping per
+    unit, if the caller has it); previous: last cycle's ratings (unit_code, risk_id,
     likelihood, impact), or None for a first cycle. Levels are floats, NaN (and source "")
     where there is no baseline: a risk the catalogue no longer rates in the unit's type.
     """
-    by_unit = units.drop_duplicates("unit_id").set_index("unit_id")
-    unit_type = ratings["unit_id"].map(by_unit["unit_type"]).fillna("").astype(str)
+    by_unit = units.drop_duplicates("unit_code").set_index("unit_code")
+    unit_type = ratings["unit_code"].map(by_unit["unit_type"]).fillna("").astype(str)
     risks = catalogue.risk_by_id
     if "exposure" in by_unit.columns:
-        exposures = ratings["unit_id"].map(by_unit["exposure"])
+        exposures = ratings["unit_code"].map(by_unit["exposure"])
         keys = list(zip(ratings["risk_id"], unit_type, ratings.index, strict=True))
     else:
         exposures = pd.Series(None, index=ratings.index, dtype=object)
@@ -219,9 +219,11 @@ def risk_baselines(
         index=ratings.index,
     ).astype({"baseline_likelihood": float, "baseline_impact": float})
     if previous is not None and len(previous):
-        prev = previous.drop_duplicates(["unit_id", "risk_id"]).set_index(["unit_id", "risk_id"])
+        prev = previous.drop_duplicates(["unit_code", "risk_id"]).set_index(
+            ["unit_code", "risk_id"]
+        )
         last = prev[["likelihood", "impact"]].reindex(
-            pd.MultiIndex.from_frame(ratings[["unit_id", "risk_id"]])
+            pd.MultiIndex.from_frame(ratings[["unit_code", "risk_id"]])
         )
         hit = last["likelihood"].notna().to_numpy()
         out.loc[hit, "baseline_likelihood"] = last["likelihood"].to_numpy(dtype=float)[hit]

@@ -157,7 +157,7 @@ def event_visible(
     event of a visible unit ("cycle/unit/item"), an event whose values name a visible unit.
     Anything else is left out: when unsure, a scoped reader does not see it.
     """
-    named = [(v or {}).get(k) for v in (after, before) for k in ("unit", "unit_id")]
+    named = [(v or {}).get(k) for v in (after, before) for k in ("unit", "unit_code", "unit_id")]
     named = [str(n) for n in named if isinstance(n, str) and n]
     if entity.endswith("_rating"):
         parts = str(entity_id).split("/")

@@ -29,17 +29,21 @@ _ROLE_LABELS = {
 }
 
 
-class CycleStatus(StrEnum):
+class _Worded(StrEnum):
+    """A stored word whose label is the word with spaces ("in_review" -> "in review")."""
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class CycleStatus(_Worded):
     """draft -> in review -> approved -> locked; reopen goes back to draft with a reason."""
 
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     LOCKED = "locked"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
     @property
     def short(self) -> str:
@@ -72,15 +76,11 @@ _CYCLE_TEXT = {
 }
 
 
-class ActionStatus(StrEnum):
+class ActionStatus(_Worded):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     DONE = "done"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
 
 ROLES: tuple[Role, ...] = tuple(Role)
@@ -89,3 +89,28 @@ ACTION_STATUSES: tuple[ActionStatus, ...] = tuple(ActionStatus)
 # Open: still to be done (they move forward to the next cycle); closed: done or cancelled.
 OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 CLOSED_ACTION_STATUSES = (ActionStatus.DONE, ActionStatus.CANCELLED)
+
+
+def _label_of(kind: type[StrEnum], value: object) -> str:
+    """The label of `value` as a member of `kind`; a value that is not one (a blank, a
+    stored word from an older version) is shown as it is rather than refused."""
+    text = "" if value is None else str(value)
+    try:
+        return kind(text).label  # type: ignore[attr-defined]
+    except ValueError:
+        return text
+
+
+def role_label(value: object) -> str:
+    """A role as a person reads it ("officer" -> "integrity officer")."""
+    return _label_of(Role, value)
+
+
+def cycle_status_label(value: object) -> str:
+    """A cycle's status as a person reads it ("in_review" -> "in review")."""
+    return _label_of(CycleStatus, value)
+
+
+def action_status_label(value: object) -> str:
+    """An action's status as a person reads it ("in_progress" -> "in progress")."""
+    return _label_of(ActionStatus, value)

@@ -58,7 +58,7 @@ def ratings(url: str) -> pd.DataFrame:
     """Every risk rating of cycle 2026, indexed by (unit, risk)."""
     with Service.open(url, upgrade=False) as svc:
         frame = s.risk_ratings(svc, CLI_ADMIN, "2026")
-    return frame.set_index(["unit_id", "risk_id"])
+    return frame.set_index(["unit_code", "risk_id"])
 
 
 def pick(page, label: str, option: str) -> None:

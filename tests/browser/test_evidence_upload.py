@@ -24,7 +24,7 @@ def _a_control(url: str) -> tuple[str, str]:
     with Service.open(url, upgrade=False) as svc:
         c = s.control_ratings(svc, CLI_ADMIN, "2026")
     row = c[c["applicable"]].iloc[-1]
-    return row["unit_id"], row["control_id"]
+    return row["unit_code"], row["control_id"]
 
 
 def _open(page, base: str, unit: str, control_id: str) -> None:
@@ -92,7 +92,7 @@ def test_supersede_an_item_on_screen_the_old_one_stays_superseded(
 ):
     with Service.open(demo_site.url, upgrade=False) as svc:
         c = s.control_ratings(svc, CLI_ADMIN, "2026")
-        unit, control_id = c[c["applicable"]].iloc[-2][["unit_id", "control_id"]]
+        unit, control_id = c[c["applicable"]].iloc[-2][["unit_code", "control_id"]]
         old = s.add_evidence(svc, "demo.officer", "2026", unit, control_id=control_id,
                              checklist_entry=1, reference="Order 7/2025, registry B")  # fmt: skip
         s.add_evidence(svc, "demo.officer", "2026", unit, control_id=control_id,
@@ -136,7 +136,7 @@ def test_a_reference_on_a_risk_rating_is_listed_as_the_service_records_it(
     line on screen is the item the service returns, on the risk, on no control."""
     with Service.open(demo_site.url, upgrade=False) as svc:
         r = s.risk_ratings(svc, CLI_ADMIN, "2026")
-    unit, risk_id = r[r["applicable"]].iloc[-1][["unit_id", "risk_id"]]
+    unit, risk_id = r[r["applicable"]].iloc[-1][["unit_code", "risk_id"]]
     sign_in(page, "demo.officer")
     page.goto(f"{streamlit_server}/assess?unit={unit}&step=risks&risk={risk_id}")
     wait_for_app(page)

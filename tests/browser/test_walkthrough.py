@@ -43,13 +43,13 @@ def _control_to_raise(url: str, unit: str) -> tuple[str, int] | None:
 
     def mean_residual(controls) -> float:
         reg = score(frames.risk_ratings, controls, frames.units, catalogue)
-        return float(reg.loc[reg["unit_id"] == unit, "residual"].mean())
+        return float(reg.loc[reg["unit_code"] == unit, "residual"].mean())
 
     now = mean_residual(frames.control_ratings)
     ratings = frames.control_ratings
     best, gain = None, 0.0
     for i in ratings.index[
-        (ratings["unit_id"] == unit) & ratings["applicable"] & (ratings["maturity"] < 4)
+        (ratings["unit_code"] == unit) & ratings["applicable"] & (ratings["maturity"] < 4)
     ]:
         raised = ratings.copy()
         raised.loc[i, "maturity"] = 4
@@ -65,7 +65,7 @@ def _unit_to_rate(url: str) -> str:
     """A unit with a control whose rise lowers its residual risk (other browser tests of
     the session may have changed the demo's ratings before this one)."""
     with Service.open(url, upgrade=False) as svc:
-        units = list(s.cycle_frames(svc, CLI_ADMIN, "2026").units["unit_id"])
+        units = list(s.cycle_frames(svc, CLI_ADMIN, "2026").units["unit_code"])
     for unit in units:
         if _control_to_raise(url, unit) is not None:
             return unit

@@ -111,3 +111,18 @@ def format_scores(values, decimals: int = 2) -> np.ndarray:
         labels = np.array([f"{v:.{decimals}f}".rstrip("0").rstrip(".") for v in uniq], dtype=object)
         out[ok] = labels[inverse]
     return out.reshape(arr.shape)
+
+
+def cells_per_band(
+    reg: pd.DataFrame, keys: list[str], value: str, catalogue: Catalogue, **more: tuple
+) -> pd.DataFrame:
+    """Per `keys` (a group of units and a risk): units, the worst `value` and its unit,
+    and the units per band (`n_<band>`, from `reg["_band"]`); `more` adds aggregations
+    (`mean=(value, "mean")`). The one summary behind the map of groups and the glance."""
+    grouped = reg.groupby(keys, sort=False)
+    out = grouped.agg(units=("unit_code", "nunique"), **more, worst=(value, "max"))
+    worst = reg.loc[grouped[value].idxmax().to_numpy(), [*keys, "unit"]]
+    out = out.join(worst.set_index(keys).rename(columns={"unit": "worst_unit"}))
+    for band in catalogue.method.bands:
+        out[f"n_{band.id}"] = (reg["_band"] == band.id).groupby([reg[k] for k in keys]).sum()
+    return out.reset_index()

@@ -50,7 +50,7 @@ def _hover(row, names: dict[str, str]) -> str:
         return f"<b>{escape(row.stage_name)}</b><br>No unit rates a risk of this stage."
     words = (
         f"<b>{escape(row.stage_name)}</b>"
-        f"<br>Worst exposed unit: {escape(row.unit)} ({escape(row.unit_id)})"
+        f"<br>Worst exposed unit: {escape(row.unit)} ({escape(row.unit_code)})"
         f"<br>Risk: {escape(row.risk_id)} {escape(row.risk)}"
         f"<br>Residual: {format_scores([row.residual])[0]} ({names.get(row.band, '')})"
         f"<br>Units rating this stage: {int(row.units)}"

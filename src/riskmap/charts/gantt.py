@@ -18,16 +18,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskmap import planning
+from riskmap import planning, vocabulary
 from riskmap.charts.common import FONT, build_figure, empty_figure, escape, escape_series
 
 CLOSED_STATUSES = planning.CLOSED_STATUSES
 # Okabe-Ito palette: distinguishable with every common colour-vision deficiency.
 STATUS_COLORS = {
-    "planned": "#56B4E9",
-    "in_progress": "#0072B2",
-    "done": "#009E73",
-    "cancelled": "#999999",
+    vocabulary.ActionStatus.PLANNED: "#56B4E9",
+    vocabulary.ActionStatus.IN_PROGRESS: "#0072B2",
+    vocabulary.ActionStatus.DONE: "#009E73",
+    vocabulary.ActionStatus.CANCELLED: "#999999",
 }
 OTHER_STATUS_COLOR = "#E69F00"
 OVERDUE_COLOR = "#BD0026"
@@ -47,8 +47,8 @@ def _owner(actions: pd.DataFrame) -> pd.Series:
 
 def _status(actions: pd.DataFrame) -> pd.Series:
     if "status" in actions.columns:
-        return actions["status"].fillna("planned").astype(str)
-    return pd.Series("planned", index=actions.index)
+        return actions["status"].fillna(vocabulary.ActionStatus.PLANNED).astype(str)
+    return pd.Series(vocabulary.ActionStatus.PLANNED.value, index=actions.index)
 
 
 def overdue(actions: pd.DataFrame, today: date | datetime | str) -> np.ndarray:
@@ -97,7 +97,7 @@ def gantt(
     late = overdue(frame, now)
     days_late = np.where(late, (now - due).dt.days.fillna(0).to_numpy(), 0).astype(int)
 
-    unit = frame["unit"] if "unit" in frame.columns else frame.get("unit_id", "")
+    unit = frame["unit"] if "unit" in frame.columns else frame.get("unit_code", "")
     control = frame["control"] if "control" in frame.columns else frame.get("control_id", "")
     label = (
         escape_series(owner.where(owner != "", "(no owner)"))
@@ -118,7 +118,7 @@ def gantt(
         "<b>"
         + label
         + "</b><br>Status: "
-        + escape_series(status.str.replace("_", " "))
+        + escape_series(status.map(vocabulary.action_status_label))
         + "<br>Start: "
         + begin.dt.strftime("%Y-%m-%d").fillna("")
         + "<br>Due: "
@@ -135,7 +135,7 @@ def gantt(
             {
                 "type": "bar",
                 "orientation": "h",
-                "name": name.replace("_", " "),
+                "name": vocabulary.action_status_label(name),
                 "y": label.iloc[idx].tolist(),
                 "base": begin.iloc[idx].dt.strftime("%Y-%m-%d").tolist(),
                 "x": width.astype(float),

@@ -15,7 +15,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from riskmap.catalogue import Catalogue
-from riskmap.charts.bands import band_index, band_names, band_of, format_scores
+from riskmap.charts.bands import (
+    band_index,
+    band_names,
+    band_of,
+    cells_per_band,
+    format_scores,
+)
 from riskmap.charts.common import (
     band_traces,
     build_figure,
@@ -25,9 +31,9 @@ from riskmap.charts.common import (
     grid_layout,
 )
 from riskmap.charts.heatmap import MARGIN, _groups, heatmap_order
-from riskmap.scoring import require_columns
+from riskmap.scoring import SCENARIO_COLUMNS, UNIT_COLUMNS, require_columns
 
-GLANCE_COLUMNS = ["unit_id", "unit", "unit_type", "risk_id", "risk", "stage"]
+GLANCE_COLUMNS = [*UNIT_COLUMNS, *SCENARIO_COLUMNS]
 ROW_PX = 26
 
 
@@ -37,18 +43,7 @@ def type_risk_summary(
     """Per unit type x risk: units, mean and worst `value`, the worst unit, units per band."""
     require_columns(register, [*GLANCE_COLUMNS, value], "register")
     reg = register.assign(_band=band_of(register[value].to_numpy(dtype=float), catalogue))
-    keys = ["unit_type", "risk_id"]
-    grouped = reg.groupby(keys, sort=False)
-    out = grouped.agg(
-        units=("unit_id", "nunique"),
-        mean=(value, "mean"),
-        worst=(value, "max"),
-    )
-    worst_rows = reg.loc[grouped[value].idxmax().to_numpy(), [*keys, "unit"]]
-    out = out.join(worst_rows.set_index(keys).rename(columns={"unit": "worst_unit"}))
-    for band in catalogue.method.bands:
-        out[f"n_{band.id}"] = (reg["_band"] == band.id).groupby([reg[k] for k in keys]).sum()
-    return out.reset_index()
+    return cells_per_band(reg, ["unit_type", "risk_id"], value, catalogue, mean=(value, "mean"))
 
 
 def type_risk_heatmap(

@@ -15,7 +15,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from riskmap.catalogue import Catalogue
-from riskmap.charts.bands import band_index, band_names, band_of, format_scores
+from riskmap.charts.bands import (
+    band_index,
+    band_names,
+    band_of,
+    cells_per_band,
+    format_scores,
+)
 from riskmap.charts.common import (
     band_traces,
     build_figure,
@@ -41,19 +47,13 @@ def group_summary(
     """Per group x risk: units, the worst `value` and its unit, units per band (`n_<band>`)."""
     if by not in GROUPINGS:
         raise ValueError(f"group by one of {list(GROUPINGS)}, got {by!r}")
-    require_columns(register, ["unit_id", "unit", by, "risk_id", value], "register")
+    require_columns(register, ["unit_code", "unit", by, "risk_id", value], "register")
     reg = register.assign(
         _group=register[by].fillna("").astype(str),
         _band=band_of(register[value].to_numpy(dtype=float), catalogue),
     )
-    keys = ["_group", "risk_id"]
-    grouped = reg.groupby(keys, sort=False)
-    out = grouped.agg(units=("unit_id", "nunique"), worst=(value, "max"))
-    worst = reg.loc[grouped[value].idxmax().to_numpy(), [*keys, "unit"]]
-    out = out.join(worst.set_index(keys).rename(columns={"unit": "worst_unit"}))
-    for band in catalogue.method.bands:
-        out[f"n_{band.id}"] = (reg["_band"] == band.id).groupby([reg[k] for k in keys]).sum()
-    return out.reset_index().rename(columns={"_group": "group"})
+    out = cells_per_band(reg, ["_group", "risk_id"], value, catalogue)
+    return out.rename(columns={"_group": "group"})
 
 
 def group_order(register: pd.DataFrame, catalogue: Catalogue, by: str) -> list[str]:

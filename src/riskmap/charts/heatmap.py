@@ -32,19 +32,18 @@ from riskmap.charts.common import (
     label_px,
     shorten,
 )
-from riskmap.scoring import require_columns
+from riskmap.scoring import (
+    INHERENT_COLUMNS,
+    SCENARIO_COLUMNS,
+    UNIT_COLUMNS,
+    require_columns,
+)
 
 VALUES = ("residual", "inherent")
 HEATMAP_COLUMNS = [
-    "unit_id",
-    "unit",
-    "unit_type",
-    "risk_id",
-    "risk",
-    "stage",
-    "likelihood",
-    "impact",
-    "inherent",
+    *UNIT_COLUMNS,
+    *SCENARIO_COLUMNS,
+    *INHERENT_COLUMNS,
     "residual_likelihood",
     "residual",
 ]
@@ -62,7 +61,7 @@ def heatmap_order(register: pd.DataFrame, catalogue: Catalogue) -> tuple[list[st
     if register is None or register.empty:
         return [], []
     units = (
-        register.groupby("unit_id", sort=False)
+        register.groupby("unit_code", sort=False)
         .agg(
             unit=("unit", "first"),
             unit_type=("unit_type", "first"),
@@ -76,7 +75,7 @@ def heatmap_order(register: pd.DataFrame, catalogue: Catalogue) -> tuple[list[st
     units["unit"] = units["unit"].fillna("").astype(str)
     units["_type_rank"] = units["unit_type"].map(type_rank).fillna(len(type_rank))
     units = units.sort_values(
-        ["_type_rank", "unit_type", "max_residual", "mean_residual", "unit", "unit_id"],
+        ["_type_rank", "unit_type", "max_residual", "mean_residual", "unit", "unit_code"],
         ascending=[True, True, False, False, True, True],
         kind="mergesort",
     )
@@ -93,7 +92,7 @@ def heatmap_order(register: pd.DataFrame, catalogue: Catalogue) -> tuple[list[st
     risks["_risk_rank"] = risks["risk_id"].map(risk_rank).fillna(len(risk_rank))
     risks["stage"] = risks["stage"].fillna("").astype(str)
     risks = risks.sort_values(["_stage_rank", "stage", "_risk_rank", "risk_id"], kind="mergesort")
-    return units["unit_id"].tolist(), risks["risk_id"].tolist()
+    return units["unit_code"].tolist(), risks["risk_id"].tolist()
 
 
 def _runs(keys: Sequence[Any]) -> list[tuple[Any, int, int]]:
@@ -190,10 +189,10 @@ def _hover(
         + band
     )
     if top_missing is not None and len(top_missing):
-        require_columns(top_missing, ["unit_id", "risk_id", "text"], "top missing controls")
-        missing = top_missing.drop_duplicates(["unit_id", "risk_id"], keep="last")
-        key = pd.MultiIndex.from_frame(missing[["unit_id", "risk_id"]])
-        pos = key.get_indexer(pd.MultiIndex.from_frame(reg[["unit_id", "risk_id"]]))
+        require_columns(top_missing, ["unit_code", "risk_id", "text"], "top missing controls")
+        missing = top_missing.drop_duplicates(["unit_code", "risk_id"], keep="last")
+        key = pd.MultiIndex.from_frame(missing[["unit_code", "risk_id"]])
+        pos = key.get_indexer(pd.MultiIndex.from_frame(reg[["unit_code", "risk_id"]]))
         found = pos >= 0
         if found.any():
             words = escape_series(missing["text"]).to_numpy(dtype=object)
@@ -235,7 +234,7 @@ def heatmap(
         col_order = default_cols if col_order is None else col_order
     rows = pd.Index(pd.unique(pd.Series(list(row_order), dtype=object)))
     cols = pd.Index(pd.unique(pd.Series(list(col_order), dtype=object)))
-    ri = rows.get_indexer(register["unit_id"])
+    ri = rows.get_indexer(register["unit_code"])
     ci = cols.get_indexer(register["risk_id"])
     keep = (ri >= 0) & (ci >= 0)
     if not keep.any():
@@ -251,7 +250,7 @@ def heatmap(
     hover = np.full(shape, "", dtype=object)
     hover[ri, ci] = _hover(reg, value, catalogue, top_missing)
 
-    meta = register.drop_duplicates("unit_id").set_index("unit_id").reindex(rows)
+    meta = register.drop_duplicates("unit_code").set_index("unit_code").reindex(rows)
     ids = pd.Series(rows, index=rows, dtype=object)
     names = meta["unit"].astype(object).where(meta["unit"].notna(), ids)
     row_labels = _unique_labels(names, ids, ROW_CHARS)
@@ -278,6 +277,22 @@ def heatmap(
     return build_figure(traces, layout)
 
 
+def _separator(axis: str, at: float) -> dict:
+    """A thin line across the whole map between two groups: between rows (`axis` "y") or
+    between columns ("x"), at `at` on that axis (half way between two cells)."""
+    across = "x" if axis == "y" else "y"
+    return {
+        "type": "line",
+        f"{across}ref": "paper",
+        f"{across}0": 0,
+        f"{across}1": 1,
+        f"{axis}ref": axis,
+        f"{axis}0": at,
+        f"{axis}1": at,
+        "line": {"color": "#444444", "width": 1},
+    }
+
+
 def _groups(
     catalogue: Catalogue,
     row_types: list[str],
@@ -290,23 +305,11 @@ def _groups(
     known = catalogue.risk_by_id
     frame_stage = register.drop_duplicates("risk_id").set_index("risk_id")["stage"]
     col_stages = [known[r].stage if r in known else str(frame_stage.get(r, "")) for r in cols]
-    line = {"color": "#444444", "width": 1}
     shapes: list[dict] = []
     annotations: list[dict] = []
     for key, first, last in _runs(row_types):
         if first > 0:
-            shapes.append(
-                {
-                    "type": "line",
-                    "xref": "paper",
-                    "x0": 0,
-                    "x1": 1,
-                    "yref": "y",
-                    "y0": first - 0.5,
-                    "y1": first - 0.5,
-                    "line": line,
-                }
-            )
+            shapes.append(_separator("y", first - 0.5))
         name = type_names.get(key, key) or "(no type)"
         annotations.append(
             {
@@ -324,18 +327,7 @@ def _groups(
         )
     for key, first, last in _runs(col_stages):
         if first > 0:
-            shapes.append(
-                {
-                    "type": "line",
-                    "yref": "paper",
-                    "y0": 0,
-                    "y1": 1,
-                    "xref": "x",
-                    "x0": first - 0.5,
-                    "x1": first - 0.5,
-                    "line": line,
-                }
-            )
+            shapes.append(_separator("x", first - 0.5))
         # A stage's name fits over its own columns (bold 11 px: about 7.5 px a character),
         # cut with the full name on hover, so neighbouring headings never overlap.
         name = stage_names.get(key, key)

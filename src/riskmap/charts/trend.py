@@ -1,6 +1,6 @@
 """Change of residual risk per unit between two cycles: which units got worse, which better.
 
-Input: a frame with `unit`, `residual_before`, `residual_after` (and optionally `unit_id`,
+Input: a frame with `unit`, `residual_before`, `residual_after` (and optionally `unit_code`,
 used to tell apart units with the same name), one row per unit, with whatever measure the
 caller chose (sum, mean or maximum residual). A bar per unit shows after - before: up
 (worse) in the method's top band colour, down (better) in blue; no change in grey.
@@ -37,9 +37,9 @@ def residual_change(trend_frame: pd.DataFrame) -> pd.DataFrame:
 
 def _labels(frame: pd.DataFrame) -> pd.Series:
     names = frame["unit"].fillna("").astype(str)
-    if "unit_id" in frame.columns:
+    if "unit_code" in frame.columns:
         dup = names.duplicated(keep=False)
-        names = names.where(~dup, names + " (" + frame["unit_id"].astype(str) + ")")
+        names = names.where(~dup, names + " (" + frame["unit_code"].astype(str) + ")")
     return escape_series(names)
 
 

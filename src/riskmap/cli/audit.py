@@ -94,7 +94,7 @@ def checkpoint_cmd(output: Path, db: str) -> None:
                 sys.exit(1)
     finally:
         engine.dispose()
-    from riskmap.cli.reports import write_atomically  # imports the service: only here
+    from riskmap.files import write_atomically
 
     write_atomically(output, (json.dumps(body, indent=1) + "\n").encode("utf-8"))
     click.echo(

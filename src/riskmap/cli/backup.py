@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -23,6 +21,7 @@ from riskmap.backup import backup as make_backup
 from riskmap.backup import restore as restore_backup
 from riskmap.cli.options import db_option, shown_url
 from riskmap.evidence_files import EvidenceStore, store_dir
+from riskmap.files import write_atomically
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
 
@@ -85,15 +84,7 @@ def backup_cmd(output: Path, db: str) -> None:
                 "write a .zip to carry them",
                 err=True,
             )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(output, body)
     rows = sum(len(r) for r in data["tables"].values())
     click.echo(
         f"backup of {shown_url(db)} written to {output}: {rows} rows in "

@@ -14,8 +14,8 @@ import click
 
 from riskmap import service
 from riskmap.cli.options import db_option
-from riskmap.cli.reports import write_atomically
 from riskmap.cli.users import cli_service
+from riskmap.files import write_atomically
 from riskmap.service import CLI_ADMIN
 
 pdf_out = click.Path(dir_okay=False, writable=True, path_type=Path)

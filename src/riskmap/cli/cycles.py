@@ -14,7 +14,7 @@ import click
 
 from riskmap import service
 from riskmap.cli.options import db_option
-from riskmap.cli.users import cli_service
+from riskmap.cli.users import cli_service, listed
 from riskmap.service import CLI_ADMIN
 
 
@@ -27,10 +27,8 @@ def cycle() -> None:
 @db_option
 def list_(db: str) -> None:
     """Every cycle with its status and who drafted and approved it."""
-    with cli_service(db) as svc:
-        frame = service.list_cycles(svc, CLI_ADMIN)
-    if frame.empty:
-        click.echo("no cycles yet")
+    frame = listed(db, service.list_cycles, "no cycles yet")
+    if frame is None:
         return
     cols = ["label", "status", "previous", "drafted_by", "submitted_by", "approved_by"]
     frame[cols].fillna("").to_csv(sys.stdout, index=False)

@@ -151,7 +151,7 @@ def check(files: tuple[Path, ...], cycle: str, db: str) -> None:
             state = f"superseded by item {int(row.superseded_by)}" if gone else row.status
             click.echo(
                 f"match: {file} sha256={sha} is item {row.id} ({row.file_name!r}; unit "
-                f"{row.unit_id}, {rated}; {state})"
+                f"{row.unit_code}, {rated}; {state})"
             )
     if unmatched:
         click.echo(f"{unmatched} of {len(files)} files match no item", err=True)

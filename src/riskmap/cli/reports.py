@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -20,23 +18,11 @@ import click
 from riskmap import service
 from riskmap.cli.options import db_option
 from riskmap.cli.users import cli_service
+from riskmap.files import write_atomically
 from riskmap.reports.safety import read_upload
 from riskmap.service import CLI_ADMIN, QuestionnaireRejected
 
 xlsx_out = click.Path(dir_okay=False, writable=True, path_type=Path)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder (no half files)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _user_option(default_help: str):
@@ -116,7 +102,8 @@ def import_cmd(file: Path, cycle: str, user: str, dry_run: bool, db: str) -> Non
     if dry_run:
         for c in result.changes.itertuples(index=False):
             click.echo(
-                f"{c.cell}: {c.unit_id} {c.kind} {c.item_id} {c.field}: {c.before!s} -> {c.after!s}"
+                f"{c.cell}: {c.unit_code} {c.kind} {c.item_id} {c.field}: "
+                f"{c.before!s} -> {c.after!s}"
             )
     click.echo(result.summary())
 

@@ -2,7 +2,7 @@
 
 Ratings come from CSV files (the form an officer can prepare in any spreadsheet) or, with
 `--cycle LABEL`, from a cycle in the database; the output columns are the same either way
-(in the database form `unit_id` is the unit's code). CSV files are checked whole first
+(in the database form `unit_code` is the unit's code). CSV files are checked whole first
 (`riskmap.rating_files`): any problem is printed, file, line and column, and the command
 exits with status 2 having scored nothing. Both commands only read: `plan --cycle` shows
 the service's plan (`service.preview_plan`, the computation `build_plan` stores), it does
@@ -25,7 +25,12 @@ from riskmap.cli.options import db_option
 from riskmap.cli.users import cli_service
 from riskmap.planning import OBJECTIVES
 from riskmap.planning import plan as make_plan
-from riskmap.rating_files import RatingFile, RatingFilesRejected, check_rating_files
+from riskmap.rating_files import (
+    RatingFile,
+    RatingFilesRejected,
+    check_rating_files,
+    header_help,
+)
 from riskmap.scoring import score as score_register
 
 csv_path = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -42,21 +47,10 @@ def _inputs(f):
     f = click.option(
         "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
     )(f)
-    f = click.option(
-        "--units", type=csv_path, default=None, help="CSV: unit_id, unit, unit_type[, region]."
-    )(f)
-    f = click.option(
-        "--control-ratings",
-        type=csv_path,
-        default=None,
-        help="CSV: unit_id, control_id, applicable, maturity[, evidence].",
-    )(f)
-    f = click.option(
-        "--risk-ratings",
-        type=csv_path,
-        default=None,
-        help="CSV: unit_id, risk_id, applicable, likelihood, impact.",
-    )(f)
+    files = (("--units", "units"), ("--control-ratings", "control"), ("--risk-ratings", "risk"))
+    for flag, kind in files:
+        help_ = f"CSV: {header_help(kind)}."
+        f = click.option(flag, type=csv_path, default=None, help=help_)(f)
     f = click.option(
         "--cycle",
         default=None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -27,6 +28,17 @@ def cli_service(db: str, catalogue: Catalogue | None = None) -> Iterator[Service
             yield svc
     except (DomainError, CatalogueError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def listed(db: str, read: Any, none_yet: str) -> Any:
+    """What a list command shows: the read as the local administrator, or None after
+    saying `none_yet` (an empty list says what to do rather than printing nothing)."""
+    with cli_service(db) as svc:
+        frame = read(svc, CLI_ADMIN)
+    if frame.empty:
+        click.echo(none_yet)
+        return None
+    return frame
 
 
 def _password() -> str:
@@ -66,10 +78,9 @@ def add(name: str, role: str, display_name: str, email: str | None, db: str) -> 
 @db_option
 def list_(db: str) -> None:
     """Every user with role and status."""
-    with cli_service(db) as svc:
-        frame = service.list_users(svc, CLI_ADMIN)
-    if frame.empty:
-        click.echo("no users yet (add one with `riskmap user add NAME --role ROLE`)")
+    none_yet = "no users yet (add one with `riskmap user add NAME --role ROLE`)"
+    frame = listed(db, service.list_users, none_yet)
+    if frame is None:
         return
     width = max(8, *(len(u) for u in frame["username"]))
     names = max(4, *(len(n) for n in frame["display_name"]))

@@ -116,11 +116,13 @@ def plan(
     chosen = merge_steps(ranked[ranked["selected"]])
     after_ratings = apply_actions(control_ratings, chosen, catalogue)
     register_after = score(risk_ratings, after_ratings, units, catalogue)
-    removed = float(chosen["reduction"].sum())
+    removed = float(chosen["residual_removed"].sum())
     bound = None
     if objective == "residual" and budget_days is not None and budget_money is None:
-        head = float(ranked["reduction"].iloc[:prefix].sum())
-        bound = head + (float(ranked["reduction"].iloc[prefix]) if prefix < len(ranked) else 0.0)
+        head = float(ranked["residual_removed"].iloc[:prefix].sum())
+        bound = head + (
+            float(ranked["residual_removed"].iloc[prefix]) if prefix < len(ranked) else 0.0
+        )
     summary: dict[str, float | int | str | None] = {
         "objective": objective,
         "candidates": len(candidates),
@@ -130,7 +132,7 @@ def plan(
         "budget_money": budget_money,
         "effort_days": float(chosen["effort_days"].sum()),
         "cost": float(chosen["cost"].sum()),
-        "reduction": removed,
+        "residual_removed": removed,
         "residual_before": float(register["residual"].sum()),
         "residual_after": float(register_after["residual"].sum()),
         "best_possible_at_most": bound,

@@ -17,7 +17,7 @@ CLOSED_STATUSES = vocabulary.CLOSED_ACTION_STATUSES
 def apply_actions(
     control_ratings: pd.DataFrame, actions: pd.DataFrame, catalogue: Catalogue
 ) -> pd.DataFrame:
-    """Control ratings as they would be once `actions` (unit_id, control_id, to_level) are
+    """Control ratings as they would be once `actions` (unit_code, control_id, to_level) are
     carried out (pure; the one rule for "after the plan", stored or previewed).
 
     A completed action shows its level with evidence. The control ends at the higher of the
@@ -25,7 +25,7 @@ def apply_actions(
     above what the action or earlier evidence shows (a level claimed without evidence stays
     unproven, so it is not credited by the action either).
     """
-    base = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].assign(
+    base = control_ratings[["unit_code", "control_id", "applicable", "maturity"]].assign(
         evidence=control_ratings["evidence"].fillna("").astype(str)
         if "evidence" in control_ratings.columns
         else ""
@@ -33,9 +33,9 @@ def apply_actions(
     if actions is None or actions.empty:
         return base.reset_index(drop=True)
     targets = (
-        actions.groupby(["unit_id", "control_id"])["to_level"].max().rename("_to").reset_index()
+        actions.groupby(["unit_code", "control_id"])["to_level"].max().rename("_to").reset_index()
     )
-    out = base.merge(targets, on=["unit_id", "control_id"], how="outer")
+    out = base.merge(targets, on=["unit_code", "control_id"], how="outer")
     raised = out["_to"].notna().to_numpy()
     out["maturity"] = out["maturity"].fillna(0).astype(int)
     out["evidence"] = out["evidence"].fillna("")

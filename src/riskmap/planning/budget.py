@@ -32,7 +32,7 @@ def select(
         return chosen, prefix
     days_left = np.inf if budget_days is None else budget_days - days[:prefix].sum()
     money_left = np.inf if budget_money is None else budget_money - money[:prefix].sum()
-    keys = list(zip(ranking["unit_id"], ranking["control_id"], strict=True))
+    keys = list(zip(ranking["unit_code"], ranking["control_id"], strict=True))
     frm = ranking["from_level"].to_numpy(dtype=int)
     to = ranking["to_level"].to_numpy(dtype=int)
     reached: dict[tuple, int] = {}
@@ -57,21 +57,23 @@ def merge_steps(steps: pd.DataFrame) -> pd.DataFrame:
     """One action per (unit, control) from its chosen moves: from the first level to the last."""
     if steps.empty:
         return steps.reset_index(drop=True)
-    grouped = steps.groupby(["unit_id", "control_id"], sort=False)
+    grouped = steps.groupby(["unit_code", "control_id"], sort=False)
     merged = grouped.agg(
         first_priority=("priority", "min"),
         from_level=("from_level", "min"),
         to_level=("to_level", "max"),
-        reduction=("reduction", "sum"),
+        residual_removed=("residual_removed", "sum"),
         effort_days=("effort_days", "sum"),
         cost=("cost", "sum"),
     ).reset_index()
-    firsts = steps.drop_duplicates(["unit_id", "control_id"])
+    firsts = steps.drop_duplicates(["unit_code", "control_id"])
     keep = [c for c in ACTION_COLUMNS if c not in merged.columns]
-    merged = merged.merge(firsts[["unit_id", "control_id", *keep]], on=["unit_id", "control_id"])
+    merged = merged.merge(
+        firsts[["unit_code", "control_id", *keep]], on=["unit_code", "control_id"]
+    )
     merged = merged.sort_values("first_priority", ignore_index=True)
     merged["priority"] = np.arange(1, len(merged) + 1)
-    merged["reduction_per_day"] = merged["reduction"] / merged["effort_days"]
+    merged["residual_removed_per_day"] = merged["residual_removed"] / merged["effort_days"]
     merged["cumulative_days"] = merged["effort_days"].cumsum()
     merged["cumulative_cost"] = merged["cost"].cumsum()
     return merged[ACTION_COLUMNS]

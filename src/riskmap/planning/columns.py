@@ -9,7 +9,7 @@ OBJECTIVES = {
 
 ACTION_COLUMNS = [
     "priority",
-    "unit_id",
+    "unit_code",
     "unit",
     "unit_type",
     "control_id",
@@ -17,10 +17,10 @@ ACTION_COLUMNS = [
     "from_level",
     "to_level",
     "claimed_level",
-    "reduction",
+    "residual_removed",
     "effort_days",
     "cost",
-    "reduction_per_day",
+    "residual_removed_per_day",
     "cumulative_days",
     "cumulative_cost",
     "band",

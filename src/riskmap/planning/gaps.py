@@ -18,9 +18,9 @@ from riskmap.scoring.residual import CONTROL_RATING_COLUMNS, credit_of, links
 def linked_cells(register: pd.DataFrame, control_ratings: pd.DataFrame, catalogue: Catalogue):
     """The links of the register's cells with each one's residual removed per unit of credit."""
     edges = links(register, control_ratings, catalogue)
-    cells = register[["unit_id", "risk_id", "likelihood", "impact", "residual", "residual_band"]]
-    edges = edges.merge(cells, on=["unit_id", "risk_id"])
-    total = edges.groupby(["unit_id", "risk_id"])["weight"].transform("sum")
+    cells = register[["unit_code", "risk_id", "likelihood", "impact", "residual", "residual_band"]]
+    edges = edges.merge(cells, on=["unit_code", "risk_id"])
+    total = edges.groupby(["unit_code", "risk_id"])["weight"].transform("sum")
     edges["coef"] = (
         catalogue.method.rule.max_reduction
         * edges["likelihood"].astype(float)
@@ -49,9 +49,9 @@ def gaps(
     # The worst residual band by rank, not the band of the highest residual: with a
     # declared band matrix a lower score can sit in a higher band.
     edges["band_rank"] = edges["residual_band"].map(catalogue.method.band_rank())
-    edges = edges.sort_values(["unit_id", "control_id", "risk_id"])
+    edges = edges.sort_values(["unit_code", "control_id", "risk_id"])
     edges["risks"] = edges["risk_id"].astype(object) + ";"
-    per_pair = edges.groupby(["unit_id", "control_id"], sort=True).agg(
+    per_pair = edges.groupby(["unit_code", "control_id"], sort=True).agg(
         from_level=("credited", "first"),
         claimed_level=("maturity", "first"),
         to_level=("target", "max"),
@@ -64,7 +64,7 @@ def gaps(
     per_pair["band"] = [band_id[int(i)] for i in per_pair["band_rank"]]
     per_pair = per_pair.drop(columns="band_rank")
     out = per_pair.reset_index().merge(
-        units[["unit_id", "unit", "unit_type"]], on="unit_id", how="inner"
+        units[["unit_code", "unit", "unit_type"]], on="unit_code", how="inner"
     )
     out = out[out["from_level"] < out["to_level"]].reset_index(drop=True)
     ctl = catalogue.control_by_id

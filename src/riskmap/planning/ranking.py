@@ -23,16 +23,17 @@ def rank(
     lo = min(catalogue.method.rule.credit)
     table = credit_of(np.arange(lo, max(catalogue.method.rule.credit) + 1), catalogue)
     length, _ = best_moves(catalogue)
-    pair_key = pd.MultiIndex.from_frame(register[["unit_id", "risk_id"]])
+    pair_key = pd.MultiIndex.from_frame(register[["unit_code", "risk_id"]])
     residual = register["residual"].to_numpy(dtype=float).copy()
     impact = register["impact"].to_numpy(dtype=float)
     band_weight = catalogue.method.planning.band_weights
 
     linked = linked_cells(register, control_ratings, catalogue)
     linked = linked.merge(
-        candidates[["unit_id", "control_id"]].reset_index(names="k"), on=["unit_id", "control_id"]
+        candidates[["unit_code", "control_id"]].reset_index(names="k"),
+        on=["unit_code", "control_id"],
     )
-    linked["p"] = pair_key.get_indexer(pd.MultiIndex.from_frame(linked[["unit_id", "risk_id"]]))
+    linked["p"] = pair_key.get_indexer(pd.MultiIndex.from_frame(linked[["unit_code", "risk_id"]]))
     linked = linked[linked["p"] >= 0]
     k_e = linked["k"].to_numpy()
     p_e = linked["p"].to_numpy()
@@ -46,7 +47,7 @@ def rank(
     level = candidates["from_level"].to_numpy(dtype=int).copy()
     target = candidates["to_level"].to_numpy(dtype=int)
     effort = candidates["effort_per_level"].to_numpy(dtype=float)
-    unit_code = pd.factorize(candidates["unit_id"])[0]
+    unit_code = pd.factorize(candidates["unit_code"])[0]
     remaining = level < target
     steps: list[tuple[np.ndarray, ...]] = []
     for it in range(int((target - level).sum()) + 1):
@@ -110,13 +111,13 @@ def rank(
         to_level=start + moved,
         effort_days=moved * ranked["effort_per_level"].to_numpy(dtype=float),
         cost=moved * ranked["cost_per_level"].to_numpy(dtype=float),
-        reduction=gains,
-        reduction_per_day=ratios,
+        residual_removed=gains,
+        residual_removed_per_day=ratios,
         _step=its,
         _unit=unit_code[k],
     ).sort_values(["_unit", "_step"])
     # The running minimum keeps each unit's own order in the merge (for `residual` it only
     # removes rounding noise: there the ratios do not rise).
-    ranked["_key"] = ranked.groupby("_unit")["reduction_per_day"].cummin()
+    ranked["_key"] = ranked.groupby("_unit")["residual_removed_per_day"].cummin()
     ranked = ranked.sort_values(["_key", "_unit", "_step"], ascending=[False, True, True])
     return ranked.drop(columns=["_step", "_unit", "_key"]).reset_index(drop=True)

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 from fpdf import FPDF
 
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts import chain_chart, group_heatmap, shorten
 from riskmap.figures import rounded_change
@@ -149,7 +150,7 @@ def briefing_document(b, catalogue: Catalogue) -> bytes:
     pdf.add_page()
     pdf.set_title(f"Briefing, cycle {b.cycle}")
     pdf.set_author(pdf.text_of(b.organisation))
-    status = b.status.replace("_", " ")
+    status = vocabulary.cycle_status_label(b.status)
     pdf.line_at(MARGIN, "Briefing: corruption risks that enable trafficking in persons", 14, True)
     pdf.line_at(MARGIN + 7.5, f"{shorten(b.organisation, 60)}, cycle {b.cycle}", 10.5, True)
     pdf.line_at(MARGIN + 12.8, f"Status: {status}, {b.approval}", 9)
@@ -213,7 +214,7 @@ def briefing_document(b, catalogue: Catalogue) -> bytes:
     pdf.multi_cell(right_w, 3.4, pdf.text_of(f"{len(flags)} flags ({words}): ratings to check."))
     for f in flags.head(3).itertuples(index=False):
         pdf.set_x(right_x)
-        pdf.multi_cell(right_w, 3.2, pdf.text_of(f"{f.unit_id} {f.risk_id}: {f.flag}"))
+        pdf.multi_cell(right_w, 3.2, pdf.text_of(f"{f.unit_code} {f.risk_id}: {f.flag}"))
     return bytes(pdf.output())
 
 

@@ -18,14 +18,14 @@ from riskmap.reports.stream import Book, Sheet
 
 EVIDENCE_SHEET = "Evidence"
 EVIDENCE_COLUMNS = [
-    Col("unit_id", 12), Col("control_id", 28), Col("risk_id", 12),
+    Col("unit_code", 12), Col("control_id", 28), Col("risk_id", 12),
     Col("checklist_entry", 50, "wrap"), Col("kind", 10), Col("file_name", 30),
     Col("reference", 36, "wrap"), Col("media_type", 22), Col("size", 10),
     Col("sha256", 66), Col("added_by", 16), Col("added_at", 20), Col("valid_until", 12),
     Col("status", 10), Col("id", 8),
 ]  # fmt: skip
-_ORDER = ["unit_id", "control_id", "risk_id", "id"]
-LINK_COLUMNS = ["unit_id", "control_id", "valid_evidence_items", "evidence_row"]
+_ORDER = ["unit_code", "control_id", "risk_id", "id"]
+LINK_COLUMNS = ["unit_code", "control_id", "valid_evidence_items", "evidence_row"]
 
 
 def evidence_frame(evidence: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +47,7 @@ def control_links(evidence: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=LINK_COLUMNS)
     on_controls = evidence[evidence["control_id"].notna()]
     valid = on_controls["status"] != "expired"
-    grouped = on_controls.assign(valid=valid).groupby(["unit_id", "control_id"], sort=False)
+    grouped = on_controls.assign(valid=valid).groupby(["unit_code", "control_id"], sort=False)
     out = grouped.agg(valid_evidence_items=("valid", "sum"), evidence_row=("row", "min"))
     return out.reset_index()[LINK_COLUMNS]
 

@@ -17,7 +17,7 @@ from riskmap.catalogue import Catalogue
 from riskmap.reports.cells import solid
 from riskmap.reports.stream import Book, Sheet
 
-UNIT_HEADERS = ["unit_id", "unit", "unit_type", "region"]
+UNIT_HEADERS = ["unit_code", "unit", "unit_type", "region"]
 NOT_APPLICABLE = "n/a"
 
 
@@ -69,20 +69,20 @@ def heatmap_sheet(
     sheet.append(cells.header(UNIT_HEADERS + risks))
     scores = dict(
         zip(
-            zip(register["unit_id"], register["risk_id"], strict=True),
+            zip(register["unit_code"], register["risk_id"], strict=True),
             register[column],
             strict=True,
         )
     )
     not_applicable = {
         (u, r)
-        for u, r, a in risk_ratings[["unit_id", "risk_id", "applicable"]].itertuples(
+        for u, r, a in risk_ratings[["unit_code", "risk_id", "applicable"]].itertuples(
             index=False, name=None
         )
         if not bool(a)
     }
     style = "int" if column == "inherent" else "score"
-    ordered = units.sort_values("unit_id", kind="stable")
+    ordered = units.sort_values("unit_code", kind="stable")
     for unit_id, unit, unit_type, region in ordered[UNIT_HEADERS].itertuples(
         index=False, name=None
     ):

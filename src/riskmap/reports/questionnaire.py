@@ -80,15 +80,15 @@ def _yes_no(value: Any) -> str:
 
 
 def _select_units(snapshot: CycleSnapshot, unit_ids: list | None) -> pd.DataFrame:
-    units = snapshot.units.sort_values("unit_id", kind="stable")
+    units = snapshot.units.sort_values("unit_code", kind="stable")
     if unit_ids is None:
         return units
     wanted = {str(u) for u in unit_ids}
-    known = {str(u) for u in units["unit_id"]}
+    known = {str(u) for u in units["unit_code"]}
     unknown = sorted(wanted - known)
     if unknown:
         raise ValueError(f"unknown unit(s) for cycle {snapshot.cycle_label}: {unknown}")
-    return units[units["unit_id"].astype(str).isin(wanted)]
+    return units[units["unit_code"].astype(str).isin(wanted)]
 
 
 def _start(book: Book, title: str, fields: list[Field]) -> Sheet:
@@ -248,10 +248,10 @@ def questionnaire_template(
 ) -> bytes:
     """The questionnaire for `unit_ids` (all units of the cycle if None), as .xlsx bytes."""
     units = _select_units(snapshot, unit_ids)
-    keep = set(units["unit_id"])
+    keep = set(units["unit_code"])
     info = {
         u: (code, name, utype)
-        for u, code, name, utype in units[["unit_id", "code", "unit", "unit_type"]].itertuples(
+        for u, code, name, utype in units[["unit_code", "code", "unit", "unit_type"]].itertuples(
             index=False, name=None
         )
     }
@@ -268,13 +268,13 @@ def questionnaire_template(
     fields = risk_fields(catalogue)
     widths = {f.key: f.width for f in fields}
     sheet = _start(book, RISKS_SHEET, fields)
-    rr = snapshot.risk_ratings[snapshot.risk_ratings["unit_id"].isin(keep)]
-    rr = rr.sort_values(["unit_id", "risk_id"], kind="stable")
+    rr = snapshot.risk_ratings[snapshot.risk_ratings["unit_code"].isin(keep)]
+    rr = rr.sort_values(["unit_code", "risk_id"], kind="stable")
     titles = {r.id: r.title for r in catalogue.risks}
     lik, imp = column_letter(fields, "likelihood"), column_letter(fields, "impact")
     for rec in rr.to_dict("records"):
         r = sheet.rows + 1
-        code, name, utype = info[rec["unit_id"]]
+        code, name, utype = info[rec["unit_code"]]
         sheet.append(
             [
                 v(code),
@@ -288,7 +288,7 @@ def questionnaire_template(
                 cells.styled(int(rec["impact"]), "answer"),
                 cells.formula(f'=IFERROR(VLOOKUP({imp}{r}&"",impact_defs,2,FALSE),"")', "wrap"),
                 cells.text(str(rec["justification"] or ""), "answer_text"),
-                v(rec["unit_id"]),
+                v(rec["unit_code"]),
                 v(rec["risk_id"]),
                 int(rec["version"]),
                 _yes_no(rec["applicable"]),
@@ -328,13 +328,13 @@ def questionnaire_template(
     fields = control_fields(catalogue)
     widths = {f.key: f.width for f in fields}
     sheet = _start(book, CONTROLS_SHEET, fields)
-    cr = snapshot.control_ratings[snapshot.control_ratings["unit_id"].isin(keep)]
-    cr = cr.sort_values(["unit_id", "control_id"], kind="stable")
+    cr = snapshot.control_ratings[snapshot.control_ratings["unit_code"].isin(keep)]
+    cr = cr.sort_values(["unit_code", "control_id"], kind="stable")
     by_id = catalogue.control_by_id
     mat, ctl = column_letter(fields, "maturity"), column_letter(fields, "control_id")
     for rec in cr.to_dict("records"):
         r = sheet.rows + 1
-        code, name, utype = info[rec["unit_id"]]
+        code, name, utype = info[rec["unit_code"]]
         control = by_id.get(rec["control_id"])
         sheet.append(
             [
@@ -351,7 +351,7 @@ def questionnaire_template(
                 cells.text(str(rec["evidence"] or ""), "answer_text"),
                 cells.text(str(rec["justification"] or ""), "answer_text"),
                 t(_checklist(control), "wrap"),
-                v(rec["unit_id"]),
+                v(rec["unit_code"]),
                 v(rec["control_id"]),
                 int(rec["version"]),
                 _yes_no(rec["applicable"]),
@@ -387,7 +387,7 @@ def questionnaire_template(
 
     _scales_sheet(book, catalogue)
     _lists_sheet(book, catalogue)
-    _meta_sheet(book, snapshot, [str(u) for u in units["unit_id"]])
+    _meta_sheet(book, snapshot, [str(u) for u in units["unit_code"]])
     for sheet in book.sheets:
         if sheet.ws.title not in (RISKS_SHEET, CONTROLS_SHEET):
             sheet.ws.protection.sheet = True

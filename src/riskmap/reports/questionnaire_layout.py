@@ -38,7 +38,7 @@ META_KEYS = [
 ]
 
 RISK_ANSWER_COLUMNS = [
-    "unit_id",
+    "unit_code",
     "risk_id",
     "applicable",
     "likelihood",
@@ -50,7 +50,7 @@ RISK_ANSWER_COLUMNS = [
     "sheet_row",
 ]
 CONTROL_ANSWER_COLUMNS = [
-    "unit_id",
+    "unit_code",
     "control_id",
     "applicable",
     "maturity",

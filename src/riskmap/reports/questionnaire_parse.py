@@ -88,10 +88,10 @@ class _Kind:
 
 
 def _current(frame: pd.DataFrame, item_column: str, keep: list[str]) -> dict:
-    columns = ["unit_id", item_column, *(k for k in keep if k in frame.columns)]
+    columns = ["unit_code", item_column, *(k for k in keep if k in frame.columns)]
     values = zip(*(frame[c].tolist() for c in columns), strict=True)  # faster than to_dict
     records = (dict(zip(columns, v, strict=True)) for v in values)
-    return {(str(r["unit_id"]), str(r[item_column])): r for r in records}
+    return {(str(r["unit_code"]), str(r[item_column])): r for r in records}
 
 
 def _kinds(snapshot: CycleSnapshot, catalogue: Catalogue) -> list[_Kind]:
@@ -185,7 +185,7 @@ def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str
 
     units = {
         str(u): (u, str(c))
-        for u, c in zip(snapshot.units["unit_id"], snapshot.units["code"], strict=True)
+        for u, c in zip(snapshot.units["unit_code"], snapshot.units["code"], strict=True)
     }
     results: list[pd.DataFrame] = []
     rows_read = 0
@@ -193,7 +193,7 @@ def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str
     for kind in kinds:
         records, n = _parse_sheet(wb[kind.sheet], kind, units, snapshot, errors)
         rows_read += n
-        touched.update(str(r["unit_id"]) for r in records)
+        touched.update(str(r["unit_code"]) for r in records)
         results.append(pd.DataFrame(records, columns=kind.out_columns))
     answers = ParsedAnswers(
         filename=filename,
@@ -429,7 +429,7 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     if not changed:
         return None
     return {
-        "unit_id": unit_id,
+        "unit_code": unit_id,
         kind.item_column: item_key,
         **answer,
         "version": version,

@@ -53,7 +53,7 @@ REGISTER_EXTRAS = [
 REGISTER_HEADER = [*SCORE_COLUMNS, *REGISTER_EXTRAS]
 
 _REGISTER_WIDTHS = {
-    "unit_id": 10, "unit": 30, "unit_type": 18, "region": 10, "risk_id": 9, "risk": 40,
+    "unit_code": 10, "unit": 30, "unit_type": 18, "region": 10, "risk_id": 9, "risk": 40,
     "stage": 12, "likelihood": 10, "impact": 9, "inherent": 9, "reduction": 10,
     "residual_likelihood": 11, "residual": 9, "inherent_band": 10, "residual_band": 10,
     "coverage": 10, "controls": 40, "unevidenced": 30, "weights": 18, "maturities": 14,
@@ -62,7 +62,7 @@ _REGISTER_WIDTHS = {
 }  # fmt: skip
 
 CONTROL_COLUMNS = [
-    Col("unit_id", 10),
+    Col("unit_code", 10),
     Col("unit", 30),
     Col("unit_type", 18),
     Col("control_id", 24),
@@ -81,7 +81,7 @@ CONTROL_COLUMNS = [
 ]
 
 CONTRIBUTION_COLUMNS = [
-    Col("unit_id", 10),
+    Col("unit_code", 10),
     Col("risk_id", 9),
     Col("control_id", 24),
     Col("strength", 10),
@@ -103,13 +103,13 @@ def controls_frame(
     Evidence sheet's frame (`evidence_sheet.evidence_frame`), whose rows the links name."""
     links = control_links(evidence) if evidence is not None else pd.DataFrame(columns=LINK_COLUMNS)
     cr = snapshot.control_ratings.drop(columns=LINK_COLUMNS[2:], errors="ignore")
-    cr = cr.merge(snapshot.units[["unit_id", "unit", "unit_type"]], on="unit_id", how="left")
-    cr = cr.merge(links, on=["unit_id", "control_id"], how="left")
+    cr = cr.merge(snapshot.units[["unit_code", "unit", "unit_type"]], on="unit_code", how="left")
+    cr = cr.merge(links, on=["unit_code", "control_id"], how="left")
     cr["valid_evidence_items"] = cr["valid_evidence_items"].fillna(0).astype(int)
     cr["evidence_row"] = pd.Series(
         [None if pd.isna(v) else int(v) for v in cr["evidence_row"]], index=cr.index, dtype=object
     )
-    cr = cr.sort_values(["unit_id", "control_id"], kind="stable", ignore_index=True)
+    cr = cr.sort_values(["unit_code", "control_id"], kind="stable", ignore_index=True)
     by_id = catalogue.control_by_id
     levels = catalogue.method.maturity.levels
     cr["control"] = cr["control_id"].map(
@@ -131,9 +131,9 @@ def contributions_frame(
     """One row per scored unit x risk x control counted in its coverage, or rated not
     applicable (so that an auditor who flips `applicable` on Controls sees the effect)."""
     out = links(register, controls, catalogue, include_not_applicable=True)
-    rows = controls.drop_duplicates(["unit_id", "control_id"])[["unit_id", "control_id", "row"]]
-    out = out.merge(rows, on=["unit_id", "control_id"], how="left")
-    out = out.sort_values(["unit_id", "risk_id", "control_id"], ignore_index=True)
+    rows = controls.drop_duplicates(["unit_code", "control_id"])[["unit_code", "control_id", "row"]]
+    out = out.merge(rows, on=["unit_code", "control_id"], how="left")
+    out = out.sort_values(["unit_code", "risk_id", "control_id"], ignore_index=True)
     out["sheet_row"] = np.arange(len(out)) + 2
     out["contributes"] = out["applicable"] & (out["credited"] > 0)
     return out
@@ -145,7 +145,7 @@ def _joined(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
 
 def register_frame(register: pd.DataFrame, contrib: pd.DataFrame, snapshot: CycleSnapshot):
     """riskmap's register with the extras: contributors' weights, maturities, row ranges."""
-    keys = ["unit_id", "risk_id"]
+    keys = ["unit_code", "risk_id"]
     out = register.copy()
     if len(contrib):
         spans = contrib.groupby(keys, sort=False)["sheet_row"].agg(["min", "max"])
@@ -170,7 +170,7 @@ def register_frame(register: pd.DataFrame, contrib: pd.DataFrame, snapshot: Cycl
             maturities="",
             credited="",
         )
-    ratings = snapshot.risk_ratings[["unit_id", "risk_id", "justification", "confirmed"]]
+    ratings = snapshot.risk_ratings[["unit_code", "risk_id", "justification", "confirmed"]]
     out = out.merge(ratings.drop_duplicates(keys), on=keys, how="left")
     for col in ("weights", "maturities", "credited"):
         out[col] = out[col].fillna("")
@@ -229,7 +229,7 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
             return cell
 
     for unit_id, risk_id, control_id, strength, key, ctl_row, row in contrib[
-        ["unit_id", "risk_id", "control_id", "strength", "key", "row", "sheet_row"]
+        ["unit_code", "risk_id", "control_id", "strength", "key", "row", "sheet_row"]
     ].itertuples(index=False, name=None):
         k, w, a, cr = col["key"], col["weight"], col["applicable"], col["credited"]
         if pd.isna(ctl_row):  # linked but not rated: counts as not in place
@@ -286,7 +286,7 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
             coverage = f(f"=IF({w_sum}=0,0,{s_sum}/{w_sum})", "fraction")
         sheet.append(
             [
-                v(rec["unit_id"]),
+                v(rec["unit_code"]),
                 t(str(rec["unit"])),
                 v(rec["unit_type"]),
                 v(rec["region"]),

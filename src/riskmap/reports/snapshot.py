@@ -1,7 +1,7 @@
 """`CycleSnapshot`: everything the reports need about one cycle, read once, no database.
 
 The service builds a snapshot inside its read transaction and hands it to the reports; the
-reports never touch the database. Frames follow the service's conventions: `unit_id` is the
+reports never touch the database. Frames follow the service's conventions: `unit_code` is the
 key that joins units, ratings, actions and incidents (the unit's code in the service), and
 every optional column gets a default here so writers can rely on it.
 """
@@ -13,9 +13,9 @@ from datetime import datetime
 
 import pandas as pd
 
-UNIT_FRAME_COLUMNS = ["unit_id", "code", "unit", "unit_type", "region", "parent", "headcount"]
+UNIT_FRAME_COLUMNS = ["unit_code", "code", "unit", "unit_type", "region", "parent", "headcount"]
 RISK_FRAME_COLUMNS = [
-    "unit_id",
+    "unit_code",
     "risk_id",
     "applicable",
     "likelihood",
@@ -25,7 +25,7 @@ RISK_FRAME_COLUMNS = [
     "version",
 ]
 CONTROL_FRAME_COLUMNS = [
-    "unit_id",
+    "unit_code",
     "control_id",
     "applicable",
     "maturity",
@@ -48,9 +48,9 @@ AUDIT_FRAME_COLUMNS = [
 
 # Columns a frame must have; the others default (see `_DEFAULTS`).
 _REQUIRED = {
-    "units": ["unit_id", "unit", "unit_type"],
-    "risk_ratings": ["unit_id", "risk_id", "applicable", "likelihood", "impact"],
-    "control_ratings": ["unit_id", "control_id", "applicable", "maturity"],
+    "units": ["unit_code", "unit", "unit_type"],
+    "risk_ratings": ["unit_code", "risk_id", "applicable", "likelihood", "impact"],
+    "control_ratings": ["unit_code", "control_id", "applicable", "maturity"],
     "actions": [],
     "incidents": [],
     "audit_events": [],
@@ -74,16 +74,16 @@ class CycleSnapshot:
     """One cycle as the reports see it: who did what and when, and its frames.
 
     Frames (pandas):
-      units: unit_id, code, unit, unit_type, region, parent, headcount
-      risk_ratings: unit_id, risk_id, applicable, likelihood, impact, justification,
+      units: unit_code, code, unit, unit_type, region, parent, headcount
+      risk_ratings: unit_code, risk_id, applicable, likelihood, impact, justification,
         confirmed, version; optionally the baseline of each (`riskmap.rules.risk_baselines`:
         baseline_likelihood, baseline_impact, baseline_source), else the questionnaire
         compares answers with the catalogue defaults
-      control_ratings: unit_id, control_id, applicable, maturity, evidence, justification,
+      control_ratings: unit_code, control_id, applicable, maturity, evidence, justification,
         confirmed, version
       actions: planning.ACTION_COLUMNS (those present) plus owner, status, due_date, notes,
         indicator; any column is written as it is
-      incidents: any columns (e.g. id, unit_id, risk_id, occurred_on, kind, outcome,
+      incidents: any columns (e.g. id, unit_code, risk_id, occurred_on, kind, outcome,
         description, recorded_by)
       audit_events: id, at, actor, action, entity, entity_id, before, after, reason
       evidence: the cycle's current evidence items (`service.evidence.ITEM_COLUMNS`, with
@@ -91,7 +91,7 @@ class CycleSnapshot:
       audit_anchor: the whole trail's head and last checkpoint (`service.reads.anchor`:
         events, head_id, head_hash, checkpoint {at, by, count, head_id, head_hash} or None)
 
-    Missing optional columns get defaults (code = unit_id, region "", justification "",
+    Missing optional columns get defaults (code = unit_code, region "", justification "",
     version 0, ...); a missing required column raises ValueError naming it.
     """
 
@@ -133,7 +133,7 @@ class CycleSnapshot:
                 col: default for col, default in _DEFAULTS[name].items() if col not in frame.columns
             }
             if name == "units" and "code" not in frame.columns:
-                additions["code"] = frame["unit_id"]
+                additions["code"] = frame["unit_code"]
             if additions:
                 frame = frame.assign(**additions)
             object.__setattr__(self, name, frame.reset_index(drop=True))

@@ -65,7 +65,7 @@ SHEET_GUIDE = {
     "Controls": "Every control rating: applicability, maturity, evidence, justification; the "
     "number of valid evidence items, linked to the first on the Evidence sheet.",
     "Risks not applicable": "Risks a unit rated not applicable, with the reason given.",
-    "Plan": "Remediation actions: control, levels, reduction, effort, owner, due date, status.",
+    "Plan": "Remediation actions: control, levels, residual removed, effort, owner, due, status.",
     "Incidents": "Integrity incidents on record.",
     "Evidence": "Files and references shown for the control ratings (and justifying risk "
     "ratings): the checklist entry each answers, the SHA-256 a received copy must match, "
@@ -77,7 +77,7 @@ SHEET_GUIDE = {
 PLAN_FIRST = list(
     dict.fromkeys([*ACTION_COLUMNS, "owner", "status", "due_date", "indicator", "notes"])
 )
-INCIDENT_FIRST = ["id", "unit_id", "risk_id", "occurred_on", "date", "kind", "outcome",
+INCIDENT_FIRST = ["id", "unit_code", "risk_id", "occurred_on", "date", "kind", "outcome",
                   "description", "recorded_by"]  # fmt: skip
 _WIDTHS = {
     "unit": 30, "control": 36, "risks": 24, "owner": 24, "owner_role": 28, "indicator": 36,
@@ -192,11 +192,11 @@ def _summary(book: Book, snapshot, register, catalogue) -> None:
 def _not_applicable(snapshot: CycleSnapshot, catalogue: Catalogue) -> pd.DataFrame:
     rr = snapshot.risk_ratings
     na = rr[~rr["applicable"].astype(bool)].merge(
-        snapshot.units[["unit_id", "unit", "unit_type"]], on="unit_id", how="left"
+        snapshot.units[["unit_code", "unit", "unit_type"]], on="unit_code", how="left"
     )
     titles = {r.id: r.title for r in catalogue.risks}
     na = na.assign(risk=na["risk_id"].map(titles))
-    return na.sort_values(["unit_id", "risk_id"], ignore_index=True)
+    return na.sort_values(["unit_code", "risk_id"], ignore_index=True)
 
 
 def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
@@ -243,7 +243,7 @@ CATALOGUE_COLUMNS = [
 ]
 
 NA_COLUMNS = [
-    Col("unit_id", 10),
+    Col("unit_code", 10),
     Col("unit", 30),
     Col("unit_type", 18),
     Col("risk_id", 9),

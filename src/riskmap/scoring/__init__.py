@@ -11,7 +11,9 @@ from riskmap.scoring.aggregate import (
 from riskmap.scoring.calibration import FLAG_COLUMNS, calibration_flags, contradicted, outliers
 from riskmap.scoring.residual import (
     CONTROL_RATING_COLUMNS,
+    INHERENT_COLUMNS,
     RISK_RATING_COLUMNS,
+    SCENARIO_COLUMNS,
     SCORE_COLUMNS,
     UNIT_COLUMNS,
     band_ids,
@@ -25,7 +27,9 @@ from riskmap.scoring.residual import (
 __all__ = [
     "CONTROL_RATING_COLUMNS",
     "FLAG_COLUMNS",
+    "INHERENT_COLUMNS",
     "RISK_RATING_COLUMNS",
+    "SCENARIO_COLUMNS",
     "SCORE_COLUMNS",
     "UNIT_COLUMNS",
     "band_ids",

@@ -45,13 +45,13 @@ def _rollup(register: pd.DataFrame, by: list[str], catalogue: Catalogue) -> pd.D
 
 def by_unit(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Per unit: highest and mean residual, count per band; ordered most exposed first."""
-    out = _rollup(register, ["unit_id", "unit", "unit_type", "region"], catalogue)
+    out = _rollup(register, ["unit_code", "unit", "unit_type", "region"], catalogue)
     return out.sort_values(["max_residual", "mean_residual"], ascending=False, ignore_index=True)
 
 
 def by_unit_type(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     out = _rollup(register, ["unit_type"], catalogue)
-    units = register.groupby("unit_type")["unit_id"].nunique().rename("units").reset_index()
+    units = register.groupby("unit_type")["unit_code"].nunique().rename("units").reset_index()
     return out.merge(units, on="unit_type")
 
 
@@ -68,7 +68,7 @@ def by_risk(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
 def ministry(register: pd.DataFrame, catalogue: Catalogue) -> dict[str, float | int]:
     """Ministry-wide key figures (one dict, for the overview and the workbook summary)."""
     figures: dict[str, float | int] = {
-        "units": int(register["unit_id"].nunique()),
+        "units": int(register["unit_code"].nunique()),
         "pairs": len(register),
         "mean_inherent": float(register["inherent"].mean()) if len(register) else 0.0,
         "mean_residual": float(register["residual"].mean()) if len(register) else 0.0,
@@ -100,11 +100,11 @@ def maturity_by_principle(
         ],
         columns=["control_id", "unit_type", "principle"],
     )
-    cols = ["unit_id", "unit_type"] + ([by] if by and by != "unit_type" else [])
+    cols = ["unit_code", "unit_type"] + ([by] if by and by != "unit_type" else [])
     pairs = units[cols].merge(applies, on="unit_type", how="inner")
     pairs = pairs.merge(
-        control_ratings[["unit_id", "control_id", "applicable", "maturity"]],
-        on=["unit_id", "control_id"],
+        control_ratings[["unit_code", "control_id", "applicable", "maturity"]],
+        on=["unit_code", "control_id"],
         how="left",
     )
     pairs = pairs[pairs["applicable"].fillna(True).astype(bool)]
@@ -125,7 +125,7 @@ def maturity_of_units_by_type(maturity: pd.DataFrame, unit_ids: Iterable[str] | 
     """
     frame = maturity
     if unit_ids is not None:
-        frame = frame[frame["unit_id"].isin(list(unit_ids))]
+        frame = frame[frame["unit_code"].isin(list(unit_ids))]
     cols = ["unit_type", "principle", "mean_maturity", "controls"]
     if frame.empty:
         return pd.DataFrame(columns=cols)

@@ -17,7 +17,7 @@ from riskmap.catalogue import Catalogue
 from riskmap.scoring.exposure import underrated_for_exposure
 from riskmap.scoring.residual import require_columns
 
-FLAG_COLUMNS = ["unit_id", "risk_id", "flag", "detail"]
+FLAG_COLUMNS = ["unit_code", "risk_id", "flag", "detail"]
 
 
 def _median_of_others(reg: pd.DataFrame, keys: list[str], field: str) -> pd.Series:
@@ -51,9 +51,9 @@ def _median_of_others(reg: pd.DataFrame, keys: list[str], field: str) -> pd.Seri
 def outliers(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Ratings at least `outlier_levels` from the median of the other units of the same type."""
     cal = catalogue.method.calibration
-    reg = register[["unit_id", "unit_type", "risk_id", "likelihood", "impact"]].copy()
+    reg = register[["unit_code", "unit_type", "risk_id", "likelihood", "impact"]].copy()
     group = reg.groupby(["unit_type", "risk_id"])
-    reg["peers"] = group["unit_id"].transform("size") - 1
+    reg["peers"] = group["unit_code"].transform("size") - 1
     flags = []
     for field in ("likelihood", "impact"):
         # The peers' median, without the unit itself: with it, a unit pulls the median
@@ -61,7 +61,7 @@ def outliers(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
         median = _median_of_others(reg, ["unit_type", "risk_id"], field)
         gap = reg[field] - median
         hit = (reg["peers"] >= cal.min_peers) & (gap.abs() >= cal.outlier_levels)
-        sel = reg.loc[hit, ["unit_id", "risk_id", field, "peers"]].assign(median=median[hit])
+        sel = reg.loc[hit, ["unit_code", "risk_id", field, "peers"]].assign(median=median[hit])
         sel["flag"] = "outlier"
         sel["detail"] = [
             f"{field} {v} vs median {m:g} of {p} peer units"
@@ -76,11 +76,11 @@ def contradicted(
 ) -> pd.DataFrame:
     """Risks rated unlikely in units with recorded incidents on that risk."""
     cal = catalogue.method.calibration
-    require_columns(incidents, ["unit_id", "risk_id"], "incidents")
-    counts = incidents.dropna(subset=["risk_id"]).groupby(["unit_id", "risk_id"]).size()
+    require_columns(incidents, ["unit_code", "risk_id"], "incidents")
+    counts = incidents.dropna(subset=["risk_id"]).groupby(["unit_code", "risk_id"]).size()
     counts = counts.rename("incidents").reset_index()
-    reg = register[["unit_id", "risk_id", "likelihood"]].merge(
-        counts, on=["unit_id", "risk_id"], how="inner"
+    reg = register[["unit_code", "risk_id", "likelihood"]].merge(
+        counts, on=["unit_code", "risk_id"], how="inner"
     )
     hit = (reg["likelihood"] <= cal.contradicted_max_likelihood) & (
         reg["incidents"] >= cal.contradicting_incidents
@@ -137,4 +137,4 @@ def calibration_flags(
         if len(exposed):
             parts.append(exposed)
     out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["unit_id", "risk_id", "flag"], ignore_index=True) if len(out) else out
+    return out.sort_values(["unit_code", "risk_id", "flag"], ignore_index=True) if len(out) else out

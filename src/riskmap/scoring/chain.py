@@ -25,7 +25,7 @@ CHAIN_COLUMNS = [
     "stage_name",
     "residual",
     "band",
-    "unit_id",
+    "unit_code",
     "unit",
     "risk_id",
     "risk",
@@ -63,23 +63,23 @@ def chain_links(
             row = {"area": area, "order": order, "stage": stage.id, "stage_name": stage.name}
             if len(part):
                 top = part.sort_values(
-                    ["residual", "unit_id", "risk_id"],
+                    ["residual", "unit_code", "risk_id"],
                     ascending=[False, True, True],
                     kind="mergesort",
                 ).iloc[0]
                 row.update(
                     residual=float(top["residual"]),
-                    unit_id=top["unit_id"],
+                    unit_code=top["unit_code"],
                     unit=top["unit"],
                     risk_id=top["risk_id"],
                     risk=top["risk"],
                     band=top["residual_band"],
-                    units=int(part["unit_id"].nunique()),
+                    units=int(part["unit_code"].nunique()),
                 )
             else:
                 row.update(
                     residual=float("nan"),
-                    unit_id="",
+                    unit_code="",
                     unit="",
                     risk_id="",
                     risk="",
@@ -99,14 +99,14 @@ def chain_units(
 ) -> pd.DataFrame:
     """The units behind one stage: each unit's worst residual on the stage's risks, worst
     first (the unit, its type and region, the risk, its residual and band)."""
-    cols = ["unit_id", "unit", "unit_type", "region", "risk_id", "risk", "residual"]
+    cols = ["unit_code", "unit", "unit_type", "region", "risk_id", "risk", "residual"]
     reg = register[register["stage"] == stage]
     if region is not None:
         reg = reg[reg["region"].fillna("").astype(str) == region]
     if reg.empty:
         return pd.DataFrame(columns=[*cols, "residual_band"])
     reg = reg.sort_values(
-        ["residual", "unit_id", "risk_id"], ascending=[False, True, True], kind="mergesort"
+        ["residual", "unit_code", "risk_id"], ascending=[False, True, True], kind="mergesort"
     )
-    out = reg.drop_duplicates("unit_id")[[*cols, "residual_band"]]
+    out = reg.drop_duplicates("unit_code")[[*cols, "residual_band"]]
     return out.reset_index(drop=True)

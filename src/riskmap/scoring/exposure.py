@@ -62,18 +62,18 @@ def suggested_likelihood(
 def underrated_for_exposure(
     register: pd.DataFrame, units: pd.DataFrame, catalogue: Catalogue
 ) -> pd.DataFrame:
-    """Flags (unit_id, risk_id, flag, detail) where a highly exposed unit rates a risk
+    """Flags (unit_code, risk_id, flag, detail) where a highly exposed unit rates a risk
     unlikely, and lower than its own profile suggests (the type's default moved by the
     exposure rule): the catalogue's own defaults are not flagged.
 
     `units` carries the unit's `exposure_index` (mean factor); without it, nothing is flagged.
     """
     cal = catalogue.method.calibration
-    columns = ["unit_id", "risk_id", "flag", "detail"]
+    columns = ["unit_code", "risk_id", "flag", "detail"]
     if "exposure_index" not in units.columns or register.empty:
         return pd.DataFrame(columns=columns)
-    reg = register[["unit_id", "unit_type", "risk_id", "likelihood"]].merge(
-        units[["unit_id", "exposure_index"]], on="unit_id"
+    reg = register[["unit_code", "unit_type", "risk_id", "likelihood"]].merge(
+        units[["unit_code", "exposure_index"]], on="unit_code"
     )
     scale = catalogue.method.likelihood
     risks = catalogue.risk_by_id

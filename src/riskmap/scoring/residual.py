@@ -19,21 +19,19 @@ import pandas as pd
 
 from riskmap.catalogue import Catalogue
 
-UNIT_COLUMNS = ["unit_id", "unit", "unit_type"]
-RISK_RATING_COLUMNS = ["unit_id", "risk_id", "applicable", "likelihood", "impact"]
+UNIT_COLUMNS = ["unit_code", "unit", "unit_type"]
+RISK_RATING_COLUMNS = ["unit_code", "risk_id", "applicable", "likelihood", "impact"]
 # `evidence` is optional: absent or blank means no evidence recorded.
-CONTROL_RATING_COLUMNS = ["unit_id", "control_id", "applicable", "maturity"]
+CONTROL_RATING_COLUMNS = ["unit_code", "control_id", "applicable", "maturity"]
+# The register's columns, named once: who (the unit), what (the scenario), the score before
+# controls; the charts, the pages and the workbook list theirs from these.
+SCENARIO_COLUMNS = ["risk_id", "risk", "stage"]
+INHERENT_COLUMNS = ["likelihood", "impact", "inherent"]
 SCORE_COLUMNS = [
-    "unit_id",
-    "unit",
-    "unit_type",
+    *UNIT_COLUMNS,
     "region",
-    "risk_id",
-    "risk",
-    "stage",
-    "likelihood",
-    "impact",
-    "inherent",
+    *SCENARIO_COLUMNS,
+    *INHERENT_COLUMNS,
     "coverage",
     "reduction",
     "residual_likelihood",
@@ -44,7 +42,7 @@ SCORE_COLUMNS = [
     "unevidenced",
 ]
 LINK_COLUMNS = [
-    "unit_id",
+    "unit_code",
     "risk_id",
     "control_id",
     "strength",
@@ -198,19 +196,19 @@ def links(
 ) -> pd.DataFrame:
     """Every control counted in the coverage of each (unit, risk) of `pairs` (LINK_COLUMNS).
 
-    `pairs` has unit_id, risk_id and unit_type. A linked control the unit has not rated
+    `pairs` has unit_code, risk_id and unit_type. A linked control the unit has not rated
     counts at maturity 0 (`rated` False): a missing rating never raises the coverage. One
     rated "does not apply" leaves the risk's coverage altogether (kept, with `applicable`
     False, when `include_not_applicable`: the workbook shows it).
     """
     require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
-    keep = ["unit_id", "risk_id", "unit_type", *(["_p"] if "_p" in pairs.columns else [])]
+    keep = ["unit_code", "risk_id", "unit_type", *(["_p"] if "_p" in pairs.columns else [])]
     edges = pairs[keep].merge(_type_links(catalogue), on=["unit_type", "risk_id"])
-    cr = control_ratings[["unit_id", "control_id", "applicable", "maturity"]].assign(
+    cr = control_ratings[["unit_code", "control_id", "applicable", "maturity"]].assign(
         evidenced=has_evidence(control_ratings), rated=True
     )
-    cr = cr.drop_duplicates(["unit_id", "control_id"], keep="last")
-    edges = edges.merge(cr, on=["unit_id", "control_id"], how="left")
+    cr = cr.drop_duplicates(["unit_code", "control_id"], keep="last")
+    edges = edges.merge(cr, on=["unit_code", "control_id"], how="left")
     edges["rated"] = edges["rated"].notna()
     applicable = edges["applicable"].where(edges["applicable"].notna(), True).astype(bool)
     edges["applicable"] = applicable
@@ -232,7 +230,7 @@ def contributions(
     risk_types = pd.DataFrame(
         [(r.id, t) for r in catalogue.risks for t in r.unit_types], columns=["risk_id", "unit_type"]
     )
-    pairs = units[["unit_id", "unit_type"]].merge(risk_types, on="unit_type")
+    pairs = units[["unit_code", "unit_type"]].merge(risk_types, on="unit_type")
     out = links(pairs, control_ratings, catalogue)
     return out[out["credited"] > 0].reset_index(drop=True)
 
@@ -273,16 +271,16 @@ def score(
     require_columns(units, UNIT_COLUMNS, "units")
     units = units if "region" in units.columns else units.assign(region="")
     rr = risk_ratings.loc[
-        risk_ratings["applicable"].astype(bool), ["unit_id", "risk_id", "likelihood", "impact"]
+        risk_ratings["applicable"].astype(bool), ["unit_code", "risk_id", "likelihood", "impact"]
     ]
-    rr = rr.merge(units[["unit_id", "unit", "unit_type", "region"]], on="unit_id", how="inner")
+    rr = rr.merge(units[["unit_code", "unit", "unit_type", "region"]], on="unit_code", how="inner")
     # Only the pairs the catalogue applies: a risk of another unit type is no cell of the map.
     risk_meta = pd.DataFrame(
         [(r.id, t, r.title, r.stage) for r in catalogue.risks for t in r.unit_types],
         columns=["risk_id", "unit_type", "risk", "stage"],
     )
     rr = rr.merge(risk_meta, on=["risk_id", "unit_type"], how="inner")
-    rr = rr.sort_values(["unit_id", "risk_id"], ignore_index=True)
+    rr = rr.sort_values(["unit_code", "risk_id"], ignore_index=True)
     edges = links(rr.assign(_p=np.arange(len(rr))), control_ratings, catalogue)
     per_pair = coverage_by_pair(edges, len(rr))
     rr["coverage"], rr["controls"], rr["unevidenced"] = (
@@ -303,4 +301,4 @@ def score(
     rr["residual_band"] = band_ids(catalogue, rr["residual"], res_l, impact)
     rr["likelihood"] = rr["likelihood"].astype(int)
     rr["impact"] = rr["impact"].astype(int)
-    return rr[SCORE_COLUMNS].sort_values(["unit_id", "risk_id"], ignore_index=True)
+    return rr[SCORE_COLUMNS].sort_values(["unit_code", "risk_id"], ignore_index=True)

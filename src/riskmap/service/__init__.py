@@ -58,13 +58,11 @@ from riskmap.service.imports import ImportRejected, check_unit_import, import_un
 from riskmap.service.incidents import incidents, record_incident
 from riskmap.service.overview import (
     CycleMap,
-    UnitProfile,
     cycle_map,
     data_version,
     key_figures,
     preview_plan,
     top_missing,
-    unit_profile,
 )
 from riskmap.service.plans import actions, add_action, build_plan, update_action
 from riskmap.service.questionnaire_import import (
@@ -93,6 +91,7 @@ from riskmap.service.reads import (
     verify_audit,
 )
 from riskmap.service.scoping import ScopeView, my_scope, set_scope
+from riskmap.service.unit_profile import UnitProfile, unit_profile
 from riskmap.service.units import (
     add_unit,
     edit_unit,

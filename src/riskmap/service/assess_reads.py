@@ -37,7 +37,7 @@ def _progress(tx: Tx, cyc: Cycle) -> pd.DataFrame:
             select(Unit.code, Unit.name).where(Unit.id.in_(in_cycle)).order_by(Unit.code), Unit.id
         )
     ).all()
-    units = pd.DataFrame(rows, columns=["unit_id", "unit"])
+    units = pd.DataFrame(rows, columns=["unit_code", "unit"])
     for kind, model in (("risk", RiskRating), ("control", ControlRating)):
         counted = tx.session.execute(
             select(
@@ -51,8 +51,8 @@ def _progress(tx: Tx, cyc: Cycle) -> pd.DataFrame:
         ).all()
         done = {code: int(d or 0) for code, d, _ in counted}
         total = {code: int(n) for code, _, n in counted}
-        units[f"{kind}_done"] = units["unit_id"].map(done).fillna(0).astype(int)
-        units[f"{kind}_total"] = units["unit_id"].map(total).fillna(0).astype(int)
+        units[f"{kind}_done"] = units["unit_code"].map(done).fillna(0).astype(int)
+        units[f"{kind}_total"] = units["unit_code"].map(total).fillna(0).astype(int)
     units["done"] = units["risk_done"] + units["control_done"]
     units["total"] = units["risk_total"] + units["control_total"]
     return units.reset_index(drop=True)
@@ -60,7 +60,7 @@ def _progress(tx: Tx, cyc: Cycle) -> pd.DataFrame:
 
 @use_case(*READERS)
 def unit_progress(tx: Tx, cycle: str) -> pd.DataFrame:
-    """One row per unit of the cycle (code order): `unit_id`, `unit`, `risk_done`,
+    """One row per unit of the cycle (code order): `unit_code`, `unit`, `risk_done`,
     `risk_total`, `control_done`, `control_total`, `done`, `total` (confirmed of all)."""
     return _progress(tx, tx.cycle(cycle))
 
@@ -70,7 +70,7 @@ def pick_next(progress: pd.DataFrame, current: str | None) -> str | None:
     such unit before it; None when every other unit is done."""
     pending = [
         str(u)
-        for u, d, t in zip(progress["unit_id"], progress["done"], progress["total"], strict=True)
+        for u, d, t in zip(progress["unit_code"], progress["done"], progress["total"], strict=True)
         if d < t and u != current
     ]
     if not pending:
@@ -157,7 +157,7 @@ def unit_summary(tx: Tx, cycle: str, unit: str) -> UnitSummary:
     tx.guard(unit)
     f = frames.cycle_frames(tx.session, cyc)
     reg = score(f.risk_ratings, f.control_ratings, f.units, cat)
-    now = reg[reg["unit_id"] == unit].sort_values("residual", ascending=False)
+    now = reg[reg["unit_code"] == unit].sort_values("residual", ascending=False)
     previous: Cycle | None = (
         tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
     )
@@ -166,11 +166,11 @@ def unit_summary(tx: Tx, cycle: str, unit: str) -> UnitSummary:
     if previous is not None:
         pf = frames.cycle_frames(tx.session, previous)
         prev_reg = score(pf.risk_ratings, pf.control_ratings, pf.units, cat)
-        before = prev_reg[prev_reg["unit_id"] == unit]
-        prev_controls = pf.control_ratings[pf.control_ratings["unit_id"] == unit]
-    risks = f.risk_ratings[f.risk_ratings["unit_id"] == unit].copy()
+        before = prev_reg[prev_reg["unit_code"] == unit]
+        prev_controls = pf.control_ratings[pf.control_ratings["unit_code"] == unit]
+    risks = f.risk_ratings[f.risk_ratings["unit_code"] == unit].copy()
     risks = with_baseline(tx, cyc, risks.reset_index(drop=True), f.units)
-    controls = f.control_ratings[f.control_ratings["unit_id"] == unit]
+    controls = f.control_ratings[f.control_ratings["unit_code"] == unit]
     bands = sorted(cat.method.bands, key=lambda b: b.min)
     serious = tuple(b.id for b in bands[-2:])
     has = len(now) > 0

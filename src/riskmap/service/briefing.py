@@ -28,7 +28,7 @@ from riskmap.service.overview import key_figures
 from riskmap.service.plans import actions as _actions_case
 
 TOP_RISKS = 10
-TOP_COLUMNS = ["unit_id", "unit", "unit_type", "region", "risk_id", "risk", "residual"]
+TOP_COLUMNS = ["unit_code", "unit", "unit_type", "region", "risk_id", "risk", "residual"]
 DEADLINE_COLUMNS = ["deadline", "actions", "effort_days"]
 
 
@@ -72,7 +72,7 @@ def top_risks(register: pd.DataFrame, catalogue, n: int = TOP_RISKS) -> pd.DataF
     if register.empty:
         return pd.DataFrame(columns=[*TOP_COLUMNS, "residual_band"])
     out = register.sort_values(
-        ["residual", "unit_id", "risk_id"], ascending=[False, True, True], kind="mergesort"
+        ["residual", "unit_code", "risk_id"], ascending=[False, True, True], kind="mergesort"
     ).head(n)
     names = {t.id: t.name for t in catalogue.unit_types}
     out = out.assign(unit_type=out["unit_type"].map(names).fillna(out["unit_type"]))
@@ -118,7 +118,7 @@ def briefing(tx: Tx, cycle: str, *, today: date | None = None) -> Briefing:
         "open_effort_days": float(open_["effort_days"].sum()),
         "currency": cat.method.cost_classes.currency,
     }
-    flags = calibration_flags(reg, f.incidents[["unit_id", "risk_id"]], cat, f.units)
+    flags = calibration_flags(reg, f.incidents[["unit_code", "risk_id"]], cat, f.units)
     people = {
         "drafted_by": cyc.drafted_by,
         "started_at": cyc.started_at,
@@ -154,13 +154,5 @@ def briefing_pdf(tx: Tx, cycle: str, *, today: date | None = None) -> bytes:
 
     b = within(tx, tx.who, briefing, cycle, today=today)
     data = briefing_document(b, tx.catalogue)
-    cyc = tx.cycle(cycle)
-    tx.audit(
-        "export",
-        "cycle",
-        cyc.label,
-        after={"what": "briefing", "format": "pdf", "bytes": len(data)},
-        reason=f"briefing of cycle {cyc.label}",
-        cycle_id=cyc.id,
-    )
+    tx.audit_export(tx.cycle(cycle), "briefing", "pdf", data)
     return data

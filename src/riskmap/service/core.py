@@ -13,7 +13,6 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, select
@@ -23,7 +22,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from riskmap import audit, scopes, vocabulary
 from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.service.errors import (
-    Change,
     ConflictError,
     CycleLocked,
     NotFound,
@@ -32,10 +30,16 @@ from riskmap.service.errors import (
     ValidationError,
     WorkflowError,
 )
+from riskmap.service.row_changes import (  # noqa: F401 - re-exported: use cases import them here
+    Update,
+    changes_since,
+    conflict,
+    json_value,
+    snapshot,
+)
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade as migrate
 from riskmap.store.models import (
-    AuditEvent,
     Cycle,
     Organisation,
     Unit,
@@ -194,65 +198,6 @@ def resolve_actor(session: Session, actor: Any, use_case_name: str) -> Actor:
     return Actor(user.username, user.role)
 
 
-def json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def snapshot(row: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
-    """The row's columns as JSON-safe values: what audit events and use cases return."""
-    skip = set(exclude)
-    return {
-        c.key: json_value(getattr(row, c.key)) for c in row.__table__.columns if c.key not in skip
-    }
-
-
-_BOOKKEEPING = {"version", "updated_by", "updated_at"}
-
-
-def changes_since(session: Session, entity: str, entity_id: str, version: int) -> list[Change]:
-    """Fields changed (and by whom) in the audited updates made after `version`."""
-    events = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
-        .order_by(AuditEvent.id)
-    )
-    out: list[Change] = []
-    for event in events:
-        before, after = event.before or {}, event.after or {}
-        if int(before.get("version", -1)) < version:
-            continue
-        for key, value in after.items():
-            if key not in _BOOKKEEPING and before.get(key) != value:
-                out.append(Change(key.replace("_", " "), event.actor, json_value(event.at)))
-    return out
-
-
-def conflict(
-    session: Session, what: str, entity: str, entity_id: str, expected: int, current: int | None
-) -> ConflictError:
-    return ConflictError(
-        what, expected, current, changes_since(session, entity, entity_id, expected)
-    )
-
-
-@dataclass(frozen=True)
-class Update:
-    """One audited change of a versioned row (`Tx.update`, `Tx.update_many`)."""
-
-    row: Any
-    values: dict[str, Any]
-    expected_version: int | None
-    what: str  # "the rating of risk BOR-01 in unit BC-001", for a conflict's message
-    entity: str
-    entity_id: str
-    action: str
-    reason: str = ""
-    cycle_id: int | None = None
-    exclude: tuple[str, ...] = ()
-
-
 @dataclass
 class Tx:
     """One use case's transaction: the session, the actor and helpers shared by use cases."""
@@ -365,6 +310,18 @@ class Tx:
             after=after,
             reason=reason or "",
             cycle_id=cycle_id,
+        )
+
+    def audit_export(self, cycle: Cycle, what: str, fmt: str, data: bytes) -> None:
+        """An export of `cycle` is an audit event: what was exported, its format and size
+        (every export the same way, so the trail lists them alike)."""
+        self.audit(
+            "export",
+            "cycle",
+            cycle.label,
+            after={"what": what, "format": fmt, "bytes": len(data)},
+            reason=f"{what} of cycle {cycle.label}",
+            cycle_id=cycle.id,
         )
 
     # -- look-ups -------------------------------------------------------------------------

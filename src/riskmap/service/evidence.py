@@ -232,7 +232,7 @@ def supersede_evidence(
 
 
 ITEM_COLUMNS = [
-    "id", "unit_id", "control_id", "risk_id", "kind", "checklist_entry", "file_name",
+    "id", "unit_code", "control_id", "risk_id", "kind", "checklist_entry", "file_name",
     "media_type", "size", "sha256", "reference", "added_by", "added_at", "valid_until",
     "superseded_by", "status",
 ]  # fmt: skip
@@ -241,7 +241,7 @@ ITEM_COLUMNS = [
 def item_frame(tx: Tx, cyc: Cycle, unit: str | None, today: date, superseded: bool):
     e = EvidenceItem
     stmt = (
-        select(Unit.code.label("unit_id"), *[c for c in e.__table__.c if c.key != "unit_id"])
+        select(Unit.code.label("unit_code"), *[c for c in e.__table__.c if c.key != "unit_id"])
         .join(Unit, Unit.id == e.unit_id)
         .where(e.cycle_id == cyc.id)
         .order_by(Unit.code, e.control_id, e.risk_id, e.id)

@@ -73,7 +73,7 @@ def _reference_cells(tx: Tx, cyc: Cycle, controls: pd.DataFrame) -> list[str]:
         n = numbers.get(control_id, {}).get(entry)
         if n is not None:  # an entry the catalogue no longer lists is not the file's to show
             lines.setdefault((code, control_id), []).append(reference_line(n, reference))
-    keys = zip(controls["unit_id"], controls["control_id"], strict=True)
+    keys = zip(controls["unit_code"], controls["control_id"], strict=True)
     return ["\n".join(lines.get(k, ())) for k in keys]
 
 
@@ -82,14 +82,14 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
     what the questionnaire needs)."""
     org = tx.organisation()
     units = frames.unit_frame(tx.session, cyc)
-    units.insert(1, "code", units["unit_id"])
+    units.insert(1, "code", units["unit_code"])
     units["parent"] = units["parent"].fillna("")
     units["region"] = units["region"].fillna("")
     extra: dict[str, Any] = {}
     if full:
         extra = {
             "actions": within(tx, tx.actor.username, _actions_case, cyc.label),
-            "incidents": frames.incident_frame(tx.session, list(units["unit_id"])),
+            "incidents": frames.incident_frame(tx.session, list(units["unit_code"])),
             "audit_events": _audit_frame(tx, cyc),
             "audit_anchor": anchor(tx.session),
             "evidence": item_frame(tx, cyc, None, frames.as_of(cyc), superseded=False),
@@ -135,14 +135,7 @@ def export_workbook(tx: Tx, cycle: str) -> bytes:
     """The auditor's workbook of the cycle (.xlsx bytes); the export is an audit event."""
     cyc = tx.cycle(cycle)
     data = _workbook(build_snapshot(tx, cyc), tx.catalogue)
-    tx.audit(
-        "export",
-        "cycle",
-        cyc.label,
-        after={"what": "auditor's workbook", "format": "xlsx", "bytes": len(data)},
-        reason=f"auditor's workbook of cycle {cyc.label}",
-        cycle_id=cyc.id,
-    )
+    tx.audit_export(cyc, "auditor's workbook", "xlsx", data)
     return data
 
 
@@ -156,7 +149,7 @@ def questionnaire_template(tx: Tx, cycle: str, units: list[str] | None = None) -
         wanted = list(dict.fromkeys(str(u).strip() for u in units if str(u).strip()))
         for code in wanted:
             tx.guard(code)  # need-to-know: a template of the scope's units only
-        known = set(snap.units["unit_id"])
+        known = set(snap.units["unit_code"])
         unknown = [u for u in wanted if u not in known]
         if unknown:
             raise NotFound(f"unit(s) {', '.join(unknown)} are not assessed in cycle {cyc.label}")

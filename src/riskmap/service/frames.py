@@ -1,6 +1,6 @@
 """A cycle's data as the frames the pure cores take (units, ratings, incidents).
 
-Units are named by their code in the `unit_id` column, so frames read from the database
+Units are named by their code in the `unit_code` column, so frames read from the database
 look like the CSV form of `riskmap score` and stay comparable across cycles.
 
 Every frame holds only the units the acting person may see (`riskmap.scopes`; the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, select
@@ -43,7 +44,7 @@ def read(session: Session, stmt: Select, bools: tuple[str, ...] = ()) -> pd.Data
     return frame
 
 
-def visible(session: Session, frame: pd.DataFrame, column: str = "unit_id") -> pd.DataFrame:
+def visible(session: Session, frame: pd.DataFrame, column: str = "unit_code") -> pd.DataFrame:
     """`frame` without the rows of units outside the actor's scope (codes in `column`)."""
     codes = session.info.get(VISIBLE_UNITS)
     if codes is None or column not in frame.columns:
@@ -61,7 +62,7 @@ def unit_frame(session: Session, cycle: Cycle) -> pd.DataFrame:
     )
     stmt = (
         select(
-            Unit.code.label("unit_id"),
+            Unit.code.label("unit_code"),
             Unit.name.label("unit"),
             Unit.unit_type,
             Unit.region,
@@ -91,26 +92,30 @@ def _mean(profile) -> float:
 
 def risk_frame(session: Session, cycle: Cycle, unit: str | None = None) -> pd.DataFrame:
     r = RiskRating
+    stmt = _ratings(r, r.risk_id, (r.likelihood, r.impact), cycle, unit)
+    return read(session, stmt, ("applicable", "confirmed"))
+
+
+def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: str | None) -> Select:
+    """The cycle's ratings of one kind (risk or control) by unit code and item, with the
+    fields every rating has around its own `levels`; one unit's if `unit` is given."""
     stmt = (
         select(
-            Unit.code.label("unit_id"),
-            r.risk_id,
-            r.applicable,
-            r.likelihood,
-            r.impact,
-            r.justification,
-            r.confirmed,
-            r.version,
-            r.updated_by,
-            r.updated_at,
+            Unit.code.label("unit_code"),
+            item,
+            model.applicable,
+            *levels,
+            model.justification,
+            model.confirmed,
+            model.version,
+            model.updated_by,
+            model.updated_at,
         )
-        .join(Unit, Unit.id == r.unit_id)
-        .where(r.cycle_id == cycle.id)
-        .order_by(Unit.code, r.risk_id)
+        .join(Unit, Unit.id == model.unit_id)
+        .where(model.cycle_id == cycle.id)
+        .order_by(Unit.code, item)
     )
-    if unit is not None:
-        stmt = stmt.where(Unit.code == unit)
-    return read(session, stmt, ("applicable", "confirmed"))
+    return stmt if unit is None else stmt.where(Unit.code == unit)
 
 
 def control_frame(
@@ -118,25 +123,7 @@ def control_frame(
 ) -> pd.DataFrame:
     """Control ratings as the scoring core reads them (evidence items credited)."""
     c = ControlRating
-    stmt = (
-        select(
-            Unit.code.label("unit_id"),
-            c.control_id,
-            c.applicable,
-            c.maturity,
-            c.evidence,
-            c.justification,
-            c.confirmed,
-            c.version,
-            c.updated_by,
-            c.updated_at,
-        )
-        .join(Unit, Unit.id == c.unit_id)
-        .where(c.cycle_id == cycle.id)
-        .order_by(Unit.code, c.control_id)
-    )
-    if unit is not None:
-        stmt = stmt.where(Unit.code == unit)
+    stmt = _ratings(c, c.control_id, (c.maturity, c.evidence), cycle, unit)
     frame = read(session, stmt, ("applicable", "confirmed"))
     return credit_evidence_items(frame, evidence_counts(session, cycle, as_of(cycle, today)))
 
@@ -156,13 +143,13 @@ def evidence_counts(session: Session, cycle: Cycle, day: date) -> pd.DataFrame:
     `day` (no valid-until, or valid until `day` or later)."""
     e = EvidenceItem
     stmt = (
-        select(Unit.code.label("unit_id"), e.control_id, e.valid_until)
+        select(Unit.code.label("unit_code"), e.control_id, e.valid_until)
         .join(Unit, Unit.id == e.unit_id)
         .where(e.cycle_id == cycle.id, e.control_id.is_not(None), e.superseded_by.is_(None))
     )
     items = read(session, stmt)
     items["valid"] = [pd.isna(v) or pd.Timestamp(v).date() >= day for v in items["valid_until"]]
-    return items.groupby(["unit_id", "control_id"], as_index=False).agg(
+    return items.groupby(["unit_code", "control_id"], as_index=False).agg(
         items=("valid", "size"), valid_items=("valid", "sum")
     )
 
@@ -175,7 +162,7 @@ def credit_evidence_items(frame: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     rating without items keeps its free text as before. `evidence_text` keeps what was
     typed (the form edits that), `evidence_items` and `valid_evidence_items` say what was
     counted."""
-    out = frame.merge(counts, on=["unit_id", "control_id"], how="left")
+    out = frame.merge(counts, on=["unit_code", "control_id"], how="left")
     n = out.pop("items").fillna(0).astype(int)
     valid = out.pop("valid_items").fillna(0).astype(int)
     has_items = n > 0
@@ -194,7 +181,7 @@ def incident_frame(session: Session, unit_codes: list[str] | None = None) -> pd.
     stmt = (
         select(
             Incident.id,
-            Unit.code.label("unit_id"),
+            Unit.code.label("unit_code"),
             Incident.risk_id,
             Incident.occurred_on,
             Incident.kind,

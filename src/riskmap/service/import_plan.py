@@ -15,7 +15,17 @@ import pandas as pd
 from riskmap.problems import Problem
 from riskmap.service.errors import ValidationError
 
-CHANGE_COLUMNS = ["unit_id", "unit", "kind", "item_id", "item", "field", "before", "after", "cell"]
+CHANGE_COLUMNS = [
+    "unit_code",
+    "unit",
+    "kind",
+    "item_id",
+    "item",
+    "field",
+    "before",
+    "after",
+    "cell",
+]
 
 
 class QuestionnaireRejected(ValidationError):
@@ -48,7 +58,7 @@ class ImportPlanOutdated(ValidationError):
 class ImportResult:
     """What a questionnaire changes (`check_questionnaire`) or changed (the imports).
 
-    `changes`: one row per changed field (CHANGE_COLUMNS: unit_id, unit, kind "risk" or
+    `changes`: one row per changed field (CHANGE_COLUMNS: unit_code, unit, kind "risk" or
     "control", item_id, item, field, before, after, cell), in the file's order; a new
     evidence reference is a row of field "evidence reference".
     """

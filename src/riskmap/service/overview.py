@@ -1,4 +1,4 @@
-"""Reads for the manager's view: key figures, the cycle's maps, a unit's profile, a what-if plan.
+"""Reads for the manager's view: key figures, the cycle's maps, a what-if plan.
 
 Each read computes what a dashboard page shows in one transaction, from the same scoring
 and planning cores the workbook and the CLI use, so the pages only lay results out:
@@ -7,8 +7,7 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 - `key_figures`: the cycle's figures beside the previous cycle's, with the change;
 - `cycle_map`: the register now and after the cycle's stored actions, the top missing
   controls of every unit x risk, maturity per unit and principle;
-- `unit_profile`: one unit's risks, control gaps, actions, calibration flags, incidents and
-  history across cycles;
+- (one unit's profile is `riskmap.service.unit_profile`, which asks the rules here);
 - `preview_plan`: the plan a budget would buy, computed but not stored (any reader may ask
   "what if"; only an officer stores a plan, with `build_plan`);
 - `top_missing`: per unit x risk, the mitigating controls furthest below their target.
@@ -17,7 +16,7 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -29,42 +28,18 @@ from riskmap.figures import action_figures
 from riskmap.planning import Plan, apply_actions, gaps, overdue
 from riskmap.scoring import (
     by_unit,
-    calibration_flags,
     maturity_by_principle,
     ministry,
     mitigation_frame,
     score,
 )
 from riskmap.service import frames
-from riskmap.service.core import READERS, Tx, use_case, within
-from riskmap.service.errors import ValidationError
-from riskmap.service.plans import actions as _actions_case
+from riskmap.service.core import READERS, Tx, use_case
 from riskmap.service.plans import against_stored, compute_plan
-from riskmap.store.models import Action, AuditEvent, Cycle, RiskRating, Unit
+from riskmap.store.models import Action, AuditEvent, Cycle, Unit
 
-MISSING_COLUMNS = ["unit_id", "risk_id", "controls", "text"]
-GAP_COLUMNS = [
-    "control_id",
-    "control",
-    "principle",
-    "from_level",
-    "to_level",
-    "levels",
-    "effort_days",
-    "cost",
-    "owner_role",
-    "risks",
-]
-HISTORY_COLUMNS = [
-    "cycle",
-    "status",
-    "pairs",
-    "mean_inherent",
-    "mean_residual",
-    "max_residual",
-    "worst_band",
-]
-MATURITY_COLUMNS = ["unit_id", "unit_type", "region", "principle", "mean_maturity", "controls"]
+MISSING_COLUMNS = ["unit_code", "risk_id", "controls", "text"]
+MATURITY_COLUMNS = ["unit_code", "unit_type", "region", "principle", "mean_maturity", "controls"]
 # Figures where a fall is good news (the overview shows their change in inverse colours).
 LOWER_IS_BETTER = ("mean_residual", "units_critical", "actions_overdue")
 
@@ -92,10 +67,10 @@ def missing_controls(
     g = gaps(register, control_ratings, units, catalogue)
     if g.empty:
         return pd.DataFrame(columns=MISSING_COLUMNS)
-    edges = g[["unit_id", "control_id", "control", "from_level", "to_level"]].merge(
+    edges = g[["unit_code", "control_id", "control", "from_level", "to_level"]].merge(
         mitigation_frame(catalogue)[["control_id", "risk_id", "weight"]], on="control_id"
     )
-    edges = edges.merge(register[["unit_id", "risk_id"]], on=["unit_id", "risk_id"])
+    edges = edges.merge(register[["unit_code", "risk_id"]], on=["unit_code", "risk_id"])
     if edges.empty:
         return pd.DataFrame(columns=MISSING_COLUMNS)
     # What the control could still add: its weight times the credit between now and target.
@@ -105,11 +80,11 @@ def missing_controls(
         edges["weight"] * (edges["to_level"].map(credit) - edges["from_level"].map(credit))
     ).round(12)
     edges = edges.sort_values(
-        ["unit_id", "risk_id", "potential", "control"],
+        ["unit_code", "risk_id", "potential", "control"],
         ascending=[True, True, False, True],
         kind="mergesort",
     )
-    top = edges.groupby(["unit_id", "risk_id"], sort=False).head(n).copy()
+    top = edges.groupby(["unit_code", "risk_id"], sort=False).head(n).copy()
     top["_id"] = top["control_id"].astype(object) + ";"
     top["_text"] = (
         top["control"].astype(object)
@@ -119,7 +94,7 @@ def missing_controls(
         + top["to_level"].astype(int).astype(str)
         + "); "
     )
-    keys = [top["unit_id"], top["risk_id"]]
+    keys = [top["unit_code"], top["risk_id"]]
     out = pd.DataFrame(
         {
             "controls": top["_id"].groupby(keys, sort=True).sum().str[:-1],
@@ -152,11 +127,11 @@ def _unit_maturity(control_ratings: pd.DataFrame, units: pd.DataFrame, cat: Cata
     """Mean maturity per unit and principle (with the count, to re-aggregate over a filter)."""
     if units.empty:
         return pd.DataFrame(columns=MATURITY_COLUMNS)
-    keyed = units.assign(unit_key=units["unit_id"])
+    keyed = units.assign(unit_key=units["unit_code"])
     out = maturity_by_principle(control_ratings, keyed, cat, by="unit_key")
-    out = out.rename(columns={"unit_key": "unit_id"})
-    meta = units[["unit_id", "unit_type", "region"]]
-    return out.merge(meta, on="unit_id", how="left")[MATURITY_COLUMNS]
+    out = out.rename(columns={"unit_key": "unit_code"})
+    meta = units[["unit_code", "unit_type", "region"]]
+    return out.merge(meta, on="unit_code", how="left")[MATURITY_COLUMNS]
 
 
 # ------------------------------------------------------------------------ helpers on tx
@@ -219,7 +194,7 @@ def _action_rows(tx: Tx, cyc: Cycle) -> pd.DataFrame:
     stmt = select(Unit.code, Action.control_id, Action.to_level, Action.status, Action.due_date)
     stmt = stmt.join(Unit, Unit.id == Action.unit_id).where(Action.cycle_id == cyc.id)
     rows = tx.session.execute(tx.only_visible(stmt, Action.unit_id)).all()
-    return pd.DataFrame(rows, columns=["unit_id", "control_id", "to_level", "status", "due_date"])
+    return pd.DataFrame(rows, columns=["unit_code", "control_id", "to_level", "status", "due_date"])
 
 
 def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
@@ -227,9 +202,9 @@ def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
     reg, f = _scored(tx, cyc)
     figures: dict[str, Any] = dict(ministry(reg, cat))
     figures["units_assessed"] = int(len(f.units))
-    unconfirmed = set(f.risk_ratings.loc[~f.risk_ratings["confirmed"], "unit_id"])
-    unconfirmed |= set(f.control_ratings.loc[~f.control_ratings["confirmed"], "unit_id"])
-    figures["units_confirmed"] = int(len(set(f.units["unit_id"]) - unconfirmed))
+    unconfirmed = set(f.risk_ratings.loc[~f.risk_ratings["confirmed"], "unit_code"])
+    unconfirmed |= set(f.control_ratings.loc[~f.control_ratings["confirmed"], "unit_code"])
+    figures["units_confirmed"] = int(len(set(f.units["unit_code"]) - unconfirmed))
     top = cat.method.bands[-1].id
     per_unit = by_unit(reg, cat) if len(reg) else pd.DataFrame(columns=["worst_band"])
     figures["units_critical"] = int((per_unit["worst_band"] == top).sum())
@@ -325,140 +300,6 @@ def top_missing(tx: Tx, cycle: str, *, n: int = 3) -> pd.DataFrame:
     """Per unit x risk of the cycle: the `n` mitigating controls furthest below target."""
     reg, f = _scored(tx, tx.cycle(cycle))
     return missing_controls(reg, f.control_ratings, f.units, tx.catalogue, n)
-
-
-@dataclass(frozen=True)
-class UnitProfile:
-    """One unit in one cycle, and its history."""
-
-    cycle: str
-    unit: dict[str, Any]
-    risks: pd.DataFrame
-    gaps: pd.DataFrame
-    actions: pd.DataFrame
-    flags: pd.DataFrame
-    incidents: pd.DataFrame
-    history: pd.DataFrame
-    missing: pd.DataFrame
-    summary: dict[str, Any] = field(default_factory=dict)
-
-
-@use_case(*READERS)
-def unit_profile(tx: Tx, cycle: str, unit: str, *, today: date | None = None) -> UnitProfile:
-    """A unit's risks, control gaps, actions, calibration flags, incidents and history.
-
-    Calibration compares the unit with the other units of its type in the cycle (the only
-    peers the outlier check uses), so only those are scored.
-    """
-    today = today or date.today()
-    cat = tx.catalogue
-    cyc = tx.cycle(cycle)
-    u = tx.unit(unit)
-    all_units = frames.unit_frame(tx.session, cyc)
-    if unit not in set(all_units["unit_id"]):
-        raise ValidationError("unit", f"{unit} was not assessed in cycle {cyc.label}")
-    peers = all_units[all_units["unit_type"] == u.unit_type].reset_index(drop=True)
-    rr = frames.risk_frame(tx.session, cyc)
-    cr = frames.control_frame(tx.session, cyc)
-    ids = set(peers["unit_id"])
-    rr_p, cr_p = rr[rr["unit_id"].isin(ids)], cr[cr["unit_id"].isin(ids)]
-    reg_peers = score(rr_p, cr_p, peers, cat)
-    own = peers[peers["unit_id"] == unit].reset_index(drop=True)
-    cr_u = cr_p[cr_p["unit_id"] == unit].reset_index(drop=True)
-    reg = reg_peers[reg_peers["unit_id"] == unit].reset_index(drop=True)
-    incidents = frames.incident_frame(tx.session, [unit])
-
-    # The cycle's one calibration rule, over the peers (the outlier check needs them).
-    flags = calibration_flags(reg_peers, incidents[["unit_id", "risk_id"]], cat, own, cr_u)
-    flags = flags[flags["unit_id"] == unit].reset_index(drop=True)
-    risk_titles = {r.id: r.title for r in cat.risks}
-    flags.insert(2, "risk", flags["risk_id"].map(risk_titles))
-
-    g = gaps(reg, cr_u, own, cat) if len(reg) else pd.DataFrame()
-    if len(g):
-        principle = {c.id: cat.principle_of_statement[c.principle].title for c in cat.controls}
-        g = g.assign(
-            principle=g["control_id"].map(principle),
-            levels=g["to_level"] - g["from_level"],
-            risks=g["risks"].str.replace(";", ", "),
-        )
-        g = g.sort_values(["levels", "control"], ascending=[False, True], ignore_index=True)
-        g = g[GAP_COLUMNS]
-    else:
-        g = pd.DataFrame(columns=GAP_COLUMNS)
-
-    acts = within(tx, tx.who, _actions_case, cyc.label)
-    acts = with_overdue(acts[acts["unit_id"] == unit].reset_index(drop=True), today)
-
-    history = _history(tx, u, cat)
-    risks = reg.sort_values(["residual", "inherent"], ascending=False, ignore_index=True)
-    info = own.iloc[0].to_dict()
-    type_names = {t.id: t.name for t in cat.unit_types}
-    info.update(
-        unit_type_name=type_names.get(u.unit_type, u.unit_type),
-        headcount=u.headcount,
-        exposure=dict(u.exposure or {}),
-        retired=u.retired,
-    )
-    summary = {
-        "pairs": len(reg),
-        "mean_residual": float(reg["residual"].mean()) if len(reg) else 0.0,
-        "max_residual": float(reg["residual"].max()) if len(reg) else 0.0,
-        "gaps": len(g),
-        **{k: v for k, v in action_figures(acts, today).items() if k != "actions"},
-        "flags": len(flags),
-        "incidents": len(incidents),
-    }
-    for band in cat.method.bands:
-        summary[f"n_{band.id}"] = int((reg["residual_band"] == band.id).sum())
-    return UnitProfile(
-        cycle=cyc.label,
-        unit=info,
-        risks=risks,
-        gaps=g,
-        actions=acts,
-        flags=flags,
-        incidents=incidents,
-        history=history,
-        missing=missing_controls(reg, cr_u, own, cat),
-        summary=summary,
-    )
-
-
-def _history(tx: Tx, unit: Unit, cat: Catalogue) -> pd.DataFrame:
-    """The unit's residual in every cycle that rated it, oldest first."""
-    cycles = tx.session.scalars(
-        select(Cycle)
-        .where(
-            Cycle.id.in_(
-                select(RiskRating.cycle_id).where(RiskRating.unit_id == unit.id).distinct()
-            )
-        )
-        .order_by(Cycle.started_at, Cycle.id)
-    ).all()
-    rows = []
-    band_ids = [b.id for b in cat.method.bands]
-    for cyc in cycles:
-        units = frames.unit_frame(tx.session, cyc)
-        units = units[units["unit_id"] == unit.code]
-        reg = score(
-            frames.risk_frame(tx.session, cyc, unit.code),
-            frames.control_frame(tx.session, cyc, unit.code),
-            units,
-            cat,
-        )
-        row: dict[str, Any] = {"cycle": cyc.label, "status": cyc.status, "pairs": len(reg)}
-        if len(reg):
-            row.update(
-                mean_inherent=float(reg["inherent"].mean()),
-                mean_residual=float(reg["residual"].mean()),
-                max_residual=float(reg["residual"].max()),
-                worst_band=by_unit(reg, cat)["worst_band"].iloc[0],
-            )
-        for b in band_ids:
-            row[f"n_{b}"] = int((reg["residual_band"] == b).sum()) if len(reg) else 0
-        rows.append(row)
-    return pd.DataFrame(rows, columns=HISTORY_COLUMNS + [f"n_{b}" for b in band_ids])
 
 
 @use_case(*READERS)

@@ -25,14 +25,14 @@ from riskmap.store.models import Action, ControlRating, Cycle, Unit
 STATUSES = vocabulary.ACTION_STATUSES
 ACTION_LIST_COLUMNS = [
     "id",
-    "unit_id",
+    "unit_code",
     "unit",
     "control_id",
     "control",
     "from_level",
     "to_level",
     "priority",
-    "reduction",
+    "residual_removed",
     "effort_days",
     "cost",
     "owner",
@@ -125,7 +125,7 @@ def against_stored(tx: Tx, cyc: Cycle, chosen: pd.DataFrame, today: date) -> pd.
     ).all()
     kept = {(u, c): (i, d) for u, c, i, d, gen in rows if not gen}
     generated = {(u, c) for u, c, _, _, gen in rows if gen}
-    keys = list(zip(out["unit_id"], out["control_id"], strict=True))
+    keys = list(zip(out["unit_code"], out["control_id"], strict=True))
     out["stored_as"] = [KEPT if k in kept else REPLACED if k in generated else ADDED for k in keys]
     out["kept_action_id"] = [kept[k][0] if k in kept else None for k in keys]
     due = zip(keys, out["due_date"], strict=True)
@@ -207,7 +207,7 @@ def build_plan(
     )
     rows = []
     for a in result.actions.itertuples(index=False):
-        unit_id = ids[a.unit_id]
+        unit_id = ids[a.unit_code]
         if (unit_id, a.control_id) in kept:
             continue
         rows.append(
@@ -218,7 +218,7 @@ def build_plan(
                 "from_level": int(a.from_level),
                 "to_level": int(a.to_level),
                 "priority": int(a.priority),
-                "reduction": float(a.reduction),
+                "reduction": float(a.residual_removed),  # the store's name: see actions()
                 "effort_days": float(a.effort_days),
                 "cost": float(a.cost),
                 "owner": a.owner_role,
@@ -280,7 +280,10 @@ def actions(tx: Tx, cycle: str, *, status: str | None = None) -> pd.DataFrame:
     rows = [
         {
             **snapshot(a),
-            "unit_id": code,
+            # The one mapping of the plan's absolute amount: `residual_removed` everywhere
+            # outside the store, whose column keeps its first name `reduction`.
+            "residual_removed": a.reduction,
+            "unit_code": code,
             "unit": name,
             "control": names.get(a.control_id, a.control_id),
             "due_date": a.due_date,

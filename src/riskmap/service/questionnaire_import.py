@@ -201,7 +201,7 @@ class _Plan:
     def change(self, k: _Kind, code: str, item: str, key: str, before, after, cell: str):
         self.changes.append(
             {
-                "unit_id": code,
+                "unit_code": code,
                 "unit": self.unit_names.get(code, code),
                 "kind": k.kind,
                 "item_id": item,
@@ -215,7 +215,7 @@ class _Plan:
 
     def row(self, k: _Kind, rec: dict, current: Any, ids: tuple[int, int]) -> None:
         tx, cyc = self.tx, self.cyc
-        code, item, line = str(rec["unit_id"]), str(rec[k.item_column]), int(rec["sheet_row"])
+        code, item, line = str(rec["unit_code"]), str(rec[k.item_column]), int(rec["sheet_row"])
         version = int(rec["version"])
         changed = list(rec["changed"])
         if ids[1] != version:
@@ -271,7 +271,7 @@ def _check(tx: Tx, cycle: str, data: bytes, filename: str) -> tuple[Cycle, Impor
             raise QuestionnaireRejected(filename, exc.errors) from exc
         parsed, refused = exc.answers, exc.errors
     data_version, ids = cycle_version(tx, cyc)
-    plan = _Plan(tx, cyc, dict(zip(snap.units["unit_id"], snap.units["unit"], strict=True)))
+    plan = _Plan(tx, cyc, dict(zip(snap.units["unit_code"], snap.units["unit"], strict=True)))
     for k, frame, current in zip(
         _kinds(tx),
         (parsed.risk_ratings, parsed.control_ratings),
@@ -280,13 +280,13 @@ def _check(tx: Tx, cycle: str, data: bytes, filename: str) -> tuple[Cycle, Impor
     ):
         if frame.empty:
             continue
-        wanted = set(frame["unit_id"])
+        wanted = set(frame["unit_code"])
         rows = {
-            (r.unit_id, getattr(r, k.item_column)): r
-            for r in current[current["unit_id"].isin(wanted)].itertuples(index=False)
+            (r.unit_code, getattr(r, k.item_column)): r
+            for r in current[current["unit_code"].isin(wanted)].itertuples(index=False)
         }
         for rec in frame.to_dict("records"):
-            key = (str(rec["unit_id"]), str(rec[k.item_column]))
+            key = (str(rec["unit_code"]), str(rec[k.item_column]))
             plan.row(k, rec, rows[key], ids[(k.kind, *key)])
     if plan.problems or refused:
         raise QuestionnaireRejected(filename, _in_file_order(refused + plan.problems))

@@ -349,11 +349,11 @@ def with_baseline(tx: Tx, cyc: Cycle, frame: pd.DataFrame, units: pd.DataFrame) 
     if cyc.previous_cycle_id is not None:
         previous = frames.risk_frame(tx.session, tx.session.get(Cycle, cyc.previous_cycle_id))
     # The units' exposure profiles move the catalogue default (as `baseline` does for one).
-    codes = list(units["unit_id"].drop_duplicates())
+    codes = list(units["unit_code"].drop_duplicates())
     exposure = dict(
         tx.session.execute(select(Unit.code, Unit.exposure).where(Unit.code.in_(codes))).all()
     )
-    units = units.assign(exposure=units["unit_id"].map(lambda c: exposure.get(c) or None))
+    units = units.assign(exposure=units["unit_code"].map(lambda c: exposure.get(c) or None))
     base = rules.risk_baselines(frame, units, tx.catalogue, previous)
     return frame.drop(columns=rules.BASELINE_COLUMNS, errors="ignore").join(base)
 

@@ -24,7 +24,7 @@ from riskmap.scoring import (
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, json_value, use_case
 from riskmap.service.errors import ValidationError
-from riskmap.store.models import Action, AuditEvent, Cycle, Unit
+from riskmap.store.models import Action, Cycle, Unit
 
 
 def _register(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
@@ -73,7 +73,7 @@ def calibration(tx: Tx, cycle: str) -> pd.DataFrame:
     """Ratings out of line with peer units, contradicted by incidents on record, or by the
     unit's own exposure profile; controls whose evidence expired."""
     reg, f = _register(tx, tx.cycle(cycle))
-    incidents = f.incidents[["unit_id", "risk_id"]]
+    incidents = f.incidents[["unit_code", "risk_id"]]
     return calibration_flags(reg, incidents, tx.catalogue, f.units, f.control_ratings)
 
 
@@ -105,10 +105,10 @@ def trend(tx: Tx, before: str, after: str) -> Trend:
     ca, cb = tx.cycle(before), tx.cycle(after)
     reg_a, fa = _register(tx, ca)
     reg_b, fb = _register(tx, cb)
-    per_unit = _compare(by_unit(reg_a, cat), by_unit(reg_b, cat), ["unit_id"], ["unit"])
+    per_unit = _compare(by_unit(reg_a, cat), by_unit(reg_b, cat), ["unit_code"], ["unit"])
     per_risk = _compare(by_risk(reg_a, cat), by_risk(reg_b, cat), ["risk_id"], ["risk"])
 
-    keys = ["unit_id", "risk_id"]
+    keys = ["unit_code", "risk_id"]
     pair_cols = [*keys, "unit", "risk", "residual", "residual_band"]
     movers = reg_a[pair_cols].merge(
         reg_b[pair_cols], on=[*keys, "unit", "risk"], suffixes=("_before", "_after")
@@ -177,7 +177,7 @@ def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
             Action.unit_id,
         )
     ).all()
-    cols = ["unit_id", "unit", "control_id", "from_level", "to_level", "completed_in", "manual"]
+    cols = ["unit_code", "unit", "control_id", "from_level", "to_level", "completed_in", "manual"]
     out = [(c, n, ctl, lo, hi, labels[cy], m) for c, n, ctl, lo, hi, cy, m in rows]
     return pd.DataFrame(out, columns=cols)
 
@@ -208,18 +208,15 @@ def audit_trail(
     limit: int | None = None,
 ) -> pd.DataFrame:
     """Audit events, oldest first, optionally for one cycle, entity or actor."""
-    stmt = select(AuditEvent).order_by(AuditEvent.id)
-    if cycle is not None:
-        stmt = stmt.where(AuditEvent.cycle_id == tx.cycle(cycle).id)
-    if entity is not None:
-        stmt = stmt.where(AuditEvent.entity == entity)
-    if entity_id is not None:
-        stmt = stmt.where(AuditEvent.entity_id == str(entity_id))
-    if actor is not None:
-        stmt = stmt.where(AuditEvent.actor == actor)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = [{c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS} for e in tx.session.scalars(stmt)]
+    found = audit.events(
+        tx.session,
+        cycle_id=tx.cycle(cycle).id if cycle is not None else None,
+        entity=entity,
+        entity_id=entity_id,
+        actor=actor,
+        limit=limit,
+    )
+    rows = [{c: json_value(getattr(e, c)) for c in AUDIT_COLUMNS} for e in found]
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
 
 

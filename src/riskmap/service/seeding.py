@@ -32,28 +32,26 @@ def active_units(tx: Tx) -> list[Unit]:
     )
 
 
+def _answers(
+    tx: Tx, previous: Cycle | None, model: Any, item: str, levels: tuple[str, ...]
+) -> dict[tuple[int, str], Any]:
+    """Last cycle's answers of one kind (risk or control ratings) by unit key and item: what
+    a new cycle starts from (none without a previous cycle)."""
+    if previous is None:
+        return {}
+    c = model.__table__.c
+    cols = [c.unit_id, c[item], c.applicable, *(c[k] for k in levels), c.justification]
+    rows = tx.session.execute(select(*cols).where(c.cycle_id == previous.id))
+    return {(row.unit_id, getattr(row, item)): row for row in rows}
+
+
 def baseline_rows(
     tx: Tx, units: list[Unit], previous: Cycle | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Risk and control rating rows (without cycle) for `units`: previous answers or defaults."""
     cat: Catalogue = tx.catalogue
-    prev_risk: dict[tuple[int, str], Any] = {}
-    prev_ctl: dict[tuple[int, str], Any] = {}
-    if previous is not None:
-        rr = RiskRating.__table__.c
-        for row in tx.session.execute(
-            select(
-                rr.unit_id, rr.risk_id, rr.applicable, rr.likelihood, rr.impact, rr.justification
-            ).where(rr.cycle_id == previous.id)
-        ):
-            prev_risk[(row.unit_id, row.risk_id)] = row
-        cr = ControlRating.__table__.c
-        for row in tx.session.execute(
-            select(
-                cr.unit_id, cr.control_id, cr.applicable, cr.maturity, cr.evidence, cr.justification
-            ).where(cr.cycle_id == previous.id)
-        ):
-            prev_ctl[(row.unit_id, row.control_id)] = row
+    prev_risk = _answers(tx, previous, RiskRating, "risk_id", ("likelihood", "impact"))
+    prev_ctl = _answers(tx, previous, ControlRating, "control_id", ("maturity", "evidence"))
 
     risks_of = {t.id: [r for r in cat.risks if rules.risk_applies(r, t.id)] for t in cat.unit_types}
     controls_of = {

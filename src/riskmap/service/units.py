@@ -75,6 +75,23 @@ def _headcount(value: Any) -> int:
     return value
 
 
+def _save(
+    tx: Tx, unit: Unit, code: str, values: dict, expected_version: int, action: str, reason: str
+) -> dict:
+    """A change to a unit, saved at the version the editor saw and audited as the unit's
+    (its code names it in the trail and in a conflict), the same for every edit of it."""
+    return tx.update(
+        unit,
+        values,
+        expected_version=expected_version,
+        what=f"unit {code}",
+        entity="unit",
+        entity_id=code,
+        action=action,
+        reason=reason,
+    )
+
+
 @use_case("admin")
 def add_unit(
     tx: Tx,
@@ -146,16 +163,7 @@ def edit_unit(tx: Tx, code: str, *, expected_version: int, reason: str = "", **v
         _headcount(values["headcount"])
     if "exposure" in values:
         values["exposure"] = check_exposure(tx.catalogue, values["exposure"])
-    return tx.update(
-        unit,
-        values,
-        expected_version=expected_version,
-        what=f"unit {code}",
-        entity="unit",
-        entity_id=code,
-        action="unit.edit",
-        reason=reason,
-    )
+    return _save(tx, unit, code, values, expected_version, "unit.edit", reason)
 
 
 @use_case("admin")
@@ -175,16 +183,7 @@ def move_unit(
                 )
             node = tx.session.get(Unit, node.parent_id) if node.parent_id else None
         parent_id = target.id
-    return tx.update(
-        unit,
-        {"parent_id": parent_id},
-        expected_version=expected_version,
-        what=f"unit {code}",
-        entity="unit",
-        entity_id=code,
-        action="unit.move",
-        reason=reason,
-    )
+    return _save(tx, unit, code, {"parent_id": parent_id}, expected_version, "unit.move", reason)
 
 
 @use_case("admin")
@@ -200,16 +199,7 @@ def retire_unit(tx: Tx, code: str, *, expected_version: int, reason: str) -> dic
         raise ValidationError(
             "unit", f"{code} still has active sub-units ({', '.join(active_children)}); move them"
         )
-    return tx.update(
-        unit,
-        {"retired": True},
-        expected_version=expected_version,
-        what=f"unit {code}",
-        entity="unit",
-        entity_id=code,
-        action="unit.retire",
-        reason=reason,
-    )
+    return _save(tx, unit, code, {"retired": True}, expected_version, "unit.retire", reason)
 
 
 @use_case(*READERS)

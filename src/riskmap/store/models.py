@@ -153,6 +153,8 @@ class Action(Versioned, Base):
     from_level: Mapped[int] = mapped_column(Integer, nullable=False)
     to_level: Mapped[int] = mapped_column(Integer, nullable=False)
     priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The plan's residual_removed (absolute, not the register's fraction `reduction`): the
+    # service maps the name in `service.plans` (no migration renames the column).
     reduction: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     effort_days: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     cost: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)

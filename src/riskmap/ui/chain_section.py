@@ -14,7 +14,7 @@ import streamlit as st
 from riskmap.catalogue import Catalogue
 from riskmap.charts import WEAKEST_WORDS, chain_chart, chain_grid, image_config
 from riskmap.scoring.chain import MINISTRY, chain_links, chain_units
-from riskmap.ui.widgets import escape_md, plotly_points
+from riskmap.ui.widgets import escape_md, plotly_points, table
 
 KEY = "chain-"
 
@@ -33,7 +33,7 @@ def render_chain(register: pd.DataFrame, cat: Catalogue, cycle: str, fmt: str) -
         w = weak.iloc[0]
         st.caption(
             escape_md(
-                f"{WEAKEST_WORDS}: {w['stage_name']}, where {w['unit']} ({w['unit_id']}) "
+                f"{WEAKEST_WORDS}: {w['stage_name']}, where {w['unit']} ({w['unit_code']}) "
                 f"carries a residual of {w['residual']:.2f} on {w['risk_id']} {w['risk']}. "
                 "Each stage is as strong as its worst exposed unit."
             )
@@ -63,10 +63,8 @@ def render_chain(register: pd.DataFrame, cat: Catalogue, cycle: str, fmt: str) -
     )
     if stage:
         units = chain_units(register, cat, stage, None if area == MINISTRY else area)
-        st.dataframe(
+        table(
             units,
-            hide_index=True,
-            width="stretch",
             column_config={"residual": st.column_config.NumberColumn("Residual", format="%.2f")},
         )
     if area == MINISTRY and len(regions) > 1:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from riskmap import vocabulary
+from riskmap.vocabulary import Role
 
 ALL_ROLES: tuple[str, ...] = vocabulary.ROLES
 
@@ -29,7 +30,12 @@ SECTION_ORDER = (ASSESSMENT, OVERSIGHT, ADMINISTRATION, REFERENCE)
 
 # The page each role lands on after signing in (by `url_path`); the first allowed page if
 # that one is not registered.
-HOME = {"officer": "assess", "manager": "overview", "auditor": "overview", "admin": "users"}
+HOME = {
+    Role.OFFICER: "assess",
+    Role.MANAGER: "overview",
+    Role.AUDITOR: "overview",
+    Role.ADMIN: "users",
+}
 
 
 @dataclass(frozen=True)
@@ -72,24 +78,24 @@ PAGES: list[PageSpec] = [
         "riskmap.ui.pages.cycle",
         "Cycle",
         ":material/event_repeat:",
-        ("officer", "manager", "admin"),
+        (Role.OFFICER, Role.MANAGER, Role.ADMIN),
         ASSESSMENT,
     ),
     PageSpec(
         "riskmap.ui.pages.units",
         "Units",
         ":material/account_tree:",
-        ("officer", "manager", "admin"),
+        (Role.OFFICER, Role.MANAGER, Role.ADMIN),
         ASSESSMENT,
     ),
     PageSpec(
         "riskmap.ui.pages.incidents",
         "Incidents",
         ":material/report:",
-        ("officer", "manager", "admin"),
+        (Role.OFFICER, Role.MANAGER, Role.ADMIN),
         ASSESSMENT,
     ),
-    PageSpec("riskmap.ui.pages.users", "Users", ":material/group:", ("admin",), ADMINISTRATION),
+    PageSpec("riskmap.ui.pages.users", "Users", ":material/group:", (Role.ADMIN,), ADMINISTRATION),
     PageSpec(
         "riskmap.ui.pages.catalogue",
         "Catalogue",
@@ -104,35 +110,35 @@ PAGES: list[PageSpec] = [
         "riskmap.ui.pages.heatmaps",
         "Heat maps",
         ":material/grid_on:",
-        ("officer", "manager", "auditor"),
+        (Role.OFFICER, Role.MANAGER, Role.AUDITOR),
         OVERSIGHT,
     ),
     PageSpec(
         "riskmap.ui.pages.plan",
         "Remediation plan",
         ":material/construction:",
-        ("officer", "manager", "auditor"),
+        (Role.OFFICER, Role.MANAGER, Role.AUDITOR),
         OVERSIGHT,
     ),
     PageSpec(
         "riskmap.ui.pages.trends",
         "Trends",
         ":material/trending_up:",
-        ("manager", "auditor"),
+        (Role.MANAGER, Role.AUDITOR),
         OVERSIGHT,
     ),
     PageSpec(
         "riskmap.ui.pages.briefing",
         "Briefing",
         ":material/summarize:",
-        ("manager", "auditor"),
+        (Role.MANAGER, Role.AUDITOR),
         OVERSIGHT,
     ),
     PageSpec(
         "riskmap.ui.pages.audit_trail",
         "Audit trail",
         ":material/history:",
-        ("auditor", "admin"),
+        (Role.AUDITOR, Role.ADMIN),
         OVERSIGHT,
     ),
     # -- issue 7: Excel, the auditor's workbook and the offline questionnaire -------------
@@ -140,7 +146,7 @@ PAGES: list[PageSpec] = [
         "riskmap.ui.pages.exports",
         "Exports",
         ":material/download:",
-        ("auditor", "manager", "officer", "admin"),
+        (Role.AUDITOR, Role.MANAGER, Role.OFFICER, Role.ADMIN),
         OVERSIGHT,
     ),
 ]

@@ -29,6 +29,7 @@ from typing import Any
 import streamlit as st
 
 import riskmap.service as svc_mod
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.service import (
     USE_CASES,
@@ -46,13 +47,6 @@ from riskmap.service import (
 USER_KEY = "user"
 CYCLE_KEY = "cycle"
 READ_TTL_SECONDS = 120
-
-ROLE_NAMES = {
-    "admin": "administrator",
-    "officer": "integrity officer",
-    "manager": "manager",
-    "auditor": "auditor",
-}
 
 
 # -- the service -----------------------------------------------------------------------
@@ -147,7 +141,8 @@ def can(use_case: str | Callable) -> bool:
 
 
 def role_label(r: str | None) -> str:
-    return ROLE_NAMES.get(r or "", r or "")
+    """A role in words: `riskmap.vocabulary` is the one home of the labels."""
+    return vocabulary.role_label(r)
 
 
 def require(*roles: str) -> dict:
@@ -244,6 +239,28 @@ def flash(message: str) -> None:
     st.session_state.setdefault(FLASH_KEY, []).append(message)
 
 
+def write_and_rerun(key: str, done: str, use_case: Callable, *args: Any, **kwargs: Any) -> None:
+    """A form's save: write, then run the page again so it shows the database as it now is.
+
+    The confirmation `done` waits for the next run (`flash`); a domain error is kept under
+    `key` for `show_kept_error` to show there, so the page's forms show their outcome alike.
+    """
+    try:
+        write(use_case, *args, **kwargs)
+    except DomainError as exc:
+        st.session_state[f"{key}-exc"] = exc
+    else:
+        flash(done)
+    st.rerun()
+
+
+def show_kept_error(key: str) -> None:
+    """Show (and forget) the domain error `write_and_rerun` kept under `key`, if any."""
+    exc = st.session_state.pop(f"{key}-exc", None)
+    if exc is not None:
+        show_error(exc, key=key)
+
+
 def show_flash() -> None:
     """Show (and forget) the confirmations `flash` recorded; messages are plain text."""
     from riskmap.ui.widgets import escape_md  # local: widgets imports this module
@@ -292,21 +309,30 @@ def error_message(exc: BaseException) -> str:
     return f"Something went wrong: {exc}"
 
 
+def conflict_lines(exc: ConflictError, what: str) -> list[str]:
+    """A refused save in an officer's words (Markdown): someone else saved `what` after it
+    was opened, and per field who changed it and when. The one wording of a conflict, for
+    the pages' errors and the walk-through's conflict panel."""
+    from riskmap.ui.widgets import escape_md  # local: widgets imports this module
+
+    lines = [f"**Someone else saved {escape_md(what)} after you opened it.**"]
+    for field in exc.fields if exc.changes else ():
+        who = sorted({c.by for c in exc.changes if c.field == field})
+        when = max(c.at for c in exc.changes if c.field == field)
+        lines.append(
+            f"- {escape_md(field)}: changed by {escape_md(', '.join(who))} "
+            f"at {escape_md(str(when)[:16].replace('T', ' '))}"
+        )
+    return lines
+
+
 def show_error(exc: BaseException, *, key: str = "reload", forget_keys: Iterable[str] = ()) -> None:
     """Show a domain error; a conflict names what changed and who saved it, and offers
     Reload (drops cached reads and the widget values under `forget_keys`)."""
     from riskmap.ui.widgets import escape_md  # local: widgets imports this module
 
     if isinstance(exc, ConflictError):
-        lines = [f"**Someone else saved {escape_md(exc.what)} after you opened it.**"]
-        if exc.changes:
-            for field in exc.fields:
-                who = sorted({c.by for c in exc.changes if c.field == field})
-                when = max(c.at for c in exc.changes if c.field == field)
-                lines.append(
-                    f"- {escape_md(field)}: changed by {escape_md(', '.join(who))} "
-                    f"at {escape_md(str(when)[:16].replace('T', ' '))}"
-                )
+        lines = conflict_lines(exc, exc.what)
         lines.append("\nNothing was overwritten. Reload to see their version, then save again.")
         st.warning("\n".join(lines), icon=":material/sync_problem:")
         st.button(

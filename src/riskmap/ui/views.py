@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts.pick import cell_of
+from riskmap.scoring import INHERENT_COLUMNS, SCENARIO_COLUMNS
 
 # --------------------------------------------------------------------------- overview
 
@@ -167,7 +169,7 @@ def filter_register(
         ("region", regions),
         ("stage", stages),
         (band_column, bands),
-        ("unit_id", units),
+        ("unit_code", units),
     ):
         wanted = list(wanted)
         if wanted:
@@ -198,12 +200,12 @@ def unit_choices(register: pd.DataFrame) -> dict[str, str]:
     if register is None or register.empty:
         return {}
     worst = (
-        register.groupby(["unit_id", "unit"], sort=False)["residual"]
+        register.groupby(["unit_code", "unit"], sort=False)["residual"]
         .max()
         .reset_index()
         .sort_values(["residual", "unit"], ascending=[False, True], kind="mergesort")
     )
-    return {u: f"{n} ({u})" for u, n in zip(worst["unit_id"], worst["unit"], strict=True)}
+    return {u: f"{n} ({u})" for u, n in zip(worst["unit_code"], worst["unit"], strict=True)}
 
 
 def unit_at(points: Sequence[Mapping[str, Any]], row_order: Sequence[str]) -> str | None:
@@ -226,12 +228,8 @@ def band_label(band: Any, catalogue: Catalogue) -> str:
 def risk_table(risks: pd.DataFrame, missing: pd.DataFrame, catalogue: Catalogue):
     """A unit's risks for display: scores, bands in words, top missing controls."""
     cols = [
-        "risk_id",
-        "risk",
-        "stage",
-        "likelihood",
-        "impact",
-        "inherent",
+        *SCENARIO_COLUMNS,
+        *INHERENT_COLUMNS,
         "inherent_band",
         "residual",
         "residual_band",
@@ -252,16 +250,20 @@ def risk_table(risks: pd.DataFrame, missing: pd.DataFrame, catalogue: Catalogue)
 
 # --------------------------------------------------------------------------- plan
 
-PLAN_COLUMNS = [
-    "priority",
-    "unit_id",
+# What every list of actions shows of one (the plan a budget buys, the stored actions).
+_ACTION_SHOWN = [
+    "unit_code",
     "unit",
     "control",
     "from_level",
     "to_level",
-    "reduction",
+    "residual_removed",
     "effort_days",
     "cost",
+]
+PLAN_COLUMNS = [
+    "priority",
+    *_ACTION_SHOWN,
     "cumulative_days",
     "band",
     "due_date",
@@ -273,14 +275,7 @@ ACTION_COLUMNS = [
     "id",
     "overdue",
     "priority",
-    "unit_id",
-    "unit",
-    "control",
-    "from_level",
-    "to_level",
-    "reduction",
-    "effort_days",
-    "cost",
+    *_ACTION_SHOWN,
     "due_date",
     "owner",
     "status",
@@ -307,7 +302,7 @@ def actions_table(actions: pd.DataFrame, today: date) -> pd.DataFrame:
         return pd.DataFrame(columns=ACTION_COLUMNS)
     out = with_overdue(actions, today)
     out["overdue"] = np.where(out["overdue"], "⚠ " + out["days_overdue"].astype(str) + " days", "")
-    out["status"] = out["status"].str.replace("_", " ")
+    out["status"] = out["status"].map(vocabulary.action_status_label)
     return out[ACTION_COLUMNS].reset_index(drop=True)
 
 
@@ -322,8 +317,8 @@ def band_legend(catalogue: Catalogue) -> str:
 
 def action_label(row: Mapping[str, Any]) -> str:
     """How an action is named in the picker: "#12 BC-003 Staff rotation (planned)"."""
-    status = str(row.get("status", "")).replace("_", " ")
-    return f"#{row['id']} {row['unit_id']}: {row['control']} ({status})"
+    status = vocabulary.action_status_label(row.get("status", ""))
+    return f"#{row['id']} {row['unit_code']}: {row['control']} ({status})"
 
 
 # --------------------------------------------------------------------------- trends
@@ -333,7 +328,7 @@ def unit_change(per_unit: pd.DataFrame) -> pd.DataFrame:
     """`Trend.per_unit` as `riskmap.charts.trend_units` takes it (mean residual per unit)."""
     return per_unit.rename(
         columns={"mean_residual_before": "residual_before", "mean_residual_after": "residual_after"}
-    )[["unit_id", "unit", "residual_before", "residual_after"]]
+    )[["unit_code", "unit", "residual_before", "residual_after"]]
 
 
 def risk_change(per_risk: pd.DataFrame) -> pd.DataFrame:
@@ -347,7 +342,7 @@ def risk_change(per_risk: pd.DataFrame) -> pd.DataFrame:
 
 def movers_table(movers: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """`Trend.movers` (unit x risk pairs that changed band) with bands in words."""
-    cols = ["direction", "unit_id", "unit", "risk_id", "risk", "residual_before"]
+    cols = ["direction", "unit_code", "unit", "risk_id", "risk", "residual_before"]
     cols += ["residual_band_before", "residual_after", "residual_band_after", "change"]
     if movers is None or movers.empty:
         return pd.DataFrame(columns=cols)

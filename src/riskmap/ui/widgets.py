@@ -7,15 +7,15 @@ render anything with `unsafe_allow_html`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from riskmap.catalogue.models import Scale
-from riskmap.service import ValidationError
+from riskmap.service import DomainError, ValidationError
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
@@ -147,3 +147,59 @@ def plotly_points(event: Any) -> list:
     if event is not None and hasattr(event, "get"):
         return (event.get("selection") or {}).get("points") or []
     return []
+
+
+def prepare_button(
+    key: str,
+    cycle: str,
+    label: str,
+    spinner: str,
+    make: Callable[[], bytes],
+    *,
+    icon: str = ":material/build:",
+    **extra: Any,
+) -> None:
+    """A button that prepares a file of `cycle` (`make`, a service call) and keeps it under
+    `key` with the time (UTC) and `extra` for `download_prepared`; a refusal is shown in an
+    officer's words. Every export is prepared the same way."""
+    from riskmap.ui import state  # local: state imports this module
+
+    if not st.button(label, key=f"{key}-make", icon=icon):
+        return
+    try:
+        with st.spinner(spinner):
+            data = make()
+    except DomainError as exc:
+        state.show_error(exc, key=key)
+    else:
+        at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        st.session_state[key] = {"cycle": cycle, "data": data, "at": at, **extra}
+
+
+def prepared(key: str, cycle: str) -> dict | None:
+    """A file prepared earlier in this session for `cycle` under `key` (`{"cycle", "data",
+    "at", ...}`); dropped, and None, once the cycle in view is another."""
+    kept = st.session_state.get(key)
+    if kept is not None and kept["cycle"] != cycle:
+        st.session_state.pop(key, None)
+        return None
+    return kept
+
+
+def download_prepared(key: str, cycle: str, label: str, file_name: str, mime: str) -> dict | None:
+    """The download button of the file prepared for `cycle` under `key`, if there is one
+    (the same button for every export: primary, no rerun on click); the file kept."""
+    kept = prepared(key, cycle)
+    if kept is None:
+        return None
+    st.download_button(
+        label,
+        kept["data"],
+        file_name=kept.get("name", file_name),
+        mime=mime,
+        key=f"{key}-download",
+        icon=":material/download:",
+        type="primary",
+        on_click="ignore",
+    )
+    return kept

@@ -20,7 +20,7 @@ from riskmap.ui import registry, state, views
 from riskmap.ui.audit_anchor import render_anchor, render_checkpoint
 from riskmap.ui.audit_changes import changes_view
 from riskmap.ui.pages._shared import read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.widgets import escape_md, table
 
 ROLES = registry.roles_of("audit_trail")  # the registry is the one list
 KEY = "audit-"
@@ -96,10 +96,8 @@ def render() -> None:
         f"{len(shown):,} of {len(events):,} events, newest first. Each shows the fields it "
         "changed (field: before → after) and why; the raw record is below."
     )
-    st.dataframe(
+    table(
         changes_view(shown, labels),
-        hide_index=True,
-        width="stretch",
         row_height=60,
         column_config={
             "id": st.column_config.NumberColumn("#", format="%d"),

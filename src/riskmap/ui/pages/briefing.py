@@ -9,15 +9,14 @@ audited export) and offers it for download.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.charts import chain_chart, group_heatmap, image_config
-from riskmap.service import DomainError, briefing_pdf
+from riskmap.service import briefing_pdf
 from riskmap.ui import registry, state, views
-from riskmap.ui.pages._shared import catalogue, read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.pages._shared import open_cycle_page
+from riskmap.ui.widgets import download_prepared, escape_md, prepare_button, table
 
 ROLES = registry.roles_of("briefing")  # the registry is the one list
 KEY = "brief-"
@@ -25,16 +24,11 @@ ss = st.session_state
 
 
 def render() -> None:
-    state.require(*ROLES)
-    cycle = state.require_cycle()
-    cat = catalogue()
-    st.title("Briefing")
-    try:
-        b = read("briefing", cycle)
-    except DomainError as exc:
-        state.show_error(exc)
+    opened = open_cycle_page(ROLES, "Briefing", "briefing")
+    if opened is None:
         return
-    status = b.status.replace("_", " ")
+    cycle, cat, (b,) = opened
+    status = vocabulary.cycle_status_label(b.status)
     st.markdown(escape_md(f"{b.organisation}, cycle {b.cycle}: {status}, {b.approval}."))
     against = f"arrows against cycle {b.previous}" if b.previous else "no earlier cycle"
     st.caption(
@@ -65,7 +59,7 @@ def render() -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"The {len(b.top_risks)} highest residual risks")
-        st.dataframe(b.top_risks, hide_index=True, width="stretch")
+        table(b.top_risks)
     with right:
         p = b.plan
         st.subheader("The plan in brief")
@@ -74,33 +68,24 @@ def render() -> None:
             f"{escape_md(p['currency'])}  \nActions: {p['actions']} ({p['actions_open']} open, "
             f"{p['actions_done']} done); overdue: {p['actions_overdue']}"
         )
-        st.dataframe(b.deadlines, hide_index=True, width="stretch")
+        table(b.deadlines)
         st.subheader("Open calibration flags")
         st.caption(f"{len(b.flags)} ratings to check.")
-        st.dataframe(b.flags, hide_index=True, width="stretch")
+        table(b.flags)
 
 
 def _download(cycle: str) -> None:
-    if st.button("Prepare the briefing PDF", key=f"{KEY}make", icon=":material/picture_as_pdf:"):
-        try:
-            with st.spinner("Drawing the briefing..."):
-                data = state.write(briefing_pdf, cycle)
-        except DomainError as exc:
-            state.show_error(exc, key=f"{KEY}pdf")
-        else:
-            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            ss[f"{KEY}pdf"] = {"cycle": cycle, "data": data, "at": stamp}
-    kept = ss.get(f"{KEY}pdf")
-    if kept is None or kept["cycle"] != cycle:
-        return
-    st.download_button(
-        "Download the briefing (PDF)",
-        kept["data"],
-        file_name=f"riskmap-{cycle}-briefing.pdf",
-        mime="application/pdf",
-        key=f"{KEY}download",
-        icon=":material/download:",
-        type="primary",
-        on_click="ignore",
+    prepare_button(
+        f"{KEY}pdf",
+        cycle,
+        "Prepare the briefing PDF",
+        "Drawing the briefing...",
+        lambda: state.write(briefing_pdf, cycle),
+        icon=":material/picture_as_pdf:",
     )
+    name = f"riskmap-{cycle}-briefing.pdf"
+    label = "Download the briefing (PDF)"
+    kept = download_prepared(f"{KEY}pdf", cycle, label, name, "application/pdf")
+    if kept is None:
+        return
     st.caption(f"Prepared at {kept['at']}; one A4 page.")

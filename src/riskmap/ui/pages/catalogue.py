@@ -8,6 +8,7 @@ import streamlit as st
 from riskmap.catalogue.citations import grounds
 from riskmap.ui import state
 from riskmap.ui.registry import ALL_ROLES
+from riskmap.ui.widgets import table
 
 
 def render() -> None:
@@ -90,16 +91,12 @@ def _method(cat) -> None:
         f"weigh {r.key_control_weight:g}x), and controls remove at most "
         f"**{r.max_reduction:.0%}** of the likelihood. See docs/methodology.md."
     )
-    st.dataframe(
+    table(
         pd.DataFrame([b.model_dump() for b in m.bands]),
-        hide_index=True,
-        width="stretch",
     )
     st.subheader("Every number and why")
-    st.dataframe(
+    table(
         pd.DataFrame([p.model_dump() for p in m.parameters()]),
-        hide_index=True,
-        width="stretch",
         column_config={
             "path": st.column_config.TextColumn("Parameter"),
             "value": st.column_config.NumberColumn("Value", format="%g"),
@@ -118,10 +115,10 @@ def _method(cat) -> None:
         "band thresholds by one point). Also `riskmap method sensitivity --cycle "
         f"{cycle}`."
     )
-    table = state.read("method_sensitivity", cycle)
+    sensitivity = state.read("method_sensitivity", cycle)
     bands = [b.id for b in m.bands]
     config = {"parameter": st.column_config.TextColumn("Parameter")}
     for b in bands:
         config[f"n_{b}"] = st.column_config.NumberColumn(b.title())
         config[f"change_{b}"] = st.column_config.NumberColumn(f"Δ {b}", format="%+d")
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    table(sensitivity, column_config=config)

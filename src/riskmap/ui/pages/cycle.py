@@ -121,7 +121,7 @@ def _actions(label: str, info: dict) -> None:
     version = int(info["version"])
     me = state.actor()
     offered = False
-    if status == "draft" and state.can(submit_cycle):
+    if status == vocabulary.CycleStatus.DRAFT and state.can(submit_cycle):
         offered = True
         pending = info["risk_ratings_unconfirmed"] + info["control_ratings_unconfirmed"]
         if pending:
@@ -137,7 +137,7 @@ def _actions(label: str, info: dict) -> None:
             on_click=_ask,
             args=("submit", label, version),
         )
-    if status == "in_review" and state.can(approve_cycle):
+    if status == vocabulary.CycleStatus.IN_REVIEW and state.can(approve_cycle):
         offered = True
         mine = me in (info.get("drafted_by"), info.get("submitted_by"))
         if mine:
@@ -150,7 +150,7 @@ def _actions(label: str, info: dict) -> None:
             on_click=_ask,
             args=("approve", label, version),
         )
-    if status == "approved" and state.can(lock_cycle):
+    if status == vocabulary.CycleStatus.APPROVED and state.can(lock_cycle):
         offered = True
         st.button(
             "Lock",
@@ -159,7 +159,8 @@ def _actions(label: str, info: dict) -> None:
             on_click=_ask,
             args=("lock", label, version),
         )
-    if status in ("in_review", "approved") and state.can(reopen_cycle):
+    reopenable = (vocabulary.CycleStatus.IN_REVIEW, vocabulary.CycleStatus.APPROVED)
+    if status in reopenable and state.can(reopen_cycle):
         offered = True
         with st.expander("Reopen (back to draft)"):
             st.text_input("Why is it reopened? (required)", key="cycle-reopen-reason")
@@ -213,7 +214,7 @@ def _comments(label: str, status: str) -> None:
         with st.chat_message("user"):
             st.markdown(f"**{escape_md(row['author'])}** · {escape_md(when(row['at']))} UTC")
             st.text(row["text"])
-    if status != "locked" and state.can(comment):
+    if status != vocabulary.CycleStatus.LOCKED and state.can(comment):
         st.text_area("Add a comment", key="cycle-comment", height=70)
 
         def add() -> None:
@@ -236,7 +237,7 @@ def render() -> None:
     if label is not None and label in set(cycles["label"]):
         info = state.read("get_cycle", label)
         status = info["status"]
-        st.subheader(f"Cycle {label}: {status.replace('_', ' ')}")
+        st.subheader(f"Cycle {label}: {vocabulary.cycle_status_label(status)}")
         st.caption(
             STEP_TEXT.get(status, "")
             + (f" Started from cycle {info['previous']}." if info.get("previous") else "")
@@ -259,7 +260,7 @@ def render() -> None:
         st.info("There is no assessment cycle yet.")
 
     st.markdown("#### All cycles")
-    shown = cycles.assign(status=cycles["status"].str.replace("_", " "))
+    shown = cycles.assign(status=cycles["status"].map(vocabulary.cycle_status_label))
     labelled_table(
         shown.iloc[::-1],
         {"label": "Cycle", "status": "Status", "previous": "Started from",

@@ -16,12 +16,12 @@ checks again when it runs:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.problems import Problem
 from riskmap.service import (
     DomainError,
@@ -35,25 +35,12 @@ from riskmap.service import (
     questionnaire_template,
 )
 from riskmap.ui import registry, state
-from riskmap.ui.widgets import escape_md, table
+from riskmap.ui.widgets import download_prepared, escape_md, prepare_button, table
 
 ROLES = registry.roles_of("exports")  # the registry is the one list
 KEY = "exports-"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ss = st.session_state
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _prepared(name: str, cycle: str) -> dict | None:
-    """A file prepared earlier in this session for `cycle` (dropped if the cycle changed)."""
-    kept = ss.get(f"{KEY}{name}")
-    if kept is not None and kept["cycle"] != cycle:
-        ss.pop(f"{KEY}{name}", None)
-        return None
-    return kept
 
 
 def _workbook(cycle: str) -> None:
@@ -63,27 +50,18 @@ def _workbook(cycle: str) -> None:
         "the method, both heat maps, the register with live formulas, control ratings, the "
         "plan, incidents and the audit trail. Preparing it is recorded in the audit trail."
     )
-    if st.button("Prepare the workbook", key=f"{KEY}workbook-make", icon=":material/build:"):
-        try:
-            with st.spinner("Writing the workbook..."):
-                data = state.write(export_workbook, cycle)
-        except DomainError as exc:
-            state.show_error(exc, key=f"{KEY}workbook")
-        else:
-            ss[f"{KEY}workbook"] = {"cycle": cycle, "data": data, "at": _stamp()}
-    kept = _prepared("workbook", cycle)
+    prepare_button(
+        f"{KEY}workbook",
+        cycle,
+        "Prepare the workbook",
+        "Writing the workbook...",
+        lambda: state.write(export_workbook, cycle),
+    )
+    name = f"riskmap-{cycle}-auditor-workbook.xlsx"
+    label = "Download the auditor's workbook"
+    kept = download_prepared(f"{KEY}workbook", cycle, label, name, XLSX)
     if kept is None:
         return
-    st.download_button(
-        "Download the auditor's workbook",
-        kept["data"],
-        file_name=f"riskmap-{cycle}-auditor-workbook.xlsx",
-        mime=XLSX,
-        key=f"{KEY}workbook-download",
-        icon=":material/download:",
-        type="primary",
-        on_click="ignore",
-    )
     st.caption(
         f"Prepared at {kept['at']} ({len(kept['data']) / 1024:,.0f} KiB). Changes saved "
         "since are not in it: prepare it again to include them."
@@ -91,11 +69,11 @@ def _workbook(cycle: str) -> None:
 
 
 def _draft_only(cycle: str, status: str, what: str) -> bool:
-    if status == "draft":
+    if status == vocabulary.CycleStatus.DRAFT:
         return True
     st.info(
-        f"Cycle {escape_md(cycle)} is {escape_md(status.replace('_', ' '))}: {what} only for "
-        "a draft cycle.",
+        f"Cycle {escape_md(cycle)} is {escape_md(vocabulary.cycle_status_label(status))}: "
+        f"{what} only for a draft cycle.",
         icon=":material/lock:",
     )
     return False
@@ -119,34 +97,19 @@ def _template(cycle: str, status: str) -> None:
         format_func=lambda c: f"{c}: {names.get(c, '')}",
         placeholder="Every unit",
     )
-    if st.button("Prepare the questionnaire", key=f"{KEY}template-make", icon=":material/build:"):
-        try:
-            with st.spinner("Writing the questionnaire..."):
-                data = state.call(questionnaire_template, cycle, list(chosen) or None)
-        except DomainError as exc:
-            state.show_error(exc, key=f"{KEY}template")
-        else:
-            which = "-".join(chosen) if 0 < len(chosen) <= 3 else ("units" if chosen else "all")
-            ss[f"{KEY}template"] = {
-                "cycle": cycle,
-                "data": data,
-                "at": _stamp(),
-                "name": f"riskmap-{cycle}-questionnaire-{which}.xlsx",
-                "units": list(chosen),
-            }
-    kept = _prepared("template", cycle)
+    which = "-".join(chosen) if 0 < len(chosen) <= 3 else ("units" if chosen else "all")
+    prepare_button(
+        f"{KEY}template",
+        cycle,
+        "Prepare the questionnaire",
+        "Writing the questionnaire...",
+        lambda: state.call(questionnaire_template, cycle, list(chosen) or None),
+        name=f"riskmap-{cycle}-questionnaire-{which}.xlsx",
+        units=list(chosen),
+    )
+    kept = download_prepared(f"{KEY}template", cycle, "Download the questionnaire", "", XLSX)
     if kept is None:
         return
-    st.download_button(
-        "Download the questionnaire",
-        kept["data"],
-        file_name=kept["name"],
-        mime=XLSX,
-        key=f"{KEY}template-download",
-        icon=":material/download:",
-        type="primary",
-        on_click="ignore",
-    )
     which = ", ".join(kept["units"]) if kept["units"] else "every unit"
     st.caption(f"Prepared at {kept['at']} for {escape_md(which)}.")
 
@@ -166,7 +129,7 @@ def preview_frame(result: ImportResult) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "unit": c["unit_id"] + ": " + c["unit"].astype(str),
+            "unit": c["unit_code"] + ": " + c["unit"].astype(str),
             "risk or control": c["kind"] + " " + c["item_id"] + ": " + c["item"].astype(str),
             "field": c["field"],
             "before": c["before"].map(text),
@@ -282,7 +245,7 @@ def render() -> None:
     except DomainError as exc:
         state.show_error(exc)
         return
-    st.caption(f"Cycle {escape_md(cycle)} ({escape_md(status.replace('_', ' '))}).")
+    st.caption(f"Cycle {escape_md(cycle)} ({escape_md(vocabulary.cycle_status_label(status))}).")
     if state.can(export_workbook):
         _workbook(cycle)
     if state.can(questionnaire_template):

@@ -13,7 +13,6 @@ tab is `riskmap.ui.chain_section`; the camera button downloads any map as PNG or
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -33,10 +32,10 @@ from riskmap.charts import (
     with_pick_layer,
 )
 from riskmap.scoring.aggregate import maturity_of_units_by_type
-from riskmap.service import DomainError
-from riskmap.ui import registry, state, views
+from riskmap.ui import registry, views
 from riskmap.ui.chain_section import render_chain
-from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui.pages._shared import open_cycle_page
+from riskmap.ui.unit_profile_section import unit_section
 from riskmap.ui.widgets import escape_md, plotly_points
 
 ROLES = registry.roles_of("heatmaps")  # the registry is the one list
@@ -44,7 +43,6 @@ KEY = "hm-"
 PAGE_ROWS = 200  # units drawn at once: a national map is paged, so the browser stays quick
 SCROLL_ROWS = 36  # taller maps scroll inside a box, so the unit profile stays in reach
 MAP_BOX_PX = 760
-NO_UNIT = ""
 GROUP_FROM = 60  # more units than this open on the map of groups (type or region) first
 
 
@@ -68,44 +66,38 @@ def _filters(register: pd.DataFrame, cat: Catalogue) -> dict[str, Any]:
         help="Inherent: likelihood x impact before controls. Residual: after the controls as "
         "rated. After the plan: once the cycle's actions (not cancelled) are carried out.",
     )
-    types = cols[0].multiselect(
-        "Unit type",
-        options["unit_type"],
-        format_func=lambda t: names["unit_type"].get(t, t),
-        key=f"{KEY}types",
-        placeholder="All unit types",
-    )
-    regions = cols[1].multiselect(
-        "Region", options["region"], key=f"{KEY}regions", placeholder="All regions"
-    )
-    stages = cols[2].multiselect(
-        "Stage",
-        options["stage"],
-        format_func=lambda s: names["stage"].get(s, s),
-        key=f"{KEY}stages",
-        placeholder="All stages",
-    )
-    bands = cols[3].multiselect(
+
+    def pick(column: Any, label: str, field: str, key: str, every: str, **kw: Any) -> list:
+        """A filter on one field of the register: its values, named from the catalogue."""
+        words = names.get(field, {})
+        return column.multiselect(
+            label,
+            options[field],
+            format_func=lambda v: words.get(v, v),
+            key=f"{KEY}{key}",
+            placeholder=every,
+            **kw,
+        )
+
+    types = pick(cols[0], "Unit type", "unit_type", "types", "All unit types")
+    regions = pick(cols[1], "Region", "region", "regions", "All regions")
+    stages = pick(cols[2], "Stage", "stage", "stages", "All stages")
+    bands = pick(
+        cols[3],
         "Band",
-        options["band"],
-        format_func=lambda b: names["band"].get(b, b),
-        key=f"{KEY}bands",
-        placeholder="All bands",
+        "band",
+        "bands",
+        "All bands",
         help="Keep the cells in these bands (of the score shown).",
     )
     return {"view": view, "types": types, "regions": regions, "stages": stages, "bands": bands}
 
 
 def render() -> None:
-    state.require(*ROLES)
-    cycle = state.require_cycle()
-    cat = catalogue()
-    st.title("Heat maps")
-    try:
-        cmap = read("cycle_map", cycle)
-    except DomainError as exc:
-        state.show_error(exc)
+    opened = open_cycle_page(ROLES, "Heat maps", "cycle_map")
+    if opened is None:
         return
+    cycle, cat, (cmap,) = opened
     if cmap.register.empty:
         st.info(f"No applicable unit x risk pair is rated in cycle {escape_md(cycle)} yet.")
         return
@@ -127,7 +119,7 @@ def render() -> None:
     # so "now" and "after the plan" line up; the band filter narrows rows, never columns.
     rows, _ = heatmap_order(now if view == "after" else shown, cat)
     _, cols = heatmap_order(now, cat)
-    present_units = set(shown["unit_id"])
+    present_units = set(shown["unit_code"])
     rows = [u for u in rows if u in present_units]
 
     tab_map, tab_chain, tab_matrix, tab_maturity = st.tabs(
@@ -164,7 +156,7 @@ def render() -> None:
         )
 
     st.divider()
-    _unit_section(cycle, now if view == "after" else shown, picked, cat)
+    unit_section(cycle, now if view == "after" else shown, picked, cat, key=KEY)
 
 
 def _picture() -> str:
@@ -207,14 +199,7 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
     with_pick_layer(fig)
     box = st.container(height=MAP_BOX_PX) if len(rows) > SCROLL_ROWS else st.container()
     with box:
-        event = st.plotly_chart(
-            fig,
-            width="content",
-            key=f"{KEY}map",
-            on_select="rerun",
-            selection_mode="points",
-            config=image_config(f"riskmap-{view}-{cycle}", fmt),
-        )
+        event = _clickable(fig, f"{KEY}map", image_config(f"riskmap-{view}-{cycle}", fmt))
     st.radio(
         "Picture format",
         IMAGE_FORMATS,
@@ -224,6 +209,13 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
         help="The camera button at the top right of a map downloads its picture.",
     )
     return views.unit_at(plotly_points(event), rows)
+
+
+def _clickable(fig: Any, key: str, config: dict) -> Any:
+    """Draw a map whose cells pick on click (the page runs again with the points picked)."""
+    return st.plotly_chart(
+        fig, width="content", key=key, on_select="rerun", selection_mode="points", config=config
+    )
 
 
 def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | None:
@@ -244,14 +236,8 @@ def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | Non
         col_order=cols,
     )
     with_pick_layer(fig, marker_px=24)
-    event = st.plotly_chart(
-        fig,
-        width="content",
-        key=f"{KEY}groups-{by}",
-        on_select="rerun",
-        selection_mode="points",
-        config=image_config(f"riskmap-{view}-{cycle}-by-{by}", fmt),
-    )
+    picture = image_config(f"riskmap-{view}-{cycle}-by-{by}", fmt)
+    event = _clickable(fig, f"{KEY}groups-{by}", picture)
     groups = list(fig.layout.meta["groups"]) if fig.data else []
     names = dict(zip(groups, fig.layout.meta["names"], strict=True)) if groups else {}
     key = f"{KEY}group-{by}"
@@ -273,7 +259,7 @@ def _grouped(cycle, shown, view, value, rows, cols, cat, fmt) -> list[str] | Non
             f"{GROUPINGS[by]} to see its units, then a unit for its profile."
         )
         return None
-    members = set(shown.loc[shown[by].fillna("").astype(str) == group, "unit_id"])
+    members = set(shown.loc[shown[by].fillna("").astype(str) == group, "unit_code"])
     st.markdown(f"**{escape_md(names[group])}**: {len(members):,} units")
     return [u for u in rows if u in members]
 
@@ -290,7 +276,7 @@ def _page(rows: list[str], shown: pd.DataFrame, cat: Catalogue) -> list[str]:
     page = left.number_input("Page of the map", min_value=1, max_value=n_pages, step=1, key=key)
     part = views.page_of(rows, int(page), PAGE_ROWS)
     names = {t.id: t.name for t in cat.unit_types}
-    types = pd.unique(shown.loc[shown["unit_id"].isin(part), "unit_type"])
+    types = pd.unique(shown.loc[shown["unit_code"].isin(part), "unit_type"])
     right.caption(
         f"Units {views.page_span(len(rows), int(page), PAGE_ROWS)} of {len(rows):,} "
         f"({', '.join(names.get(t, t) for t in types)}). The map draws {PAGE_ROWS} units "
@@ -298,154 +284,3 @@ def _page(rows: list[str], shown: pd.DataFrame, cat: Catalogue) -> list[str]:
         "narrow it, or page through."
     )
     return part
-
-
-def _unit_section(cycle: str, register: pd.DataFrame, picked: str | None, cat: Catalogue) -> None:
-    st.subheader("Unit profile")
-    choices = views.unit_choices(register)
-    options = [NO_UNIT, *choices]
-    key = f"{KEY}unit"
-    if picked and picked in choices and picked != st.session_state.get(f"{KEY}picked"):
-        st.session_state[f"{KEY}picked"] = picked
-        st.session_state[key] = picked
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = NO_UNIT
-    unit = st.selectbox(
-        "Unit",
-        options,
-        key=key,
-        format_func=lambda u: choices.get(u, "Choose a unit (most exposed first)"),
-        help="The units the filters keep, most exposed first. Clicking a cell of the map "
-        "picks its unit too.",
-    )
-    if unit:
-        _profile(cycle, unit, cat)
-
-
-def _profile(cycle: str, unit: str, cat: Catalogue) -> None:
-    try:
-        p = read("unit_profile", cycle, unit)
-    except DomainError as exc:
-        state.show_error(exc)
-        return
-    u, s = p.unit, p.summary
-    parent = u.get("parent")
-    where = f"region {u.get('region') or '(none)'}"
-    if isinstance(parent, str) and parent:
-        where += f", reports to {parent}"
-    st.markdown(
-        f"**{escape_md(u['unit'])}** ({escape_md(u['unit_id'])}): "
-        f"{escape_md(u['unit_type_name'])}, {escape_md(where)}, headcount {int(u['headcount'])}"
-    )
-    top = views.band_label(p.risks["residual_band"].iloc[0] if len(p.risks) else None, cat) or "-"
-    figures = [
-        ("Risks rated", f"{s['pairs']}", None),
-        ("Highest residual", f"{s['max_residual']:.2f}", f"band: {top}"),
-        ("Control gaps", f"{s['gaps']}", "controls below their target maturity"),
-        ("Open actions", f"{s['actions_open']}", None),
-        ("Overdue", f"{s['actions_overdue']}", "open actions past their due date"),
-        ("Calibration flags", f"{s['flags']}", "outlier against peers, contradicted"),
-        ("Incidents", f"{s['incidents']}", None),
-    ]
-    for column, (label, value, help_) in zip(st.columns(len(figures)), figures, strict=True):
-        column.metric(label, value, help=help_)
-    if len(p.flags):
-        st.warning(
-            f"{len(p.flags)} calibration flag(s): some ratings look out of line with peer units "
-            "or with incidents on record (see Calibration flags).",
-            icon=":material/flag:",
-        )
-
-    tabs = st.tabs(
-        [
-            "Risks",
-            "Control gaps",
-            "Actions",
-            "Calibration flags",
-            "History",
-            "Incidents",
-            "Exposure",
-        ]
-    )
-    num = st.column_config.NumberColumn
-    with tabs[0]:
-        st.dataframe(
-            views.risk_table(p.risks, p.missing, cat),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "risk_id": "Risk",
-                "risk": st.column_config.TextColumn("Scenario", width="medium"),
-                "stage": "Stage",
-                "likelihood": num("Likelihood", format="%d"),
-                "impact": num("Impact", format="%d"),
-                "inherent": num("Inherent", format="%.2f"),
-                "residual": num("Residual", format="%.2f"),
-                "inherent_band": "Inherent band",
-                "residual_band": "Residual band",
-                "top_missing": st.column_config.TextColumn("Top missing controls", width="medium"),
-            },
-        )
-    with tabs[1]:
-        st.caption(
-            "Applicable controls below their target maturity (the target follows the inherent "
-            "band of the worst risk each control mitigates here)."
-        )
-        st.dataframe(
-            p.gaps,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "from_level": num("At", format="%d"),
-                "to_level": num("Target", format="%d"),
-                "effort_days": num("Effort (days)", format="%.0f"),
-                "cost": num("Cost", format="%.0f"),
-            },
-        )
-    with tabs[2]:
-        st.dataframe(
-            views.actions_table(p.actions, date.today()),
-            hide_index=True,
-            width="stretch",
-            column_config=_ACTION_COLUMNS,
-        )
-    with tabs[3]:
-        if p.flags.empty:
-            st.caption("No rating of this unit is flagged.")
-        else:
-            st.dataframe(p.flags, hide_index=True, width="stretch")
-    with tabs[4]:
-        st.dataframe(
-            p.history,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "mean_inherent": num("Mean inherent", format="%.2f"),
-                "mean_residual": num("Mean residual", format="%.2f"),
-                "max_residual": num("Highest residual", format="%.2f"),
-            },
-        )
-    with tabs[5]:
-        if p.incidents.empty:
-            st.caption("No incident on record for this unit.")
-        else:
-            st.dataframe(p.incidents, hide_index=True, width="stretch")
-    with tabs[6]:
-        factors = {f.id: f.name for f in cat.method.exposure.factors}
-        st.dataframe(
-            pd.DataFrame(
-                [(factors.get(k, k), v) for k, v in (u.get("exposure") or {}).items()],
-                columns=["factor", "level (1-5)"],
-            ),
-            hide_index=True,
-        )
-
-
-_ACTION_COLUMNS = {
-    "id": st.column_config.NumberColumn("#", format="%d"),
-    "overdue": "Overdue",
-    "reduction": st.column_config.NumberColumn("Reduction", format="%.2f"),
-    "effort_days": st.column_config.NumberColumn("Effort (days)", format="%.0f"),
-    "cost": st.column_config.NumberColumn("Cost", format="%.0f"),
-    "due_date": st.column_config.DateColumn("Due"),
-}

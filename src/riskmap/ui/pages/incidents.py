@@ -10,7 +10,7 @@ from datetime import date
 
 import streamlit as st
 
-from riskmap.service import DomainError, record_incident
+from riskmap.service import record_incident
 from riskmap.service.incidents import KINDS
 from riskmap.ui import registry, state
 from riskmap.ui.widgets import labelled_table
@@ -48,24 +48,18 @@ def _record_form(units, chosen: str | None) -> None:
         outcome = st.text_input("Outcome (e.g. under review, suspended, convicted)")
         description = st.text_area("What happened", height=90)
         if st.form_submit_button("Record incident", type="primary"):
-            try:
-                state.write(
-                    record_incident,
-                    unit,
-                    occurred,
-                    kind,
-                    risk_id=risk,
-                    outcome=outcome,
-                    description=description,
-                )
-            except DomainError as exc:
-                ss["incident-exc"] = exc
-            else:
-                state.flash(f"Recorded a {kind} for unit {unit}.")
-            st.rerun()
-    exc = ss.pop("incident-exc", None)
-    if exc is not None:
-        state.show_error(exc, key="incident")
+            state.write_and_rerun(
+                "incident",
+                f"Recorded a {kind} for unit {unit}.",
+                record_incident,
+                unit,
+                occurred,
+                kind,
+                risk_id=risk,
+                outcome=outcome,
+                description=description,
+            )
+    state.show_kept_error("incident")
 
 
 def render() -> None:
@@ -89,7 +83,7 @@ def render() -> None:
     st.caption(f"{len(frame)} incident(s)")
     labelled_table(
         frame.iloc[::-1],
-        {"occurred_on": "Date", "unit_id": "Unit", "risk_id": "Risk", "kind": "Kind",
+        {"occurred_on": "Date", "unit_code": "Unit", "risk_id": "Risk", "kind": "Kind",
          "outcome": "Outcome", "description": "What happened", "recorded_by": "Recorded by"},
         dates=("occurred_on",),
     )  # fmt: skip

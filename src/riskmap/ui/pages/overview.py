@@ -10,28 +10,22 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.charts import image_config, type_risk_heatmap
-from riskmap.service import DomainError
-from riskmap.ui import registry, state, views
-from riskmap.ui.pages._shared import catalogue, read
+from riskmap.ui import registry, views
+from riskmap.ui.pages._shared import open_cycle_page
 from riskmap.ui.widgets import escape_md
 
 ROLES = registry.roles_of("overview")  # the registry is the one list
 
 
 def render() -> None:
-    state.require(*ROLES)
-    cycle = state.require_cycle()
-    cat = catalogue()
-    st.title("Overview")
-    try:
-        figures = read("key_figures", cycle)
-        cmap = read("cycle_map", cycle)
-    except DomainError as exc:
-        state.show_error(exc)
+    opened = open_cycle_page(ROLES, "Overview", "key_figures", "cycle_map")
+    if opened is None:
         return
+    cycle, cat, (figures, cmap) = opened
     previous = figures["previous"]
-    status = str(figures["status"]).replace("_", " ")
+    status = vocabulary.cycle_status_label(figures["status"])
     against = f"arrows show the change against cycle {previous}" if previous else "no earlier cycle"
     st.caption(escape_md(f"Cycle {cycle} ({status}); {against}. Overdue as of {figures['today']}."))
 

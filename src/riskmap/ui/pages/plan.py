@@ -21,70 +21,38 @@ from riskmap import vocabulary
 from riskmap.catalogue import Catalogue
 from riskmap.charts import gantt, heatmap, heatmap_after, heatmap_order, image_config
 from riskmap.planning import OBJECTIVES
-from riskmap.service import DomainError, add_action, build_plan, update_action
+from riskmap.service import DomainError, build_plan
 from riskmap.service.plans import STORED_AS_HELP
 from riskmap.ui import registry, state, views
-from riskmap.ui.pages._shared import catalogue, read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.pages._shared import open_cycle_page, read
+from riskmap.ui.plan_actions import ACTION_FIELDS, actions_section
+from riskmap.ui.widgets import escape_md, table
 
 ROLES = registry.roles_of("plan")  # the registry is the one list
 KEY = "plan-"
-STATUSES = vocabulary.ACTION_STATUSES
 BOX_PX = 640
 _CONFIG = {"displaylogo": False}
 _num = st.column_config.NumberColumn
 PLAN_COLUMNS = {
-    "priority": _num("Rank", format="%d"),
-    "unit_id": "Unit",
+    **ACTION_FIELDS,
     "unit": st.column_config.TextColumn("Unit name", width="small"),
     "control": st.column_config.TextColumn("Control", width="medium"),
-    "from_level": _num("From", format="%d"),
-    "to_level": _num("To", format="%d"),
-    "reduction": _num("Removed", format="%.2f", help="Residual risk the action removes"),
-    "effort_days": _num("Days", format="%.0f"),
-    "cost": _num("Cost", format="%.0f"),
     "cumulative_days": _num("Cumulative days", format="%.0f"),
     "band": "Band (worst residual)",
-    "due_date": st.column_config.DateColumn("Due"),
-    "overdue": "Overdue",
     "stored_as": st.column_config.TextColumn("Storing", help=STORED_AS_HELP),
     "owner_role": "Owner",
-}
-ACTION_COLUMNS = {
-    "id": _num("#", format="%d"),
-    "overdue": "Overdue",
-    "priority": _num("Rank", format="%d"),
-    "unit_id": "Unit",
-    "unit": st.column_config.TextColumn("Unit name", width="medium"),
-    "control": st.column_config.TextColumn("Control", width="large"),
-    "from_level": _num("From", format="%d"),
-    "to_level": _num("To", format="%d"),
-    "reduction": _num("Residual removed", format="%.2f"),
-    "effort_days": _num("Effort (days)", format="%.0f"),
-    "cost": _num("Cost", format="%.0f"),
-    "due_date": st.column_config.DateColumn("Due"),
-    "owner": "Owner",
-    "status": "Status",
-    "notes": st.column_config.TextColumn("Notes", width="medium"),
-    "manual": st.column_config.CheckboxColumn("Added by hand"),
 }
 
 
 def render() -> None:
-    state.require(*ROLES)
-    cycle = state.require_cycle()
-    cat = catalogue()
-    st.title("Remediation plan")
-    try:
-        info = read("get_cycle", cycle)
-        acts = read("actions", cycle)
-    except DomainError as exc:
-        state.show_error(exc)
+    opened = open_cycle_page(ROLES, "Remediation plan", "get_cycle", "actions")
+    if opened is None:
         return
+    cycle, cat, (info, acts) = opened
     officer = state.can("update_action")
     status = str(info["status"])
     st.caption(
-        f"Cycle {escape_md(cycle)} ({status.replace('_', ' ')}). "
+        f"Cycle {escape_md(cycle)} ({vocabulary.cycle_status_label(status)}). "
         + (
             "As integrity officer you store the plan and keep its actions up to date; every "
             "change is recorded in the audit trail."
@@ -99,7 +67,7 @@ def render() -> None:
     with tab_budget:
         _budget(cycle, status, officer, cat)
     with tab_actions:
-        _actions(cycle, acts, status, officer, cat)
+        actions_section(cycle, acts, status, officer, cat, key=KEY)
     with tab_timeline:
         _timeline(acts)
 
@@ -109,7 +77,7 @@ def render() -> None:
 
 def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
     currency = cat.method.cost_classes.currency
-    can_store = officer and status == "draft"
+    can_store = officer and status == vocabulary.CycleStatus.DRAFT
     with st.form(f"{KEY}budget-form"):
         c1, c2, c3 = st.columns(3)
         days = c1.number_input(
@@ -148,7 +116,8 @@ def _budget(cycle: str, status: str, officer: bool, cat: Catalogue) -> None:
                 help="Adds the chosen actions to the cycle. Generated actions nobody has "
                 "touched are replaced; carried, edited and hand-made ones are kept."
                 if can_store
-                else f"The cycle is {status.replace('_', ' ')}: plans are stored in a draft.",
+                else f"The cycle is {vocabulary.cycle_status_label(status)}: "
+                "plans are stored in a draft.",
             )
     if show or store:
         st.session_state[f"{KEY}budget"] = (float(days), float(money) or None, start, objective)
@@ -205,7 +174,7 @@ def _plan_result(
             f"{s['cost']:,.0f}",
             f"budget {budget_money:,.0f} {currency}" if budget_money else "no money limit",
         ),
-        ("Residual removed", f"{s['reduction']:,.1f}", "sum over every unit x risk"),
+        ("Residual removed", f"{s['residual_removed']:,.1f}", "sum over every unit x risk"),
         (
             "Total residual",
             f"{after:,.1f}",
@@ -227,11 +196,11 @@ def _plan_result(
             "How good is this plan? It takes, step by step, the action that removes the most "
             "risk per person-day, then any smaller action that still fits. No plan within "
             f"{budget_days:,.0f} person-days could remove more than "
-            f"{s['best_possible_at_most']:,.1f} (this plan removes {s['reduction']:,.1f})."
+            f"{s['best_possible_at_most']:,.1f} (this plan removes {s['residual_removed']:,.1f})."
         )
-    table = views.plan_table(plan.actions, cat)
-    st.dataframe(table, hide_index=True, width="stretch", column_config=PLAN_COLUMNS)
-    if table.empty:
+    chosen = views.plan_table(plan.actions, cat)
+    table(chosen, column_config=PLAN_COLUMNS)
+    if chosen.empty:
         st.info("The budget buys no action: raise it.")
         return
 
@@ -240,11 +209,11 @@ def _plan_result(
         "Residual risk of the units the plan touches, now (above) and once its actions are "
         "carried out (below), on the same rows and columns. Bands: " + views.band_legend(cat) + "."
     )
-    touched = set(plan.actions["unit_id"])
+    touched = set(plan.actions["unit_code"])
     only = st.toggle("Only the units the plan touches", value=True, key=f"{KEY}only-touched")
     before_reg = plan.register_before
     if only:
-        before_reg = before_reg[before_reg["unit_id"].isin(touched)]
+        before_reg = before_reg[before_reg["unit_code"].isin(touched)]
     rows, cols = heatmap_order(before_reg, cat)
     now_fig = heatmap(
         before_reg, cat, "residual", title="Residual risk now", row_order=rows, col_order=cols
@@ -272,170 +241,6 @@ def _plan_result(
         key=f"{KEY}plan-gantt",
         config=_CONFIG,
     )
-
-
-# --------------------------------------------------------------------------- actions
-
-
-def _actions(cycle: str, acts: pd.DataFrame, status: str, officer: bool, cat: Catalogue) -> None:
-    today = date.today()
-    table = views.actions_table(acts, today)
-    n_over = int((table["overdue"] != "").sum()) if len(table) else 0
-    open_ = int((~acts["status"].isin(vocabulary.CLOSED_ACTION_STATUSES)).sum()) if len(acts) else 0
-    done = int((acts["status"] == "done").sum()) if len(acts) else 0
-    for column, (label, value) in zip(
-        st.columns(4),
-        [("Actions", len(acts)), ("Open", open_), ("Overdue", n_over), ("Done", done)],
-        strict=True,
-    ):
-        column.metric(label, f"{value:,}")
-    if n_over:
-        st.warning(
-            f"{n_over} open action(s) are past their due date (marked ⚠ in the table).",
-            icon=":material/schedule:",
-        )
-    c1, c2, c3 = st.columns([2, 1, 2])
-    wanted = c1.multiselect(
-        "Status",
-        STATUSES,
-        format_func=lambda s: s.replace("_", " "),
-        key=f"{KEY}status-filter",
-        placeholder="Every status",
-    )
-    late_only = c2.toggle("Overdue only", key=f"{KEY}late-only")
-    owner = c3.text_input("Owner or unit contains", key=f"{KEY}who")
-    shown = table
-    if wanted:
-        shown = shown[shown["status"].isin([w.replace("_", " ") for w in wanted])]
-    if late_only:
-        shown = shown[shown["overdue"] != ""]
-    if owner.strip():
-        needle = owner.strip().lower()
-        hay = shown["owner"].str.lower() + " " + shown["unit_id"].str.lower()
-        hay = hay + " " + shown["unit"].str.lower()
-        shown = shown[hay.str.contains(needle, regex=False)]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=ACTION_COLUMNS)
-
-    if not officer:
-        return
-    if status == "locked":
-        st.info(f"Cycle {escape_md(cycle)} is locked: its actions can no longer change.")
-        return
-    with st.expander("Edit an action", expanded=False, icon=":material/edit:"):
-        _edit(acts)
-    with st.expander("Add an action by hand", expanded=False, icon=":material/add:"):
-        _add(cycle, cat)
-
-
-def _edit(acts: pd.DataFrame) -> None:
-    if acts.empty:
-        st.caption("No action in this cycle yet.")
-        return
-    rows = {int(r["id"]): r for r in acts.to_dict("records")}
-    action_id = st.selectbox(
-        "Action",
-        list(rows),
-        format_func=lambda i: views.action_label(rows[i]),
-        key=f"{KEY}edit-id",
-    )
-    row = rows[int(action_id)]
-    version = int(row["version"])
-    tag = f"{action_id}-{version}"
-    due = row["due_date"] if isinstance(row["due_date"], date) else None
-    with st.form(f"{KEY}edit-form-{tag}"):
-        c1, c2, c3 = st.columns(3)
-        owner = c1.text_input("Owner", value=row["owner"] or "", key=f"{KEY}owner-{tag}")
-        due_date = c2.date_input("Due date", value=due, key=f"{KEY}due-{tag}")
-        status = c3.selectbox(
-            "Status",
-            STATUSES,
-            index=STATUSES.index(row["status"]) if row["status"] in STATUSES else 0,
-            format_func=lambda s: s.replace("_", " "),
-            key=f"{KEY}status-{tag}",
-        )
-        notes = st.text_area("Notes", value=row["notes"] or "", key=f"{KEY}notes-{tag}")
-        reason = st.text_input("Why (kept in the audit trail)", key=f"{KEY}reason-{tag}")
-        saved = st.form_submit_button("Save the action", type="primary")
-    if saved:
-        try:
-            state.write(
-                update_action,
-                int(action_id),
-                expected_version=version,
-                owner=owner,
-                due_date=due_date,
-                status=status,
-                notes=notes,
-                reason=reason,
-            )
-        except DomainError as exc:
-            state.show_error(exc, key=f"{KEY}edit", forget_keys=(f"{KEY}edit",))
-        else:
-            st.session_state[f"{KEY}flash"] = f"Action #{action_id} saved."
-            st.rerun()
-    flash = st.session_state.pop(f"{KEY}flash", None)
-    if flash:
-        st.success(flash)
-
-
-def _add(cycle: str, cat: Catalogue) -> None:
-    try:
-        units = read("list_units")
-    except DomainError as exc:
-        state.show_error(exc)
-        return
-    if units.empty:
-        st.caption("No unit to add an action for.")
-        return
-    names = dict(zip(units["code"], units["name"], strict=True))
-    types = dict(zip(units["code"], units["unit_type"], strict=True))
-    unit = st.selectbox(
-        "Unit", list(names), format_func=lambda c: f"{names[c]} ({c})", key=f"{KEY}add-unit"
-    )
-    controls = {c.id: c.name for c in cat.controls_for(types[unit])}
-    if not controls:
-        st.caption("The catalogue has no control for this unit's type.")
-        return
-    levels = cat.method.maturity.levels
-    with st.form(f"{KEY}add-form"):
-        control = st.selectbox(
-            "Control", list(controls), format_func=controls.get, key=f"{KEY}add-control"
-        )
-        c1, c2, c3 = st.columns(3)
-        to_level = c1.selectbox(
-            "Raise to maturity",
-            sorted(levels)[1:],
-            index=len(levels) - 2,
-            format_func=lambda k: f"{k} {levels[k].name}",
-            key=f"{KEY}add-level",
-        )
-        owner = c2.text_input("Owner (blank: the control's owner)", key=f"{KEY}add-owner")
-        due = c3.date_input("Due date", value=None, key=f"{KEY}add-due")
-        notes = st.text_area("Notes", key=f"{KEY}add-notes")
-        added = st.form_submit_button("Add the action", type="primary")
-    if added:
-        try:
-            row = state.write(
-                add_action,
-                cycle,
-                unit,
-                control,
-                to_level=int(to_level),
-                owner=owner,
-                due_date=due,
-                notes=notes,
-            )
-        except DomainError as exc:
-            state.show_error(exc)
-        else:
-            st.session_state[f"{KEY}added"] = (
-                f"Action #{row['id']} added: {escape_md(controls[control])} in "
-                f"{escape_md(names[unit])}."
-            )
-            st.rerun()
-    added_note = st.session_state.pop(f"{KEY}added", None)
-    if added_note:
-        st.success(added_note)
 
 
 # --------------------------------------------------------------------------- timeline

@@ -8,13 +8,15 @@ auditors.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from riskmap.charts import movers, trend_units
 from riskmap.service import DomainError
 from riskmap.ui import registry, state, views
 from riskmap.ui.pages._shared import catalogue, read
-from riskmap.ui.widgets import escape_md
+from riskmap.ui.widgets import escape_md, table
 
 ROLES = registry.roles_of("trends")  # the registry is the one list
 KEY = "trend-"
@@ -91,15 +93,9 @@ def render() -> None:
                 key=f"{KEY}units",
                 config=_CONFIG,
             )
-        st.dataframe(
+        table(
             t.per_unit,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "mean_residual_before": _num(f"Mean residual {before}", format="%.2f"),
-                "mean_residual_after": _num(f"Mean residual {after}", format="%.2f"),
-                "change": _num("Change", format="%+.2f"),
-            },
+            column_config=_compared("mean_residual", "Mean residual", before, after),
         )
     with tabs[1]:
         st.plotly_chart(
@@ -115,28 +111,20 @@ def render() -> None:
         )
     with tabs[2]:
         st.caption("Unit x risk pairs whose residual band changed between the two cycles.")
-        st.dataframe(
+        table(
             views.movers_table(t.movers, cat),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "residual_before": _num(f"Residual {before}", format="%.2f"),
-                "residual_after": _num(f"Residual {after}", format="%.2f"),
-                "change": _num("Change", format="%+.2f"),
-            },
+            column_config=_compared("residual", "Residual", before, after),
         )
     with tabs[3]:
         st.caption(
             f"Actions of cycle {escape_md(after)} marked done: the Overview's "
             f'"Actions done" of cycle {escape_md(after)}.'
         )
-        st.dataframe(t.actions_completed, hide_index=True, width="stretch")
+        table(t.actions_completed)
     with tabs[4]:
         gain = views.maturity_gain(t.maturity, cat)
-        st.dataframe(
+        table(
             gain,
-            hide_index=True,
-            width="stretch",
             column_config={
                 "title": st.column_config.TextColumn("Principle", width="large"),
                 "mean_maturity_before": _num(f"Mean maturity {before}", format="%.2f"),
@@ -145,3 +133,12 @@ def render() -> None:
             },
         )
         st.bar_chart(gain, x="principle", y="gained", horizontal=True, height=260)
+
+
+def _compared(field: str, label: str, before: str, after: str) -> dict[str, Any]:
+    """The columns of a figure in two cycles and its change, named by the cycles."""
+    return {
+        f"{field}_before": _num(f"{label} {before}", format="%.2f"),
+        f"{field}_after": _num(f"{label} {after}", format="%.2f"),
+        "change": _num("Change", format="%+.2f"),
+    }

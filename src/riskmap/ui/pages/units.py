@@ -22,7 +22,7 @@ from riskmap.service import (
 )
 from riskmap.service.imports import read_unit_table
 from riskmap.ui import registry, state
-from riskmap.ui.widgets import escape_md, labelled_table, level_label
+from riskmap.ui.widgets import escape_md, labelled_table, level_label, table
 
 ROLES = registry.roles_of("units")  # the registry is the one list
 ss = st.session_state
@@ -142,26 +142,20 @@ def _edit_form(units: pd.DataFrame) -> None:
             )
         reason = st.text_input("Why this change (kept in the audit trail)")
         if st.form_submit_button("Save unit", type="primary"):
-            try:
-                state.write(
-                    edit_unit,
-                    code,
-                    expected_version=int(unit["version"]),
-                    reason=reason,
-                    name=name,
-                    unit_type=unit_type,
-                    region=region.strip(),
-                    headcount=int(headcount),
-                    exposure=exposure,
-                )
-            except DomainError as exc:
-                ss["units-edit-exc"] = exc
-            else:
-                state.flash(f"Saved unit {code}.")
-            st.rerun()
-    exc = ss.pop("units-edit-exc", None)
-    if exc is not None:
-        state.show_error(exc, key="units-edit")
+            state.write_and_rerun(
+                "units-edit",
+                f"Saved unit {code}.",
+                edit_unit,
+                code,
+                expected_version=int(unit["version"]),
+                reason=reason,
+                name=name,
+                unit_type=unit_type,
+                region=region.strip(),
+                headcount=int(headcount),
+                exposure=exposure,
+            )
+    state.show_kept_error("units-edit")
 
 
 def _move_retire(units: pd.DataFrame) -> None:
@@ -175,13 +169,16 @@ def _move_retire(units: pd.DataFrame) -> None:
         reason = st.text_input("Why", key="units-move-reason")
         if st.form_submit_button("Move"):
             version = int(units.loc[units["code"] == code, "version"].iloc[0])
-            try:
-                state.write(move_unit, code, parent, expected_version=version, reason=reason)
-            except DomainError as exc:
-                ss["units-move-exc"] = exc
-            else:
-                state.flash(f"Moved unit {code} under {parent or 'the top level'}.")
-            st.rerun()
+            moved = f"Moved unit {code} under {parent or 'the top level'}."
+            state.write_and_rerun(
+                "units-move",
+                moved,
+                move_unit,
+                code,
+                parent,
+                expected_version=version,
+                reason=reason,
+            )
     with right, st.form("unit-retire"):
         st.markdown("**Retire a unit**")
         code_r = st.selectbox("Unit", list(units["code"]), key="units-retire-code")
@@ -189,16 +186,15 @@ def _move_retire(units: pd.DataFrame) -> None:
         st.caption("A retired unit keeps its history and is left out of the next cycles.")
         if st.form_submit_button("Retire"):
             version = int(units.loc[units["code"] == code_r, "version"].iloc[0])
-            try:
-                state.write(retire_unit, code_r, expected_version=version, reason=reason_r)
-            except DomainError as exc:
-                ss["units-move-exc"] = exc
-            else:
-                state.flash(f"Retired unit {code_r}.")
-            st.rerun()
-    exc = ss.pop("units-move-exc", None)
-    if exc is not None:
-        state.show_error(exc, key="units-move")
+            state.write_and_rerun(
+                "units-move",
+                f"Retired unit {code_r}.",
+                retire_unit,
+                code_r,
+                expected_version=version,
+                reason=reason_r,
+            )
+    state.show_kept_error("units-move")
 
 
 def _problems_frame(problems: list[Problem]) -> pd.DataFrame:
@@ -228,7 +224,7 @@ def _import() -> None:
         state.show_error(exc)
         return
     st.markdown(f"**Preview: {len(frame)} row(s)**")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    table(frame)
     try:
         check = state.call("check_unit_import", frame, update_existing=update)
     except DomainError as exc:
@@ -240,7 +236,7 @@ def _import() -> None:
             f"{len(problems)} problem(s): fix the file and upload it again. Nothing was imported.",
             icon=":material/error:",
         )
-        st.dataframe(_problems_frame(problems), hide_index=True, width="stretch")
+        table(_problems_frame(problems))
         return
     st.success(
         f"Ready: {len(check['add'])} unit(s) to add, {len(check['update'])} to update.",
@@ -251,7 +247,7 @@ def _import() -> None:
             result = state.write(import_units, frame, update_existing=update, source=upload.name)
         except ImportRejected as exc:
             st.error("The list changed meanwhile; nothing was imported.")
-            st.dataframe(_problems_frame(exc.problems), hide_index=True, width="stretch")
+            table(_problems_frame(exc.problems))
             return
         except DomainError as exc:
             state.show_error(exc)

@@ -22,9 +22,10 @@ from riskmap.service import (
 )
 from riskmap.ui import state
 from riskmap.ui.widgets import labelled_table
+from riskmap.vocabulary import Role
 
 ss = st.session_state
-LEAST_PRIVILEGED = "auditor"
+LEAST_PRIVILEGED = Role.AUDITOR
 ADD = {  # the add form's fields and their empty values
     "users-add-name": "",
     "users-add-display": "",
@@ -93,7 +94,7 @@ def _scope_form(users) -> None:
 
 
 def render() -> None:
-    state.require("admin")
+    state.require(Role.ADMIN)
     state.show_flash()
     st.title("Users")
     users = state.read("list_users")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskmap import vocabulary
 from riskmap.service import DomainError, rate_risk
 from riskmap.ui import session_cookie, state
 from riskmap.ui.pages.assess import controls, form, place, risks, summary, unit_step
@@ -40,11 +41,11 @@ def _header(cycle: str, info: dict) -> place.Place | None:
     if units.empty:
         st.info(f"Cycle {cycle} has no units to assess.")
         return None
-    codes = list(units["unit_id"])
+    codes = list(units["unit_code"])
     first = state.read("next_unit", cycle) or codes[0]
     where = place.current(codes, first)
     _unlisted(cycle)
-    by_code = units.set_index("unit_id")
+    by_code = units.set_index("unit_code")
 
     def label(code: str) -> str:
         row = by_code.loc[code]
@@ -92,11 +93,12 @@ def render() -> None:
     where = _header(cycle, info)
     if where is None:
         return
-    editable = state.can(rate_risk) and info["status"] == "draft"
-    if info["status"] != "draft":
+    editable = state.can(rate_risk) and info["status"] == vocabulary.CycleStatus.DRAFT
+    if info["status"] != vocabulary.CycleStatus.DRAFT:
+        locked = info["status"] == vocabulary.CycleStatus.LOCKED
         st.info(
-            f"Cycle {cycle} is {info['status'].replace('_', ' ')}: ratings are read only. "
-            + ("A manager can reopen it." if info["status"] != "locked" else "")
+            f"Cycle {cycle} is {vocabulary.cycle_status_label(info['status'])}: "
+            "ratings are read only. " + ("" if locked else "A manager can reopen it.")
         )
     elif not state.can(rate_risk):
         st.caption("You are reading: only an integrity officer rates risks and controls.")

@@ -212,19 +212,15 @@ def save_detail(rec: Record) -> None:
 def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, editable: bool) -> None:
     cat = state.service().catalogue
     scale = cat.method.maturity
-    ids = list(frame["control_id"])
     rows = frame.set_index("control_id")
-    if where.control not in ids:
-        open_ = frame.loc[~frame["confirmed"], "control_id"]
-        where = place.choose_record(where, "control", open_.iloc[0] if len(open_) else ids[0])
-    control_id = where.control
-    place.record_picker(
+    where = place.pick_record(
         where,
         "control",
-        ids,
+        frame,
         lambda i: f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {rows.loc[i, 'control']} ({i})",
         "Control",
     )
+    control_id = where.control
     row = rows.loc[control_id]
     control = cat.control_by_id.get(control_id)
     rec = Record("control", code, cycle, control_id)
@@ -255,33 +251,14 @@ def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, edita
             field_error(errors, "m")
             if control is not None:
                 st.caption("Evidence that shows it: the checklist below, with its items")
-            st.text_area(
-                "Evidence (documents, records, where they are)",
-                key=rec.key("e"),
-                height=80,
-                disabled=not editable,
-                persist_state=form.PERSIST,
-            )
-            st.text_area(
-                "Justification",
-                key=rec.key("j"),
-                height=80,
-                disabled=not editable,
-                persist_state=form.PERSIST,
-            )
+            evidence = "Evidence (documents, records, where they are)"
+            form.text_field(rec, "e", evidence, editable, height=80)
+            form.text_field(rec, "j", "Justification", editable, height=80)
             field_error(errors, "j")
         else:
             form.not_applicable_reason(rec, "control", editable, errors, height=80)
-        field_error(errors, "_form")
-        form.show_unsaved(rec, saved)
-        form.conflict_panel(
-            rec,
-            saved,
-            int(row["version"]),
-            {"app": "Applies", "m": "Maturity", "e": "Evidence", "j": "Justification",
-             "na": "Why it does not apply"},
-            lambda f, v: ("yes" if v else "no") if f == "app" else str(v if v is not None else ""),
-        )  # fmt: skip
+        labels = {"app": "Applies", "m": "Maturity", "e": "Evidence", "j": "Justification"}
+        form.rating_feedback(rec, saved, int(row["version"]), errors, labels)
         if editable:
             st.button(
                 "Save and confirm control",

@@ -25,7 +25,7 @@ import streamlit as st
 
 from riskmap.service import ConflictError, DomainError, ValidationError
 from riskmap.ui import state
-from riskmap.ui.widgets import escape_md, field_error, present, validation_errors
+from riskmap.ui.widgets import escape_md, field_error, present, table, validation_errors
 
 ss = st.session_state
 NOTICE_KEY = "assess-notice"
@@ -128,6 +128,33 @@ def show_unsaved(rec: Record, saved: Mapping[str, Any]) -> None:
         )
 
 
+def text_field(rec: Record, field: str, label: str, editable: bool, **kw: Any) -> None:
+    """A free-text field of `rec`'s form: keyed by the record, its draft kept in the
+    session, read only where the officer may not edit (`kw`: height, placeholder)."""
+    st.text_area(label, key=rec.key(field), disabled=not editable, persist_state=PERSIST, **kw)
+
+
+def rating_feedback(
+    rec: Record,
+    saved: Mapping[str, Any],
+    version: int,
+    errors: Mapping[str, str],
+    labels: Mapping[str, str],
+) -> None:
+    """The foot of a rating's form (a risk's or a control's), shown alike for both: the
+    form-wide error, what is not saved yet, and a refused save's conflict, in which the
+    applies toggle (`app`) reads yes/no and an empty value reads as nothing."""
+    field_error(errors, "_form")
+    show_unsaved(rec, saved)
+    conflict_panel(rec, saved, version, {**labels, "na": "Why it does not apply"}, _rating_value)
+
+
+def _rating_value(field: str, value: Any) -> str:
+    if field == "app":
+        return "yes" if value else "no"
+    return str(value if value is not None else "")
+
+
 # -- drafts across a reload --------------------------------------------------------------
 
 _RECORD_FIELDS = {"v", "base", "id", "app", "l", "i", "j", "na", "m", "e", "name", "region",
@@ -171,14 +198,7 @@ def conflict_panel(
     exc = ss.get(rec.key("conflict"))
     if exc is None:
         return
-    lines = [f"**Someone else saved {escape_md(rec.name)} after you opened it.**"]
-    for field in exc.fields:
-        who = sorted({c.by for c in exc.changes if c.field == field})
-        when = max(c.at for c in exc.changes if c.field == field)
-        lines.append(
-            f"- {escape_md(field)}: changed by {escape_md(', '.join(who))} "
-            f"at {escape_md(str(when)[:16].replace('T', ' '))}"
-        )
+    lines = state.conflict_lines(exc, rec.name)
     lines.append("\nNothing was overwritten. Their values and yours:")
     st.warning("\n".join(lines), icon=":material/sync_problem:")
     rows = [
@@ -189,7 +209,7 @@ def conflict_panel(
         }
         for f, label in labels.items()
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    table(pd.DataFrame(rows))
     buttons = st.container(horizontal=True)
     buttons.button(
         "Reload theirs",
@@ -253,12 +273,12 @@ def not_applicable_reason(
     placeholder: str | None = None,
 ) -> None:
     """Its own question when the record does not apply (never the old justification)."""
-    st.text_area(
+    text_field(
+        rec,
+        "na",
         f"Why does this {what} not apply to the unit? (required)",
-        key=rec.key("na"),
+        editable,
         height=height,
-        disabled=not editable,
-        persist_state=PERSIST,
         placeholder=placeholder,
     )
     field_error(errors, "na")

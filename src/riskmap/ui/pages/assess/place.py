@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 STEPS = ("unit", "risks", "controls", "summary")
@@ -114,6 +115,24 @@ def choose_record(place: Place, kind: str, record: str) -> Place:
     if moved != place:
         keep(moved)
     return moved
+
+
+def open_record(place: Place, kind: str, frame: pd.DataFrame) -> Place:
+    """`place` with a record of `kind` open: the one in the address bar if the unit has it,
+    else the first not yet confirmed, else the first (`frame`: the unit's ratings of that
+    kind, with `<kind>_id` and `confirmed`). Risks and controls open alike."""
+    ids = list(frame[f"{kind}_id"])
+    if getattr(place, kind) in ids:
+        return place
+    unconfirmed = frame.loc[~frame["confirmed"], f"{kind}_id"]
+    return choose_record(place, kind, unconfirmed.iloc[0] if len(unconfirmed) else ids[0])
+
+
+def pick_record(place: Place, kind: str, frame: pd.DataFrame, label: Callable, text: str) -> Place:
+    """Open a record of `kind` (`open_record`) and draw its picker; the place it leaves."""
+    place = open_record(place, kind, frame)
+    record_picker(place, kind, list(frame[f"{kind}_id"]), label, text)
+    return place
 
 
 # -- the pickers -------------------------------------------------------------------------

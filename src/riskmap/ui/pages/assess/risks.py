@@ -18,7 +18,7 @@ from riskmap.ui import state
 from riskmap.ui.pages.assess import evidence_panel, form, place
 from riskmap.ui.pages.assess.form import Record
 from riskmap.ui.pages.assess.rules_view import risk_justification
-from riskmap.ui.widgets import band_text, escape_md, field_error, level_label
+from riskmap.ui.widgets import band_text, escape_md, field_error, level_label, table
 
 FIELDS = {"likelihood": "l", "impact": "i", "justification": "j"}
 
@@ -84,10 +84,8 @@ def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
             "Justification or reason": frame["justification"].fillna(""),
         }
     )
-    st.dataframe(
+    table(
         shown,
-        hide_index=True,
-        width="stretch",
         height=min(38 + 35 * len(shown), 420),
         column_config={
             "Risk": st.column_config.TextColumn(width="small"),
@@ -115,17 +113,14 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
 
     ids = list(frame["risk_id"])
     rows = frame.set_index("risk_id")
-    if where.risk not in ids:
-        open_ = frame.loc[~frame["confirmed"], "risk_id"]
-        where = place.choose_record(where, "risk", open_.iloc[0] if len(open_) else ids[0])
-    risk_id = where.risk
-    place.record_picker(
+    where = place.pick_record(
         where,
         "risk",
-        ids,
+        frame,
         lambda i: f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {i} · {rows.loc[i, 'risk']}",
         "Risk scenario",
     )
+    risk_id = where.risk
     row = rows.loc[risk_id]
     following = ids[ids.index(risk_id) + 1] if ids.index(risk_id) + 1 < len(ids) else None
     risk = cat.risk_by_id.get(risk_id)
@@ -154,16 +149,8 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
                 placeholder="e.g. the unit issues no visas since the 2025 reorganisation",
             )
             st.caption("Not applicable: no score; left out of the unit's scores.")
-        field_error(errors, "_form")
-        form.show_unsaved(rec, saved)
-        form.conflict_panel(
-            rec,
-            saved,
-            int(row["version"]),
-            {"app": "Applies", "l": "Likelihood", "i": "Impact", "j": "Justification",
-             "na": "Why it does not apply"},
-            lambda f, v: ("yes" if v else "no") if f == "app" else str(v if v is not None else ""),
-        )  # fmt: skip
+        labels = {"app": "Applies", "l": "Likelihood", "i": "Impact", "j": "Justification"}
+        form.rating_feedback(rec, saved, int(row["version"]), errors, labels)
         if editable:
             buttons = st.container(horizontal=True)  # wraps on a narrow screen
             buttons.button(
@@ -213,9 +200,7 @@ def _levels(
             )
             field_error(errors, suffix)
     rule = risk_justification(row, form.value(rec, "l"), form.value(rec, "i"), has_previous)
-    st.text_area(
-        rule.label, key=rec.key("j"), height=90, disabled=not editable, persist_state=form.PERSIST
-    )
+    form.text_field(rec, "j", rule.label, editable, height=90)
     if editable and rule.required and not str(form.value(rec, "j")).strip() and "j" not in errors:
         st.caption(
             ":orange[A justification is needed before this can be saved: evidence, "

@@ -35,7 +35,7 @@ def risk_justification(row: Any, likelihood: int, impact: int, has_previous: boo
         baseline = rules.Baseline(int(base_l), int(base_i), source)
     problem = rules.risk_justification_problem(
         risk_id=str(row.get("risk_id", "")),
-        unit=str(row.get("unit_id", "")),
+        unit=str(row.get("unit_code", "")),
         applicable=True,
         likelihood=int(likelihood),
         impact=int(impact),

@@ -13,7 +13,7 @@ import streamlit as st
 from riskmap.service import DomainError, UnitSummary, confirm_ratings
 from riskmap.ui import state
 from riskmap.ui.pages.assess import controls, form
-from riskmap.ui.widgets import band_text, escape_md, style_bands
+from riskmap.ui.widgets import band_text, escape_md, style_bands, table
 
 ATTESTATION = "I reviewed these ratings with the unit"
 OPEN_KEY = "assess-confirm-open"  # the dialog stays open across its own reruns until closed
@@ -92,24 +92,22 @@ def confirm_dialog(cycle: str, code: str, open_risks: list[str], open_controls: 
 
 
 def _table(s: UnitSummary) -> None:
-    table = s.now[
+    risks_now = s.now[
         ["risk_id", "risk", "likelihood", "impact", "inherent", "inherent_band", "reduction",
          "residual", "residual_band"]
     ].copy()  # fmt: skip
-    table["inherent_band"] = table["inherent_band"].map(band_text)
-    table["residual_band"] = table["residual_band"].map(band_text)
+    risks_now["inherent_band"] = risks_now["inherent_band"].map(band_text)
+    risks_now["residual_band"] = risks_now["residual_band"].map(band_text)
     formats = {"inherent": "{:.0f}", "reduction": "{:.0%}", "residual": "{:.2f}"}
     prev_col = f"residual {s.previous}"
     if len(s.before):
         last = s.before.set_index("risk_id")["residual"]
-        table[prev_col] = table["risk_id"].map(last)
-        table["change"] = table["residual"] - table[prev_col]
+        risks_now[prev_col] = risks_now["risk_id"].map(last)
+        risks_now["change"] = risks_now["residual"] - risks_now[prev_col]
         formats.update({prev_col: "{:.2f}", "change": "{:+.2f}"})
-    styled = style_bands(table, ["inherent_band", "residual_band"]).format(formats, na_rep="—")
-    st.dataframe(
+    styled = style_bands(risks_now, ["inherent_band", "residual_band"]).format(formats, na_rep="—")
+    table(
         styled,
-        hide_index=True,
-        width="stretch",
         column_config={
             "risk_id": st.column_config.TextColumn("Risk", width="small"),
             "risk": st.column_config.TextColumn("Scenario", width="medium"),
