@@ -73,3 +73,32 @@ def test_an_endless_or_huge_file_is_refused_without_reading_it_whole(
     first = result.stderr.splitlines()[0]
     assert first == (TOO_LARGE if source == "/dev/zero" else SPARSE_TOO_LARGE)
     assert grown * 1024 < 4 * MAX_UPLOAD_BYTES  # far from the 1.5 GB the file holds
+
+
+def test_a_good_file_is_imported_in_one_go_and_the_trail_verifies(demo_template, tmp_path):
+    """`riskmap import` checks and applies in one transaction; `riskmap audit verify`
+    passes after it (the import's events are chained in one batch)."""
+    from riskmap import service
+    from riskmap.service import CLI_ADMIN
+    from test_service_exports import fill
+    from test_service_imports import REFS, _levels_changed
+
+    path = tmp_path / "riskmap.sqlite"
+    shutil.copyfile(demo_template.path, path)
+    db = f"sqlite:///{path}"
+    with Service.open(db, catalogue=CAT) as svc:
+        template = service.questionnaire_template(svc, CLI_ADMIN, "2026", units=["BC-001"])
+    filled = fill(_levels_changed(template, 4), {("Controls", f"{REFS}2"): "1: REF-9, registry"})
+    upload = tmp_path / "bc.xlsx"
+    upload.write_bytes(filled)
+    args = ["import", str(upload), "--cycle", "2026", "--user", "demo.officer", "--db", db]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "4 risk rating(s) and 0 control rating(s), 1 evidence reference(s) saved" in result.output
+    )
+    again = CliRunner().invoke(main, [*args, "--dry-run"])
+    assert again.exit_code == 1 and "changed in riskmap after this file" in again.stderr
+    verified = CliRunner().invoke(main, ["audit", "verify", "--db", db])
+    assert verified.exit_code == 0, verified.output
+    assert "intact" in verified.output

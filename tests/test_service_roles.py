@@ -94,6 +94,7 @@ POLICY = {
     "template_parts": {"officer", "admin"},
     "check_questionnaire": {"officer"},
     "import_questionnaire": {"officer"},
+    "apply_questionnaire": {"officer"},
     # evidence items (riskmap.service.evidence): officers add and supersede, everyone
     # reads and downloads, nobody deletes
     "add_evidence": {"officer"},
@@ -241,6 +242,10 @@ def call(svc: Service, name: str, actor: str, role: str):
         case "check_questionnaire" | "import_questionnaire":
             template = s.questionnaire_template(svc, CLI_ADMIN, "2026", units=["BC-001"])
             return f(svc, actor, "2026", template, "q.xlsx")
+        case "apply_questionnaire":
+            template = s.questionnaire_template(svc, CLI_ADMIN, "2026", units=["BC-001"])
+            plan = s.check_questionnaire(svc, "officer", "2026", template, "q.xlsx")
+            return f(svc, actor, plan)
         case "add_evidence":
             unit, ctl, _ = _control(svc)
             return f(svc, actor, "2026", unit, control_id=ctl, checklist_entry=1, reference="R-1")

@@ -100,6 +100,8 @@ EXPECT = {
     # a questionnaire that holds the other unit: refused naming its cell
     "check_questionnaire": REJECTED,
     "import_questionnaire": REJECTED,
+    # a plan checked by an unscoped officer, changing the other unit: refused by scope
+    "apply_questionnaire": REFUSED,
     # reads of everything: only the scope's units
     **dict.fromkeys(
         [
@@ -251,6 +253,15 @@ def call(svc: Service, name: str, actor: str) -> Any:
         case "check_questionnaire" | "import_questionnaire":
             template = s.questionnaire_template(svc, CLI_ADMIN, "2026", units=[OTHER])
             return f(svc, actor, "2026", template, "q.xlsx")
+        case "apply_questionnaire":
+            wb = load_workbook(io.BytesIO(s.questionnaire_template(svc, CLI_ADMIN, "2026")))
+            row = next(r for r in wb["Risks"].iter_rows(min_row=2) if r[0].value == OTHER)
+            row[10].value = "Checked again with the unit head"  # its justification
+            out = io.BytesIO()
+            wb.save(out)
+            plan = s.check_questionnaire(svc, "officer", "2026", out.getvalue(), "q.xlsx")
+            assert OTHER in plan.units
+            return f(svc, actor, plan)
         case "comment":
             return f(svc, actor, "2026", "a note")
         case "trend":

@@ -178,12 +178,14 @@ def test_a_bad_file_lists_every_problem_with_sheet_and_cell(ui_db):
     assert likelihood(ui_db, risk_id) == old
 
 
-def test_a_rating_saved_meanwhile_withdraws_the_preview(ui_db):
+def test_a_rating_saved_meanwhile_refuses_the_checked_plan_and_checks_again(ui_db):
     data, risk_id, _ = filled_questionnaire(ui_db)
     at = run("officer")
     at.file_uploader[0].upload("bc-001.xlsx", data, XLSX)
     at.run()
     assert "Apply all" in [b.label for b in at.button]
+    kept = at.session_state["exports-check"][1]
+    assert isinstance(kept, s.ImportPlan) and len(kept.saves) == 1  # the plan the page keeps
     # Someone saves the same rating in riskmap before the officer applies the file.
     with ui_db.service() as svc:
         row = s.risk_ratings(svc, CLI_ADMIN, "2026", "BC-001").set_index("risk_id").loc[risk_id]
@@ -191,12 +193,35 @@ def test_a_rating_saved_meanwhile_withdraws_the_preview(ui_db):
             svc, "demo.officer", "2026", "BC-001", risk_id,
             expected_version=int(row["version"]), likelihood=1, justification="Rechecked",
         )  # fmt: skip
-    # The next run checks the file again (the data changed): no "Apply all", the problem.
+        events = len(s.audit_trail(svc, CLI_ADMIN))
+    # "Apply all" applies the plan checked before: refused, nothing written; the file is
+    # checked again and the officer sees why (the rating changed since the export).
     button(at, "Apply all").click().run()
     assert not at.exception
+    assert any("changed since you checked this file" in e for e in errors(at)), errors(at)
     assert any("bc-001.xlsx: 1 problem(s)" in e for e in errors(at)), errors(at)
     assert "Apply all" not in [b.label for b in at.button]
     problem = at.dataframe[-1].value.iloc[0]
     assert (problem["sheet"], problem["cell"]) == ("Risks", "G2")
     assert "changed in riskmap after this file was exported" in problem["problem"]
     assert likelihood(ui_db, risk_id) == 1
+    with ui_db.service() as svc:
+        assert len(s.audit_trail(svc, CLI_ADMIN)) == events
+
+
+def test_the_preview_is_the_plan_that_is_saved(ui_db):
+    """What is on screen (the preview of the kept plan) is what "Apply all" saves."""
+    data, risk_id, new = filled_questionnaire(ui_db)
+    at = run("officer")
+    at.file_uploader[0].upload("bc-001.xlsx", data, XLSX)
+    at.run()
+    shown = at.dataframe[0].value
+    assert list(shown["cell"]) == ["Risks!G2", "Risks!K2"]
+    button(at, "Apply all").click().run()
+    assert not errors(at), errors(at)
+    with ui_db.service() as svc:
+        saved = s.risk_ratings(svc, CLI_ADMIN, "2026", "BC-001").set_index("risk_id").loc[risk_id]
+        last = s.audit_trail(svc, CLI_ADMIN).iloc[-1]
+    assert str(int(saved["likelihood"])) == shown.iloc[0]["after"] == str(new)
+    assert saved["justification"] == shown.iloc[1]["after"]
+    assert last["action"] == "questionnaire.import"

@@ -26,25 +26,22 @@ unkeyed event anywhere else is still refused.
 
 from __future__ import annotations
 
-import base64
-import enum
-import hashlib
-import hmac
-import json
-import math
-import numbers
-import uuid
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from riskmap import keys
+from riskmap.audit_seal import (  # noqa: F401 - re-exported: the trail's users import them here
+    _iso,
+    _utc,
+    canonical_json,
+    compute_hash,
+    json_safe,
+)
 from riskmap.store.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -64,99 +61,6 @@ class VerifyResult:
     first_broken_id: int | None
     message: str
     unkeyed: int = 0  # events before the trail was keyed (plain SHA-256), at its start
-
-
-# --- canonical forms -------------------------------------------------------------------
-
-
-def json_safe(value: Any) -> Any:
-    """`value` as plain JSON data: dates and datetimes become ISO strings, Decimals floats.
-
-    Aware datetimes are converted to UTC; tuples and sets become lists; mapping keys
-    become strings. Non-finite floats become the strings "nan", "inf", "-inf".
-    Raises TypeError for anything else that JSON cannot carry.
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, enum.Enum):
-        return json_safe(value.value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, (float, Decimal, numbers.Real)):
-        f = float(value)
-        return f if math.isfinite(f) else str(f)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, (uuid.UUID, PurePath)):
-        return str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (set, frozenset)):
-        return sorted((json_safe(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays, pandas Series
-    if callable(tolist):
-        plain = tolist()
-        if type(plain) is not type(value):
-            return json_safe(plain)
-    raise TypeError(f"cannot record a {type(value).__name__} in the audit log: {value!r}")
-
-
-def canonical_json(value: Any) -> str:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def _utc(at: datetime) -> datetime:
-    # SQLite hands timestamps back naive; riskmap always stores them in UTC.
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def _iso(at: datetime) -> str:
-    return _utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def compute_hash(
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    cycle_id: int | None,
-    before: Any,
-    after: Any,
-    reason: str,
-    prev_hash: str,
-    key: bytes | None = None,
-) -> str:
-    """The seal (hex) of an event's content, id excluded: HMAC-SHA256 under `key` of its
-    canonical JSON; with no key, its plain SHA-256 (the trail before it was keyed)."""
-    content = {
-        "at": _iso(at),
-        "actor": actor,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "cycle_id": cycle_id,
-        "before": before,
-        "after": after,
-        "reason": reason,
-        "prev_hash": prev_hash,
-    }
-    message = canonical_json(content).encode("utf-8")
-    if key is None:
-        return hashlib.sha256(message).hexdigest()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def _keyring(session: Session) -> keys.Keyring:
@@ -218,35 +122,62 @@ def record(
     cycle_id: int | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction (flushed, not committed)."""
-    for name, value in (("actor", actor), ("action", action), ("entity", entity)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"audit event needs a non-empty {name}")
-    before_safe = json_safe(before)
-    after_safe = json_safe(after)
-    entity_id_str = "" if entity_id is None else str(entity_id)
-    if cycle_id is not None:
-        cycle_id = int(cycle_id)
-    reason = reason or ""
+    entry = Entry(action, entity, entity_id, before, after, reason, cycle_id)
+    return record_many(session, actor=actor, entries=[entry])[0]
 
+
+@dataclass(frozen=True)
+class Entry:
+    """What one event says (the actor, time and chain are `record_many`'s)."""
+
+    action: str
+    entity: str
+    entity_id: str | int = ""
+    before: dict | None = None
+    after: dict | None = None
+    reason: str = ""
+    cycle_id: int | None = None
+
+
+def record_many(session: Session, *, actor: str, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append `entries` in order, each chained to the one before, in one flush.
+
+    The one writer of the chain (`record` is a batch of one): an import of thousands of
+    ratings seals its events in memory and inserts them in one statement, instead of a
+    round trip per event; the order of `entries` is the order of their ids. A batch's
+    events are returned as sealed but not attached to the session (no `id`).
+    """
+    if not entries:
+        return []
     prev_hash = _chain_tail(session)
-    at = datetime.now(UTC)
-    event = AuditEvent(
-        at=at,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id_str,
-        cycle_id=cycle_id,
-        before=before_safe,
-        after=after_safe,
-        reason=reason,
-        prev_hash=prev_hash,
-    )
-    event.hash = _event_hash(event, _keyring(session).current.secret)
-    session.add(event)
-    session.flush()
-    session.info[_TAIL] = (_innermost(session), event.hash)
-    return event
+    secret = _keyring(session).current.secret
+    events = []
+    for entry in entries:
+        for name, value in (("actor", actor), ("action", entry.action), ("entity", entry.entity)):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"audit event needs a non-empty {name}")
+        event = AuditEvent(
+            at=datetime.now(UTC),
+            actor=actor,
+            action=entry.action,
+            entity=entry.entity,
+            entity_id="" if entry.entity_id is None else str(entry.entity_id),
+            cycle_id=None if entry.cycle_id is None else int(entry.cycle_id),
+            before=json_safe(entry.before),
+            after=json_safe(entry.after),
+            reason=entry.reason or "",
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = _event_hash(event, secret)
+        events.append(event)
+    if len(events) == 1:
+        session.add(events[0])
+        session.flush()
+    else:  # one INSERT for the batch (executemany, ids in this order), not one per event
+        columns = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
+        session.execute(insert(AuditEvent), [{k: getattr(e, k) for k in columns} for e in events])
+    session.info[_TAIL] = (_innermost(session), prev_hash)
+    return events
 
 
 _TAIL = "riskmap.audit.tail"

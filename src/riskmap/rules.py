@@ -60,6 +60,8 @@ from riskmap.scoring.exposure import suggested_likelihood
 
 def is_level(value: object, scale: Scale) -> bool:
     """A whole number (not a bool, not 2.5) between the scale's first and last level."""
+    if type(value) is int:  # the common case, without the slower check of any integer type
+        return scale.min <= value <= scale.max
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         return False
     return scale.min <= int(value) <= scale.max

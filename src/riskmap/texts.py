@@ -31,6 +31,8 @@ LIMITS: dict[str, int] = {  # the long texts, by column name
     "outcome": 4_000,
     "indicator": 2_000,
     "notes": 4_000,
+    "reference": 4_000,  # an evidence item's document number, register and location
+    "evidence_references": 16_000,  # a questionnaire cell of references, one a line
 }
 DEFAULT_LIMIT = 4_000
 assert max(LIMITS.values()) <= CELL_LIMIT

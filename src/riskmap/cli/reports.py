@@ -117,7 +117,7 @@ def import_cmd(file: Path, cycle: str, user: str, dry_run: bool, db: str) -> Non
             result = case(svc, user, cycle, data, file.name)
         except QuestionnaireRejected as exc:
             for problem in exc.problems:
-                click.echo(problem, err=True)
+                click.echo(str(problem), err=True)
             click.echo(
                 f"refused: {len(exc.problems)} problem(s) in {file.name}; nothing was saved",
                 err=True,

@@ -13,6 +13,7 @@ from typing import Any
 
 from riskmap import rules
 from riskmap.catalogue.models import Scale
+from riskmap.problems import Problem
 from riskmap.reports.questionnaire_layout import MAX_ERRORS
 
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
@@ -31,20 +32,21 @@ class FileErrors(list):
     def only_refusals(self) -> bool:
         return len(self) + self.dropped == self.refusals
 
-    def add(self, message: str) -> None:
+    def add(self, problem: Problem | str) -> None:
+        """Keep `problem` (a sentence about the whole file is given as text)."""
         if len(self) < MAX_ERRORS:
-            self.append(message)
+            self.append(Problem.whole(problem) if isinstance(problem, str) else problem)
         else:
             self.dropped += 1
 
-    def add_all(self, messages: list[str]) -> None:
-        for message in messages:
-            self.add(message)
+    def add_all(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            self.add(problem)
 
-    def final(self) -> list[str]:
+    def final(self) -> list[Problem]:
         out = list(self)
         if self.dropped:
-            out.append(f"... and {self.dropped} more problem(s) not listed")
+            out.append(Problem.whole(f"... and {self.dropped} more problem(s) not listed"))
         return out
 
 
@@ -116,10 +118,10 @@ class SheetErrors:
 
     def __init__(self) -> None:
         self.row = 0
-        self.found: list[tuple[int, str]] = []
+        self.found: list[tuple[int, Problem]] = []
 
-    def add(self, message: str, row: int | None = None) -> None:
-        self.found.append((self.row if row is None else row, message))
+    def add(self, problem: Problem, row: int | None = None) -> None:
+        self.found.append((self.row if row is None else row, problem))
 
-    def in_order(self) -> list[str]:
+    def in_order(self) -> list[Problem]:
         return [m for _, m in sorted(self.found, key=lambda f: f[0])]

@@ -109,7 +109,7 @@ def _protect(ws: Any, fields: list[Field], rows: int) -> None:
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.protection.formatCells = False
-    last = get_column_letter(len([f for f in fields if f.role not in ("id", "was")]))
+    last = get_column_letter(max(i for i, f in enumerate(fields, 1) if f.role not in ("id", "was")))
     ws.auto_filter.ref = f"A1:{last}{max(rows, 1) + 1}"
 
 
@@ -122,6 +122,13 @@ def _maturity_text(catalogue: Catalogue, control: Any, level: int) -> str:
     """What `level` means for `control` (the catalogue's text, else the generic scale's)."""
     own = control.maturity.get(level) if control is not None else None
     return own or _level_text(catalogue.method.maturity, level)
+
+
+def _checklist(control: Any) -> str:
+    """The control's evidence checklist, numbered as the references column names entries."""
+    if control is None:
+        return ""
+    return "; ".join(f"{i}. {entry}" for i, entry in enumerate(control.evidence, 1))
 
 
 def _lists_sheet(book: Book, catalogue: Catalogue) -> None:
@@ -169,6 +176,12 @@ def _instructions(book: Book, snapshot: CycleSnapshot, catalogue: Catalogue, uni
         "Sheet Controls: for each unit and control, rate its maturity "
         f"({scale_range(m.maturity)}), judged on design and operation, and say what evidence "
         "shows it.",
+        "Evidence references (last column of sheet Controls): one a line, the number of the "
+        "checklist entry it answers (column Evidence to look for), a colon, then the document "
+        "number, register and location, e.g. 2: DOC-14/2025, HR registry, room 4. Each new "
+        "line becomes an evidence item of the rating; lines already in riskmap are shown and "
+        "left as they are (removing one here does not withdraw it). Files are added in the "
+        "dashboard.",
         "Fill only the yellow cells. Choose levels from the drop-down lists; the meaning of the "
         "chosen level appears beside it. Sheet Scales lists every level.",
         "Every change of a level or of applicability needs a justification, and so does a risk "
@@ -338,7 +351,7 @@ def questionnaire_template(
                 ),
                 cells.text(str(rec["evidence"] or ""), "answer_text"),
                 cells.text(str(rec["justification"] or ""), "answer_text"),
-                t("; ".join(control.evidence) if control else "", "wrap"),
+                t(_checklist(control), "wrap"),
                 v(rec["unit_code"]),
                 v(rec["control_id"]),
                 int(rec["version"]),
@@ -346,6 +359,7 @@ def questionnaire_template(
                 int(rec["maturity"]),
                 t(str(rec["evidence"] or "")),
                 t(str(rec["justification"] or "")),
+                cells.text(str(rec.get("evidence_references") or ""), "answer_text"),
             ],
             height=wrapped_height(
                 [

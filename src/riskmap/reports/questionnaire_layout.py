@@ -6,12 +6,14 @@ parsed result (`ParsedAnswers`) and the error (`QuestionnaireError`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from riskmap.catalogue import Catalogue
+from riskmap.problems import Problem
 from riskmap.rules import scale_range
 
 FORMAT = "riskmap questionnaire"
@@ -54,6 +56,7 @@ CONTROL_ANSWER_COLUMNS = [
     "maturity",
     "evidence",
     "justification",
+    "evidence_references",
     "version",
     "changed",
     "stale",
@@ -62,7 +65,8 @@ CONTROL_ANSWER_COLUMNS = [
 
 
 class QuestionnaireError(Exception):
-    """The questionnaire was refused; `errors` lists every problem, with sheet and cell.
+    """The questionnaire was refused; `errors` lists every problem (`riskmap.problems.Problem`:
+    sheet, cell, field and message; a sentence about the whole file has no sheet).
 
     `answers`: when every problem is a rating the rules refuse (a justification missing)
     and the file is otherwise sound, the rows that passed, so that the service can add
@@ -71,9 +75,12 @@ class QuestionnaireError(Exception):
     """
 
     def __init__(
-        self, errors: list[str], filename: str = "", answers: ParsedAnswers | None = None
+        self,
+        errors: list[Problem] | list[str],
+        filename: str = "",
+        answers: ParsedAnswers | None = None,
     ) -> None:
-        self.errors = list(errors)
+        self.errors = [Problem.whole(e) if isinstance(e, str) else e for e in errors]
         self.filename = filename
         self.answers = answers
         what = f"questionnaire {filename!r}" if filename else "questionnaire"
@@ -87,8 +94,10 @@ class ParsedAnswers:
 
     risk_ratings: RISK_ANSWER_COLUMNS; control_ratings: CONTROL_ANSWER_COLUMNS. `version` is
     the rating's version when the template was exported (pass it as `expected_version`);
-    `changed` names the fields changed ("likelihood;justification"); `stale` is True when
+    `changed` lists the fields changed (["likelihood", "justification"]); `stale` is True when
     the rating changed in riskmap since the export (the save will meet a conflict);
+    `evidence_references` (controls) lists the references typed in the row that riskmap does
+    not hold yet, as (checklist entry number, reference);
     `sheet_row` is the row in the file, for messages.
     """
 
@@ -168,7 +177,40 @@ def control_fields(catalogue: Catalogue) -> list[Field]:
         Field("was_maturity", "exported: maturity", 10, "was"),
         Field("was_evidence", "exported: evidence", 10, "was"),
         Field("was_justification", "exported: justification", 10, "was"),
+        Field("evidence_references", REFERENCES_HEADER, 50, "answer"),
     ]
+
+
+# The Controls sheet's evidence references: one a line, "2: DOC-14/2025, HR registry, room
+# 4" (the number of the checklist entry it answers, a colon, the document number, register
+# and location). The column is last, after the hidden ones, so that every other column
+# keeps its letter.
+REFERENCES_HEADER = (
+    "Evidence references (one a line: checklist entry number, colon, document number, "
+    "register and location)"
+)
+_REFERENCE_LINE = re.compile(r"\s*(\d{1,3})\s*:\s*(\S.*?)\s*")
+
+
+def reference_line(entry: int, reference: str) -> str:
+    """How the template shows one reference item: `2: DOC-14/2025, HR registry, room 4`."""
+    return f"{entry}: {reference}"
+
+
+def reference_lines(text: str) -> tuple[list[tuple[int, str]], list[str]]:
+    """The references typed in a cell, as (entry number, reference), and the lines that do
+    not read as a reference (empty lines are skipped)."""
+    found: list[tuple[int, str]] = []
+    bad: list[str] = []
+    for line in str(text or "").splitlines():
+        if not line.strip():
+            continue
+        m = _REFERENCE_LINE.fullmatch(line)
+        if m:
+            found.append((int(m.group(1)), m.group(2)))
+        else:
+            bad.append(line.strip())
+    return found, bad
 
 
 def column_letter(fields: list[Field], key: str) -> str:

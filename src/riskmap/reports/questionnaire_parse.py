@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from riskmap import rules, texts
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
+from riskmap.problems import Problem
 from riskmap.reports import sheet_rows
 from riskmap.reports.answer_values import (
     FileErrors,
@@ -38,13 +39,10 @@ from riskmap.reports.answer_values import (
     parse_yes_no,
     show,
 )
+from riskmap.reports.questionnaire_checks import check_meta, justified, new_references
 from riskmap.reports.questionnaire_layout import (
     CONTROL_ANSWER_COLUMNS,
     CONTROLS_SHEET,
-    FORMAT,
-    FORMAT_VERSION,
-    META_KEYS,
-    META_SHEET,
     RISK_ANSWER_COLUMNS,
     RISKS_SHEET,
     Field,
@@ -78,18 +76,21 @@ class _Kind:
     current: dict[tuple[str, str], dict[str, Any]]
     known_items: set[str]
     out_columns: list[str]
+    references: bool = False  # the Controls sheet's evidence references column
     letters: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.letters = {f.key: column_letter(self.fields, f.key) for f in self.fields}
 
-    def ref(self, key: str, row: int) -> str:
-        return f"{self.sheet}!{self.letters[key]}{row}"
+    def at(self, key: str, row: int, message: str) -> Problem:
+        """A problem in the cell of field `key` on `row` of this sheet."""
+        return Problem.at_cell(self.sheet, self.letters[key], row, message, key)
 
 
 def _current(frame: pd.DataFrame, item_column: str, keep: list[str]) -> dict:
-    keep = [k for k in keep if k in frame.columns]
-    records = frame[["unit_code", item_column, *keep]].to_dict("records")
+    columns = ["unit_code", item_column, *(k for k in keep if k in frame.columns)]
+    values = zip(*(frame[c].tolist() for c in columns), strict=True)  # faster than to_dict
+    records = (dict(zip(columns, v, strict=True)) for v in values)
     return {(str(r["unit_code"]), str(r[item_column])): r for r in records}
 
 
@@ -132,10 +133,18 @@ def _kinds(snapshot: CycleSnapshot, catalogue: Catalogue) -> list[_Kind]:
             _current(
                 snapshot.control_ratings,
                 "control_id",
-                ["applicable", "maturity", "evidence", "justification", "version"],
+                [
+                    "applicable",
+                    "maturity",
+                    "evidence",
+                    "justification",
+                    "evidence_references",
+                    "version",
+                ],
             ),
             set(catalogue.control_by_id),
             CONTROL_ANSWER_COLUMNS,
+            references=True,
         ),
     ]
 
@@ -152,63 +161,19 @@ def parse_questionnaire(
     except Exception as exc:  # any failure to open a foreign file is the file's fault
         raise QuestionnaireError([UNREADABLE], filename) from exc
     try:
-        return _parse(wb, snapshot, catalogue, filename)
+        with sheet_rows.collector_paused():
+            return _parse(wb, snapshot, catalogue, filename)
     except sheet_rows.SheetDamaged as exc:
-        raise QuestionnaireError([str(exc)], filename) from None
+        raise QuestionnaireError([exc.problem()], filename) from None
     except (KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:  # a part missing, a bad CRC
         raise QuestionnaireError([UNREADABLE], filename) from exc
     finally:
         wb.close()
 
 
-def _check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: FileErrors) -> None:
-    if META_SHEET not in wb.sheetnames:
-        errors.add(
-            "this is not a riskmap questionnaire (its hidden identification sheet is missing): "
-            "download the template from riskmap and fill that in"
-        )
-        return
-    meta: dict[str, tuple[Any, str]] = {}
-    for r, cells in sheet_rows.rows(wb[META_SHEET]):
-        key, value = cells.get(1, EMPTY), cells.get(2, EMPTY)
-        if key[0] is None:
-            continue
-        if key[1] or value[1]:
-            errors.add(f"{META_SHEET}!B{r}: formulas are not accepted")
-        meta[str(key[0])] = (value[0], f"{META_SHEET}!B{r}")
-    missing = [k for k in META_KEYS if k not in meta]
-    fmt = meta.get("format", (None, ""))[0]
-    if fmt != FORMAT or missing:
-        errors.add(
-            "this is not a riskmap questionnaire (its identification is damaged): download the "
-            "template from riskmap and fill that in"
-        )
-        return
-    version, where = meta["format_version"]
-    if version != FORMAT_VERSION:
-        errors.add(
-            f"{where}: questionnaire format {show(version)} is not the format this riskmap "
-            f"reads ({FORMAT_VERSION}): download a new template"
-        )
-    cycle, where = meta["cycle"]
-    if str(cycle) != snapshot.cycle_label:
-        errors.add(
-            f"{where}: this questionnaire is for cycle {show(str(cycle))}, not for cycle "
-            f"{show(snapshot.cycle_label)}: download this cycle's template"
-        )
-    cat, where = meta["catalogue_version"]
-    expected = {snapshot.catalogue_version, catalogue.version}
-    if str(cat) not in expected or len(expected) != 1:
-        errors.add(
-            f"{where}: this questionnaire was made with catalogue version {show(str(cat))}, "
-            f"but cycle {snapshot.cycle_label} uses {show(snapshot.catalogue_version)}: "
-            "download a new template"
-        )
-
-
 def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str) -> ParsedAnswers:
     errors = FileErrors()
-    _check_meta(wb, snapshot, catalogue, errors)
+    check_meta(wb, snapshot, catalogue, errors)
     if errors:
         raise QuestionnaireError(errors.final(), filename)
     kinds = _kinds(snapshot, catalogue)
@@ -256,8 +221,14 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
         got = header.get(i, EMPTY)[0]
         if got != f.header:
             errors.add(
-                f"{kind.sheet}!{get_column_letter(i)}1: expected the column "
-                f"{show(f.header)}, found {show(got)}: do not move, insert or rename columns"
+                Problem.at_cell(
+                    kind.sheet,
+                    get_column_letter(i),
+                    1,
+                    f"expected the column {show(f.header)}, found {show(got)}: do not move, "
+                    "insert or rename columns",
+                    f.key,
+                )
             )
             ok = False
     if not ok:
@@ -273,8 +244,13 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
         for column, (value, is_formula) in cells.items():
             if is_formula and column > width:  # beside the template's columns
                 found.add(
-                    f"{kind.sheet}!{get_column_letter(column)}{r}: formulas are not accepted, "
-                    f"type the value itself (found {show(str(value))})"
+                    Problem.at_cell(
+                        kind.sheet,
+                        get_column_letter(column),
+                        r,
+                        f"formulas are not accepted, type the value itself (found "
+                        f"{show(str(value))})",
+                    )
                 )
         if not any(column <= width for column in cells):
             continue
@@ -282,30 +258,21 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
         record = _parse_row(kind, r, cells, units, seen, snapshot, found)
         if record is not None:
             out.append(record)
-    kept = _justified(kind, out, found)
+    kept = justified(kind, out, found)
     errors.refusals += len(out) - len(kept)
     errors.add_all(found.in_order())
     out = kept
     return out, count
 
 
-def _justified(kind: _Kind, records: list[dict[str, Any]], found: SheetErrors) -> list:
-    """The changed rows the rating rules accept; each refused one reported at its cell."""
-    if not records:
-        return records
-    frame = pd.DataFrame(records)
-    if kind.item == rules.RISK:
-        problems = rules.risk_justification_problems(frame)
-    else:
-        problems = rules.control_justification_problems(frame)
-    kept = []
-    for record, problem in zip(records, problems, strict=True):
-        if problem:
-            row = int(record["sheet_row"])
-            found.add(f"{kind.ref('justification', row)}: justification: {problem}", row)
-        else:
-            kept.append(record)
-    return kept
+def _changed(kind: _Kind, answer: dict[str, Any], was: dict[str, Any], added: list) -> list:
+    """The fields the officer changed (`answer` gets the row's new references, if any)."""
+    changed = [k for k in answer if answer[k] != was[k]]
+    if kind.references:
+        answer["evidence_references"] = added
+        if added:
+            changed.append("evidence_references")
+    return changed
 
 
 def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] | None:
@@ -318,8 +285,11 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         value, is_formula = cells.get(i, EMPTY)
         if is_formula:
             errors.add(
-                f"{kind.ref(f.key, r)}: formulas are not accepted, type the value itself "
-                f"(found {show(str(value))})"
+                kind.at(
+                    f.key,
+                    r,
+                    f"formulas are not accepted, type the value itself (found {show(str(value))})",
+                )
             )
             bad = True
             refused.add(f.key)
@@ -336,48 +306,68 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     if is_blank(unit_raw) or is_blank(item_raw) or is_blank(version_raw):
         if not bad:
             errors.add(
-                f"{kind.ref('id_unit', r)}: this row has no identifiers (hidden columns): "
-                "rows cannot be added; use the rows of the template"
+                kind.at(
+                    "id_unit",
+                    r,
+                    "this row has no identifiers (hidden columns): rows cannot be added; use "
+                    "the rows of the template",
+                )
             )
         return None
     unit_key, item_key = as_text(unit_raw), as_text(item_raw)
     if unit_key not in units:
-        errors.add(f"{kind.ref('id_unit', r)}: unknown unit {show(unit_key)}")
+        errors.add(kind.at("id_unit", r, f"unknown unit {show(unit_key)}"))
         return None
     if item_key not in kind.known_items:
-        errors.add(f"{kind.ref(item_id_key, r)}: unknown {kind.item} {show(item_key)}")
+        errors.add(kind.at(item_id_key, r, f"unknown {kind.item} {show(item_key)}"))
         return None
     current = kind.current.get((unit_key, item_key))
     if current is None:
         errors.add(
-            f"{kind.ref(item_id_key, r)}: unit {unit_key} has no rating of {kind.item} "
-            f"{item_key} in cycle {snapshot.cycle_label}"
+            kind.at(
+                item_id_key,
+                r,
+                f"unit {unit_key} has no rating of {kind.item} {item_key} in cycle "
+                f"{snapshot.cycle_label}",
+            )
         )
         return None
     if (unit_key, item_key) in seen:
         errors.add(
-            f"{kind.ref('unit_code', r)}: duplicate row: unit {unit_key}, {kind.item} "
-            f"{item_key} is already on row {seen[(unit_key, item_key)]}"
+            kind.at(
+                "unit_code",
+                r,
+                f"duplicate row: unit {unit_key}, {kind.item} {item_key} is already on row "
+                f"{seen[(unit_key, item_key)]}",
+            )
         )
         return None
     seen[(unit_key, item_key)] = r
     unit_id, code = units[unit_key]
     if as_text(vals.get("unit_code")) != code:
         errors.add(
-            f"{kind.ref('unit_code', r)}: unit code {show(vals.get('unit_code'))} does not match "
-            f"the row's unit {code}: do not edit identifiers"
+            kind.at(
+                "unit_code",
+                r,
+                f"unit code {show(vals.get('unit_code'))} does not match the row's unit {code}: "
+                "do not edit identifiers",
+            )
         )
         bad = True
     if as_text(vals.get(kind.item_column)) != item_key:
         errors.add(
-            f"{kind.ref(kind.item_column, r)}: {kind.item} {show(vals.get(kind.item_column))} "
-            f"does not match the row's {kind.item} {item_key}: do not edit identifiers"
+            kind.at(
+                kind.item_column,
+                r,
+                f"{kind.item} {show(vals.get(kind.item_column))} does not match the row's "
+                f"{kind.item} {item_key}: do not edit identifiers",
+            )
         )
         bad = True
     version = parse_int(version_raw)
     if version is None or version < 0:
         errors.add(
-            f"{kind.ref('id_version', r)}: version must be a whole number, got {show(version_raw)}"
+            kind.at("id_version", r, f"version must be a whole number, got {show(version_raw)}")
         )
         return None
 
@@ -396,8 +386,11 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     edited = [k for k in was if was[k] is None or (not stale and was[k] != now[k])]
     if edited:
         errors.add(
-            f"{kind.ref(f'was_{edited[0]}', r)}: the hidden exported values of this row were "
-            "edited: download a new template"
+            kind.at(
+                f"was_{edited[0]}",
+                r,
+                "the hidden exported values of this row were edited: download a new template",
+            )
         )
         return None
 
@@ -406,8 +399,9 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     applicable = parse_yes_no(vals.get("applicable"))
     if applicable is None and "applicable" not in refused:
         errors.add(
-            f"{kind.ref('applicable', r)}: applicable must be yes or no, got "
-            f"{show(vals.get('applicable'))}"
+            kind.at(
+                "applicable", r, f"applicable must be yes or no, got {show(vals.get('applicable'))}"
+            )
         )
         bad = True
     answer["applicable"] = applicable
@@ -417,19 +411,21 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         if level is None and is_blank(raw) and applicable is False:
             level = was[key]  # a level left empty on a row marked not applicable: kept
         if level is None and key not in refused:
-            errors.add(f"{kind.ref(key, r)}: {key} must be {scale_range(scale)}, got {show(raw)}")
+            errors.add(kind.at(key, r, f"{key} must be {scale_range(scale)}, got {show(raw)}"))
             bad = True
         answer[key] = level
     for key in kind.texts:
         answer[key] = as_text(vals.get(key))
-        problem = texts.text_problem(key, answer[key])
+        # What riskmap holds now it can store: only a text typed anew is checked.
+        problem = None if answer[key] == now[key] else texts.text_problem(key, answer[key])
         if problem:  # what riskmap could not store, or export and read back unchanged
-            errors.add(f"{kind.ref(key, r)}: {key}: {problem}")
+            errors.add(kind.at(key, r, f"{key}: {problem}"))
             bad = True
-    if bad:
+    added = new_references(kind, r, vals, current, errors) if kind.references else []
+    if bad or added is None:
         return None
 
-    changed = [k for k in answer if answer[k] != was[k]]
+    changed = _changed(kind, answer, was, added)
     if not changed:
         return None
     return {
@@ -437,7 +433,7 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         kind.item_column: item_key,
         **answer,
         "version": version,
-        "changed": ";".join(changed),
+        "changed": changed,
         "stale": stale,
         "sheet_row": r,
         # for the rating rules (`_justified`), not returned

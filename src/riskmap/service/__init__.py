@@ -60,17 +60,15 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "supersede_evidence",
         "verify_evidence",
     ),
-    "riskmap.service.exports": (
-        "ImportResult",
-        "QuestionnaireRejected",
-        "check_questionnaire",
-        "cycle_snapshot",
-        "export_workbook",
-        "import_questionnaire",
-        "questionnaire_template",
-    ),
+    "riskmap.service.exports": ("cycle_snapshot", "export_workbook", "questionnaire_template"),
     "riskmap.service.frames": ("CycleFrames",),
     "riskmap.service.history": ("cycle_history",),
+    "riskmap.service.import_plan": (
+        "ImportPlan",
+        "ImportPlanOutdated",
+        "ImportResult",
+        "QuestionnaireRejected",
+    ),
     "riskmap.service.imports": ("ImportRejected", "check_unit_import", "import_units"),
     "riskmap.service.incidents": ("incidents", "record_incident"),
     "riskmap.service.overview": (
@@ -82,6 +80,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "top_missing",
     ),
     "riskmap.service.plans": ("actions", "add_action", "build_plan", "update_action"),
+    "riskmap.service.questionnaire_import": (
+        "apply_questionnaire",
+        "check_questionnaire",
+        "import_questionnaire",
+    ),
     "riskmap.service.questionnaire_parts": ("TemplateParts", "template_parts", "template_units"),
     "riskmap.service.ratings": (
         "confirm_ratings",

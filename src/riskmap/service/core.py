@@ -13,7 +13,6 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, select
@@ -23,7 +22,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from riskmap import audit, scopes, vocabulary
 from riskmap.catalogue import Catalogue, load_catalogue
 from riskmap.service.errors import (
-    Change,
     ConflictError,
     CycleLocked,
     NotFound,
@@ -32,10 +30,16 @@ from riskmap.service.errors import (
     ValidationError,
     WorkflowError,
 )
+from riskmap.service.row_changes import (  # noqa: F401 - re-exported: use cases import them here
+    Update,
+    changes_since,
+    conflict,
+    json_value,
+    snapshot,
+)
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade as migrate
 from riskmap.store.models import (
-    AuditEvent,
     Cycle,
     Organisation,
     Unit,
@@ -192,49 +196,6 @@ def resolve_actor(session: Session, actor: Any, use_case_name: str) -> Actor:
     if user is None or not user.active:
         raise PermissionDenied(name, "", use_case_name)
     return Actor(user.username, user.role)
-
-
-def json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def snapshot(row: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
-    """The row's columns as JSON-safe values: what audit events and use cases return."""
-    skip = set(exclude)
-    return {
-        c.key: json_value(getattr(row, c.key)) for c in row.__table__.columns if c.key not in skip
-    }
-
-
-_BOOKKEEPING = {"version", "updated_by", "updated_at"}
-
-
-def changes_since(session: Session, entity: str, entity_id: str, version: int) -> list[Change]:
-    """Fields changed (and by whom) in the audited updates made after `version`."""
-    events = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
-        .order_by(AuditEvent.id)
-    )
-    out: list[Change] = []
-    for event in events:
-        before, after = event.before or {}, event.after or {}
-        if int(before.get("version", -1)) < version:
-            continue
-        for key, value in after.items():
-            if key not in _BOOKKEEPING and before.get(key) != value:
-                out.append(Change(key.replace("_", " "), event.actor, json_value(event.at)))
-    return out
-
-
-def conflict(
-    session: Session, what: str, entity: str, entity_id: str, expected: int, current: int | None
-) -> ConflictError:
-    return ConflictError(
-        what, expected, current, changes_since(session, entity, entity_id, expected)
-    )
 
 
 @dataclass
@@ -421,23 +382,54 @@ class Tx:
         A stale version raises `ConflictError` naming what changed since and who changed
         it; the version column also guards the race between this check and the UPDATE.
         """
-        if expected_version is None:
-            raise ValidationError("version", "the version you read is required to save")
-        if row.version != expected_version:
-            raise conflict(self.session, what, entity, entity_id, expected_version, row.version)
-        self.pending = (what, entity, entity_id, expected_version, None)
-        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-        if not changed:
-            return snapshot(row, exclude)
-        before = snapshot(row, exclude)
-        for key, value in changed.items():
-            setattr(row, key, value)
-        if hasattr(row, "updated_by"):
-            row.updated_by = self.who
-            row.updated_at = utcnow()
-        self.session.flush()
-        after = snapshot(row, exclude)
-        self.audit(
-            action, entity, entity_id, before=before, after=after, reason=reason, cycle_id=cycle_id
+        change = Update(
+            row, values, expected_version, what, entity, entity_id, action, reason, cycle_id,
+            tuple(exclude),
+        )  # fmt: skip
+        return self.update_many([change])[0]
+
+    def update_many(
+        self, changes: list[Update], *, also: Callable[[], list[audit.Entry]] | None = None
+    ) -> list[dict[str, Any]]:
+        """`update` of many rows at once: every version checked first, the rows flushed
+        together, their audit events (and `also()`'s, events of rows flushed with them,
+        e.g. evidence items added) appended together. Returns each row's state after."""
+        for c in changes:
+            if c.expected_version is None:
+                raise ValidationError("version", "the version you read is required to save")
+            if c.row.version != c.expected_version:
+                raise conflict(
+                    self.session, c.what, c.entity, c.entity_id, c.expected_version, c.row.version
+                )
+        first = changes[0] if len(changes) == 1 else None  # a batch's race names no row
+        self.pending = (
+            (first.what, first.entity, first.entity_id, first.expected_version, None)
+            if first
+            else None
         )
-        return after
+        staged: list[tuple[Update, dict[str, Any] | None]] = []
+        for c in changes:
+            changed = {k: v for k, v in c.values.items() if getattr(c.row, k) != v}
+            if not changed:
+                staged.append((c, None))
+                continue
+            staged.append((c, snapshot(c.row, c.exclude)))
+            for key, value in changed.items():
+                setattr(c.row, key, value)
+            if hasattr(c.row, "updated_by"):
+                c.row.updated_by = self.who
+                c.row.updated_at = utcnow()
+        self.session.flush()
+        afters, entries = [], []
+        for c, before in staged:
+            after = snapshot(c.row, c.exclude)
+            afters.append(after)
+            if before is not None:
+                entries.append(
+                    audit.Entry(
+                        c.action, c.entity, c.entity_id, before, after, c.reason, c.cycle_id
+                    )
+                )
+        entries.extend(also() if also else [])
+        audit.record_many(self.session, actor=self.who, entries=entries)
+        return afters

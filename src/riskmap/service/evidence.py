@@ -18,7 +18,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 import pandas as pd
 from sqlalchemy import select
 
-from riskmap import texts
+from riskmap import audit, texts
 from riskmap.evidence_files import EvidenceStore, FileRefused, media_type, status, store_dir
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, snapshot, use_case
@@ -134,6 +134,31 @@ def _shown(item: EvidenceItem, unit: str) -> dict:
     return {**snapshot(item), "unit": unit}
 
 
+def checklist_entry(tx: Tx, control_id: str, entry: int | str) -> str:
+    """The text of the entry of `control_id`'s checklist an item answers (by number, 1 =
+    the first, or by text), or `ValidationError`: the rule of every item, also for the
+    references a questionnaire brings."""
+    return _checklist(tx, control_id, entry)
+
+
+def new_reference(
+    tx: Tx, cyc: Cycle, unit: Unit, control_id: str, entry: int | str, reference: str
+) -> EvidenceItem:
+    """A reference item of a control rating, checked as `add_evidence` checks one (added to
+    the session, not flushed: an import adds many, then flushes once)."""
+    return _new_item(
+        tx, cyc, unit, control_id, None, checklist_entry=entry, data=None, file_name="",
+        reference=reference, valid_until=None,
+    )  # fmt: skip
+
+
+def added_event(item: EvidenceItem, unit: str) -> audit.Entry:
+    """The audit event of an item added (after its row is flushed)."""
+    return audit.Entry(
+        "evidence.add", "evidence_item", item.id, after=_shown(item, unit), cycle_id=item.cycle_id
+    )
+
+
 @use_case("officer")
 def add_evidence(
     tx: Tx,
@@ -158,9 +183,9 @@ def add_evidence(
         file_name=file_name, reference=reference, valid_until=valid_until,
     )  # fmt: skip
     tx.session.flush()
-    after = _shown(item, unit)
-    tx.audit("evidence.add", "evidence_item", item.id, after=after, cycle_id=cyc.id)
-    return after
+    event = added_event(item, unit)
+    audit.record_many(tx.session, actor=tx.who, entries=[event])
+    return event.after
 
 
 @use_case("officer")

@@ -15,9 +15,11 @@ from sqlalchemy import select, update
 from riskmap import rules, texts
 from riskmap.catalogue.models import Scale
 from riskmap.service import frames
-from riskmap.service.core import READERS, Tx, use_case
+from riskmap.service.core import READERS, Tx, Update, use_case
 from riskmap.service.errors import NotFound, ValidationError
 from riskmap.store.models import ControlRating, Cycle, RiskRating, Unit, utcnow
+
+LOOK_UP = object()  # risk_values: read the baseline of the row
 
 
 def _level(scale: Scale, field: str, value: Any) -> int:
@@ -51,30 +53,47 @@ def _refuse(problem: str | None) -> None:
         raise ValidationError("justification", problem)
 
 
+def rating_update(
+    cyc: Cycle,
+    unit_code: str,
+    row: RiskRating | ControlRating,
+    values: dict[str, Any],
+    *,
+    expected_version: int,
+    reason: str | None,
+) -> Update:
+    """The audited change of rating `row` to `values`: what a conflict names, the audit
+    event's entity and action. Every rating save is one (a page's, a file's row)."""
+    kind = "risk" if isinstance(row, RiskRating) else "control"
+    item_id = row.risk_id if kind == "risk" else row.control_id
+    return Update(
+        row,
+        values,
+        expected_version,
+        what=f"the rating of {kind} {item_id} in unit {unit_code}",
+        entity=f"{kind}_rating",
+        entity_id=f"{cyc.label}/{unit_code}/{item_id}",
+        action=f"{kind}_rating.save",
+        reason=values["justification"] if reason is None else reason,
+        cycle_id=cyc.id,
+    )
+
+
 def _save(
     tx: Tx,
     cyc: Cycle,
     u: Unit,
     row: RiskRating | ControlRating,
-    kind: str,
-    item_id: str,
     values: dict[str, Any],
     *,
     expected_version: int,
     reason: str | None,
 ) -> dict:
-    """Store `values` on rating `row` of `kind` ("risk" or "control") `item_id`, audited."""
-    return tx.update(
-        row,
-        values,
-        expected_version=expected_version,
-        what=f"the rating of {kind} {item_id} in unit {u.code}",
-        entity=f"{kind}_rating",
-        entity_id=f"{cyc.label}/{u.code}/{item_id}",
-        action=f"{kind}_rating.save",
-        reason=values["justification"] if reason is None else reason,
-        cycle_id=cyc.id,
+    """Store `values` on rating `row`, audited."""
+    change = rating_update(
+        cyc, u.code, row, values, expected_version=expected_version, reason=reason
     )
+    return tx.update_many([change])[0]
 
 
 def baseline(tx: Tx, cycle: Cycle, unit: Unit, risk_id: str) -> rules.Baseline | None:
@@ -131,13 +150,16 @@ def risk_values(
     applicable: bool | None = None,
     justification: str | None = None,
     confirm: bool = True,
+    known_baseline: rules.Baseline | None | object = LOOK_UP,
 ) -> dict[str, Any]:
     """The values a save of risk rating `row` stores, or `ValidationError` naming the field.
 
     The rules of every risk save (a page, the command line or a questionnaire import):
     levels on the method's scales; "not applicable" needs a justification, and so does a
     likelihood x impact that differs from the baseline (last cycle's rating, else the
-    catalogue default). Fields left None keep the row's value.
+    catalogue default). Fields left None keep the row's value. `known_baseline`: the
+    baseline already read for many rows at once (`with_baseline`), so that an import of
+    thousands of rows does not look each one up; by default it is read here.
     """
     method = tx.catalogue.method
     new_l = _level(
@@ -153,7 +175,9 @@ def risk_values(
             likelihood=new_l,
             impact=new_i,
             justification=text,
-            baseline=baseline(tx, cyc, u, row.risk_id),
+            baseline=(
+                baseline(tx, cyc, u, row.risk_id) if known_baseline is LOOK_UP else known_baseline
+            ),
         )
     )
     return {
@@ -176,17 +200,7 @@ def save_risk(
     reason: str | None = None,
 ) -> dict:
     """Store `values` (from `risk_values`) on `row` read at `expected_version`, audited."""
-    return _save(
-        tx,
-        cyc,
-        u,
-        row,
-        "risk",
-        row.risk_id,
-        values,
-        expected_version=expected_version,
-        reason=reason,
-    )
+    return _save(tx, cyc, u, row, values, expected_version=expected_version, reason=reason)
 
 
 def control_values(
@@ -234,17 +248,7 @@ def save_control(
     reason: str | None = None,
 ) -> dict:
     """Store `values` (from `control_values`) on `row` read at `expected_version`, audited."""
-    return _save(
-        tx,
-        cyc,
-        u,
-        row,
-        "control",
-        row.control_id,
-        values,
-        expected_version=expected_version,
-        reason=reason,
-    )
+    return _save(tx, cyc, u, row, values, expected_version=expected_version, reason=reason)
 
 
 @use_case("officer")
@@ -344,6 +348,12 @@ def with_baseline(tx: Tx, cyc: Cycle, frame: pd.DataFrame, units: pd.DataFrame) 
     previous = None
     if cyc.previous_cycle_id is not None:
         previous = frames.risk_frame(tx.session, tx.session.get(Cycle, cyc.previous_cycle_id))
+    # The units' exposure profiles move the catalogue default (as `baseline` does for one).
+    codes = list(units["unit_code"].drop_duplicates())
+    exposure = dict(
+        tx.session.execute(select(Unit.code, Unit.exposure).where(Unit.code.in_(codes))).all()
+    )
+    units = units.assign(exposure=units["unit_code"].map(lambda c: exposure.get(c) or None))
     base = rules.risk_baselines(frame, units, tx.catalogue, previous)
     return frame.drop(columns=rules.BASELINE_COLUMNS, errors="ignore").join(base)
 

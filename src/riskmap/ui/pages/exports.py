@@ -7,9 +7,11 @@ checks again when it runs:
   is recorded in the audit trail), then downloaded;
 - a questionnaire template of a draft cycle, for every unit, a region, a unit type or chosen
   units (officer, administrator; `service.template_units` is the selection);
-- a filled-in questionnaire (officer): uploaded, checked in full (every problem listed with
-  its sheet and cell), its changes previewed (unit, risk or control, field, before and
-  after), then saved all at once with "Apply all", or not at all.
+- a filled-in questionnaire (officer): uploaded, checked once in full (every problem listed
+  with its sheet and cell, read from the service's `Problem`s), its changes previewed (unit,
+  risk or control, field, before and after); the check's plan is kept in the session and
+  "Apply all" saves exactly that plan, all at once, unless the cycle changed since the
+  check (then the file is checked again and the officer sees why).
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ import pandas as pd
 import streamlit as st
 
 from riskmap import vocabulary
+from riskmap.problems import Problem
 from riskmap.service import (
     DomainError,
+    ImportPlan,
+    ImportPlanOutdated,
     ImportResult,
     QuestionnaireRejected,
+    apply_questionnaire,
     check_questionnaire,
     export_workbook,
-    import_questionnaire,
     questionnaire_template,
 )
 from riskmap.ui import registry, state
@@ -36,7 +41,6 @@ from riskmap.ui.widgets import download_prepared, escape_md, prepare_button, tab
 ROLES = registry.roles_of("exports")  # the registry is the one list
 KEY = "exports-"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_WHERE = re.compile(r"^(?P<sheet>[A-Za-z_][\w ]*)!(?P<cell>[A-Z]{1,3}\d+): (?P<message>.*)$", re.S)
 ss = st.session_state
 
 
@@ -154,15 +158,9 @@ def _template_name(cycle: str, chosen: list[str], region, unit_type) -> str:
     return f"riskmap-{cycle}-questionnaire-{safe}.xlsx"
 
 
-def problems_frame(problems: list[str]) -> pd.DataFrame:
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     """Problems as a table: sheet, cell, problem (sheet and cell empty for the whole file)."""
-    rows = []
-    for p in problems:
-        m = _WHERE.match(p)
-        if m:
-            rows.append((m["sheet"], m["cell"], m["message"]))
-        else:
-            rows.append(("", "", p))
+    rows = [(p.file if p.cell else "", p.cell, p.message if p.cell else str(p)) for p in problems]
     return pd.DataFrame(rows, columns=["sheet", "cell", "problem"])
 
 
@@ -186,9 +184,10 @@ def preview_frame(result: ImportResult) -> pd.DataFrame:
     )
 
 
-def _check(cycle: str, upload: Any) -> ImportResult | QuestionnaireRejected | DomainError:
-    """The check of the uploaded file, kept while the file, cycle and data stay the same."""
-    signature = (upload.file_id, cycle, state.data_version())
+def _check(cycle: str, upload: Any) -> ImportPlan | QuestionnaireRejected | DomainError:
+    """The check of the uploaded file, kept for this file and cycle: the plan "Apply all"
+    saves (the service refuses it if the cycle changed since), never parsed again."""
+    signature = (upload.file_id, cycle)
     kept = ss.get(f"{KEY}check")
     if kept is not None and kept[0] == signature:
         return kept[1]
@@ -210,15 +209,16 @@ def _refused(exc: QuestionnaireRejected, what: str) -> None:
     table(problems_frame(exc.problems))
 
 
-def _apply(cycle: str, upload: Any) -> None:
-    """Save the whole file; a refusal (someone saved meanwhile, say) is shown right here."""
+def _apply(plan: ImportPlan) -> None:
+    """Save the checked plan; if the cycle changed since the check, check the file again
+    (next run) and say why."""
     ss.pop(f"{KEY}check", None)
     try:
-        with st.spinner(f"Saving {upload.name}..."):
-            result = state.write(import_questionnaire, cycle, upload.getvalue(), upload.name)
-    except QuestionnaireRejected as exc:
-        _refused(exc, "nothing was saved")
-        return
+        with st.spinner(f"Saving {plan.filename}..."):
+            result = state.write(apply_questionnaire, plan)
+    except ImportPlanOutdated as exc:
+        ss[f"{KEY}outdated"] = str(exc)
+        st.rerun()
     except DomainError as exc:
         state.show_error(exc, key=f"{KEY}apply")
         return
@@ -244,13 +244,16 @@ def _upload(cycle: str, status: str) -> None:
     if upload is None:
         return
     outcome = _check(cycle, upload)
+    outdated = ss.pop(f"{KEY}outdated", None)
+    if outdated:
+        st.error(escape_md(f"{outdated}. It was checked again: see below."), icon=":material/sync:")
     if isinstance(outcome, QuestionnaireRejected):
         _refused(outcome, "nothing can be saved")
         return
     if isinstance(outcome, DomainError):
         state.show_error(outcome, key=f"{KEY}check")
         return
-    if outcome.ratings == 0:
+    if outcome.nothing_to_save:
         st.info(
             f"{escape_md(upload.name)}: {outcome.rows_read} row(s) read; no answer differs from "
             "riskmap, so there is nothing to save.",
@@ -261,13 +264,19 @@ def _upload(cycle: str, status: str) -> None:
         escape_md(
             f"{upload.name} is correct: {outcome.risk_ratings} risk rating(s) and "
             f"{outcome.control_ratings} control rating(s) of {len(outcome.units)} unit(s) "
-            f"change ({len(outcome.changes)} field(s)). Check them, then apply them all."
+            f"change ({len(outcome.changes)} field(s)"
+            + (
+                f", {outcome.evidence_items} new evidence reference(s)"
+                if outcome.evidence_items
+                else ""
+            )
+            + "). Check them, then apply them all."
         ),
         icon=":material/task_alt:",
     )
     table(preview_frame(outcome))
     if st.button("Apply all", type="primary", key=f"{KEY}apply", icon=":material/done_all:"):
-        _apply(cycle, upload)
+        _apply(outcome)
 
 
 def render() -> None:
@@ -286,6 +295,6 @@ def render() -> None:
     if state.can(questionnaire_template):
         st.divider()
         _template(cycle, status)
-    if state.can(import_questionnaire):
+    if state.can(apply_questionnaire):
         st.divider()
         _upload(cycle, status)
