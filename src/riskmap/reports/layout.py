@@ -53,6 +53,16 @@ def add_table(ws: Any, name: str, headers: list[str], rows: int) -> None:
         ws.add_table(table)
 
 
+def headed_sheet(
+    book: Book, title: str, columns: list[Col], *, freeze: str = "A2"
+) -> tuple[Sheet, list[str]]:
+    """A sheet whose first row names its columns: how every table sheet of riskmap starts."""
+    sheet = book.sheet(title, [c.width for c in columns], freeze=freeze)
+    headers = [c.name for c in columns]
+    sheet.append(book.cells.header(headers))
+    return sheet, headers
+
+
 def frame_sheet(
     book: Book,
     title: str,
@@ -61,14 +71,18 @@ def frame_sheet(
     *,
     table: str | None = None,
     freeze: str = "A2",
+    computed: dict[str, list] | None = None,
 ) -> Sheet:
-    """A sheet of `frame`'s `columns` (missing ones empty), one row per record, as a table."""
-    sheet = book.sheet(title, [c.width for c in columns], freeze=freeze)
+    """A sheet of `frame`'s `columns` (missing ones empty), one row per record, as a table;
+    `computed` gives a column's cells ready made (a live formula per row)."""
+    sheet, headers = headed_sheet(book, title, columns, freeze=freeze)
     cells = book.cells
-    headers = [c.name for c in columns]
-    sheet.append(cells.header(headers))
     data = frame.reindex(columns=headers)
-    converted = [column_cells(cells, data[c.name], c.style) for c in columns]
+    ready = computed or {}
+    converted = [
+        ready[c.name] if c.name in ready else column_cells(cells, data[c.name], c.style)
+        for c in columns
+    ]
     for record in zip(*converted, strict=True):
         sheet.append(record)
     if table:

@@ -32,7 +32,15 @@ from riskmap.catalogue import Catalogue
 from riskmap.reports.cells import Cell
 from riskmap.reports.evidence_sheet import LINK_COLUMNS, control_links, location
 from riskmap.reports.heatmap import band_rules
-from riskmap.reports.layout import Col, add_table, column_cells, letter, records, rows_of
+from riskmap.reports.layout import (
+    Col,
+    add_table,
+    frame_sheet,
+    headed_sheet,
+    letter,
+    records,
+    rows_of,
+)
 from riskmap.reports.snapshot import CycleSnapshot
 from riskmap.reports.stream import Book, Sheet
 from riskmap.scoring.residual import SCORE_COLUMNS, credited_maturity, has_evidence, links
@@ -180,41 +188,31 @@ def register_frame(register: pd.DataFrame, contrib: pd.DataFrame, snapshot: Cycl
 def write_controls(book: Book, controls: pd.DataFrame) -> Sheet:
     """The Controls sheet; `credited` is a formula over the row's maturity and evidence."""
     cols = CONTROL_COLUMNS
-    sheet = book.sheet(CONTROLS_SHEET, [c.width for c in cols], freeze="E2")
-    cells = book.cells
-    headers = [c.name for c in cols]
-    sheet.append(cells.header(headers))
-    data = controls.reindex(columns=headers)
     m, ev = letter(cols, "maturity"), letter(cols, "evidence")
     rows = controls["row"].to_numpy()
-    data["credited"] = [
-        cells.formula(
+    credited = [
+        book.cells.formula(
             f"=IF(OR(LEN(TRIM({ev}{r}))>0,{m}{r}<=evidence_required_above),{m}{r},"
             "evidence_required_above)",
             "int",
         )
         for r in rows
     ]
-    converted = [
-        list(data[c.name]) if c.name == "credited" else column_cells(cells, data[c.name], c.style)
-        for c in cols
-    ]
-    for record in zip(*converted, strict=True):
-        sheet.append(record)
+    sheet = frame_sheet(
+        book, CONTROLS_SHEET, controls, cols, table="tbl_controls", freeze="E2",
+        computed={"credited": credited},
+    )  # fmt: skip
     link = letter(cols, "evidence_row")
     for r, first in zip(rows, controls["evidence_row"], strict=True):
         if not pd.isna(first):
             sheet.link(f"{link}{r}", location(first))
-    add_table(sheet.ws, "tbl_controls", headers, len(data))
     return sheet
 
 
 def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
     cols = CONTRIBUTION_COLUMNS
-    sheet = book.sheet(CONTRIBUTIONS_SHEET, [c.width for c in cols], freeze="D2")
+    sheet, headers = headed_sheet(book, CONTRIBUTIONS_SHEET, cols, freeze="D2")
     cells = book.cells
-    headers = [c.name for c in cols]
-    sheet.append(cells.header(headers))
     a_col = letter(CONTROL_COLUMNS, "applicable")
     c_col = letter(CONTROL_COLUMNS, "credited")
     col = {c.name: letter(cols, c.name) for c in cols}
