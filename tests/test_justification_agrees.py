@@ -68,9 +68,14 @@ def _by_questionnaire(db, risk: str, likelihood: int, justification: str) -> str
             s.import_questionnaire(svc, OFFICER, CYCLE, fill(template, cells), "q.xlsx")
         except s.QuestionnaireRejected as exc:
             (problem,) = exc.problems
-            where = f"Risks!K{r}: justification: "
-            assert problem.startswith(where), problem  # located at the justification cell
-            return problem.removeprefix(where)
+            # located at the justification cell, about the justification
+            assert (problem.file, problem.cell, problem.field) == (
+                "Risks",
+                f"K{r}",
+                "justification",
+            )
+            assert str(problem).startswith(f"Risks!K{r}: "), str(problem)
+            return problem.message.removeprefix("justification: ")
     return None
 
 
