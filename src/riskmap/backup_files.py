@@ -17,11 +17,19 @@ import re
 import zipfile
 
 from riskmap.evidence_files import EvidenceStore
-from riskmap.reports.safety import MAX_ENTRIES, MAX_ENTRY_RATIO, RATIO_FLOOR_BYTES, ZIP_MAGIC
+from riskmap.reports.safety import MAX_ENTRIES, ZIP_MAGIC, open_zip
 
 JSON_NAME = "backup.json"
 _FILE = re.compile(r"^evidence/([0-9a-f]{64})$")
 MAX_TOTAL_BYTES = 20 * 1024**3  # all entries together, as declared
+# A backup's zip faults (`safety.zip_faults`) in its words.
+_REFUSALS = {
+    "damaged": "the backup is a damaged zip archive ({detail})",
+    "entries": "the backup has {amount} entries: too many",
+    "total": "the backup would expand past 20 GB (zip bomb?)",
+    "encrypted": "entry {part} is encrypted: riskmap never writes one, not a riskmap backup",
+    "ratio": "entry {part} is compressed too much (zip bomb?)",
+}
 
 
 class BackupFilesError(ValueError):
@@ -50,21 +58,9 @@ def pack(data: dict, store: EvidenceStore) -> bytes:
 
 def unpack(raw: bytes) -> tuple[dict, dict[str, bytes]]:
     """The backup's JSON and its files by hash, each checked; `BackupFilesError` if not."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise BackupFilesError(f"the backup is a damaged zip archive ({exc})") from None
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_ENTRIES * 100:
-            raise BackupFilesError(f"the backup has {len(infos)} entries: too many")
-        if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
-            raise BackupFilesError("the backup would expand past 20 GB (zip bomb?)")
-        for info in infos:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_ENTRY_RATIO:
-                raise BackupFilesError(f"entry {info.filename} is compressed too much (zip bomb?)")
-        names = {i.filename for i in infos}
+    limits = {"max_entries": MAX_ENTRIES * 100, "max_total": MAX_TOTAL_BYTES}
+    with open_zip(raw, _REFUSALS, BackupFilesError, **limits) as archive:
+        names = {i.filename for i in archive.infolist()}
         if JSON_NAME not in names:
             raise BackupFilesError(f"the zip holds no {JSON_NAME}: not a riskmap backup")
         try:

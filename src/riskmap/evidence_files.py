@@ -16,7 +16,6 @@ zip-bomb bounds of `riskmap.reports.safety`), an e-mail export (.msg: OLE compou
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import zipfile
@@ -27,14 +26,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from riskmap.files import write_atomically
-from riskmap.reports.safety import (
-    MAX_ENTRIES,
-    MAX_ENTRY_RATIO,
-    MAX_UNCOMPRESSED_BYTES,
-    OLE_MAGIC,
-    RATIO_FLOOR_BYTES,
-    ZIP_MAGIC,
-)
+from riskmap.reports.safety import MAX_ENTRIES, OLE_MAGIC, ZIP_MAGIC, open_zip
 
 ENV_DIR = "RISKMAP_EVIDENCE_DIR"
 ENV_MAX = "RISKMAP_EVIDENCE_MAX_BYTES"
@@ -42,6 +34,14 @@ DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 EXPIRING_DAYS = 60  # an item valid for fewer days than this is "expiring"
 STATUSES = ("valid", "expiring", "expired")
 
+# An office document's zip faults (`safety.zip_faults`) in its words.
+_ZIP_REFUSALS = {
+    "damaged": "the file is a damaged zip archive ({detail})",
+    "entries": f"the document has {{amount}} parts, over {MAX_ENTRIES}",
+    "total": "the document would expand past the limit (zip bomb?)",
+    "encrypted": "part {part} is encrypted: remove the password",
+    "ratio": "part {part} is compressed too much (zip bomb?)",
+}
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]")  # an RFC 5322 field name and colon
 _EML_FIELDS = re.compile(rb"^(from|date|subject|message-id|received|return-path):", re.I | re.M)
@@ -126,23 +126,8 @@ def _is_eml(data: bytes) -> bool:
 
 def _office_type(data: bytes) -> str:
     """An OOXML or ODF document, checked like an upload workbook for zip bombs."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise FileRefused(f"the file is a damaged zip archive ({exc})") from None
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise FileRefused(f"the document has {len(infos)} parts, over {MAX_ENTRIES}")
-        if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
-            raise FileRefused("the document would expand past the limit (zip bomb?)")
-        for info in infos:
-            if info.flag_bits & 0x1:
-                raise FileRefused(f"part {info.filename} is encrypted: remove the password")
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_ENTRY_RATIO:
-                raise FileRefused(f"part {info.filename} is compressed too much (zip bomb?)")
-        names = {i.filename for i in infos}
+    with open_zip(data, _ZIP_REFUSALS, FileRefused) as archive:
+        names = {i.filename for i in archive.infolist()}
         try:
             if "mimetype" in names:  # ODF: the first entry, stored, names the type
                 kind = archive.read("mimetype")[:100].decode("ascii", "replace").strip()

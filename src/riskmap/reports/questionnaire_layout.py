@@ -132,12 +132,31 @@ class Field:
     role: str = "info"
 
 
-def risk_fields(catalogue: Catalogue) -> list[Field]:
-    m = catalogue.method
+def _unit_fields() -> list[Field]:
+    """The first columns of a rating sheet: the unit a row rates, as an officer knows it."""
     return [
         Field("unit_code", "Unit code", 12),
         Field("unit", "Unit", 28),
         Field("unit_type", "Unit type", 18),
+    ]
+
+
+def _round_trip_fields(item: str, answers: tuple[str, ...]) -> list[Field]:
+    """The hidden columns an import reads back (`questionnaire_parse`): which rating a row
+    is (`id_unit`, `id_<item>`) at which version, and each answer as it was exported
+    (`was_<answer>`), so that an import tells the officer's edit from a stale file."""
+    return [
+        Field("id_unit", "id: unit", 10, "id"),
+        Field(f"id_{item}", f"id: {item}", 10, "id"),
+        Field("id_version", "id: version", 10, "id"),
+        *(Field(f"was_{a}", f"exported: {a}", 10, "was") for a in answers),
+    ]
+
+
+def risk_fields(catalogue: Catalogue) -> list[Field]:
+    m = catalogue.method
+    return [
+        *_unit_fields(),
         Field("risk_id", "Risk", 9),
         Field("risk", "Risk scenario", 48),
         Field("applicable", "Applicable (yes/no)", 12, "answer"),
@@ -146,22 +165,14 @@ def risk_fields(catalogue: Catalogue) -> list[Field]:
         Field("impact", f"Impact ({scale_range(m.impact)})", 11, "answer"),
         Field("impact_meaning", "Impact: meaning of the level", 44, "meaning"),
         Field("justification", "Justification (required for a change or n/a)", 50, "answer"),
-        Field("id_unit", "id: unit", 10, "id"),
-        Field("id_risk", "id: risk", 10, "id"),
-        Field("id_version", "id: version", 10, "id"),
-        Field("was_applicable", "exported: applicable", 10, "was"),
-        Field("was_likelihood", "exported: likelihood", 10, "was"),
-        Field("was_impact", "exported: impact", 10, "was"),
-        Field("was_justification", "exported: justification", 10, "was"),
+        *_round_trip_fields("risk", ("applicable", "likelihood", "impact", "justification")),
     ]
 
 
 def control_fields(catalogue: Catalogue) -> list[Field]:
     m = catalogue.method
     return [
-        Field("unit_code", "Unit code", 12),
-        Field("unit", "Unit", 28),
-        Field("unit_type", "Unit type", 18),
+        *_unit_fields(),
         Field("control_id", "Control", 24),
         Field("control", "Control name", 40),
         Field("applicable", "Applicable (yes/no)", 12, "answer"),
@@ -170,13 +181,7 @@ def control_fields(catalogue: Catalogue) -> list[Field]:
         Field("evidence", "Evidence (documents, records, where to find them)", 44, "answer"),
         Field("justification", "Justification (required for a change or n/a)", 44, "answer"),
         Field("evidence_hint", "Evidence to look for", 44),
-        Field("id_unit", "id: unit", 10, "id"),
-        Field("id_control", "id: control", 10, "id"),
-        Field("id_version", "id: version", 10, "id"),
-        Field("was_applicable", "exported: applicable", 10, "was"),
-        Field("was_maturity", "exported: maturity", 10, "was"),
-        Field("was_evidence", "exported: evidence", 10, "was"),
-        Field("was_justification", "exported: justification", 10, "was"),
+        *_round_trip_fields("control", ("applicable", "maturity", "evidence", "justification")),
         Field("evidence_references", REFERENCES_HEADER, 50, "answer"),
     ]
 

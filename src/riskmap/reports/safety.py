@@ -17,7 +17,8 @@ import io
 import os
 import stat
 import zipfile
-from typing import BinaryIO
+from collections.abc import Callable, Iterator, Mapping
+from typing import BinaryIO, NamedTuple
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # 20 MiB: a 1,000-unit questionnaire is about 3 MiB
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # all entries together, as declared
@@ -59,29 +60,82 @@ def check_upload(data: bytes) -> list[str]:
         return _check_archive(archive)
 
 
-def _check_archive(archive: zipfile.ZipFile) -> list[str]:
-    infos = archive.infolist()
-    if len(infos) > MAX_ENTRIES:
-        return [f"the workbook has {len(infos)} parts, over the limit of {MAX_ENTRIES}"]
-    errors: list[str] = []
-    names = {info.filename for info in infos}
-    lowered = {name.lower() for name in names}
+class ZipFault(NamedTuple):
+    """One reason the central directory of an untrusted zip is refused (`zip_faults`):
+    `kind` is "entries" (too many; `amount` how many), "total" (declared size over the
+    limit; `amount` the total), "encrypted" or "ratio" (the entry `part`)."""
+
+    kind: str
+    part: str = ""
+    amount: int = 0
+
+
+def zip_faults(
+    infos: list[zipfile.ZipInfo],
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_total: int = MAX_UNCOMPRESSED_BYTES,
+) -> Iterator[ZipFault]:
+    """The zip bomb and encryption rule of every zip a user hands in (a workbook, an office
+    document as evidence, a backup), in order, read from the directory alone before anything
+    is decompressed; none after "entries" (a directory that long is not looked through).
+    Each caller words the faults for what the zip was meant to be."""
+    if len(infos) > max_entries:
+        yield ZipFault("entries", amount=len(infos))
+        return
     total = sum(info.file_size for info in infos)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        errors.append(
-            f"the workbook would expand to {_mib(total)}, over the "
-            f"{_mib(MAX_UNCOMPRESSED_BYTES)} limit (zip bomb?)"
-        )
+    if total > max_total:
+        yield ZipFault("total", amount=total)
     for info in infos:
         if info.flag_bits & 0x1:
-            errors.append(f"part {info.filename} is encrypted: remove the password and save again")
-        if info.file_size > RATIO_FLOOR_BYTES:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > MAX_ENTRY_RATIO:
-                errors.append(
-                    f"part {info.filename} is compressed more than {MAX_ENTRY_RATIO} times "
-                    "(zip bomb?)"
-                )
+            yield ZipFault("encrypted", info.filename)
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_ENTRY_RATIO:
+            yield ZipFault("ratio", info.filename)
+
+
+def open_zip(
+    data: bytes,
+    refusals: Mapping[str, str],
+    error: Callable[[str], Exception],
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_total: int = MAX_UNCOMPRESSED_BYTES,
+) -> zipfile.ZipFile:
+    """`data` opened as a zip that passed `zip_faults`, else `error` of the first fault in
+    the caller's words: `refusals` maps "damaged" (not a readable zip) and each fault kind
+    it refuses to a template of {part}, {amount} or {detail}; a kind it lacks passes."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise error(refusals["damaged"].format(detail=exc)) from None
+    for fault in zip_faults(archive.infolist(), max_entries=max_entries, max_total=max_total):
+        if fault.kind in refusals:
+            archive.close()
+            raise error(refusals[fault.kind].format(part=fault.part, amount=fault.amount))
+    return archive
+
+
+def _upload_refusal(fault: ZipFault) -> str:
+    if fault.kind == "entries":
+        return f"the workbook has {fault.amount} parts, over the limit of {MAX_ENTRIES}"
+    if fault.kind == "total":
+        return (
+            f"the workbook would expand to {_mib(fault.amount)}, over the "
+            f"{_mib(MAX_UNCOMPRESSED_BYTES)} limit (zip bomb?)"
+        )
+    if fault.kind == "encrypted":
+        return f"part {fault.part} is encrypted: remove the password and save again"
+    return f"part {fault.part} is compressed more than {MAX_ENTRY_RATIO} times (zip bomb?)"
+
+
+def _check_archive(archive: zipfile.ZipFile) -> list[str]:
+    infos = archive.infolist()
+    errors = [_upload_refusal(fault) for fault in zip_faults(infos)]
+    if len(infos) > MAX_ENTRIES:
+        return errors
+    names = {info.filename for info in infos}
+    lowered = {name.lower() for name in names}
     if any(name.endswith("vbaproject.bin") for name in lowered):
         errors.append(
             "the workbook contains macros (vbaProject.bin): macro-enabled files are refused; "

@@ -96,6 +96,14 @@ def _save(
     return tx.update_many([change])[0]
 
 
+def _draft_unit(tx: Tx, cycle: str, unit: str) -> tuple[Cycle, Unit]:
+    """The cycle and unit a page's rating save names: a rating changes only in a draft
+    cycle, and only in a unit of the actor's scope (`Tx.unit` refuses the others)."""
+    cyc = tx.cycle(cycle)
+    tx.writable(cyc, "draft")
+    return cyc, tx.unit(unit)
+
+
 def baseline(tx: Tx, cycle: Cycle, unit: Unit, risk_id: str) -> rules.Baseline | None:
     """What a rating is compared with to require a justification (`rules.risk_baseline`)."""
     previous = None
@@ -189,20 +197,6 @@ def risk_values(
     }
 
 
-def save_risk(
-    tx: Tx,
-    cyc: Cycle,
-    u: Unit,
-    row: RiskRating,
-    values: dict[str, Any],
-    *,
-    expected_version: int,
-    reason: str | None = None,
-) -> dict:
-    """Store `values` (from `risk_values`) on `row` read at `expected_version`, audited."""
-    return _save(tx, cyc, u, row, values, expected_version=expected_version, reason=reason)
-
-
 def control_values(
     tx: Tx,
     u: Unit,
@@ -237,20 +231,6 @@ def control_values(
     }
 
 
-def save_control(
-    tx: Tx,
-    cyc: Cycle,
-    u: Unit,
-    row: ControlRating,
-    values: dict[str, Any],
-    *,
-    expected_version: int,
-    reason: str | None = None,
-) -> dict:
-    """Store `values` (from `control_values`) on `row` read at `expected_version`, audited."""
-    return _save(tx, cyc, u, row, values, expected_version=expected_version, reason=reason)
-
-
 @use_case("officer")
 def rate_risk(
     tx: Tx,
@@ -266,9 +246,7 @@ def rate_risk(
     confirm: bool = True,
 ) -> dict:
     """Save a risk rating (fields left None keep their value); saving confirms it."""
-    cyc = tx.cycle(cycle)
-    tx.writable(cyc, "draft")
-    u = tx.unit(unit)
+    cyc, u = _draft_unit(tx, cycle, unit)
     row = risk_row(tx, cyc, u, risk_id)
     values = risk_values(
         tx,
@@ -281,7 +259,7 @@ def rate_risk(
         justification=justification,
         confirm=confirm,
     )
-    return save_risk(tx, cyc, u, row, values, expected_version=expected_version)
+    return _save(tx, cyc, u, row, values, expected_version=expected_version, reason=None)
 
 
 @use_case("officer")
@@ -299,9 +277,7 @@ def rate_control(
     confirm: bool = True,
 ) -> dict:
     """Save a control rating: maturity, applicability (with why not), evidence, justification."""
-    cyc = tx.cycle(cycle)
-    tx.writable(cyc, "draft")
-    u = tx.unit(unit)
+    cyc, u = _draft_unit(tx, cycle, unit)
     row = control_row(tx, cyc, u, control_id)
     values = control_values(
         tx,
@@ -313,7 +289,7 @@ def rate_control(
         justification=justification,
         confirm=confirm,
     )
-    return save_control(tx, cyc, u, row, values, expected_version=expected_version)
+    return _save(tx, cyc, u, row, values, expected_version=expected_version, reason=None)
 
 
 @use_case("officer")
