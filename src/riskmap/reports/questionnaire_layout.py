@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from riskmap.catalogue import Catalogue
 from riskmap.problems import Problem
+from riskmap.reports.snapshot import CONTROL_RATING_COLUMNS, RISK_RATING_COLUMNS
 from riskmap.rules import scale_range
 
 FORMAT = "riskmap questionnaire"
@@ -37,31 +38,9 @@ META_KEYS = [
     "units",
 ]
 
-RISK_ANSWER_COLUMNS = [
-    "unit_code",
-    "risk_id",
-    "applicable",
-    "likelihood",
-    "impact",
-    "justification",
-    "version",
-    "changed",
-    "stale",
-    "sheet_row",
-]
-CONTROL_ANSWER_COLUMNS = [
-    "unit_code",
-    "control_id",
-    "applicable",
-    "maturity",
-    "evidence",
-    "justification",
-    "evidence_references",
-    "version",
-    "changed",
-    "stale",
-    "sheet_row",
-]
+_ANSWER_STATE = ["version", "changed", "stale", "sheet_row"]  # what an import adds to a row
+RISK_ANSWER_COLUMNS = [*RISK_RATING_COLUMNS, *_ANSWER_STATE]
+CONTROL_ANSWER_COLUMNS = [*CONTROL_RATING_COLUMNS, "evidence_references", *_ANSWER_STATE]
 
 
 class QuestionnaireError(Exception):

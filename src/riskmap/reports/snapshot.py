@@ -14,26 +14,25 @@ from datetime import datetime
 import pandas as pd
 
 UNIT_FRAME_COLUMNS = ["unit_code", "code", "unit", "unit_type", "region", "parent", "headcount"]
-RISK_FRAME_COLUMNS = [
+# What a rating says, as every frame of ratings names it (a snapshot's, an import's answers).
+RISK_RATING_COLUMNS = [
     "unit_code",
     "risk_id",
     "applicable",
     "likelihood",
     "impact",
     "justification",
-    "confirmed",
-    "version",
 ]
-CONTROL_FRAME_COLUMNS = [
+CONTROL_RATING_COLUMNS = [
     "unit_code",
     "control_id",
     "applicable",
     "maturity",
     "evidence",
     "justification",
-    "confirmed",
-    "version",
 ]
+RISK_FRAME_COLUMNS = [*RISK_RATING_COLUMNS, "confirmed", "version"]
+CONTROL_FRAME_COLUMNS = [*CONTROL_RATING_COLUMNS, "confirmed", "version"]
 AUDIT_FRAME_COLUMNS = [
     "id",
     "at",

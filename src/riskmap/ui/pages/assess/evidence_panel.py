@@ -171,8 +171,15 @@ def _content_inputs(key: str):
     return upload, reference, until
 
 
-def _file_args(upload) -> dict:
+def _item_args(rated: Rated, entry, content) -> dict:
+    """What a new item holds, as `add_evidence` and `supersede_evidence` both take it: the
+    checklist entry (a control's by number), and the file, reference and validity that
+    `_content_inputs` asked for."""
+    upload, reference, until = content
     return {
+        "checklist_entry": int(entry) if rated.kind == "control" else entry,
+        "reference": reference,
+        "valid_until": until,
         "data": upload.getvalue() if upload is not None else None,
         "file_name": upload.name if upload is not None else "",
     }
@@ -182,15 +189,17 @@ def _add_form(cycle: str, code: str, rated: Rated, key: str) -> None:
     with st.form(key=f"{key}form", clear_on_submit=True):
         st.markdown("**Add evidence**")
         entry = _entry_input(rated, key, "Checklist entry it answers")
-        upload, reference, until = _content_inputs(key)
+        content = _content_inputs(key)
         if not st.form_submit_button("Add evidence"):
             return
     try:
         item = state.write(
-            add_evidence, cycle, code, **{rated.column: rated.id},
-            checklist_entry=int(entry) if rated.kind == "control" else entry,
-            reference=reference, valid_until=until, **_file_args(upload),
-        )  # fmt: skip
+            add_evidence,
+            cycle,
+            code,
+            **{rated.column: rated.id},
+            **_item_args(rated, entry, content),
+        )
     except DomainError as exc:
         state.show_error(exc, key=f"{key}add-err")
         return
@@ -208,15 +217,13 @@ def _supersede_form(row, rated: Rated, key: str) -> None:
         reason = st.text_input("Why it is superseded (required)", key=f"{mine}reason")
         entry = _entry_input(rated, mine, "Checklist entry the new item answers",
                              str(row.checklist_entry))  # fmt: skip
-        upload, reference, until = _content_inputs(mine)
+        content = _content_inputs(mine)
         if not st.form_submit_button(f"Supersede item {n}"):
             return
     try:
         item = state.write(
-            supersede_evidence, n, reason=reason,
-            checklist_entry=int(entry) if rated.kind == "control" else entry,
-            reference=reference, valid_until=until, **_file_args(upload),
-        )  # fmt: skip
+            supersede_evidence, n, reason=reason, **_item_args(rated, entry, content)
+        )
     except DomainError as exc:
         state.show_error(exc, key=f"{mine}err")
         return
