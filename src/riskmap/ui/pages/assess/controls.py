@@ -209,28 +209,21 @@ def save_detail(rec: Record) -> None:
     form.notice(f"Saved and confirmed control {name} for unit {rec.unit}.")
 
 
+def _picker_label(control_id: str, row: pd.Series) -> str:
+    return f"{row['control']} ({control_id})"
+
+
 def detail(cycle: str, code: str, frame: pd.DataFrame, where: place.Place, editable: bool) -> None:
     cat = state.service().catalogue
     scale = cat.method.maturity
-    rows = frame.set_index("control_id")
-    where = place.pick_record(
-        where,
-        "control",
-        frame,
-        lambda i: f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {rows.loc[i, 'control']} ({i})",
-        "Control",
+    row, rec, saved, errors = form.open_picked(
+        cycle, where, frame, "control", "Control", _picker_label, saved_values
     )
-    control_id = where.control
-    row = rows.loc[control_id]
+    control_id = rec.item
     control = cat.control_by_id.get(control_id)
-    rec = Record("control", code, cycle, control_id)
-    saved = saved_values(row)
-    errors = form.open_form(rec, saved, int(row["version"]))
-    with st.container(border=True, key=f"form-{rec.prefix}"):
-        st.markdown(f"#### {escape_md(control.name if control else row['control'])}")
-        st.caption(f"Rating of control {control_id} for unit {code}, cycle {cycle}")
+    title = control.name if control else row["control"]
+    with form.rating_box(rec, title, control.description if control else None):
         if control is not None:
-            st.write(control.description)
             risks = state.read("risk_ratings", cycle, unit=code)
             here = set(risks.loc[risks["applicable"], "risk_id"])
             mitigated = [f"{r} ({s})" for r, s in control.mitigates.items() if r in here]

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import streamlit as st
 
 from riskmap.service import ConflictError, DomainError, ValidationError
 from riskmap.ui import state
+from riskmap.ui.pages.assess import place
 from riskmap.ui.widgets import escape_md, field_error, present, table, validation_errors
 
 ss = st.session_state
@@ -56,6 +57,51 @@ class Record:
         if self.kind == "unit":
             return f"unit {self.unit}"
         return f"{self.kind} {self.item} of unit {self.unit}"
+
+
+class Picked(NamedTuple):
+    """The rating open in a form: its row as saved, identity, saved values, field errors."""
+
+    row: pd.Series
+    rec: Record
+    saved: dict[str, Any]
+    errors: dict[str, str]
+
+
+def open_picked(
+    cycle: str,
+    where: place.Place,
+    frame: pd.DataFrame,
+    kind: str,
+    text: str,
+    label: Callable[[str, pd.Series], str],
+    saved_values: Callable[[pd.Series], dict[str, Any]],
+) -> Picked:
+    """Draw the picker of the ratings of `kind` in `frame` (one row per `<kind>_id`, each
+    labelled ✓ confirmed or ○ not yet, then `label`) and open the form of the one picked:
+    the head a risk's form and a control's share."""
+    rows = frame.set_index(f"{kind}_id")
+
+    def picker_label(i: str) -> str:
+        return f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {label(i, rows.loc[i])}"
+
+    where = place.pick_record(where, kind, frame, picker_label, text)
+    row = rows.loc[getattr(where, kind)]
+    rec = Record(kind, where.unit, cycle, getattr(where, kind))
+    saved = saved_values(row)
+    return Picked(row, rec, saved, open_form(rec, saved, int(row["version"])))
+
+
+def rating_box(rec: Record, title: str, description: str | None) -> Any:
+    """The bordered box of a rating's form (keyed by the record, so a test or a browser
+    finds it), headed alike for a risk and a control: `title`, which rating of which unit
+    in which cycle, and the catalogue's `description` (None: not in the catalogue)."""
+    box = st.container(border=True, key=f"form-{rec.prefix}")
+    box.markdown(f"#### {escape_md(title)}")
+    box.caption(f"Rating of {rec.kind} {rec.item} for unit {rec.unit}, cycle {rec.cycle}")
+    if description is not None:
+        box.write(description)
+    return box
 
 
 def open_form(rec: Record, saved: Mapping[str, Any], version: int) -> dict[str, str]:

@@ -99,6 +99,10 @@ def overview(frame: pd.DataFrame, inherent: pd.Series) -> None:
     )
 
 
+def _picker_label(risk_id: str, row: pd.Series) -> str:
+    return f"{risk_id} · {row['risk']}"
+
+
 def render(cycle: str, code: str, where: place.Place, editable: bool, has_previous: bool) -> None:
     cat = state.service().catalogue
     method = cat.method
@@ -112,27 +116,15 @@ def render(cycle: str, code: str, where: place.Place, editable: bool, has_previo
     overview(frame, scored.set_index("risk_id")["inherent"])
 
     ids = list(frame["risk_id"])
-    rows = frame.set_index("risk_id")
-    where = place.pick_record(
-        where,
-        "risk",
-        frame,
-        lambda i: f"{'✓' if rows.loc[i, 'confirmed'] else '○'} {i} · {rows.loc[i, 'risk']}",
-        "Risk scenario",
+    row, rec, saved, errors = form.open_picked(
+        cycle, where, frame, "risk", "Risk scenario", _picker_label, saved_values
     )
-    risk_id = where.risk
-    row = rows.loc[risk_id]
+    risk_id = rec.item
     following = ids[ids.index(risk_id) + 1] if ids.index(risk_id) + 1 < len(ids) else None
     risk = cat.risk_by_id.get(risk_id)
-    rec = Record("risk", code, cycle, risk_id)
-    saved = saved_values(row)
-    errors = form.open_form(rec, saved, int(row["version"]))
-
-    with st.container(border=True, key=f"form-{rec.prefix}"):
-        st.markdown(f"#### {escape_md(risk_id)} · {escape_md(risk.title if risk else row['risk'])}")
-        st.caption(f"Rating of risk {risk_id} for unit {code}, cycle {cycle}")
+    title = f"{risk_id} · {risk.title if risk else row['risk']}"
+    with form.rating_box(rec, title, risk.description if risk else None):
         if risk is not None:
-            st.write(risk.description)
             with st.expander("Red flags to look for"):
                 for flag in risk.red_flags:
                     st.markdown(f"- {escape_md(flag)}")
