@@ -30,7 +30,7 @@ from riskmap.charts.common import (
     escape,
     grid_layout,
 )
-from riskmap.charts.heatmap import MARGIN, _groups, heatmap_order
+from riskmap.charts.heatmap import MARGIN, heatmap_order, stage_frames
 from riskmap.scoring import SCENARIO_COLUMNS, UNIT_COLUMNS, require_columns
 
 GLANCE_COLUMNS = [*UNIT_COLUMNS, *SCENARIO_COLUMNS]
@@ -110,11 +110,7 @@ def type_risk_heatmap(
         customdata=custom,
     )
     colorbar_on_top(traces[0])
-    shapes, annotations = _groups(catalogue, list(row_order), cols, register)
-    # Every row is its own unit type: keep the stage names above, drop the row names on the
-    # right (they are the y axis labels already) and the separators between single rows.
-    annotations = [a for a in annotations if a.get("yref") == "paper"]
-    shapes = [s for s in shapes if s.get("yref") == "paper"]
+    shapes, annotations = stage_frames(catalogue, cols, register)
     layout = grid_layout(
         title,
         col_labels,

@@ -32,7 +32,7 @@ from riskmap.charts.common import (
     label_px,
     shorten,
 )
-from riskmap.charts.heatmap import MARGIN, MIN_COLS, _groups, heatmap_order
+from riskmap.charts.heatmap import MARGIN, MIN_COLS, heatmap_order, stage_frames
 from riskmap.scoring import require_columns
 
 GROUPINGS = {"unit_type": "unit type", "region": "region"}
@@ -135,9 +135,7 @@ def group_heatmap(
     for t in traces[1:]:
         t["textfont"] = {**t.get("textfont", {}), "size": 8}
     colorbar_on_top(traces[0])
-    shapes, annotations = _groups(catalogue, groups, cols, register)
-    annotations = [a for a in annotations if a.get("yref") == "paper"]
-    shapes = [s for s in shapes if s.get("yref") == "paper"]
+    shapes, annotations = stage_frames(catalogue, cols, register)
     counts_key = "·".join(names[b.id].lower() for b in top)
     annotations.append(
         {

@@ -349,6 +349,15 @@ def _groups(
     return shapes, annotations
 
 
+def stage_frames(
+    catalogue: Catalogue, cols: pd.Index, register: pd.DataFrame
+) -> tuple[list[dict], list[dict]]:
+    """The stages' separators and names above the columns alone, laid out as on the units
+    map: for a grid whose every row is a group already (a unit type, a region), so neither
+    the group names on the right nor separators between its rows are drawn."""
+    return _groups(catalogue, [], cols, register)
+
+
 def heatmap_after(
     plan: Any,
     catalogue: Catalogue,

@@ -13,6 +13,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from riskmap.catalogue import Catalogue
+from riskmap.catalogue.models import Scale
 from riskmap.problems import Problem
 from riskmap.reports.snapshot import CONTROL_RATING_COLUMNS, RISK_RATING_COLUMNS
 from riskmap.rules import scale_range
@@ -111,12 +112,26 @@ class Field:
     role: str = "info"
 
 
-def _unit_fields() -> list[Field]:
-    """The first columns of a rating sheet: the unit a row rates, as an officer knows it."""
+def _rating_head(item: Field, name: Field) -> list[Field]:
+    """The first columns of a rating sheet: the unit a row rates, as an officer knows it,
+    the item rated (its id and its name) and the first answer, whether it applies."""
     return [
         Field("unit_code", "Unit code", 12),
         Field("unit", "Unit", 28),
         Field("unit_type", "Unit type", 18),
+        item,
+        name,
+        Field("applicable", "Applicable (yes/no)", 12, "answer"),
+    ]
+
+
+def _level_fields(key: str, scale: Scale, width: float, meaning: str, wide: float) -> list[Field]:
+    """A level answered on `scale` and, beside it, the formula column that shows what the
+    chosen level means (headed `meaning`, `wide` wide), so the officer reads the level's
+    definition without leaving the row."""
+    return [
+        Field(key, f"{key.capitalize()} ({scale_range(scale)})", width, "answer"),
+        Field(f"{key}_meaning", meaning, wide, "meaning"),
     ]
 
 
@@ -135,14 +150,9 @@ def _round_trip_fields(item: str, answers: tuple[str, ...]) -> list[Field]:
 def risk_fields(catalogue: Catalogue) -> list[Field]:
     m = catalogue.method
     return [
-        *_unit_fields(),
-        Field("risk_id", "Risk", 9),
-        Field("risk", "Risk scenario", 48),
-        Field("applicable", "Applicable (yes/no)", 12, "answer"),
-        Field("likelihood", f"Likelihood ({scale_range(m.likelihood)})", 12, "answer"),
-        Field("likelihood_meaning", "Likelihood: meaning of the level", 44, "meaning"),
-        Field("impact", f"Impact ({scale_range(m.impact)})", 11, "answer"),
-        Field("impact_meaning", "Impact: meaning of the level", 44, "meaning"),
+        *_rating_head(Field("risk_id", "Risk", 9), Field("risk", "Risk scenario", 48)),
+        *_level_fields("likelihood", m.likelihood, 12, "Likelihood: meaning of the level", 44),
+        *_level_fields("impact", m.impact, 11, "Impact: meaning of the level", 44),
         Field("justification", "Justification (required for a change or n/a)", 50, "answer"),
         *_round_trip_fields("risk", ("applicable", "likelihood", "impact", "justification")),
     ]
@@ -151,12 +161,10 @@ def risk_fields(catalogue: Catalogue) -> list[Field]:
 def control_fields(catalogue: Catalogue) -> list[Field]:
     m = catalogue.method
     return [
-        *_unit_fields(),
-        Field("control_id", "Control", 24),
-        Field("control", "Control name", 40),
-        Field("applicable", "Applicable (yes/no)", 12, "answer"),
-        Field("maturity", f"Maturity ({scale_range(m.maturity)})", 12, "answer"),
-        Field("maturity_meaning", "Maturity: what the level means for this control", 50, "meaning"),
+        *_rating_head(Field("control_id", "Control", 24), Field("control", "Control name", 40)),
+        *_level_fields(
+            "maturity", m.maturity, 12, "Maturity: what the level means for this control", 50
+        ),
         Field("evidence", "Evidence (documents, records, where to find them)", 44, "answer"),
         Field("justification", "Justification (required for a change or n/a)", 44, "answer"),
         Field("evidence_hint", "Evidence to look for", 44),

@@ -24,7 +24,7 @@ from riskmap.scoring import (
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, json_value, use_case
 from riskmap.service.errors import ValidationError
-from riskmap.store.models import Action, Cycle, Unit
+from riskmap.store.models import Action, AuditEvent, Cycle, Unit
 
 
 def _register(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
@@ -182,19 +182,9 @@ def _completed(tx: Tx, before: Cycle, after: Cycle) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-AUDIT_COLUMNS = [
-    "id",
-    "at",
-    "actor",
-    "action",
-    "entity",
-    "entity_id",
-    "cycle_id",
-    "before",
-    "after",
-    "reason",
-    "hash",
-]
+# An event as the audit trail reads it: every column of the table, in its order, but the
+# hash of the event before (the chain is `verify_audit`'s; an event's own hash is shown).
+AUDIT_COLUMNS = [c.name for c in AuditEvent.__table__.columns if c.name != "prev_hash"]
 
 
 @use_case("auditor", "admin")
