@@ -126,3 +126,15 @@ def cells_per_band(
     for band in catalogue.method.bands:
         out[f"n_{band.id}"] = (reg["_band"] == band.id).groupby([reg[k] for k in keys]).sum()
     return out.reset_index()
+
+
+def on_grid(
+    summary: pd.DataFrame, row_key: str, rows: pd.Index, cols: pd.Index, columns: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A `cells_per_band` summary laid out on the rows x risks grid: each summary row's
+    position (row, column) and `columns` per cell, shape (rows, cols, len(columns)), NaN
+    where no unit of the row rates the risk (a cell the map leaves empty)."""
+    ri, ci = rows.get_indexer(summary[row_key]), cols.get_indexer(summary["risk_id"])
+    grid = np.full((len(rows), len(cols), len(columns)), np.nan)
+    grid[ri, ci] = summary[columns].to_numpy(dtype=float)
+    return ri, ci, grid

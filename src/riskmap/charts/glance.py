@@ -21,6 +21,7 @@ from riskmap.charts.bands import (
     band_of,
     cells_per_band,
     format_scores,
+    on_grid,
 )
 from riskmap.charts.common import (
     band_traces,
@@ -67,15 +68,8 @@ def type_risk_heatmap(
     rank = {t.id: i for i, t in enumerate(catalogue.unit_types)}
     row_order = sorted(pd.unique(summary["unit_type"]), key=lambda t: (rank.get(t, len(rank)), t))
     rows, cols = pd.Index(row_order), pd.Index(col_order)
-    ri = rows.get_indexer(summary["unit_type"])
-    ci = cols.get_indexer(summary["risk_id"])
-    shape = (len(rows), len(cols))
-    mean = np.full(shape, np.nan)
-    mean[ri, ci] = summary["mean"].to_numpy(dtype=float)
-    custom = np.full((*shape, 3), np.nan)
-    custom[ri, ci, 0] = summary["units"].to_numpy(dtype=float)
-    custom[ri, ci, 1] = summary["mean"].to_numpy(dtype=float)
-    custom[ri, ci, 2] = summary["worst"].to_numpy(dtype=float)
+    ri, ci, custom = on_grid(summary, "unit_type", rows, cols, ["units", "mean", "worst"])
+    mean = custom[:, :, 1]
 
     type_names = {t.id: t.name for t in catalogue.unit_types}
     titles = {r.id: r.title for r in catalogue.risks}
@@ -84,7 +78,7 @@ def type_risk_heatmap(
     worst_band = band_of(summary["worst"].to_numpy(dtype=float), catalogue)
     mean_text = format_scores(summary["mean"])
     worst_text = format_scores(summary["worst"])
-    hover = np.full(shape, "", dtype=object)
+    hover = np.full(mean.shape, "", dtype=object)
     for k, row in enumerate(summary.itertuples(index=False)):
         per_band = ", ".join(
             f"{names[b.id]} {int(getattr(row, f'n_{b.id}'))}" for b in catalogue.method.bands

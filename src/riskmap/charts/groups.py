@@ -21,6 +21,7 @@ from riskmap.charts.bands import (
     band_of,
     cells_per_band,
     format_scores,
+    on_grid,
 )
 from riskmap.charts.common import (
     band_traces,
@@ -97,13 +98,8 @@ def group_heatmap(
     groups = group_order(register, catalogue, by)
     rows, cols = pd.Index(groups), pd.Index(col_order)
     summary = summary[summary["risk_id"].isin(cols)]
-    ri, ci = rows.get_indexer(summary["group"]), cols.get_indexer(summary["risk_id"])
-    shape = (len(rows), len(cols))
-    worst = np.full(shape, np.nan)
-    worst[ri, ci] = summary["worst"].to_numpy(dtype=float)
-    custom = np.full((*shape, 2), np.nan)
-    custom[ri, ci, 0] = summary["units"].to_numpy(dtype=float)
-    custom[ri, ci, 1] = summary["worst"].to_numpy(dtype=float)
+    ri, ci, custom = on_grid(summary, "group", rows, cols, ["units", "worst"])
+    worst = custom[:, :, 1]
 
     bands = list(reversed(catalogue.method.bands))  # top band first, as written
     names = band_names(catalogue)
@@ -112,8 +108,8 @@ def group_heatmap(
     cell_worst = format_scores(summary["worst"], decimals=1)
     top = bands[:2]  # the cell counts the units in the two top bands; the hover, every band
     worst_band = band_of(summary["worst"].to_numpy(dtype=float), catalogue)
-    text = np.full(shape, "", dtype=object)
-    hover = np.full(shape, "", dtype=object)
+    text = np.full(worst.shape, "", dtype=object)
+    hover = np.full(worst.shape, "", dtype=object)
     titles = {r.id: r.title for r in catalogue.risks}
     for k, row in enumerate(summary.itertuples(index=False)):
         text[ri[k], ci[k]] = f"{cell_worst[k]}<br>{'·'.join(str(c) for c in counts[k][: len(top)])}"
