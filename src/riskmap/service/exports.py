@@ -78,13 +78,6 @@ def _reference_cells(tx: Tx, cyc: Cycle, controls: pd.DataFrame) -> list[str]:
     return ["\n".join(lines.get(k, ())) for k in keys]
 
 
-def _of(ratings: pd.DataFrame, units: pd.DataFrame, only: list[str] | None) -> pd.DataFrame:
-    """The ratings of the snapshot's units (all of them when `only` is None)."""
-    if only is None:
-        return ratings
-    return ratings[ratings["unit_code"].isin(set(units["unit_code"]))].reset_index(drop=True)
-
-
 def build_snapshot(
     tx: Tx, cyc: Cycle, *, full: bool = True, only: list[str] | None = None
 ) -> CycleSnapshot:
@@ -108,7 +101,8 @@ def build_snapshot(
             "evidence": item_frame(tx, cyc, None, frames.as_of(cyc), superseded=False),
         }
     previous = tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
-    controls = _of(frames.control_frame(tx.session, cyc), units, only)
+    part = None if only is None else list(units["unit_code"])  # the rows of these alone
+    controls = frames.control_frame(tx.session, cyc, part)
     if not full:  # the questionnaire edits what was typed; the workbook shows what counts
         controls["evidence"] = controls["evidence_text"]
         controls["evidence_references"] = _reference_cells(tx, cyc, controls)
@@ -118,9 +112,7 @@ def build_snapshot(
         status=cyc.status,
         catalogue_version=cyc.catalogue_version,
         units=units,
-        risk_ratings=with_baseline(
-            tx, cyc, _of(frames.risk_frame(tx.session, cyc), units, only), units
-        ),
+        risk_ratings=with_baseline(tx, cyc, frames.risk_frame(tx.session, cyc, part), units),
         control_ratings=controls,
         drafted_by=cyc.drafted_by,
         drafted_at=cyc.started_at,
