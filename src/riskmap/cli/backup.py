@@ -25,9 +25,6 @@ from riskmap.files import write_atomically
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
 
-# one encoder for every row: `json.dumps(row, ensure_ascii=False)` builds one per call
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-
 
 def _write_json(data: dict, fh) -> None:
     """`data` as JSON, one table row a line: one C-encoded `json.dumps` per row.
@@ -43,7 +40,7 @@ def _write_json(data: dict, fh) -> None:
             for j, (name, rows) in enumerate(value.items()):
                 fh.write(f"  {json.dumps(name)}: [")
                 for k, row in enumerate(rows):
-                    fh.write(("," if k else "") + "\n   " + _encode(row))
+                    fh.write(("," if k else "") + "\n   " + json.dumps(row, ensure_ascii=False))
                 fh.write("\n  ]" if rows else "]")
                 fh.write(",\n" if j < len(value) - 1 else "\n")
             fh.write(" }")
