@@ -169,10 +169,11 @@ def test_a_plan_outdated_by_a_concurrent_rating_change_is_refused_with_nothing_w
     plan = s.check_questionnaire(svc, OFFICER, "2026", filled, "bc.xlsx")
     assert isinstance(plan, s.ImportPlan) and len(plan.saves) == 3
     assert plan.sha256 == hashlib.sha256(filled).hexdigest() and plan.data_version
-    # Another officer saves a rating the file does not even touch: the cycle moved on.
-    frame = s.control_ratings(svc, CLI_ADMIN, "2026", "CON-001").iloc[0]
+    # Another officer saves a rating of the file's unit the file does not even touch: the
+    # unit moved on (the version is keyed on the units the plan writes, not on the cycle).
+    frame = s.control_ratings(svc, CLI_ADMIN, "2026", "BC-001").iloc[0]
     s.rate_control(
-        svc, OFFICER, "2026", "CON-001", frame["control_id"],
+        svc, OFFICER, "2026", "BC-001", frame["control_id"],
         expected_version=int(frame["version"]), evidence="Register 4, shelf 2",
     )  # fmt: skip
     before = dump(svc)
@@ -187,6 +188,20 @@ def test_a_plan_outdated_by_a_concurrent_rating_change_is_refused_with_nothing_w
     # A plan applies once: its rows have moved on.
     with pytest.raises(s.ImportPlanOutdated):
         s.apply_questionnaire(svc, OFFICER, fresh)
+
+
+def test_a_change_to_a_unit_the_file_does_not_carry_leaves_its_plan_applicable(svc):
+    """A region's file is checked against its own units: another region's work meanwhile
+    does not outdate it (nor costs its check a read of that region's ratings)."""
+    template = s.questionnaire_template(svc, OFFICER, "2026", units=["BC-001"])
+    plan = s.check_questionnaire(svc, OFFICER, "2026", _levels_changed(template, 2), "bc.xlsx")
+    frame = s.control_ratings(svc, CLI_ADMIN, "2026", "CON-001").iloc[0]
+    s.rate_control(
+        svc, OFFICER, "2026", "CON-001", frame["control_id"],
+        expected_version=int(frame["version"]), evidence="Register 4, shelf 2",
+    )  # fmt: skip
+    result = s.apply_questionnaire(svc, OFFICER, plan)
+    assert result.applied and result.risk_ratings == 2 and result.units == ("BC-001",)
 
 
 def test_the_import_writes_each_changed_rating_once_and_the_chain_verifies(svc):
@@ -311,3 +326,35 @@ def test_evidence_references_are_checked_at_their_cell(svc, typed, message):
     )  # fmt: skip
     assert message in problem.message
     assert dump(svc) == before
+
+
+def _meta(data: bytes) -> dict:
+    wb = load_workbook(io.BytesIO(data))
+    return {row[0].value: row[1].value for row in wb["_meta"].iter_rows()}
+
+
+def _with_meta(data: bytes, key: str, value: str) -> bytes:
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["_meta"]
+    for row in ws.iter_rows():
+        if row[0].value == key:
+            row[1].value = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_part_file_names_its_units_and_a_whole_file_does_not(svc):
+    part = s.questionnaire_template(svc, OFFICER, "2026", units=["BC-001", "CON-001"])
+    assert _meta(part)["unit_codes"] == "BC-001\nCON-001"
+    assert "unit_codes" not in _meta(s.questionnaire_template(svc, OFFICER, "2026"))
+
+
+def test_a_row_of_a_unit_the_part_does_not_name_is_checked_against_the_whole_cycle(svc):
+    """The units named in the hidden sheet only choose which ratings are read: a file whose
+    list was edited (or a row copied in from another part) is checked as a whole file."""
+    template = s.questionnaire_template(svc, OFFICER, "2026", units=["BC-001"])
+    filled = _with_meta(_levels_changed(template, 2), "unit_codes", "CON-001")
+    plan = s.check_questionnaire(svc, OFFICER, "2026", filled, "bc.xlsx")
+    assert plan.units == ("BC-001",) and plan.risk_ratings == 2
+    assert s.apply_questionnaire(svc, OFFICER, plan).applied

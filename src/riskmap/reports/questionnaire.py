@@ -37,6 +37,8 @@ from riskmap.reports.questionnaire_layout import (
     META_SHEET,
     NO,
     RISKS_SHEET,
+    UNIT_CODES_CHARS,
+    UNIT_CODES_KEY,
     YES,
     Field,
     ParsedAnswers,
@@ -228,7 +230,11 @@ def _meta_sheet(book: Book, snapshot: CycleSnapshot, units: list[str]) -> None:
     sheet = book.sheet(META_SHEET, [20, 40], freeze=None, print_rows=None)
     sheet.ws.sheet_state = "veryHidden"
     t = book.cells.text
-    for key, value in _meta_items(snapshot, units):
+    items = _meta_items(snapshot, units)
+    codes = "\n".join(units)
+    if len(units) < len(snapshot.units) and len(codes) <= UNIT_CODES_CHARS:
+        items.append((UNIT_CODES_KEY, codes))  # a part file: the import reads only these
+    for key, value in items:
         sheet.append([key, t(str(value)) if isinstance(value, str) else value])
 
 

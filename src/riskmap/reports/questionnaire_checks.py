@@ -20,10 +20,25 @@ from riskmap.reports.questionnaire_layout import (
     FORMAT_VERSION,
     META_KEYS,
     META_SHEET,
+    UNIT_CODES_KEY,
     reference_lines,
 )
 from riskmap.reports.sheet_rows import EMPTY
 from riskmap.reports.snapshot import CycleSnapshot
+
+
+def meta_unit_codes(wb: Any) -> list[str] | None:
+    """The units a part file names in its hidden sheet (`UNIT_CODES_KEY`), or None (read the
+    cycle whole). Only a hint of which ratings to read: a row of another unit is still
+    checked against the whole cycle (`service.questionnaire_import`)."""
+    if META_SHEET not in wb.sheetnames:
+        return None
+    for _, cells in sheet_rows.rows(wb[META_SHEET]):
+        key, value = cells.get(1, EMPTY), cells.get(2, EMPTY)
+        if key[0] == UNIT_CODES_KEY and isinstance(value[0], str) and not value[1]:
+            codes = [c.strip() for c in value[0].split("\n") if c.strip()]
+            return codes or None
+    return None
 
 
 def check_meta(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, errors: FileErrors) -> None:

@@ -38,6 +38,11 @@ META_KEYS = [
     "exported_at",
     "units",
 ]
+# A part file (a region's, a unit type's, chosen units) also names its units, one a
+# line, in one cell (at most `UNIT_CODES_CHARS`): the import reads only their ratings.
+# Not one of META_KEYS: a file without it (a whole ministry's, or an older one) is read whole.
+UNIT_CODES_KEY = "unit_codes"
+UNIT_CODES_CHARS = 32_000
 
 _ANSWER_STATE = ["version", "changed", "stale", "sheet_row"]  # what an import adds to a row
 RISK_ANSWER_COLUMNS = [*RISK_RATING_COLUMNS, *_ANSWER_STATE]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import itertools
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from riskmap.reports.answer_values import (
     show,
 )
 from riskmap.reports.questionnaire_checks import check_meta, justified, new_references
+from riskmap.reports.questionnaire_checks import meta_unit_codes as _part_codes
 from riskmap.reports.questionnaire_layout import (
     CONTROL_ANSWER_COLUMNS,
     CONTROLS_SHEET,
@@ -150,9 +152,13 @@ def _kinds(snapshot: CycleSnapshot, catalogue: Catalogue) -> list[_Kind]:
 
 
 def parse_questionnaire(
-    data: bytes, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str
+    data: bytes,
+    snapshot: CycleSnapshot | Callable[[list[str] | None], CycleSnapshot],
+    catalogue: Catalogue,
+    filename: str,
 ) -> ParsedAnswers:
-    """The changes in a filled-in questionnaire, or QuestionnaireError listing every problem."""
+    """The changes in a filled-in questionnaire, or QuestionnaireError listing every problem
+    (`snapshot` may be a function of the codes a part file names, `meta_unit_codes`)."""
     refused = check_upload(data)
     if refused:
         raise QuestionnaireError(refused, filename)
@@ -171,7 +177,9 @@ def parse_questionnaire(
         wb.close()
 
 
-def _parse(wb: Any, snapshot: CycleSnapshot, catalogue: Catalogue, filename: str) -> ParsedAnswers:
+def _parse(wb: Any, snapshot: Any, catalogue: Catalogue, filename: str) -> ParsedAnswers:
+    if callable(snapshot):
+        snapshot = snapshot(_part_codes(wb))
     errors = FileErrors()
     check_meta(wb, snapshot, catalogue, errors)
     if errors:

@@ -78,11 +78,16 @@ def _reference_cells(tx: Tx, cyc: Cycle, controls: pd.DataFrame) -> list[str]:
     return ["\n".join(lines.get(k, ())) for k in keys]
 
 
-def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
+def build_snapshot(
+    tx: Tx, cyc: Cycle, *, full: bool = True, only: list[str] | None = None
+) -> CycleSnapshot:
     """The cycle as the reports see it, read in `tx` (`full=False`: units and ratings only,
-    what the questionnaire needs)."""
+    what the questionnaire needs; `only`: of these unit codes alone, so that a part file's
+    import costs what its units cost, baselines and evidence references included)."""
     org = tx.organisation()
     units = frames.unit_frame(tx.session, cyc)
+    if only is not None:
+        units = units[units["unit_code"].isin(set(only))].reset_index(drop=True)
     units.insert(1, "code", units["unit_code"])
     units["parent"] = units["parent"].fillna("")
     units["region"] = units["region"].fillna("")
@@ -96,7 +101,8 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
             "evidence": item_frame(tx, cyc, None, frames.as_of(cyc), superseded=False),
         }
     previous = tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
-    controls = frames.control_frame(tx.session, cyc)
+    part = None if only is None else list(units["unit_code"])  # the rows of these alone
+    controls = frames.control_frame(tx.session, cyc, part)
     if not full:  # the questionnaire edits what was typed; the workbook shows what counts
         controls["evidence"] = controls["evidence_text"]
         controls["evidence_references"] = _reference_cells(tx, cyc, controls)
@@ -106,7 +112,7 @@ def build_snapshot(tx: Tx, cyc: Cycle, *, full: bool = True) -> CycleSnapshot:
         status=cyc.status,
         catalogue_version=cyc.catalogue_version,
         units=units,
-        risk_ratings=with_baseline(tx, cyc, frames.risk_frame(tx.session, cyc), units),
+        risk_ratings=with_baseline(tx, cyc, frames.risk_frame(tx.session, cyc, part), units),
         control_ratings=controls,
         drafted_by=cyc.drafted_by,
         drafted_at=cyc.started_at,

@@ -90,13 +90,13 @@ def _mean(profile) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def risk_frame(session: Session, cycle: Cycle, unit: str | None = None) -> pd.DataFrame:
+def risk_frame(session: Session, cycle: Cycle, unit: str | list[str] | None = None) -> pd.DataFrame:
     r = RiskRating
     stmt = _ratings(r, r.risk_id, (r.likelihood, r.impact), cycle, unit)
     return read(session, stmt, ("applicable", "confirmed"))
 
 
-def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: str | None) -> Select:
+def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: Any) -> Select:
     """The cycle's ratings of one kind (risk or control) by unit code and item, with the
     fields every rating has around its own `levels`; one unit's if `unit` is given."""
     stmt = (
@@ -115,11 +115,13 @@ def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: str | Non
         .where(model.cycle_id == cycle.id)
         .order_by(Unit.code, item)
     )
+    if isinstance(unit, (list, tuple)):  # a part's units (a questionnaire's): their rows only
+        return stmt.where(Unit.code.in_(unit))
     return stmt if unit is None else stmt.where(Unit.code == unit)
 
 
 def control_frame(
-    session: Session, cycle: Cycle, unit: str | None = None, today: date | None = None
+    session: Session, cycle: Cycle, unit: str | list[str] | None = None, today: date | None = None
 ) -> pd.DataFrame:
     """Control ratings as the scoring core reads them (evidence items credited)."""
     c = ControlRating

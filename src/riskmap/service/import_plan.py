@@ -2,18 +2,27 @@
 
 `ImportPlan` is what `check_questionnaire` found and `apply_questionnaire` saves;
 `ImportResult` what was saved; `QuestionnaireRejected` every problem of a refused file;
-`ImportPlanOutdated` a plan whose cycle changed since the check.
+`ImportPlanOutdated` a plan whose cycle changed since the check; `cycle_version` the data
+version a plan is checked at.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from sqlalchemy import func, select
 
 from riskmap.problems import Problem
 from riskmap.service.errors import ValidationError
+from riskmap.store.models import ControlRating, Cycle, EvidenceItem, RiskRating, Unit
+
+if TYPE_CHECKING:
+    from riskmap.service.core import Tx
+
+CHUNK = 500  # codes or ids per IN (...)
 
 CHANGE_COLUMNS = [
     "unit_code",
@@ -122,3 +131,41 @@ class ImportPlan(ImportResult):
     data_version: str = ""
     saves: tuple[PlannedSave, ...] = field(default=())
     references: tuple[PlannedReference, ...] = field(default=())
+
+
+def cycle_version(
+    tx: Tx, cyc: Cycle, units: tuple[str, ...]
+) -> tuple[str, dict[tuple[str, str, str], tuple[int, int]]]:
+    """The data version of the cycle's `units` (codes): a hash of the cycle's row, each of
+    their ratings' id and version, their units' versions and their evidence items; and each
+    rating's (id, version) by (kind, unit code, item id), read as tuples, no ORM object.
+
+    Keyed on the units an import writes, not the whole cycle, so that a region's file costs
+    what its units cost; a change to any of their rows or items still moves it."""
+    digest = hashlib.sha256(f"{cyc.id}:{cyc.version}:{cyc.status}".encode())
+    found: dict[tuple[str, str, str], tuple[int, int]] = {}
+    codes = sorted(set(units))
+    for start in range(0, len(codes), CHUNK):
+        chunk = codes[start : start + CHUNK]
+        digest.update(f"units|{'|'.join(chunk)}\n".encode())
+        for kind, model, item in (
+            ("risk", RiskRating, RiskRating.risk_id),
+            ("control", ControlRating, ControlRating.control_id),
+        ):
+            rows = tx.session.execute(
+                select(model.id, Unit.code, item, model.version, Unit.version)
+                .join(Unit, Unit.id == model.unit_id)
+                .where(model.cycle_id == cyc.id, Unit.code.in_(chunk))
+                .order_by(model.id)
+            )
+            for rating_id, code, item_id, version, unit_version in rows:
+                found[(kind, code, item_id)] = (rating_id, version)
+                digest.update(f"{kind}|{rating_id}|{version}|{unit_version}\n".encode())
+        e = EvidenceItem
+        items = tx.session.execute(
+            select(func.count(e.id), func.max(e.id), func.count(e.superseded_by))
+            .join(Unit, Unit.id == e.unit_id)
+            .where(e.cycle_id == cyc.id, Unit.code.in_(chunk))
+        ).one()
+        digest.update(f"evidence|{tuple(items)}\n".encode())
+    return digest.hexdigest(), found

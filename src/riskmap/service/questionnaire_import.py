@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from riskmap import audit, rules
 from riskmap.problems import CELL, Problem
-from riskmap.reports import QuestionnaireError, parse_questionnaire
+from riskmap.reports import CycleSnapshot, QuestionnaireError, parse_questionnaire
 from riskmap.reports.questionnaire_layout import (
     CONTROLS_SHEET,
     NO,
@@ -56,49 +56,21 @@ from riskmap.service.errors import ValidationError
 from riskmap.service.exports import build_snapshot
 from riskmap.service.import_plan import (
     CHANGE_COLUMNS,
+    CHUNK,
     ImportPlan,
     ImportPlanOutdated,
     ImportResult,
     PlannedReference,
     PlannedSave,
     QuestionnaireRejected,
+    cycle_version,
 )
 from riskmap.service.ratings import control_values, rating_update, risk_values
-from riskmap.store.models import ControlRating, Cycle, EvidenceItem, RiskRating, Unit
+from riskmap.store.models import ControlRating, Cycle, RiskRating, Unit
 
 RISK_FIELDS = ("applicable", "likelihood", "impact", "justification")
 CONTROL_FIELDS = ("applicable", "maturity", "evidence", "justification")
 REFERENCES = "evidence_references"
-CHUNK = 500  # ids per IN (...) when loading the changed rows
-
-
-def cycle_version(tx: Tx, cyc: Cycle) -> tuple[str, dict[tuple[str, str, str], tuple[int, int]]]:
-    """The cycle's data version (a hash of the cycle's row, every rating's id and version,
-    its unit's version, and the cycle's evidence items), and each rating's (id, version)
-    by (kind, unit code, item id): read as tuples, no ORM object."""
-    digest = hashlib.sha256(f"{cyc.id}:{cyc.version}:{cyc.status}".encode())
-    found: dict[tuple[str, str, str], tuple[int, int]] = {}
-    for kind, model, item in (
-        ("risk", RiskRating, RiskRating.risk_id),
-        ("control", ControlRating, ControlRating.control_id),
-    ):
-        rows = tx.session.execute(
-            select(model.id, Unit.code, item, model.version, Unit.version)
-            .join(Unit, Unit.id == model.unit_id)
-            .where(model.cycle_id == cyc.id)
-            .order_by(model.id)
-        )
-        for rating_id, code, item_id, version, unit_version in rows:
-            found[(kind, code, item_id)] = (rating_id, version)
-            digest.update(f"{kind}|{rating_id}|{version}|{unit_version}\n".encode())
-    e = EvidenceItem
-    items = tx.session.execute(
-        select(func.count(e.id), func.max(e.id), func.count(e.superseded_by)).where(
-            e.cycle_id == cyc.id
-        )
-    ).one()
-    digest.update(f"evidence|{tuple(items)}".encode())
-    return digest.hexdigest(), found
 
 
 # --------------------------------------------------------------------------- the check
@@ -258,19 +230,51 @@ def _in_file_order(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=position)
 
 
+def _parse_against(tx: Tx, cyc: Cycle, data: bytes, filename: str, whole: bool):
+    """The file parsed against the ratings of the units it names (a part file's), or of the
+    whole cycle; with the snapshot used and whether it was limited to a part."""
+    used: list[tuple[CycleSnapshot, bool]] = []
+
+    def snapshot_for(codes: list[str] | None) -> CycleSnapshot:
+        only = None if whole else codes
+        used.append((build_snapshot(tx, cyc, full=False, only=only), only is not None))
+        return used[0][0]
+
+    try:
+        return used, parse_questionnaire(data, snapshot_for, tx.catalogue, filename), None
+    except QuestionnaireError as exc:
+        return used, None, exc
+
+
+def _parsed(tx: Tx, cyc: Cycle, data: bytes, filename: str):
+    """The snapshot, the answers and the refusals of the rules (a file otherwise sound).
+
+    A part file is checked against its units' ratings only; a row of a unit outside the
+    part (copied from another file) is checked again against the whole cycle, so every
+    problem reads as it would for a whole file."""
+    used, parsed, exc = _parse_against(tx, cyc, data, filename, whole=False)
+    limited = bool(used) and used[0][1]
+    if exc is not None and limited and any(p.field == "id_unit" for p in exc.errors):
+        used, parsed, exc = _parse_against(tx, cyc, data, filename, whole=True)
+    if exc is None:
+        return used[0][0], parsed, []
+    if exc.answers is None:
+        raise QuestionnaireRejected(filename, exc.errors) from exc
+    return used[0][0], exc.answers, list(exc.errors)
+
+
 def _check(tx: Tx, cycle: str, data: bytes, filename: str) -> tuple[Cycle, ImportPlan]:
     """Every check of an import; the plan, or QuestionnaireRejected."""
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
-    snap = build_snapshot(tx, cyc, full=False)
-    refused: list[Problem] = []  # ratings the rules refuse, in a file otherwise sound
-    try:
-        parsed = parse_questionnaire(data, snap, tx.catalogue, filename)
-    except QuestionnaireError as exc:
-        if exc.answers is None:
-            raise QuestionnaireRejected(filename, exc.errors) from exc
-        parsed, refused = exc.answers, exc.errors
-    data_version, ids = cycle_version(tx, cyc)
+    snap, parsed, refused = _parsed(tx, cyc, data, filename)
+    wanted_units = tuple(
+        sorted(
+            set(parsed.risk_ratings["unit_code"].astype(str))
+            | set(parsed.control_ratings["unit_code"].astype(str))
+        )
+    )
+    data_version, ids = cycle_version(tx, cyc, wanted_units)
     plan = _Plan(tx, cyc, dict(zip(snap.units["unit_code"], snap.units["unit"], strict=True)))
     for k, frame, current in zip(
         _kinds(tx),
@@ -291,6 +295,8 @@ def _check(tx: Tx, cycle: str, data: bytes, filename: str) -> tuple[Cycle, Impor
     if plan.problems or refused:
         raise QuestionnaireRejected(filename, _in_file_order(refused + plan.problems))
     changed_units = {s.unit for s in plan.saves} | {r.unit for r in plan.references}
+    if changed_units != set(wanted_units):  # the version of the units the plan writes
+        data_version = cycle_version(tx, cyc, tuple(changed_units))[0]
     return cyc, ImportPlan(
         filename=filename,
         cycle=cyc.label,
@@ -398,7 +404,7 @@ def apply_questionnaire(tx: Tx, plan: ImportPlan) -> ImportResult:
     tx.writable(cyc, "draft")
     for code in plan.units:  # need-to-know: a plan of someone else's units is not theirs
         tx.guard(code)
-    if cycle_version(tx, cyc)[0] != plan.data_version:
+    if cycle_version(tx, cyc, plan.units)[0] != plan.data_version:
         raise ImportPlanOutdated(plan.filename, cyc.label)
     with collector_paused():
         return _apply(tx, cyc, plan)
