@@ -180,11 +180,13 @@ def previous_cycle(tx: Tx, cyc: Cycle) -> Cycle | None:
     )
 
 
-# A cycle read and scored once per data version: Overview's key figures and maps (and the
-# heat maps, top missing controls) of the same cycle share one read and one score. Keyed
-# on the engine (weakly: the memo goes with it), the cycle, the data version (the latest
-# audit event's id, which every change moves), the catalogue version and the day evidence
-# is judged on (`frames.as_of`); callers get copies, so none can change what another sees.
+# A cycle read and scored once per data version of its own: Overview's key figures and
+# maps (and the heat maps, top missing controls) of the same cycle share one read and one
+# score, and a save in the cycle in view leaves the previous cycle's scores memoised.
+# Keyed on the engine (weakly: the memo goes with it), the cycle, its status and lock, the
+# cycle's data version (`cycle_data_version`), the catalogue version, the day evidence is
+# judged on (`frames.as_of`) and the units the reader may see; callers get copies, so none
+# can change what another sees.
 _SCORED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SCORED_PER_ENGINE = 4
 
@@ -203,11 +205,24 @@ def _copies(reg: pd.DataFrame, f: frames.CycleFrames) -> tuple[pd.DataFrame, fra
     )
 
 
+def cycle_data_version(tx: Tx, cyc: Cycle) -> tuple[int, int]:
+    """What moves with every change that can alter `cyc`'s scores: the latest audit event
+    of the cycle itself (its ratings, evidence, actions, status) and the latest event of no
+    cycle (units, the organisation, users, restores). Events of another cycle, such as the
+    saves in the cycle after it, leave it where it is."""
+    latest = func.max(AuditEvent.id)
+    own = tx.session.scalar(select(latest).where(AuditEvent.cycle_id == cyc.id))
+    general = tx.session.scalar(select(latest).where(AuditEvent.cycle_id.is_(None)))
+    return int(own or 0), int(general or 0)
+
+
 def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
     engine = tx.session.get_bind()
     key = (
         cyc.id,
-        data_version.__wrapped__(tx),
+        cyc.status,
+        cyc.locked_at,
+        cycle_data_version(tx, cyc),
         tx.catalogue.version,
         frames.as_of(cyc),
         tx.visible_codes,
