@@ -203,7 +203,11 @@ def links(
     """
     require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
     keep = ["unit_code", "risk_id", "unit_type", *(["_p"] if "_p" in pairs.columns else [])]
-    edges = pairs[keep].merge(_type_links(catalogue), on=["unit_type", "risk_id"])
+    # The weight on the catalogue's few hundred links, carried by the merge: the same
+    # numbers as weighing the million edges of a national ministry one by one, at once.
+    type_links = _type_links(catalogue)
+    type_links = type_links.assign(weight=link_weights(type_links, catalogue))
+    edges = pairs[keep].merge(type_links, on=["unit_type", "risk_id"])
     cr = control_ratings[["unit_code", "control_id", "applicable", "maturity"]].assign(
         evidenced=has_evidence(control_ratings), rated=True
     )
@@ -218,7 +222,6 @@ def links(
     edges["evidenced"] = edges["evidenced"].where(edges["evidenced"].notna(), False).astype(bool)
     edges["credited"] = credited_maturity(edges["maturity"], edges["evidenced"], catalogue)
     edges["credit"] = credit_of(edges["credited"], catalogue)
-    edges["weight"] = link_weights(edges, catalogue)
     return edges[[*LINK_COLUMNS, *keep[3:]]].reset_index(drop=True)
 
 

@@ -212,7 +212,9 @@ def credit_evidence_items(frame: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     valid = out.pop("valid_items").fillna(0).astype(int)
     has_items = n > 0
     typed = out["evidence"].fillna("").astype(str)
-    counted = valid.map(lambda k: f"{k} valid evidence item" + ("s" if k != 1 else ""))
+    # One text per count (a handful), not one Python call per rating.
+    words = {k: f"{k} valid evidence item" + ("s" if k != 1 else "") for k in valid.unique()}
+    counted = valid.map(words)
     shown = typed.where(typed.str.strip() != "", counted)
     out["evidence"] = typed.where(~has_items, shown.where(valid > 0, ""))
     out["evidence_text"] = typed
