@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
@@ -207,9 +208,8 @@ def credit_evidence_items(frame: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     rating without items keeps its free text as before. `evidence_text` keeps what was
     typed (the form edits that), `evidence_items` and `valid_evidence_items` say what was
     counted."""
-    out = frame.merge(counts, on=["unit_code", "control_id"], how="left")
-    n = out.pop("items").fillna(0).astype(int)
-    valid = out.pop("valid_items").fillna(0).astype(int)
+    out = frame.copy()
+    n, valid = (pd.Series(v, index=out.index) for v in _item_counts(frame, counts))
     has_items = n > 0
     typed = out["evidence"].fillna("").astype(str)
     # One text per count (a handful), not one Python call per rating.
@@ -220,8 +220,25 @@ def credit_evidence_items(frame: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     out["evidence_text"] = typed
     out["evidence_items"] = n
     out["valid_evidence_items"] = valid
-    out.index = frame.index
     return out
+
+
+def _item_counts(frame: pd.DataFrame, counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per rating of `frame`: its (unit, control)'s items and valid items in `counts` (0
+    where none), looked up by position, not merged: at 10,000 units a left merge of the
+    300,000 ratings on two text keys was a tenth of reading the cycle."""
+    if counts.empty:
+        zeros = np.zeros(len(frame), dtype=int)
+        return zeros, zeros.copy()
+    keys = ["unit_code", "control_id"]
+    at = pd.MultiIndex.from_frame(counts[keys]).get_indexer(pd.MultiIndex.from_frame(frame[keys]))
+    found = at >= 0
+    items = counts["items"].to_numpy(dtype=int)
+    valid = counts["valid_items"].to_numpy(dtype=int)
+    return (
+        np.where(found, items[np.where(found, at, 0)], 0),
+        np.where(found, valid[np.where(found, at, 0)], 0),
+    )
 
 
 def incident_frame(session: Session, unit_codes: list[str] | None = None) -> pd.DataFrame:
