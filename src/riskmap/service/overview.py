@@ -315,7 +315,7 @@ class CycleMap:
 
 
 @use_case(*READERS)
-def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3) -> CycleMap:
+def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3, after: bool = True) -> CycleMap:
     """The register now and after the cycle's actions, top missing controls, maturity.
 
     "After" carries out every action of the cycle that is not cancelled (planned, in
@@ -323,14 +323,19 @@ def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3) -> CycleMap:
     the action's target, never lowering it. `missing_per_pair=0` leaves `missing` empty: the
     Heat maps page opens on groups past a few dozen units and asks `top_missing` only when
     it draws units, since the gaps are most of a cold map's work at 10,000 units.
+    `after=False` leaves `register_after` empty (the page asks for it when "after the plan"
+    is the view chosen: scoring the cycle again is a quarter of a cold map at that scale).
     """
     cyc = tx.cycle(cycle)
     cat = tx.catalogue
     reg, f = _scored(tx, cyc)
     acts = _action_rows(tx, cyc)
     acts = acts[acts["status"] != "cancelled"]
-    after_ratings = ratings_after_actions(f.control_ratings, acts, cat)
-    reg_after = score(f.risk_ratings, after_ratings, f.units, cat)
+    if after:
+        after_ratings = ratings_after_actions(f.control_ratings, acts, cat)
+        reg_after = score(f.risk_ratings, after_ratings, f.units, cat)
+    else:
+        reg_after = reg.iloc[:0].copy()
     return CycleMap(
         cycle=cyc.label,
         status=cyc.status,
