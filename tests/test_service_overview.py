@@ -413,10 +413,22 @@ def test_a_change_of_no_cycle_rescores_every_cycle(svc, monkeypatch):
     assert after["previous_figures"] != before["previous_figures"]
 
 
-def test_plain_rows_are_the_rows_read_sql_gives(svc):
+@pytest.fixture
+def any_db(db_url):
+    """The demo ministry (6 units) on SQLite and on PostgreSQL (where a server is)."""
+    cost, security.N = security.N, 2**4
+    try:
+        with Service.open(db_url, catalogue=CAT) as service:
+            build_demo(service, units=6, seed=5)
+            yield service
+    finally:
+        security.N = cost
+
+
+def test_plain_rows_are_the_rows_read_sql_gives(any_db):
     """The driver's own cursor (no SQLAlchemy row per record) gives the frame `pd.read_sql`
-    gives, for every cycle, an empty one and one unit; a column that needs SQLAlchemy's
-    conversion (a timestamp) is left to read_sql."""
+    gives, for every cycle, an empty one and one unit, on either database; a column that
+    needs conversion (a timestamp) is left to read_sql."""
     from sqlalchemy.orm import Session
 
     from riskmap.service import frames
@@ -425,16 +437,16 @@ def test_plain_rows_are_the_rows_read_sql_gives(svc):
     from riskmap.store.models import RiskRating as R
 
     bools = ("applicable", "confirmed")
-    with Session(svc.engine) as session:
+    with Session(any_db.engine) as session:
         for cyc in [*session.query(Cycle).all(), Cycle(id=-1, label="none")]:
-            for stmt in (
-                frames._ratings(C, C.control_id, (C.maturity, C.evidence), cyc, None, True),
-                frames._ratings(R, R.risk_id, (R.likelihood, R.impact), cyc, None, True),
-                frames._ratings(R, R.risk_id, (R.likelihood, R.impact), cyc, "BC-001", True),
-            ):
-                assert frames._plain_rows(session, stmt, bools) is not None
-                want = pd.read_sql(stmt, session.connection())
-                want[list(bools)] = want[list(bools)].astype(bool)
-                pd.testing.assert_frame_equal(frames.read(session, stmt, bools), want)
-            edited = frames._ratings(R, R.risk_id, (R.likelihood, R.impact), cyc, None)
-            assert frames._plain_rows(session, edited, bools) is None
+            for lean in (True, False):
+                for stmt in (
+                    frames._ratings(C, C.control_id, (C.maturity, C.evidence), cyc, None, lean),
+                    frames._ratings(R, R.risk_id, (R.likelihood, R.impact), cyc, None, lean),
+                    frames._ratings(R, R.risk_id, (R.likelihood, R.impact), cyc, "BC-001", lean),
+                ):
+                    plain = frames._plain_rows(session, stmt, bools)
+                    assert (plain is None) == (not lean)
+                    want = pd.read_sql(stmt, session.connection())
+                    want[list(bools)] = want[list(bools)].astype(bool)
+                    pd.testing.assert_frame_equal(frames.read(session, stmt, bools), want)
