@@ -2,7 +2,8 @@
 
 1. whole commands as subprocesses (start-up included), median wall time and peak resident
    memory of each process, and the floor (bench/floors.py) measured the same way;
-2. pages (Overview, Heat maps, Assess), cold and warm, server side with AppTest;
+2. pages (Overview, Heat maps, Assess), cold, after a save in the cycle and warm, server
+   side with AppTest;
 3. the in-process core rows (scoring, aggregation, planning, oracle, heat map figure) on
    frames in memory; `--in-process` adds the old in-process export/template/import and
    heat map page rows.

@@ -946,3 +946,16 @@ def test_calibration_flags_combines_both_and_sorts():
     flags = calibration_flags(reg, incidents, PIN)
     assert _records(flags, ["unit_code", "flag"]) == [("P3", "contradicted"), ("P3", "outlier")]
     assert list(calibration_flags(reg, None, PIN)["flag"]) == ["outlier"]
+
+
+def test_names_per_pair_join_each_pairs_ids_in_edge_order_in_or_out_of_pair_order():
+    import numpy as np
+
+    from riskmap.scoring.residual import _names_per_pair
+
+    ids = np.array(["a", "b", "c", "d", "e"], dtype=object)
+    in_order = _names_per_pair(ids, np.array([0, 0, 2, 2, 2]), 4)
+    assert list(in_order) == ["a;b", "", "c;d;e", ""]
+    shuffled = _names_per_pair(ids, np.array([2, 0, 2, 0, 3]), 4)
+    assert list(shuffled) == ["b;d", "", "a;c", "e"]
+    assert list(_names_per_pair(ids[:0], np.array([], dtype=int), 2)) == ["", ""]

@@ -352,3 +352,101 @@ def test_preview_plan_refuses_a_negative_budget_and_respects_money(svc):
     # A preview works on a locked cycle too (nothing is stored).
     locked = s.preview_plan(svc, MANAGER, "2025", budget_days=30)
     assert locked.actions["effort_days"].sum() <= 30
+
+
+# ------------------------------------------------------------------ reads for the pages
+
+
+def test_the_lean_reads_give_what_the_full_map_gives(svc):
+    """Overview's register alone and the Heat maps' first read (no gaps, no "after") are
+    the full map's parts, and what they leave out is empty, never stale."""
+    full = s.cycle_map(svc, MANAGER, "2026")
+    pd.testing.assert_frame_equal(s.cycle_register(svc, MANAGER, "2026"), full.register)
+    first = s.cycle_map(svc, MANAGER, "2026", missing_per_pair=0, after=False)
+    pd.testing.assert_frame_equal(first.register, full.register)
+    pd.testing.assert_frame_equal(first.maturity, full.maturity)
+    assert first.actions_applied == full.actions_applied > 0
+    assert first.missing.empty and list(first.missing.columns) == list(full.missing.columns)
+    assert first.register_after.empty and not full.register_after.empty
+    pd.testing.assert_frame_equal(s.top_missing(svc, MANAGER, "2026"), full.missing)
+
+
+def _reads_counted(monkeypatch) -> list[str]:
+    from riskmap.service import frames
+
+    read, seen = frames.cycle_frames, []
+
+    def counting(session, cycle, **kw):
+        seen.append(cycle.label)
+        return read(session, cycle, **kw)
+
+    monkeypatch.setattr(frames, "cycle_frames", counting)
+    return seen
+
+
+def test_a_save_in_the_cycle_in_view_keeps_the_previous_cycles_scores(svc, monkeypatch):
+    from riskmap.service import overview
+
+    overview.forget_scored()
+    before = s.key_figures(svc, MANAGER, "2026")
+    seen = _reads_counted(monkeypatch)
+    s.comment(svc, MANAGER, "2026", "a save in the cycle in view")
+    after = s.key_figures(svc, MANAGER, "2026")
+    assert seen == ["2026"], "the locked 2025 is not read again"
+    assert after["previous_figures"] == before["previous_figures"]
+
+
+def test_a_change_of_no_cycle_rescores_every_cycle(svc, monkeypatch):
+    """A unit's type moves the scores of every cycle that rated it, the locked one too."""
+    from riskmap.service import overview
+
+    overview.forget_scored()
+    before = s.key_figures(svc, MANAGER, "2026")
+    seen = _reads_counted(monkeypatch)
+    units = s.list_units(svc, CLI_ADMIN).set_index("code")
+    code = units.index[0]
+    other = next(t.id for t in CAT.unit_types if t.id != units.loc[code, "unit_type"])
+    s.edit_unit(svc, CLI_ADMIN, code, expected_version=int(units.loc[code, "version"]),
+                unit_type=other, reason="test")  # fmt: skip
+    after = s.key_figures(svc, MANAGER, "2026")
+    assert sorted(seen) == ["2025", "2026"]
+    assert after["previous_figures"] != before["previous_figures"]
+
+
+@pytest.fixture
+def any_db(db_url):
+    """The demo ministry (6 units) on SQLite and on PostgreSQL (where a server is)."""
+    cost, security.N = security.N, 2**4
+    try:
+        with Service.open(db_url, catalogue=CAT) as service:
+            build_demo(service, units=6, seed=5)
+            yield service
+    finally:
+        security.N = cost
+
+
+def test_plain_rows_are_the_rows_read_sql_gives(any_db):
+    """The driver's own cursor (no SQLAlchemy row per record) gives the frame `pd.read_sql`
+    gives, for every cycle, an empty one and one unit, on either database; a column that
+    needs conversion (a timestamp) is left to read_sql."""
+    from sqlalchemy.orm import Session
+
+    from riskmap.service import frames
+    from riskmap.store.models import ControlRating as C
+    from riskmap.store.models import Cycle
+    from riskmap.store.models import RiskRating as R
+
+    bools = ("applicable", "confirmed")
+    with Session(any_db.engine) as session:
+        for cyc in [*session.query(Cycle).all(), Cycle(id=-1, label="none")]:
+            for lean in (True, False):
+                for stmt in (
+                    frames._ratings(C, C.control_id, (C.maturity, C.evidence), cyc, None, lean),
+                    frames._ratings(R, R.risk_id, (R.likelihood, R.impact), cyc, None, lean),
+                    frames._ratings(R, R.risk_id, (R.likelihood, R.impact), cyc, "BC-001", lean),
+                ):
+                    plain = frames._plain_rows(session, stmt, bools)
+                    assert (plain is None) == (not lean)
+                    want = pd.read_sql(stmt, session.connection())
+                    want[list(bools)] = want[list(bools)].astype(bool)
+                    pd.testing.assert_frame_equal(frames.read(session, stmt, bools), want)

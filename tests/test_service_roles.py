@@ -78,6 +78,7 @@ POLICY = {
     "data_version": EVERYONE,
     "key_figures": EVERYONE,
     "cycle_map": EVERYONE,
+    "cycle_register": EVERYONE,
     "top_missing": EVERYONE,
     "unit_profile": EVERYONE,
     "preview_plan": EVERYONE,
@@ -216,7 +217,7 @@ def call(svc: Service, name: str, actor: str, role: str):
             return f(svc, actor, "2026")
         case "calibration" | "cycle_frames" | "method_sensitivity":
             return f(svc, actor, "2026")
-        case "key_figures" | "cycle_map" | "top_missing":
+        case "key_figures" | "cycle_map" | "cycle_register" | "top_missing":
             return f(svc, actor, "2026")
         case "unit_progress" | "next_unit":
             return f(svc, actor, "2026")

@@ -121,6 +121,7 @@ EXPECT = {
             "data_version",
             "key_figures",
             "cycle_map",
+            "cycle_register",
             "top_missing",
             "preview_plan",
             "unit_progress",
@@ -139,8 +140,8 @@ EXPECT = {
 # Reads in which an unscoped person does see the other units (so a leak would show).
 FILTERED = {
     "list_units", "cycle_frames", "register", "aggregations", "calibration", "trend",
-    "cycle_history", "cycle_map", "preview_plan", "unit_progress", "briefing", "briefing_pdf",
-    "cycle_snapshot", "export_workbook", "verify_evidence", "actions",
+    "cycle_history", "cycle_map", "cycle_register", "preview_plan", "unit_progress", "briefing",
+    "briefing_pdf", "cycle_snapshot", "export_workbook", "verify_evidence", "actions",
 }  # fmt: skip
 SCOPED = {"officer": "cap.officer", "manager": "cap.manager"}
 UNSCOPED = {"officer": "officer", "manager": "manager"}
@@ -275,7 +276,8 @@ def call(svc: Service, name: str, actor: str) -> Any:
                 return f(svc, actor, "2026")
         case (
             "cycle_frames" | "register" | "aggregations" | "calibration" | "method_sensitivity"
-            | "cycle_history" | "key_figures" | "cycle_map" | "top_missing" | "unit_progress"
+            | "cycle_history" | "key_figures" | "cycle_map" | "cycle_register" | "top_missing"
+            | "unit_progress"
             | "next_unit" | "briefing" | "cycle_snapshot" | "export_workbook" | "actions"
             | "template_parts"
         ):  # fmt: skip

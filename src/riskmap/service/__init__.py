@@ -74,6 +74,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "riskmap.service.overview": (
         "CycleMap",
         "cycle_map",
+        "cycle_register",
         "data_version",
         "key_figures",
         "preview_plan",

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import JSON, Date, DateTime, Select, Time, select
 from sqlalchemy.orm import Session, aliased
 
 from riskmap.service.core import VISIBLE_UNITS
@@ -38,10 +39,52 @@ class CycleFrames:
 
 
 def read(session: Session, stmt: Select, bools: tuple[str, ...] = ()) -> pd.DataFrame:
-    frame = visible(session, pd.read_sql(stmt, session.connection()))
+    """The rows of `stmt` as a frame (the `bools` columns as booleans), visible units only."""
+    frame = _plain_rows(session, stmt, bools)
+    if frame is None:
+        frame = pd.read_sql(stmt, session.connection())
+    frame = visible(session, frame)
     for col in bools:
         frame[col] = frame[col].astype(bool)
     return frame
+
+
+# Dates, times and JSON are left to read_sql on every database: a driver may hand them back
+# as they are (psycopg's time zones are not pandas' "UTC"), where read_sql's frame is the one
+# the rest of the code knows.
+_CONVERTED = (Date, DateTime, Time, JSON)
+
+
+def _plain_rows(session: Session, stmt: Select, bools: tuple[str, ...]) -> pd.DataFrame | None:
+    """`stmt`'s rows fetched by the driver's own cursor, when no column needs SQLAlchemy's
+    conversion of a value (text and numbers, and the `bools`, cast after; no dates); else
+    None.
+
+    The same rows in the same transaction as `pd.read_sql`, without building a SQLAlchemy
+    row per record: at 10,000 units a cycle's 300,000 control ratings read in about half
+    the time, and reading was most of a manager's page on cold data.
+    """
+    conn = session.connection()
+    dialect = conn.dialect
+    for column in stmt.selected_columns:
+        if column.name in bools:
+            continue
+        if isinstance(column.type, _CONVERTED) or column.type._cached_result_processor(
+            dialect, None
+        ):
+            return None
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    columns = list(stmt.selected_columns.keys())
+    return pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
 
 
 def visible(session: Session, frame: pd.DataFrame, column: str = "unit_code") -> pd.DataFrame:
@@ -90,26 +133,35 @@ def _mean(profile) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def risk_frame(session: Session, cycle: Cycle, unit: str | list[str] | None = None) -> pd.DataFrame:
+def risk_frame(
+    session: Session, cycle: Cycle, unit: str | list[str] | None = None, *, lean: bool = False
+) -> pd.DataFrame:
+    """Risk ratings; `lean`: only what scoring and the key figures read (see `_ratings`)."""
     r = RiskRating
-    stmt = _ratings(r, r.risk_id, (r.likelihood, r.impact), cycle, unit)
+    stmt = _ratings(r, r.risk_id, (r.likelihood, r.impact), cycle, unit, lean)
     return read(session, stmt, ("applicable", "confirmed"))
 
 
-def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: Any) -> Select:
+def _ratings(
+    model: Any, item: Any, levels: tuple, cycle: Cycle, unit: Any, lean: bool = False
+) -> Select:
     """The cycle's ratings of one kind (risk or control) by unit code and item, with the
-    fields every rating has around its own `levels`; one unit's if `unit` is given."""
+    fields every rating has around its own `levels`; one unit's if `unit` is given.
+
+    `lean` leaves out the fields of the editor (justification, version, who and when):
+    the manager's maps and figures never show them, and at 10,000 units converting
+    300,000 timestamps was most of reading the cycle."""
+    editing = () if lean else (model.justification,)
+    edited = () if lean else (model.version, model.updated_by, model.updated_at)
     stmt = (
         select(
             Unit.code.label("unit_code"),
             item,
             model.applicable,
             *levels,
-            model.justification,
+            *editing,
             model.confirmed,
-            model.version,
-            model.updated_by,
-            model.updated_at,
+            *edited,
         )
         .join(Unit, Unit.id == model.unit_id)
         .where(model.cycle_id == cycle.id)
@@ -121,11 +173,16 @@ def _ratings(model: Any, item: Any, levels: tuple, cycle: Cycle, unit: Any) -> S
 
 
 def control_frame(
-    session: Session, cycle: Cycle, unit: str | list[str] | None = None, today: date | None = None
+    session: Session,
+    cycle: Cycle,
+    unit: str | list[str] | None = None,
+    today: date | None = None,
+    *,
+    lean: bool = False,
 ) -> pd.DataFrame:
     """Control ratings as the scoring core reads them (evidence items credited)."""
     c = ControlRating
-    stmt = _ratings(c, c.control_id, (c.maturity, c.evidence), cycle, unit)
+    stmt = _ratings(c, c.control_id, (c.maturity, c.evidence), cycle, unit, lean)
     frame = read(session, stmt, ("applicable", "confirmed"))
     return credit_evidence_items(frame, evidence_counts(session, cycle, as_of(cycle, today)))
 
@@ -164,19 +221,37 @@ def credit_evidence_items(frame: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     rating without items keeps its free text as before. `evidence_text` keeps what was
     typed (the form edits that), `evidence_items` and `valid_evidence_items` say what was
     counted."""
-    out = frame.merge(counts, on=["unit_code", "control_id"], how="left")
-    n = out.pop("items").fillna(0).astype(int)
-    valid = out.pop("valid_items").fillna(0).astype(int)
+    out = frame.copy()
+    n, valid = (pd.Series(v, index=out.index) for v in _item_counts(frame, counts))
     has_items = n > 0
     typed = out["evidence"].fillna("").astype(str)
-    counted = valid.map(lambda k: f"{k} valid evidence item" + ("s" if k != 1 else ""))
+    # One text per count (a handful), not one Python call per rating.
+    words = {k: f"{k} valid evidence item" + ("s" if k != 1 else "") for k in valid.unique()}
+    counted = valid.map(words)
     shown = typed.where(typed.str.strip() != "", counted)
     out["evidence"] = typed.where(~has_items, shown.where(valid > 0, ""))
     out["evidence_text"] = typed
     out["evidence_items"] = n
     out["valid_evidence_items"] = valid
-    out.index = frame.index
     return out
+
+
+def _item_counts(frame: pd.DataFrame, counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per rating of `frame`: its (unit, control)'s items and valid items in `counts` (0
+    where none), looked up by position, not merged: at 10,000 units a left merge of the
+    300,000 ratings on two text keys was a tenth of reading the cycle."""
+    if counts.empty:
+        zeros = np.zeros(len(frame), dtype=int)
+        return zeros, zeros.copy()
+    keys = ["unit_code", "control_id"]
+    at = pd.MultiIndex.from_frame(counts[keys]).get_indexer(pd.MultiIndex.from_frame(frame[keys]))
+    found = at >= 0
+    items = counts["items"].to_numpy(dtype=int)
+    valid = counts["valid_items"].to_numpy(dtype=int)
+    return (
+        np.where(found, items[np.where(found, at, 0)], 0),
+        np.where(found, valid[np.where(found, at, 0)], 0),
+    )
 
 
 def incident_frame(session: Session, unit_codes: list[str] | None = None) -> pd.DataFrame:
@@ -199,11 +274,13 @@ def incident_frame(session: Session, unit_codes: list[str] | None = None) -> pd.
     return read(session, stmt)
 
 
-def cycle_frames(session: Session, cycle: Cycle) -> CycleFrames:
+def cycle_frames(session: Session, cycle: Cycle, *, lean: bool = False) -> CycleFrames:
+    """The cycle's frames; `lean`: ratings without the editor's fields (`_ratings`), for
+    reads that score and count but show no rating's history (the manager's pages)."""
     units = unit_frame(session, cycle)
     return CycleFrames(
         units=units,
-        risk_ratings=risk_frame(session, cycle),
-        control_ratings=control_frame(session, cycle),
+        risk_ratings=risk_frame(session, cycle, lean=lean),
+        control_ratings=control_frame(session, cycle, lean=lean),
         incidents=incident_frame(session),
     )

@@ -7,6 +7,7 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 - `key_figures`: the cycle's figures beside the previous cycle's, with the change;
 - `cycle_map`: the register now and after the cycle's stored actions, the top missing
   controls of every unit x risk, maturity per unit and principle;
+- `cycle_register`: the scored register alone (the Overview's glance);
 - (one unit's profile is `riskmap.service.unit_profile`, which asks the rules here);
 - `preview_plan`: the plan a budget would buy, computed but not stored (any reader may ask
   "what if"; only an officer stores a plan, with `build_plan`);
@@ -20,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -67,10 +69,7 @@ def missing_controls(
     g = gaps(register, control_ratings, units, catalogue)
     if g.empty:
         return pd.DataFrame(columns=MISSING_COLUMNS)
-    edges = g[["unit_code", "control_id", "control", "from_level", "to_level"]].merge(
-        mitigation_frame(catalogue)[["control_id", "risk_id", "weight"]], on="control_id"
-    )
-    edges = edges.merge(register[["unit_code", "risk_id"]], on=["unit_code", "risk_id"])
+    edges = _gap_edges(g, mitigation_frame(catalogue), register)
     if edges.empty:
         return pd.DataFrame(columns=MISSING_COLUMNS)
     # What the control could still add: its weight times the credit between now and target.
@@ -102,6 +101,38 @@ def missing_controls(
         }
     ).reset_index()
     return out[MISSING_COLUMNS]
+
+
+def _gap_edges(g: pd.DataFrame, mitigation: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """Each gap once per risk its control mitigates, for the (unit, risk) pairs of `register`.
+
+    The same rows, in the same order, as merging the gaps onto the catalogue's links on
+    `control_id` and then onto the register's pairs: done on integer positions, because at
+    10,000 units the two merges on text keys (a million rows) took seconds.
+    """
+    mit = mitigation[["control_id", "risk_id", "weight"]].reset_index(drop=True)
+    controls = pd.Index(pd.unique(mit["control_id"].to_numpy(dtype=object)))
+    m_code = controls.get_indexer(mit["control_id"].to_numpy(dtype=object))
+    by_control = np.argsort(m_code, kind="stable")  # each control's links in catalogue order
+    counts = np.bincount(m_code, minlength=len(controls))
+    starts = np.cumsum(counts) - counts
+    g_code = controls.get_indexer(g["control_id"].to_numpy(dtype=object))
+    n = np.where(g_code >= 0, counts[g_code], 0)
+    left = np.repeat(np.arange(len(g)), n)
+    within = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    right = by_control[np.repeat(np.where(g_code >= 0, starts[g_code], 0), n) + within]
+    units = pd.Index(pd.unique(register["unit_code"].to_numpy(dtype=object)))
+    risks = pd.Index(pd.unique(register["risk_id"].to_numpy(dtype=object)))
+    pair = units.get_indexer(register["unit_code"].to_numpy(dtype=object)) * len(risks)
+    pair += risks.get_indexer(register["risk_id"].to_numpy(dtype=object))
+    e_unit = units.get_indexer(g["unit_code"].to_numpy(dtype=object))[left]
+    e_risk = risks.get_indexer(mit["risk_id"].to_numpy(dtype=object))[right]
+    keep = (e_unit >= 0) & (e_risk >= 0) & np.isin(e_unit * len(risks) + e_risk, pair)
+    cols = ["unit_code", "control_id", "control", "from_level", "to_level"]
+    edges = g[cols].iloc[left[keep]].reset_index(drop=True)
+    edges["risk_id"] = mit["risk_id"].iloc[right[keep]].to_numpy()
+    edges["weight"] = mit["weight"].iloc[right[keep]].to_numpy()
+    return edges
 
 
 def ratings_after_actions(
@@ -149,11 +180,13 @@ def previous_cycle(tx: Tx, cyc: Cycle) -> Cycle | None:
     )
 
 
-# A cycle read and scored once per data version: Overview's key figures and maps (and the
-# heat maps, top missing controls) of the same cycle share one read and one score. Keyed
-# on the engine (weakly: the memo goes with it), the cycle, the data version (the latest
-# audit event's id, which every change moves), the catalogue version and the day evidence
-# is judged on (`frames.as_of`); callers get copies, so none can change what another sees.
+# A cycle read and scored once per data version of its own: Overview's key figures and
+# maps (and the heat maps, top missing controls) of the same cycle share one read and one
+# score, and a save in the cycle in view leaves the previous cycle's scores memoised.
+# Keyed on the engine (weakly: the memo goes with it), the cycle, its status and lock, the
+# cycle's data version (`cycle_data_version`), the catalogue version, the day evidence is
+# judged on (`frames.as_of`) and the units the reader may see; callers get copies, so none
+# can change what another sees.
 _SCORED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SCORED_PER_ENGINE = 4
 
@@ -172,18 +205,31 @@ def _copies(reg: pd.DataFrame, f: frames.CycleFrames) -> tuple[pd.DataFrame, fra
     )
 
 
+def cycle_data_version(tx: Tx, cyc: Cycle) -> tuple[int, int]:
+    """What moves with every change that can alter `cyc`'s scores: the latest audit event
+    of the cycle itself (its ratings, evidence, actions, status) and the latest event of no
+    cycle (units, the organisation, users, restores). Events of another cycle, such as the
+    saves in the cycle after it, leave it where it is."""
+    latest = func.max(AuditEvent.id)
+    own = tx.session.scalar(select(latest).where(AuditEvent.cycle_id == cyc.id))
+    general = tx.session.scalar(select(latest).where(AuditEvent.cycle_id.is_(None)))
+    return int(own or 0), int(general or 0)
+
+
 def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
     engine = tx.session.get_bind()
     key = (
         cyc.id,
-        data_version.__wrapped__(tx),
+        cyc.status,
+        cyc.locked_at,
+        cycle_data_version(tx, cyc),
         tx.catalogue.version,
         frames.as_of(cyc),
         tx.visible_codes,
     )
     memo = _SCORED.setdefault(engine, {})
     if key not in memo:
-        f = frames.cycle_frames(tx.session, cyc)
+        f = frames.cycle_frames(tx.session, cyc, lean=True)
         memo[key] = (score(f.risk_ratings, f.control_ratings, f.units, tx.catalogue), f)
         while len(memo) > _SCORED_PER_ENGINE:
             memo.pop(next(iter(memo)))
@@ -269,30 +315,46 @@ class CycleMap:
 
 
 @use_case(*READERS)
-def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3) -> CycleMap:
+def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3, after: bool = True) -> CycleMap:
     """The register now and after the cycle's actions, top missing controls, maturity.
 
     "After" carries out every action of the cycle that is not cancelled (planned, in
     progress, and done ones whose new maturity is not rated yet), raising each control to
-    the action's target, never lowering it.
+    the action's target, never lowering it. `missing_per_pair=0` leaves `missing` empty: the
+    Heat maps page opens on groups past a few dozen units and asks `top_missing` only when
+    it draws units, since the gaps are most of a cold map's work at 10,000 units.
+    `after=False` leaves `register_after` empty (the page asks for it when "after the plan"
+    is the view chosen: scoring the cycle again is a quarter of a cold map at that scale).
     """
     cyc = tx.cycle(cycle)
     cat = tx.catalogue
     reg, f = _scored(tx, cyc)
     acts = _action_rows(tx, cyc)
     acts = acts[acts["status"] != "cancelled"]
-    after_ratings = ratings_after_actions(f.control_ratings, acts, cat)
-    reg_after = score(f.risk_ratings, after_ratings, f.units, cat)
+    if after:
+        after_ratings = ratings_after_actions(f.control_ratings, acts, cat)
+        reg_after = score(f.risk_ratings, after_ratings, f.units, cat)
+    else:
+        reg_after = reg.iloc[:0].copy()
     return CycleMap(
         cycle=cyc.label,
         status=cyc.status,
         register=reg,
         register_after=reg_after,
-        missing=missing_controls(reg, f.control_ratings, f.units, cat, missing_per_pair),
+        missing=missing_controls(reg, f.control_ratings, f.units, cat, missing_per_pair)
+        if missing_per_pair > 0
+        else pd.DataFrame(columns=MISSING_COLUMNS),
         maturity=_unit_maturity(f.control_ratings, f.units, cat),
         units=f.units,
         actions_applied=int(len(acts)),
     )
+
+
+@use_case(*READERS)
+def cycle_register(tx: Tx, cycle: str) -> pd.DataFrame:
+    """The cycle's scored register (SCORE_COLUMNS), the one `key_figures` counts: what the
+    Overview's glance draws, without the maps' extra work (after the plan, gaps)."""
+    return _scored(tx, tx.cycle(cycle))[0]
 
 
 @use_case(*READERS)

@@ -25,13 +25,14 @@ def catalogue() -> Catalogue:
 
 
 def open_cycle_page(
-    roles: tuple[str, ...], title: str, *reads: str
+    roles: tuple[str, ...], title: str, *reads: str | tuple[str, dict[str, Any]]
 ) -> tuple[str, Catalogue, tuple[Any, ...]] | None:
     """The start every manager's page of one cycle makes: the role checked, the cycle in
     view, the catalogue, the title, then each named read of that cycle. A domain error from
     a read is shown in an officer's words and gives None (the page stops drawing), so no
     page shows half its reads.
 
+    A read is a use case's name, or `(name, options)` for its keyword arguments.
     `(cycle, catalogue, results)`, the results in the order of `reads`.
     """
     state.require(*roles)
@@ -39,7 +40,9 @@ def open_cycle_page(
     cat = catalogue()
     st.title(title)
     try:
-        results = tuple(read(name, cycle) for name in reads)
+        results = tuple(
+            read(r, cycle) if isinstance(r, str) else read(r[0], cycle, **r[1]) for r in reads
+        )
     except DomainError as exc:
         state.show_error(exc)
         return None

@@ -1,6 +1,8 @@
 """Heat maps: units x risk scenarios, the likelihood x impact matrix, maturity by principle.
 
-Everything is read once per cycle and data version (`service.cycle_map`, cached) and drawn
+Everything is read once per cycle and data version (`service.cycle_map`, cached; the top
+missing controls, `service.top_missing`, only once units are drawn, and the register after
+the plan only for that view) and drawn
 by the chart core: the map is `riskmap.charts.heatmap` (rows grouped by unit type, columns
 by trafficking stage, the score written in every cell, the hover in words with the top
 missing controls), switched between inherent, residual and residual after the plan, and
@@ -34,7 +36,7 @@ from riskmap.charts import (
 from riskmap.scoring.aggregate import maturity_of_units_by_type
 from riskmap.ui import registry, views
 from riskmap.ui.chain_section import render_chain
-from riskmap.ui.pages._shared import open_cycle_page
+from riskmap.ui.pages._shared import open_cycle_page, read
 from riskmap.ui.unit_profile_section import unit_section
 from riskmap.ui.widgets import escape_md, plotly_points
 
@@ -94,7 +96,9 @@ def _filters(register: pd.DataFrame, cat: Catalogue) -> dict[str, Any]:
 
 
 def render() -> None:
-    opened = open_cycle_page(ROLES, "Heat maps", "cycle_map")
+    opened = open_cycle_page(
+        ROLES, "Heat maps", ("cycle_map", {"missing_per_pair": 0, "after": False})
+    )
     if opened is None:
         return
     cycle, cat, (cmap,) = opened
@@ -104,6 +108,8 @@ def render() -> None:
 
     chosen = _filters(cmap.register, cat)
     view = chosen["view"]
+    if view == "after":  # the register after the plan is scored only for this view
+        cmap = read("cycle_map", cycle, missing_per_pair=0)
     value = "inherent" if view == "inherent" else "residual"
     common = {
         "unit_types": chosen["types"],
@@ -192,7 +198,7 @@ def _map(cycle, cmap, shown, view, value, rows, cols, cat) -> str | None:
         cat,
         value,
         title=titles[view],
-        top_missing=None if view == "after" else cmap.missing,
+        top_missing=None if view == "after" else read("top_missing", cycle),
         row_order=rows,
         col_order=cols,
     )

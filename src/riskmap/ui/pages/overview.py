@@ -20,10 +20,10 @@ ROLES = registry.roles_of("overview")  # the registry is the one list
 
 
 def render() -> None:
-    opened = open_cycle_page(ROLES, "Overview", "key_figures", "cycle_map")
+    opened = open_cycle_page(ROLES, "Overview", "key_figures", "cycle_register")
     if opened is None:
         return
-    cycle, cat, (figures, cmap) = opened
+    cycle, cat, (figures, register) = opened
     previous = figures["previous"]
     status = vocabulary.cycle_status_label(figures["status"])
     against = f"arrows show the change against cycle {previous}" if previous else "no earlier cycle"
@@ -47,7 +47,7 @@ def render() -> None:
         "the Heat maps page shows every unit."
     )
     st.plotly_chart(
-        type_risk_heatmap(cmap.register, cat, "residual"),
+        type_risk_heatmap(register, cat, "residual"),
         width="stretch",
         key="overview-glance",
         config=image_config(f"riskmap-glance-{cycle}"),
