@@ -11,6 +11,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
+from playwright.sync_api import Error as PlaywrightError
 
 from conftest import wait_for_app
 from riskmap import service as s
@@ -76,10 +77,22 @@ def step(page, name: str) -> None:
     wait_for_app(page)
 
 
-def choose_level(page, scale: str, level: int) -> None:
-    group = page.get_by_test_id("stRadio").filter(has_text=f"{scale}:").first
-    group.get_by_role("radio", name=re.compile(f"^{level} ")).check(force=True)
-    wait_for_app(page)
+def choose_level(page, scale: str, level: int, attempts: int = 3) -> None:
+    """Tick `level` on `scale`'s radio. A rerun started by the previous widget may redraw
+    the group under the click (Playwright then says the click "did not change its state"):
+    wait for the run to end and click again, and fail only if the level never sticks."""
+    for attempt in range(attempts):
+        group = page.get_by_test_id("stRadio").filter(has_text=f"{scale}:").first
+        radio = group.get_by_role("radio", name=re.compile(f"^{level} "))
+        try:
+            radio.check(force=True, timeout=5000)
+        except PlaywrightError:
+            if attempt == attempts - 1:
+                raise
+        wait_for_app(page)
+        if radio.is_checked():
+            return
+    raise AssertionError(f"{scale} {level} could not be ticked in {attempts} attempts")
 
 
 def type_text(page, text: str) -> None:

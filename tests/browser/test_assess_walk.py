@@ -15,7 +15,7 @@ import time
 
 import pandas as pd
 import pytest
-from assess_helpers import in_address, on_screen, pick, ratings, step
+from assess_helpers import choose_level, in_address, on_screen, pick, ratings, step
 
 from conftest import wait_for_app
 
@@ -82,10 +82,7 @@ def test_randomised_walk(page, sign_in, demo_site):
             assert _consistent(page)["record"]["id"] == risk_id
         elif action == "edit" and _levels_on_screen(page) is not None:
             for scale in ("Likelihood", "Impact"):
-                group = page.get_by_test_id("stRadio").filter(has_text=f"{scale}:").first
-                level = rnd.randint(1, 5)
-                group.get_by_role("radio", name=re.compile(f"^{level} ")).check(force=True)
-                wait_for_app(page)
+                choose_level(page, scale, rnd.randint(1, 5))
             box = page.get_by_test_id("stTextArea").locator("textarea").first
             box.fill(f"Walk {SEED} step {n}: reviewed with the unit")
             box.press("Control+Enter")
