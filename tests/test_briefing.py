@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from riskmap import security
+from demo_db import demo_file
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
 from riskmap.charts import shorten
 from riskmap.cli import main
-from riskmap.demo import build_demo
 from riskmap.reports import images
 from riskmap.service import CLI_ADMIN, Service
 from ui_harness import page
@@ -50,13 +49,7 @@ def tools():
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory, tools) -> str:
-    path = tmp_path_factory.mktemp("briefing") / "riskmap.sqlite"
-    cost, security.N = security.N, 2**4
-    try:
-        with Service.open(f"sqlite:///{path}", catalogue=CAT) as svc:
-            build_demo(svc, units=24, seed=5)
-    finally:
-        security.N = cost
+    path = demo_file(tmp_path_factory.mktemp("briefing") / "riskmap.sqlite", CAT, units=24)
     return f"sqlite:///{path}"
 
 

@@ -14,10 +14,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from riskmap import charts, security
+from demo_db import demo_file
+from riskmap import charts
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
-from riskmap.demo import build_demo
 from riskmap.service import CLI_ADMIN, Service
 
 CAT = load_catalogue()
@@ -26,14 +26,7 @@ MANAGER, OFFICER, AUDITOR = "demo.manager", "demo.officer", "demo.auditor"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("numbers") / "template.sqlite"
-    cost, security.N = security.N, 2**4
-    try:
-        with Service.open(f"sqlite:///{path}", catalogue=CAT) as svc:
-            build_demo(svc, units=12, seed=5)
-    finally:
-        security.N = cost
-    return path
+    return demo_file(tmp_path_factory.mktemp("numbers") / "template.sqlite", CAT, units=12)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import worked_example
+from demo_db import demo_file
 from riskmap import charts, security
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
@@ -30,14 +31,7 @@ MANAGER, OFFICER = "demo.manager", "demo.officer"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("overview") / "template.sqlite"
-    cost, security.N = security.N, 2**4
-    try:
-        with Service.open(f"sqlite:///{path}", catalogue=CAT) as svc:
-            build_demo(svc, units=12, seed=5)
-    finally:
-        security.N = cost
-    return path
+    return demo_file(tmp_path_factory.mktemp("overview") / "template.sqlite", CAT, units=12)
 
 
 @pytest.fixture
