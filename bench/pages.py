@@ -43,9 +43,11 @@ def _page_script() -> None:
     kind = st.session_state.pop("bench-kind", "warm")
     if kind == "cold":
         st.cache_data.clear()
-        from riskmap.service import overview
-
-        getattr(overview, "forget_scored", lambda: None)()  # the service's memo too
+        try:  # the service's memo too (in riskmap.service.overview in older trees)
+            from riskmap.service.scored import forget_scored
+        except ImportError:
+            from riskmap.service.overview import forget_scored
+        forget_scored()
     module, role = st.session_state["bench-page"]
     state.sign_in_as({"username": f"demo.{role}", "role": role, "display_name": role})
     st.session_state["cycle"] = "2026"

@@ -20,6 +20,7 @@ from riskmap.evidence_files import FileRefused, media_type, status
 from riskmap.scoring import score
 from riskmap.scoring.calibration import expired_evidence
 from riskmap.service import CLI_ADMIN, Service, frames
+from riskmap.service.scored import forget_scored
 from riskmap.store.models import Cycle, EvidenceItem
 from test_service_workflow import CAT
 
@@ -219,6 +220,9 @@ def test_only_valid_items_earn_credit_and_expiry_moves_the_residual(world):
     with world.sessions() as session, session.begin():
         item = session.scalar(select(EvidenceItem))
         item.valid_until = TODAY - timedelta(days=1)
+    # An edit behind the service's back moves no audited data version: the scored-cycle
+    # memo cannot see it (in service, the passing day itself is in the memo's key).
+    forget_scored()
     flags = s.calibration(world, "auditor", "2026")
     assert (flags["flag"] == "evidence_expired").sum() == 1
     assert s.evidence_items(world, "auditor", "2026")["status"].tolist() == ["expired"]

@@ -379,9 +379,9 @@ def _reads_counted(monkeypatch) -> list[str]:
 
 
 def test_a_save_in_the_cycle_in_view_keeps_the_previous_cycles_scores(svc, monkeypatch):
-    from riskmap.service import overview
+    from riskmap.service.scored import forget_scored
 
-    overview.forget_scored()
+    forget_scored()
     before = s.key_figures(svc, MANAGER, "2026")
     seen = _reads_counted(monkeypatch)
     s.comment(svc, MANAGER, "2026", "a save in the cycle in view")
@@ -392,9 +392,9 @@ def test_a_save_in_the_cycle_in_view_keeps_the_previous_cycles_scores(svc, monke
 
 def test_a_change_of_no_cycle_rescores_every_cycle(svc, monkeypatch):
     """A unit's type moves the scores of every cycle that rated it, the locked one too."""
-    from riskmap.service import overview
+    from riskmap.service.scored import forget_scored
 
-    overview.forget_scored()
+    forget_scored()
     before = s.key_figures(svc, MANAGER, "2026")
     seen = _reads_counted(monkeypatch)
     units = s.list_units(svc, CLI_ADMIN).set_index("code")

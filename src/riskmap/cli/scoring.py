@@ -79,15 +79,9 @@ def _read_files(catalogue: Catalogue, risk_ratings: Path, control_ratings: Path,
         ) from exc
 
 
-def _load(catalogue_dir, risk_ratings, control_ratings, units, cycle, db):
-    """(catalogue, risk ratings, control ratings, units) from the cycle or the CSV files."""
+def _load(catalogue_dir, risk_ratings, control_ratings, units):
+    """(catalogue, risk ratings, control ratings, units) from the CSV files."""
     cat = _catalogue(catalogue_dir)
-    if cycle is not None:
-        if any(p is not None for p in (risk_ratings, control_ratings, units)):
-            raise click.UsageError("give either --cycle or the CSV files, not both")
-        with cli_service(db, cat) as svc:
-            frames = service.cycle_frames(svc, service.CLI_ADMIN, cycle)
-        return cat, frames.risk_ratings, frames.control_ratings, frames.units
     _need_files(risk_ratings, control_ratings, units)
     inputs = _read_files(cat, risk_ratings, control_ratings, units)
     return cat, inputs.risk_ratings, inputs.control_ratings, inputs.units
@@ -118,7 +112,13 @@ def _emit(frame: pd.DataFrame, fmt: str) -> None:
 @_inputs
 def score(risk_ratings, control_ratings, units, cycle, db, fmt, catalogue_dir) -> None:
     """Inherent and residual risk of every applicable unit x risk."""
-    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units, cycle, db)
+    if cycle is not None:
+        if any(p is not None for p in (risk_ratings, control_ratings, units)):
+            raise click.UsageError("give either --cycle or the CSV files, not both")
+        with cli_service(db, _catalogue(catalogue_dir)) as svc:  # the service's one register
+            _emit(service.register(svc, service.CLI_ADMIN, cycle), fmt)
+        return
+    cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units)
     try:
         register = score_register(rr, cr, un, cat)
     except ValueError as exc:
@@ -185,7 +185,7 @@ def plan(
                 objective=objective,
             )
     else:
-        cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units, None, db)
+        cat, rr, cr, un = _load(catalogue_dir, risk_ratings, control_ratings, units)
         try:
             register = score_register(rr, cr, un, cat)
             result = make_plan(

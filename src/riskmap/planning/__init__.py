@@ -50,6 +50,7 @@ from riskmap.planning.columns import ACTION_COLUMNS, OBJECTIVES
 from riskmap.planning.gaps import best_moves, gaps
 from riskmap.planning.ranking import rank
 from riskmap.scoring import score
+from riskmap.scoring.lookup import looked_up
 
 __all__ = [
     "ACTION_COLUMNS",
@@ -109,8 +110,8 @@ def plan(
     chosen_mask, prefix = select(ranked, budget_days, budget_money)
     ranked["selected"] = chosen_mask
     # The deadline follows the worst residual band of the risks the control guards (gaps()).
-    deadline = {b.id: b.deadline_days for b in catalogue.method.bands}
-    ranked["due_date"] = [start + timedelta(days=deadline[b]) for b in ranked["band"]]
+    due = {b.id: start + timedelta(days=b.deadline_days) for b in catalogue.method.bands}
+    ranked["due_date"] = looked_up(ranked["band"], due).astype(object)
     ranked = ranked[ACTION_COLUMNS]
 
     chosen = merge_steps(ranked[ranked["selected"]])

@@ -12,6 +12,7 @@ import pandas as pd
 
 from riskmap.catalogue import Catalogue
 from riskmap.scoring import require_columns
+from riskmap.scoring.lookup import looked_up
 from riskmap.scoring.residual import CONTROL_RATING_COLUMNS, credit_of, links
 
 
@@ -45,10 +46,10 @@ def gaps(
     require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
     edges = linked_cells(register, control_ratings, catalogue)
     targets = {b.id: b.target_maturity for b in catalogue.method.bands}
-    edges["target"] = edges["residual_band"].map(targets)
+    edges["target"] = looked_up(edges["residual_band"], targets)
     # The worst residual band by rank, not the band of the highest residual: with a
     # declared band matrix a lower score can sit in a higher band.
-    edges["band_rank"] = edges["residual_band"].map(catalogue.method.band_rank())
+    edges["band_rank"] = looked_up(edges["residual_band"], catalogue.method.band_rank())
     edges = edges.sort_values(["unit_code", "control_id", "risk_id"])
     edges["risks"] = edges["risk_id"].astype(object) + ";"
     per_pair = edges.groupby(["unit_code", "control_id"], sort=True).agg(
@@ -61,7 +62,7 @@ def gaps(
     )
     per_pair["risks"] = per_pair["risks"].str[:-1]
     band_id = [b.id for b in catalogue.method.bands]
-    per_pair["band"] = [band_id[int(i)] for i in per_pair["band_rank"]]
+    per_pair["band"] = np.array(band_id, dtype=object)[per_pair["band_rank"].to_numpy(dtype=int)]
     per_pair = per_pair.drop(columns="band_rank")
     out = per_pair.reset_index().merge(
         units[["unit_code", "unit", "unit_type"]], on="unit_code", how="inner"
@@ -70,11 +71,12 @@ def gaps(
     ctl = catalogue.control_by_id
     money = catalogue.method.cost_classes
     levels = (out["to_level"] - out["from_level"]).astype(float)
-    out["control"] = out["control_id"].map(lambda c: ctl[c].name)
-    out["owner_role"] = out["control_id"].map(lambda c: ctl[c].owner_role)
+    ids = out["control_id"]
+    out["control"] = looked_up(ids, {c: ctl[c].name for c in ctl})
+    out["owner_role"] = looked_up(ids, {c: ctl[c].owner_role for c in ctl})
     # astype(float): with no gap at all, map() keeps the ids' string dtype and `*` fails.
-    effort = out["control_id"].map(lambda c: ctl[c].effort_days).astype(float)
-    unit_cost = out["control_id"].map(lambda c: getattr(money, ctl[c].cost_class)).astype(float)
+    effort = looked_up(ids, {c: ctl[c].effort_days for c in ctl}).astype(float)
+    unit_cost = looked_up(ids, {c: getattr(money, ctl[c].cost_class) for c in ctl}).astype(float)
     out["effort_per_level"] = effort
     out["cost_per_level"] = unit_cost
     out["effort_days"] = levels * effort

@@ -7,9 +7,25 @@ import pandas as pd
 
 from riskmap.catalogue import Catalogue
 from riskmap.planning.gaps import best_moves, linked_cells
-from riskmap.scoring.residual import band_ids, credit_of
+from riskmap.scoring.residual import band_positions, credit_of
 
 _EPS = 1e-12
+
+
+def _best_per_unit(ratio: np.ndarray, unit: np.ndarray, units: int) -> np.ndarray:
+    """Each unit's best move this step, by unit: the highest ratio, the first candidate on
+    a tie, none where the best is not finite. The same picks as sorting every candidate by
+    (unit, -ratio, position) at each step, in linear time: at 10,000 units that sort was
+    most of the ranking."""
+    if not len(ratio):
+        return np.zeros(0, dtype=np.int64)
+    r = np.where(np.isnan(ratio), -np.inf, ratio)
+    best = np.full(units, -np.inf)
+    np.maximum.at(best, unit, r)
+    tied = np.flatnonzero(r == best[unit])
+    _, first = np.unique(unit[tied], return_index=True)
+    picks = tied[first]
+    return picks[np.isfinite(ratio[picks])]
 
 
 def rank(
@@ -39,22 +55,27 @@ def rank(
     p_e = linked["p"].to_numpy()
     coef = linked["coef"].to_numpy(dtype=float)
 
+    weight_at = np.array([band_weight[b.id] for b in catalogue.method.bands], dtype=float)
+
     def band_value(r: np.ndarray, cells: np.ndarray) -> np.ndarray:
-        bands = band_ids(catalogue, r, r / impact[cells], impact[cells])
-        return pd.Series(bands).map(band_weight).to_numpy(dtype=float)
+        return weight_at[band_positions(catalogue, r, r / impact[cells], impact[cells])]
 
     n = len(candidates)
     level = candidates["from_level"].to_numpy(dtype=int).copy()
     target = candidates["to_level"].to_numpy(dtype=int)
     effort = candidates["effort_per_level"].to_numpy(dtype=float)
-    unit_code = pd.factorize(candidates["unit_code"])[0]
+    unit_code, uniques = pd.factorize(candidates["unit_code"])
+    units = len(uniques)
     remaining = level < target
     steps: list[tuple[np.ndarray, ...]] = []
     for it in range(int((target - level).sum()) + 1):
         live = remaining[k_e]
         if not live.any():
             break
-        pe, ke, ce = p_e[live], k_e[live], coef[live]
+        # A finished move never comes back: its edges leave for good, so each step works
+        # on fewer edges than the last.
+        p_e, k_e, coef = p_e[live], k_e[live], coef[live]
+        pe, ke, ce = p_e, k_e, coef
         if objective == "residual":
             # The gain is linear in the credit: the best move follows the credit's envelope.
             move = length[level - lo, target - lo]
@@ -85,14 +106,13 @@ def rank(
                 move = np.where(better, k, move)
                 removed = np.where(better, removed_k, removed)
                 credit_gain = np.where(better, gain_k, credit_gain)
-        order = np.lexsort((np.arange(n), -ratio, unit_code))
-        first = np.ones(n, dtype=bool)
-        first[1:] = unit_code[order][1:] != unit_code[order][:-1]
-        picks = order[first & np.isfinite(ratio[order])]
+        picks = _best_per_unit(ratio, unit_code, units)
         if not len(picks):
             break
         steps.append((picks, level[picks].copy(), move[picks], removed[picks], ratio[picks], it))
-        picked = np.isin(ke, picks)
+        chosen = np.zeros(n, dtype=bool)
+        chosen[picks] = True
+        picked = chosen[ke]
         np.subtract.at(residual, pe[picked], (ce * credit_gain[ke])[picked])
         level[picks] += move[picks]
         remaining[picks] = level[picks] < target[picks]

@@ -58,6 +58,7 @@ LINK_COLUMNS = [
 
 _MITIGATION_CACHE: dict[str, pd.DataFrame] = {}
 _TYPE_LINK_CACHE: dict[str, pd.DataFrame] = {}
+_BLOCK_CACHE: dict[str, tuple] = {}
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -161,23 +162,42 @@ def band_ids(
     read the matrix. Without likelihood and impact (a roll-up's maximum, say) only the
     thresholds apply.
     """
+    ids = np.array([b.id for b in catalogue.method.bands], dtype=object)
+    return ids[band_positions(catalogue, scores, likelihood, impact)]
+
+
+def band_positions(
+    catalogue: Catalogue,
+    scores: np.ndarray | pd.Series,
+    likelihood: np.ndarray | pd.Series | None = None,
+    impact: np.ndarray | pd.Series | None = None,
+) -> np.ndarray:
+    """`band_ids` as positions in the method's band list (the planner's inner loop weighs
+    bands by position, without a text per cell)."""
     method = catalogue.method
     bands = method.bands
     mins = np.array([b.min for b in bands], dtype=float)
-    ids = np.array([b.id for b in bands], dtype=object)
     idx = np.searchsorted(mins, np.asarray(scores, dtype=float), side="right") - 1
-    out = ids[np.clip(idx, 0, len(ids) - 1)]
+    out = np.clip(idx, 0, len(bands) - 1)
     matrix = method.band_matrix
     if matrix is None or likelihood is None or impact is None or not len(out):
         return out
     l_levels = sorted(method.likelihood.levels)
     i_levels = sorted(method.impact.levels)
-    grid = np.array([list(matrix[level]) for level in l_levels], dtype=object)
+    grid = _matrix_positions(catalogue, l_levels)
     lev = np.floor(np.asarray(likelihood, dtype=float) + 0.5).astype(int)
     row = np.clip(lev, l_levels[0], l_levels[-1]) - l_levels[0]
     col = np.clip(np.asarray(impact, dtype=int), i_levels[0], i_levels[-1]) - i_levels[0]
     declared = grid[row, col]
-    return np.where(pd.isna(declared), out, declared).astype(object)
+    return np.where(declared >= 0, declared, out)
+
+
+def _matrix_positions(catalogue: Catalogue, l_levels: list[int]) -> np.ndarray:
+    """The declared band matrix as band positions (-1 where a cell declares none)."""
+    method = catalogue.method
+    at = {b.id: i for i, b in enumerate(method.bands)}
+    rows = [list(method.band_matrix[level]) for level in l_levels]
+    return np.array([[-1 if c is None else at[c] for c in r] for r in rows], dtype=np.int64)
 
 
 def residual_likelihood(
@@ -186,6 +206,81 @@ def residual_likelihood(
     """(reduction, residual likelihood) from the coverage of the risk's controls."""
     reduction = catalogue.method.rule.max_reduction * np.asarray(coverage, dtype=float)
     return reduction, np.asarray(likelihood, dtype=float) * (1.0 - reduction)
+
+
+def _type_link_blocks(catalogue: Catalogue) -> tuple[pd.MultiIndex, np.ndarray, np.ndarray]:
+    """The (unit type, risk) blocks of `_type_links` (sorted by both): each block's key,
+    first row and length, so a pair finds its linked controls by position."""
+    cached = _BLOCK_CACHE.get(catalogue.version)
+    if cached is None:
+        tl = _type_links(catalogue)
+        key = tl["unit_type"].astype(object) + "\x00" + tl["risk_id"].astype(object)
+        new = key.ne(key.shift()).to_numpy()
+        starts = np.flatnonzero(new).astype(np.int64)
+        counts = np.diff(np.r_[starts, len(tl)]).astype(np.int64)
+        blocks = pd.MultiIndex.from_frame(tl.loc[starts, ["unit_type", "risk_id"]])
+        cached = _BLOCK_CACHE[catalogue.version] = (blocks, starts, counts)
+    return cached
+
+
+def _rating_rows(control_ratings: pd.DataFrame, units: pd.Index, controls: pd.Index) -> np.ndarray:
+    """A dense unit x control table of the row in `control_ratings` rating it (-1: none);
+    the last row wins where a (unit, control) is rated twice, as `drop_duplicates(keep=
+    "last")` would have it."""
+    table = np.full(len(units) * len(controls), -1, dtype=np.int64)
+    u = units.get_indexer(control_ratings["unit_code"])
+    c = controls.get_indexer(control_ratings["control_id"])
+    known = np.flatnonzero((u >= 0) & (c >= 0))
+    np.maximum.at(table, u[known] * len(controls) + c[known], known)
+    return table.reshape(len(units), len(controls))
+
+
+def _edges(
+    pairs: pd.DataFrame, control_ratings: pd.DataFrame, catalogue: Catalogue
+) -> dict[str, np.ndarray]:
+    """Every (pair, linked control) by position: `pair` (row of `pairs`), `link` (row of
+    `_type_links`), and the unit's rating of the control, found in a dense unit x control
+    table instead of merges on text keys (at 10,000 units the merges and the text copies
+    they made were three quarters of scoring). Edges come in pair order and, within a
+    pair, by control: the order the merge of the pairs onto the type links gave."""
+    tl = _type_links(catalogue)
+    blocks, starts, counts = _type_link_blocks(catalogue)
+    block = blocks.get_indexer(pd.MultiIndex.from_arrays([pairs["unit_type"], pairs["risk_id"]]))
+    found = block >= 0
+    per_pair = np.where(found, counts[block], 0) if len(blocks) else np.zeros(len(pairs), int)
+    per_pair = per_pair.astype(np.int64)
+    pair = np.repeat(np.arange(len(pairs), dtype=np.int64), per_pair)
+    first = np.where(found, starts[block], 0) if len(blocks) else per_pair
+    offset = np.arange(len(pair), dtype=np.int64) - np.repeat(
+        np.cumsum(per_pair) - per_pair, per_pair
+    )
+    link = np.repeat(first, per_pair) + offset
+    controls = pd.Index(tl["control_id"].unique())
+    units = pd.Index(pairs["unit_code"].unique())
+    table = _rating_rows(control_ratings, units, controls)
+    unit_at = units.get_indexer(pairs["unit_code"])
+    control_at = controls.get_indexer(tl["control_id"])
+    row = table[unit_at[pair], control_at[link]] if len(pair) else np.zeros(0, dtype=np.int64)
+    rated = row >= 0
+    take = np.where(rated, row, 0)
+
+    def rating(values: np.ndarray, missing) -> np.ndarray:
+        return np.where(rated, values[take], missing) if len(values) else np.full(len(row), missing)
+
+    applicable = rating(control_ratings["applicable"].to_numpy(dtype=object), True).astype(bool)
+    maturity = rating(control_ratings["maturity"].fillna(0).to_numpy(dtype=float), 0).astype(int)
+    evidenced = rating(has_evidence(control_ratings), False).astype(bool)
+    credited = credited_maturity(maturity, evidenced, catalogue)
+    return dict(
+        pair=pair,
+        link=link,
+        applicable=applicable,
+        rated=rated,
+        maturity=maturity,
+        evidenced=evidenced,
+        credited=credited,
+        credit=credit_of(credited, catalogue),
+    )
 
 
 def links(
@@ -202,27 +297,27 @@ def links(
     False, when `include_not_applicable`: the workbook shows it).
     """
     require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
-    keep = ["unit_code", "risk_id", "unit_type", *(["_p"] if "_p" in pairs.columns else [])]
-    # The weight on the catalogue's few hundred links, carried by the merge: the same
+    e = _edges(pairs, control_ratings, catalogue)
+    keep = np.arange(len(e["pair"])) if include_not_applicable else np.flatnonzero(e["applicable"])
+    pair, link = e["pair"][keep], e["link"][keep]
+    tl = _type_links(catalogue)
+    # The weight on the catalogue's few hundred links, carried by position: the same
     # numbers as weighing the million edges of a national ministry one by one, at once.
-    type_links = _type_links(catalogue)
-    type_links = type_links.assign(weight=link_weights(type_links, catalogue))
-    edges = pairs[keep].merge(type_links, on=["unit_type", "risk_id"])
-    cr = control_ratings[["unit_code", "control_id", "applicable", "maturity"]].assign(
-        evidenced=has_evidence(control_ratings), rated=True
+    weight = link_weights(tl, catalogue)
+    out = pd.DataFrame(
+        {
+            "unit_code": pairs["unit_code"].array.take(pair),
+            "risk_id": pairs["risk_id"].array.take(pair),
+            "control_id": tl["control_id"].array.take(link),
+            "strength": tl["strength"].array.take(link),
+            "key": tl["key"].to_numpy(dtype=bool)[link],
+            "weight": weight[link],
+            **{name: e[name][keep] for name in LINK_COLUMNS[6:]},
+        }
     )
-    cr = cr.drop_duplicates(["unit_code", "control_id"], keep="last")
-    edges = edges.merge(cr, on=["unit_code", "control_id"], how="left")
-    edges["rated"] = edges["rated"].notna()
-    applicable = edges["applicable"].where(edges["applicable"].notna(), True).astype(bool)
-    edges["applicable"] = applicable
-    if not include_not_applicable:
-        edges = edges[applicable.to_numpy()].copy()
-    edges["maturity"] = edges["maturity"].fillna(0).astype(int)
-    edges["evidenced"] = edges["evidenced"].where(edges["evidenced"].notna(), False).astype(bool)
-    edges["credited"] = credited_maturity(edges["maturity"], edges["evidenced"], catalogue)
-    edges["credit"] = credit_of(edges["credited"], catalogue)
-    return edges[[*LINK_COLUMNS, *keep[3:]]].reset_index(drop=True)
+    if "_p" in pairs.columns:
+        out["_p"] = pairs["_p"].to_numpy()[pair]
+    return out
 
 
 def contributions(

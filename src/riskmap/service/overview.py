@@ -16,7 +16,6 @@ and planning cores the workbook and the CLI use, so the pages only lay results o
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -35,9 +34,9 @@ from riskmap.scoring import (
     mitigation_frame,
     score,
 )
-from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, use_case
 from riskmap.service.plans import against_stored, compute_plan
+from riskmap.service.scored import scored
 from riskmap.store.models import Action, AuditEvent, Cycle, Unit
 
 MISSING_COLUMNS = ["unit_code", "risk_id", "controls", "text"]
@@ -180,62 +179,6 @@ def previous_cycle(tx: Tx, cyc: Cycle) -> Cycle | None:
     )
 
 
-# A cycle read and scored once per data version of its own: Overview's key figures and
-# maps (and the heat maps, top missing controls) of the same cycle share one read and one
-# score, and a save in the cycle in view leaves the previous cycle's scores memoised.
-# Keyed on the engine (weakly: the memo goes with it), the cycle, its status and lock, the
-# cycle's data version (`cycle_data_version`), the catalogue version, the day evidence is
-# judged on (`frames.as_of`) and the units the reader may see; callers get copies, so none
-# can change what another sees.
-_SCORED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_SCORED_PER_ENGINE = 4
-
-
-def forget_scored() -> None:
-    """Drop every memoised scored cycle (the benchmark's cold runs; tests)."""
-    _SCORED.clear()
-
-
-def _copies(reg: pd.DataFrame, f: frames.CycleFrames) -> tuple[pd.DataFrame, frames.CycleFrames]:
-    return reg.copy(), frames.CycleFrames(
-        units=f.units.copy(),
-        risk_ratings=f.risk_ratings.copy(),
-        control_ratings=f.control_ratings.copy(),
-        incidents=f.incidents.copy(),
-    )
-
-
-def cycle_data_version(tx: Tx, cyc: Cycle) -> tuple[int, int]:
-    """What moves with every change that can alter `cyc`'s scores: the latest audit event
-    of the cycle itself (its ratings, evidence, actions, status) and the latest event of no
-    cycle (units, the organisation, users, restores). Events of another cycle, such as the
-    saves in the cycle after it, leave it where it is."""
-    latest = func.max(AuditEvent.id)
-    own = tx.session.scalar(select(latest).where(AuditEvent.cycle_id == cyc.id))
-    general = tx.session.scalar(select(latest).where(AuditEvent.cycle_id.is_(None)))
-    return int(own or 0), int(general or 0)
-
-
-def _scored(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
-    engine = tx.session.get_bind()
-    key = (
-        cyc.id,
-        cyc.status,
-        cyc.locked_at,
-        cycle_data_version(tx, cyc),
-        tx.catalogue.version,
-        frames.as_of(cyc),
-        tx.visible_codes,
-    )
-    memo = _SCORED.setdefault(engine, {})
-    if key not in memo:
-        f = frames.cycle_frames(tx.session, cyc, lean=True)
-        memo[key] = (score(f.risk_ratings, f.control_ratings, f.units, tx.catalogue), f)
-        while len(memo) > _SCORED_PER_ENGINE:
-            memo.pop(next(iter(memo)))
-    return _copies(*memo[key])
-
-
 def _action_rows(tx: Tx, cyc: Cycle) -> pd.DataFrame:
     stmt = select(Unit.code, Action.control_id, Action.to_level, Action.status, Action.due_date)
     stmt = stmt.join(Unit, Unit.id == Action.unit_id).where(Action.cycle_id == cyc.id)
@@ -245,7 +188,7 @@ def _action_rows(tx: Tx, cyc: Cycle) -> pd.DataFrame:
 
 def _figures(tx: Tx, cyc: Cycle, as_of: date) -> dict[str, Any]:
     cat = tx.catalogue
-    reg, f = _scored(tx, cyc)
+    reg, f = scored(tx, cyc)
     figures: dict[str, Any] = dict(ministry(reg, cat))
     figures["units_assessed"] = int(len(f.units))
     unconfirmed = set(f.risk_ratings.loc[~f.risk_ratings["confirmed"], "unit_code"])
@@ -328,7 +271,7 @@ def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3, after: bool = Tr
     """
     cyc = tx.cycle(cycle)
     cat = tx.catalogue
-    reg, f = _scored(tx, cyc)
+    reg, f = scored(tx, cyc)
     acts = _action_rows(tx, cyc)
     acts = acts[acts["status"] != "cancelled"]
     if after:
@@ -354,13 +297,13 @@ def cycle_map(tx: Tx, cycle: str, *, missing_per_pair: int = 3, after: bool = Tr
 def cycle_register(tx: Tx, cycle: str) -> pd.DataFrame:
     """The cycle's scored register (SCORE_COLUMNS), the one `key_figures` counts: what the
     Overview's glance draws, without the maps' extra work (after the plan, gaps)."""
-    return _scored(tx, tx.cycle(cycle))[0]
+    return scored(tx, tx.cycle(cycle))[0]
 
 
 @use_case(*READERS)
 def top_missing(tx: Tx, cycle: str, *, n: int = 3) -> pd.DataFrame:
     """Per unit x risk of the cycle: the `n` mitigating controls furthest below target."""
-    reg, f = _scored(tx, tx.cycle(cycle))
+    reg, f = scored(tx, tx.cycle(cycle))
     return missing_controls(reg, f.control_ratings, f.units, tx.catalogue, n)
 
 

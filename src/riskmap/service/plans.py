@@ -15,10 +15,9 @@ from sqlalchemy import delete, func, insert, select
 
 from riskmap import vocabulary
 from riskmap.planning import OBJECTIVES, Plan, plan
-from riskmap.scoring import score
-from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, snapshot, use_case
 from riskmap.service.errors import NotFound, ValidationError
+from riskmap.service.scored import scored
 from riskmap.service.seeding import OPEN_STATUSES
 from riskmap.store.models import Action, ControlRating, Cycle, Unit
 
@@ -69,9 +68,8 @@ def compute_plan(
             raise ValidationError(name, "must be zero or more")
     if objective not in OBJECTIVES:
         raise ValidationError("objective", f"must be one of {', '.join(OBJECTIVES)}")
-    f = frames.cycle_frames(tx.session, cyc)
+    register, f = scored(tx, cyc)  # read and scored once per data version
     cat = tx.catalogue
-    register = score(f.risk_ratings, f.control_ratings, f.units, cat)
     return plan(
         register,
         f.control_ratings,

@@ -19,17 +19,16 @@ from riskmap.scoring import (
     calibration_flags,
     maturity_by_principle,
     ministry,
-    score,
 )
 from riskmap.service import frames
 from riskmap.service.core import READERS, Tx, json_value, use_case
 from riskmap.service.errors import ValidationError
+from riskmap.service.scored import scored
 from riskmap.store.models import Action, AuditEvent, Cycle, Unit
 
 
 def _register(tx: Tx, cyc: Cycle) -> tuple[pd.DataFrame, frames.CycleFrames]:
-    f = frames.cycle_frames(tx.session, cyc)
-    return score(f.risk_ratings, f.control_ratings, f.units, tx.catalogue), f
+    return scored(tx, cyc)  # read and scored once per data version (the lean frames)
 
 
 @use_case(*READERS)
