@@ -15,13 +15,11 @@ import pandas as pd
 
 
 def looked_up(values: pd.Series, table: Mapping) -> pd.Series:
-    """`values.map(table)`: the same values, dtype and index (NaN where a key is missing)."""
+    """`values.map(table)`: the same values, dtype and index (NaN where a key is missing),
+    for a table whose values are of one kind (numbers, texts, dates)."""
     if not len(values) or not table:
         return values.map(table)
     answers = pd.Series(list(table.values()))
     at = pd.Index(list(table.keys())).get_indexer(values)
-    if len(answers) and (at >= 0).all():
-        out = answers.take(at)
-    else:
-        out = pd.concat([answers, pd.Series([np.nan])], ignore_index=True).take(at)
-    return pd.Series(out.to_numpy(), index=values.index, name=values.name)
+    out = answers.reindex(at)  # -1 is no label: NaN, in the dtype map() would give
+    return pd.Series(out.to_numpy(), index=values.index, name=values.name, dtype=out.dtype)
