@@ -177,10 +177,12 @@ def record_many(session: Session, *, actor: str, entries: Sequence[Entry]) -> li
         columns = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
         session.execute(insert(AuditEvent), [{k: getattr(e, k) for k in columns} for e in events])
     session.info[_TAIL] = (_innermost(session), prev_hash)
+    session.info.setdefault(AUDITED_CYCLES, set()).update(e.cycle_id for e in events)
     return events
 
 
 _TAIL = "riskmap.audit.tail"
+AUDITED_CYCLES = "riskmap.audit.cycles"  # session.info: the cycles this transaction audited
 
 
 def _innermost(session: Session) -> object:

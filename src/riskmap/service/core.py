@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from riskmap import audit, scopes, vocabulary
 from riskmap.catalogue import Catalogue, load_catalogue
+from riskmap.service import audited
 from riskmap.service.errors import (
     ConflictError,
     CycleLocked,
@@ -121,6 +122,7 @@ class Service:
                 who = resolve_actor(session, actor, purpose)
                 if allowed is not None and who.role not in allowed:
                     raise PermissionDenied(who.username, who.role, purpose, allowed)
+                audited.check(session)  # its changes to scored rows are audited
                 tx = Tx(self, session, who, purpose)
                 tx.refuse_if_scoped()
                 yield tx
