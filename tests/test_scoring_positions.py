@@ -79,10 +79,15 @@ def awkward(seed: int, units: int = 12):
     for code, unit_type in m.units[["unit_code", "unit_type"]].itertuples(index=False):
         if other_type[unit_type] and rng.random() < 0.5:  # not applied to its type
             extra.append([code, rng.choice(other_type[unit_type]), True, 4, "doc"])
+    first = cr.iloc[0].tolist()
+    blank_at = len(cr) + len(extra)  # its index after the concat below
+    extra.append([first[0], first[1], None, 3, "doc"])  # applicability left blank: it applies
     extra.append([m.units["unit_code"].iloc[0], "no-such-control", True, 4, "doc"])
     extra.append(["U-OUTSIDE", CAT.controls[0].id, True, 4, "doc"])  # a unit not in the pairs
     cr = pd.concat([cr, pd.DataFrame(extra, columns=cr.columns)], ignore_index=True)
-    cr = cr.drop(index=rng.sample(range(len(cr)), k=len(cr) // 5))  # unrated controls
+    dropped = [i for i in rng.sample(range(len(cr)), k=len(cr) // 5) if i != blank_at]
+    cr = cr.drop(index=dropped)  # unrated controls
+    assert cr.loc[blank_at, "applicable"] is None
     cr = cr.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     types = m.units.set_index("unit_code")["unit_type"]
     pairs = m.risk_ratings[["unit_code", "risk_id"]].assign(

@@ -267,7 +267,9 @@ def _edges(
     def rating(values: np.ndarray, missing) -> np.ndarray:
         return np.where(rated, values[take], missing) if len(values) else np.full(len(row), missing)
 
-    applicable = rating(control_ratings["applicable"].to_numpy(dtype=object), True).astype(bool)
+    stated = control_ratings["applicable"]
+    stated = stated.where(stated.notna(), True).to_numpy(dtype=object)  # blank: it applies
+    applicable = rating(stated, True).astype(bool)
     maturity = rating(control_ratings["maturity"].fillna(0).to_numpy(dtype=float), 0).astype(int)
     evidenced = rating(has_evidence(control_ratings), False).astype(bool)
     credited = credited_maturity(maturity, evidenced, catalogue)
