@@ -56,3 +56,19 @@ def test_a_link_to_another_unit_is_refused_not_shown(ui_db):
     picker = next(w for w in at.selectbox if w.label.startswith("Unit"))
     assert str(picker.value).split(" · ")[0] in north
     assert str(at.query_params["unit"]) in north
+
+
+def _buttons(at) -> list[str]:
+    return [b.label for b in at.button]
+
+
+def test_a_scoped_officer_is_not_offered_the_ministry_wide_submit(ui_db):
+    """Submitting the cycle is a step of the whole ministry: the page offers it only to an
+    officer whose scope is the whole ministry (the service refuses the others)."""
+    whole = page("riskmap.ui.pages.cycle", "officer").run()
+    assert not whole.exception, whole.exception
+    assert "Submit for review" in _buttons(whole)
+    _scope_officer_to_north(ui_db)
+    scoped = page("riskmap.ui.pages.cycle", "officer").run()
+    assert not scoped.exception, scoped.exception
+    assert "Submit for review" not in _buttons(scoped)

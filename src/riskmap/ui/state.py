@@ -43,6 +43,7 @@ from riskmap.service import (
     WorkflowError,
     database_url,
 )
+from riskmap.service.core import MINISTRY_WIDE
 
 USER_KEY = "user"
 CYCLE_KEY = "cycle"
@@ -134,10 +135,15 @@ def role() -> str | None:
 
 
 def can(use_case: str | Callable) -> bool:
-    """Whether the signed-in user's role may run `use_case` (a name or the function)."""
+    """Whether the signed-in user may run `use_case` (a name or the function): their role,
+    and their scope for a use case of the whole ministry."""
     name = use_case if isinstance(use_case, str) else use_case.__name__
     r = role()
-    return r is not None and r in USE_CASES.get(name, frozenset())
+    if r is None or r not in USE_CASES.get(name, frozenset()):
+        return False
+    # A step of the whole ministry (submit, approve, lock a cycle; store the plan) is
+    # offered only to someone whose scope is the whole ministry: the service refuses others.
+    return name not in MINISTRY_WIDE or read("my_scope").whole
 
 
 def role_label(r: str | None) -> str:
