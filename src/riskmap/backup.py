@@ -22,6 +22,7 @@ whose digest is missing or does not match is refused unless the administrator ac
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -90,29 +91,50 @@ def digest_problem(data: dict, ring: keys.Keyring) -> str | None:
     return None
 
 
-def _tables() -> list[Table]:
+def tables_in_order() -> list[Table]:
+    """Every table of the schema, in foreign-key order (the order a restore inserts)."""
     return list(Base.metadata.sorted_tables)
 
 
 # --- value conversion ------------------------------------------------------------------
 
 
-def _dump_value(column: Column, value: Any) -> Any:
-    if value is None:
+def dumper(column: Column) -> Callable[[Any], Any] | None:
+    """How a (non-null) value of `column`, as SQLAlchemy reads it, is written in a backup;
+    None: as it is (numbers, text, booleans, JSON). Timestamps with a time zone in UTC
+    (SQLite returns them naive, stored in UTC), dates in ISO form, decimals as floats."""
+    kind = column.type
+    if isinstance(kind, JSON):
         return None
-    if isinstance(column.type, JSON):
-        return value
-    if isinstance(value, datetime):
-        if not getattr(column.type, "timezone", False):
-            return value.isoformat()
-        if value.tzinfo is None:  # SQLite returns stored UTC timestamps naive
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+    if isinstance(kind, DateTime):
+        return _utc_iso if kind.timezone else _iso
+    if isinstance(kind, Date):
+        return _iso
+    if isinstance(kind, Numeric) and not isinstance(kind, Float):
+        return _plain_number
+    if isinstance(kind, (Integer, String, Boolean, Float)):
+        return None
+    return _as_read
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
+def _utc_iso(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return _iso(value)
+    if value.tzinfo is None:  # SQLite returns stored UTC timestamps naive
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def _plain_number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _as_read(value: Any) -> Any:
+    return _plain_number(_iso(value))
 
 
 def _load_value(column: Column, value: Any) -> Any:
@@ -145,33 +167,16 @@ def _self_references(table: Table) -> list[str]:
 
 
 def backup(session: Session) -> dict:
-    """Every table of the schema as JSON-safe rows, plus the schema revision."""
-    conn = session.connection()
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for table in _tables():
-        rows = conn.execute(select(table).order_by(*_pk_order(table)))
-        names = [col.name for col in table.columns]
-        # only the columns whose values need converting go through _dump_value
-        convert = [
-            (i, col)
-            for i, col in enumerate(table.columns)
-            if not isinstance(col.type, (Integer, String, Boolean)) or isinstance(col.type, Numeric)
-        ]
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, col in convert:
-                values[i] = _dump_value(col, values[i])
-            out.append(dict(zip(names, values, strict=True)))
-        tables[table.name] = out
-    data = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "schema_revision": current_revision(conn),
-        "tables": tables,
-    }
-    data["digest"] = digest(data, keys.keyring(conn.engine.url))
-    return data
+    """Every table of the schema as JSON-safe rows, plus the schema revision and digest:
+    the backup `riskmap.backup_write.write` streams to a file, read back."""
+    import io
+    import json
+
+    from riskmap.backup_write import write
+
+    out = io.BytesIO()
+    write(session, out)
+    return json.loads(out.getvalue())
 
 
 # --- restore ---------------------------------------------------------------------------
@@ -195,7 +200,7 @@ def _check(data: Any, revision: str | None) -> dict[str, list[dict]]:
     tables = data.get("tables")
     if not isinstance(tables, dict):
         raise RestoreError("backup has no 'tables' mapping")
-    known = {t.name: t for t in _tables()}
+    known = {t.name: t for t in tables_in_order()}
     unknown = sorted(set(tables) - set(known))
     if unknown:
         raise RestoreError(f"backup has tables this schema does not know: {', '.join(unknown)}")
@@ -218,7 +223,7 @@ def _non_empty_tables(session: Session) -> list[str]:
     conn = session.connection()
     names = set(inspect(conn).get_table_names())
     found = []
-    for table in _tables():
+    for table in tables_in_order():
         if table.name not in names:
             continue
         count = conn.execute(select(func.count()).select_from(table)).scalar_one()
@@ -261,14 +266,14 @@ def restore(
     from riskmap.backup_checks import check_rows
     from riskmap.catalogue import load_catalogue
 
-    problems = check_rows(tables, _tables(), catalogue or load_catalogue())
+    problems = check_rows(tables, tables_in_order(), catalogue or load_catalogue())
     if problems:
         raise RestoreError(
             f"{len(problems)} problem(s) in the backup's rows; nothing was written", problems
         )
 
     deferred: list[tuple[Table, list[str], list[dict[str, Any]]]] = []
-    for table in _tables():
+    for table in tables_in_order():
         rows = tables.get(table.name) or []
         if not rows:
             continue
@@ -312,7 +317,7 @@ def restore(
 def _reset_sequences(session: Session) -> None:
     """Point each serial id sequence past the restored ids."""
     conn = session.connection()
-    for table in _tables():
+    for table in tables_in_order():
         pk = _pk_order(table)
         if len(pk) != 1 or not isinstance(pk[0].type, Integer):
             continue
