@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table, func, inspect, select, text, update
+from sqlalchemy import Column, Table, func, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String
 
@@ -41,8 +41,6 @@ if TYPE_CHECKING:  # a backup needs neither: restore imports them (the service, 
 
 FORMAT = "riskmap-backup"
 FORMAT_VERSION = 1
-
-_INSERT_BATCH = 1000
 
 
 DIGEST_ALGORITHM = "HMAC-SHA256"
@@ -137,30 +135,8 @@ def _as_read(value: Any) -> Any:
     return _plain_number(_iso(value))
 
 
-def _load_value(column: Column, value: Any) -> Any:
-    if value is None or isinstance(column.type, JSON):
-        return value
-    if isinstance(column.type, DateTime):
-        parsed = datetime.fromisoformat(value)
-        if column.type.timezone:
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-        return parsed
-    if isinstance(column.type, Date):
-        return date.fromisoformat(value)
-    if isinstance(column.type, (Float, Numeric)):
-        return float(value)
-    if isinstance(column.type, Integer) and not isinstance(value, bool):
-        return int(value)
-    return value
-
-
 def _pk_order(table: Table) -> list[Column]:
     return list(table.primary_key.columns)
-
-
-def _self_references(table: Table) -> list[str]:
-    """Columns of `table` that point at `table` itself (units.parent_id, ...)."""
-    return sorted(fk.parent.name for fk in table.foreign_keys if fk.column.table is table)
 
 
 # --- backup ----------------------------------------------------------------------------
@@ -207,10 +183,11 @@ def _check(data: Any, revision: str | None) -> dict[str, list[dict]]:
     for name, rows in tables.items():
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise RestoreError(f"table {name}: rows must be a list of objects")
-        if any(not isinstance(k, str) for r in rows for k in r):
+        named = set().union(*rows)  # the column names of every row
+        if any(not isinstance(k, str) for k in named):
             raise RestoreError(f"table {name}: column names must be text")
         columns = set(known[name].columns.keys())
-        for row in rows:
+        for row in rows if named - columns else ():  # the first row that has one
             extra = set(row) - columns
             if extra:
                 raise RestoreError(
@@ -272,33 +249,9 @@ def restore(
             f"{len(problems)} problem(s) in the backup's rows; nothing was written", problems
         )
 
-    deferred: list[tuple[Table, list[str], list[dict[str, Any]]]] = []
-    for table in tables_in_order():
-        rows = tables.get(table.name) or []
-        if not rows:
-            continue
-        self_refs = _self_references(table)
-        prepared = []
-        for row in rows:
-            values = {col.name: _load_value(col, row.get(col.name)) for col in table.columns}
-            prepared.append(values)
-        later = [r for r in prepared if any(r[c] is not None for c in self_refs)]
-        if later:
-            deferred.append((table, self_refs, later))
-        inserts = [{**r, **dict.fromkeys(self_refs)} for r in prepared] if later else prepared
-        for start in range(0, len(inserts), _INSERT_BATCH):
-            conn.execute(table.insert(), inserts[start : start + _INSERT_BATCH])
+    from riskmap.backup_insert import insert_all
 
-    # Self-references are set once every row of the table exists.
-    for table, self_refs, rows in deferred:
-        pk = _pk_order(table)
-        for row in rows:
-            conn.execute(
-                update(table)
-                .where(*(c == row[c.name] for c in pk))
-                .values({c: row[c] for c in self_refs})
-            )
-
+    insert_all(conn, tables, tables_in_order())
     if conn.dialect.name == "postgresql":
         _reset_sequences(session)
     if edited:

@@ -7,8 +7,11 @@ files stay in the evidence store, and the command says how many it left out).
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -25,6 +28,20 @@ from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
 
 
+@contextmanager
+def _parsed() -> Iterator[None]:
+    """No cyclic garbage collection while a backup is parsed, and what exists then (the
+    modules, the backup's rows: they last until the command ends) left out of every later
+    collection (`gc.freeze`). Else the collector walks those million objects again every
+    few thousand new ones, which took a fifth of a restore's checks at 1,000 units."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 @click.command("backup")
 @click.option(
     "-o",
@@ -37,6 +54,7 @@ from riskmap.store.migrate import upgrade
 @db_option
 def backup_cmd(output: Path, db: str) -> None:
     """Write every table of the database to one JSON file."""
+    gc.freeze()  # the modules: see _parsed
     engine = make_engine(db)
     try:
         with session_factory(engine)() as session, open_atomically(output) as out:
@@ -84,10 +102,11 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool, accept_edited: bo
     files: dict[str, bytes] = {}
     try:
         raw = file.read_bytes()
-        if backup_files.is_zip(raw):
-            data, files = backup_files.unpack(raw)
-        else:
-            data = json.loads(raw.decode("utf-8"))
+        with _parsed():
+            if backup_files.is_zip(raw):
+                data, files = backup_files.unpack(raw)
+            else:
+                data = json.loads(raw.decode("utf-8"))
     except backup_files.BackupFilesError as exc:
         click.echo(f"restore refused: {exc}", err=True)
         sys.exit(1)
