@@ -7,13 +7,18 @@ audit events keep their hash chain (restored byte for byte, never re-recorded).
 Format (version 1)::
 
     {"format": "riskmap-backup", "format_version": 1, "schema_revision": "0001",
-     "tables": {"organisation": [{"id": 1, ...}, ...], "users": [...], ...},
+     "tables": {"actions": [{"carried_from_id": null, ...}, ...], "audit_events": [...], ...},
      "digest": {"algorithm": "HMAC-SHA256", "key_id": "...", "value": "..."}}
 
-Tables appear in foreign-key order, rows in primary-key order. The digest is an HMAC of
-the canonical JSON of everything but itself, under the audit key (`riskmap.keys`): the
-audit chain covers only the audit events, so without it a likelihood of 99 or an auditor
-made administrator in the file would be restored as if riskmap had written it. A backup
+Rows appear in primary-key order. The file `riskmap.backup_write` writes is the digest's
+canonical JSON itself (tables by name, each row's keys sorted, one row a line) followed by
+the digest; backups written before (tables in foreign-key order, columns in the schema's
+order, spaces) hold the same data and restore the same: only the JSON's value counts.
+
+The digest is an HMAC of the canonical JSON of everything but itself, under the audit key
+(`riskmap.keys`): the audit chain covers only the audit events, so without it a
+likelihood of 99 or an auditor made administrator in the file would be restored as if
+riskmap had written it. A backup
 whose digest is missing or does not match is refused unless the administrator accepts it
 (`accept_edited`, recorded as an audit event). Either way every row is checked first
 (`riskmap.backup_checks`: the service's rules), and nothing is written unless all pass.
