@@ -248,7 +248,8 @@ def restore(
     from riskmap.backup_checks import check_rows
     from riskmap.catalogue import load_catalogue
 
-    problems = check_rows(tables, tables_in_order(), catalogue or load_catalogue())
+    columns: dict[str, dict[str, list]] = {}
+    problems = check_rows(tables, tables_in_order(), catalogue or load_catalogue(), columns)
     if problems:
         raise RestoreError(
             f"{len(problems)} problem(s) in the backup's rows; nothing was written", problems
@@ -256,7 +257,7 @@ def restore(
 
     from riskmap.backup_insert import insert_all
 
-    insert_all(conn, tables, tables_in_order())
+    insert_all(conn, tables, tables_in_order(), columns)
     if conn.dialect.name == "postgresql":
         _reset_sequences(session)
     if edited:

@@ -234,16 +234,20 @@ def _column_clean(column: Any, values: list, check: Any) -> bool:
 
 
 def check_rows(
-    tables: dict[str, list[dict]], schema: list[Table], catalogue: Catalogue
+    tables: dict[str, list[dict]],
+    schema: list[Table],
+    catalogue: Catalogue,
+    columns: dict[str, dict[str, list]] | None = None,
 ) -> list[Problem]:
     """Every problem of the backup's rows (empty: it may be restored), table by table.
 
     A column found clean as a whole (`_column_clean`) is not looked at value by value: the
-    problems found, and their order (row by row, then field by field), are the same."""
+    problems found, and their order (row by row, then field by field), are the same.
+    `columns`, if given, is filled with each table's `columns_of`, for the restore."""
     found = _Found()
     domain = _domain(catalogue)
     ids: dict[str, set] = {}
-    columns: dict[str, dict[str, list]] = {}
+    columns = {} if columns is None else columns
     for table in schema:
         rows = tables.get(table.name) or []
         checks = domain.get(table.name, {})

@@ -73,15 +73,20 @@ def _execute_many(
         cursor.close()
 
 
-def insert_all(conn: Connection, tables: dict[str, list[dict]], schema: list[Table]) -> None:
+def insert_all(
+    conn: Connection,
+    tables: dict[str, list[dict]],
+    schema: list[Table],
+    read: dict[str, dict[str, list]] | None = None,
+) -> None:
     """Insert every row of `tables` (checked) with its own ids, tables in `schema`'s
-    (foreign-key) order."""
+    (foreign-key) order; `read`: the tables' `columns_of` if the checks made them."""
     deferred: list[tuple[Table, dict[str, list]]] = []
     for table in schema:
         rows = tables.get(table.name) or []
         if not rows:
             continue
-        columns = columns_of(table, rows)
+        columns = dict((read or {}).get(table.name) or columns_of(table, rows))
         for col in table.columns:
             load = loader(col)
             if load is not None:
