@@ -19,8 +19,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
 
 import make_bad_backups as corpus
-from riskmap import keys
+from riskmap import backup_checks, keys
 from riskmap.backup import EDITED_ACTION, RestoreError, restore
+from riskmap.catalogue import load_catalogue
 from riskmap.cli import main
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
@@ -136,3 +137,24 @@ def test_the_rows_are_refused_alike_on_sqlite_and_postgresql(good, name, db_url)
     finally:
         engine.dispose()
     assert _rows(db_url) == 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_the_checks_by_column_find_what_the_checks_by_row_find(good, case, monkeypatch):
+    """`check_rows` skips a column it finds clean as a whole: on every bad backup it must
+    name the same problems, in the same order, as when every value is looked at."""
+    try:
+        data = json.loads(corpus.build(case["file"], good))
+        tables = data["tables"]
+        assert isinstance(tables, dict) and all(isinstance(r, list) for r in tables.values())
+    except (ValueError, RecursionError, KeyError, TypeError, AssertionError):
+        pytest.skip("refused before its rows are checked")
+    catalogue = load_catalogue()
+    by_column = [
+        str(p) for p in backup_checks.check_rows(tables, Base.metadata.sorted_tables, catalogue)
+    ]
+    monkeypatch.setattr(backup_checks, "_column_clean", lambda *_: False)
+    by_row = [
+        str(p) for p in backup_checks.check_rows(tables, Base.metadata.sorted_tables, catalogue)
+    ]
+    assert by_column == by_row

@@ -117,3 +117,21 @@ def test_whatever_is_stored_comes_back_from_a_template_unchanged(text):
     snap = dataclasses.replace(snap, risk_ratings=risks)
     answers = parse_questionnaire(questionnaire_template(snap, CAT), snap, CAT, "q.xlsx")
     assert answers.changes == 0 and answers.rows_read == 10
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["plain", "tab\tand\nline\r\nbreaks", ""],
+        ["fine", "a NUL \x00 here"],
+        ["fine", "DEL \x7f"],
+        ["an escape _x0041_ in the second", "fine"],
+        ["_x00", "41_"],  # an escape only if the texts were run together
+        ["x" * 80, "y"],  # over a String(80)'s limit? exactly at it
+        ["x" * 81],
+        ["lone \ud800 surrogate"],
+    ],
+)
+def test_a_column_is_storable_at_once_exactly_when_each_text_is(values):
+    each = all(texts.text_problem("code", v, 80) is None for v in values)
+    assert texts.all_storable("code", values, 80) is each

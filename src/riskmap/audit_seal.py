@@ -13,7 +13,7 @@ import json
 import math
 import numbers
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import PurePath
@@ -62,11 +62,38 @@ def json_safe(value: Any) -> Any:
     raise TypeError(f"cannot record a {type(value).__name__} in the audit log: {value!r}")
 
 
+_CANONICAL = {
+    "sort_keys": True,
+    "separators": (",", ":"),
+    "ensure_ascii": False,
+    "allow_nan": False,
+}
+
+
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return json.dumps(value, **_CANONICAL)
+
+
+def _canonical_encoder() -> Callable[[Any], str]:
+    """`canonical_json` for many small values: the C encoder made once, not per value.
+
+    `json.dumps` builds an encoder for every call, which was most of the time of a backup's
+    80,000 rows; this calls the same C encoder with the same settings (no circular-reference
+    check: rows are plain data). Falls back to a reused `JSONEncoder` without the C module."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # pragma: no cover - CPython always has _json
+        return json.JSONEncoder(**_CANONICAL).encode
+
+    def _refuse(value: Any) -> Any:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    encode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+    return lambda value: "".join(encode(value, 0))
+
+
+canonical_json_many = _canonical_encoder()
+"""`canonical_json`, faster on many small values (a backup's rows); the same text."""
 
 
 def _utc(at: datetime) -> datetime:

@@ -7,13 +7,18 @@ audit events keep their hash chain (restored byte for byte, never re-recorded).
 Format (version 1)::
 
     {"format": "riskmap-backup", "format_version": 1, "schema_revision": "0001",
-     "tables": {"organisation": [{"id": 1, ...}, ...], "users": [...], ...},
+     "tables": {"actions": [{"carried_from_id": null, ...}, ...], "audit_events": [...], ...},
      "digest": {"algorithm": "HMAC-SHA256", "key_id": "...", "value": "..."}}
 
-Tables appear in foreign-key order, rows in primary-key order. The digest is an HMAC of
-the canonical JSON of everything but itself, under the audit key (`riskmap.keys`): the
-audit chain covers only the audit events, so without it a likelihood of 99 or an auditor
-made administrator in the file would be restored as if riskmap had written it. A backup
+Rows appear in primary-key order. The file `riskmap.backup_write` writes is the digest's
+canonical JSON itself (tables by name, each row's keys sorted, one row a line) followed by
+the digest; backups written before (tables in foreign-key order, columns in the schema's
+order, spaces) hold the same data and restore the same: only the JSON's value counts.
+
+The digest is an HMAC of the canonical JSON of everything but itself, under the audit key
+(`riskmap.keys`): the audit chain covers only the audit events, so without it a
+likelihood of 99 or an auditor made administrator in the file would be restored as if
+riskmap had written it. A backup
 whose digest is missing or does not match is refused unless the administrator accepts it
 (`accept_edited`, recorded as an audit event). Either way every row is checked first
 (`riskmap.backup_checks`: the service's rules), and nothing is written unless all pass.
@@ -22,11 +27,12 @@ whose digest is missing or does not match is refused unless the administrator ac
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table, func, inspect, select, text, update
+from sqlalchemy import Column, Table, func, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String
 
@@ -40,8 +46,6 @@ if TYPE_CHECKING:  # a backup needs neither: restore imports them (the service, 
 
 FORMAT = "riskmap-backup"
 FORMAT_VERSION = 1
-
-_INSERT_BATCH = 1000
 
 
 DIGEST_ALGORITHM = "HMAC-SHA256"
@@ -90,88 +94,70 @@ def digest_problem(data: dict, ring: keys.Keyring) -> str | None:
     return None
 
 
-def _tables() -> list[Table]:
+def tables_in_order() -> list[Table]:
+    """Every table of the schema, in foreign-key order (the order a restore inserts)."""
     return list(Base.metadata.sorted_tables)
 
 
 # --- value conversion ------------------------------------------------------------------
 
 
-def _dump_value(column: Column, value: Any) -> Any:
-    if value is None:
+def dumper(column: Column) -> Callable[[Any], Any] | None:
+    """How a (non-null) value of `column`, as SQLAlchemy reads it, is written in a backup;
+    None: as it is (numbers, text, booleans, JSON). Timestamps with a time zone in UTC
+    (SQLite returns them naive, stored in UTC), dates in ISO form, decimals as floats."""
+    kind = column.type
+    if isinstance(kind, JSON):
         return None
-    if isinstance(column.type, JSON):
-        return value
-    if isinstance(value, datetime):
-        if not getattr(column.type, "timezone", False):
-            return value.isoformat()
-        if value.tzinfo is None:  # SQLite returns stored UTC timestamps naive
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+    if isinstance(kind, DateTime):
+        return _utc_iso if kind.timezone else _iso
+    if isinstance(kind, Date):
+        return _iso
+    if isinstance(kind, Numeric) and not isinstance(kind, Float):
+        return _plain_number
+    if isinstance(kind, (Integer, String, Boolean, Float)):
+        return None
+    return _as_read
 
 
-def _load_value(column: Column, value: Any) -> Any:
-    if value is None or isinstance(column.type, JSON):
-        return value
-    if isinstance(column.type, DateTime):
-        parsed = datetime.fromisoformat(value)
-        if column.type.timezone:
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-        return parsed
-    if isinstance(column.type, Date):
-        return date.fromisoformat(value)
-    if isinstance(column.type, (Float, Numeric)):
-        return float(value)
-    if isinstance(column.type, Integer) and not isinstance(value, bool):
-        return int(value)
-    return value
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
+def _utc_iso(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return _iso(value)
+    if value.tzinfo is None:  # SQLite returns stored UTC timestamps naive
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def _plain_number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _as_read(value: Any) -> Any:
+    return _plain_number(_iso(value))
 
 
 def _pk_order(table: Table) -> list[Column]:
     return list(table.primary_key.columns)
 
 
-def _self_references(table: Table) -> list[str]:
-    """Columns of `table` that point at `table` itself (units.parent_id, ...)."""
-    return sorted(fk.parent.name for fk in table.foreign_keys if fk.column.table is table)
-
-
 # --- backup ----------------------------------------------------------------------------
 
 
 def backup(session: Session) -> dict:
-    """Every table of the schema as JSON-safe rows, plus the schema revision."""
-    conn = session.connection()
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for table in _tables():
-        rows = conn.execute(select(table).order_by(*_pk_order(table)))
-        names = [col.name for col in table.columns]
-        # only the columns whose values need converting go through _dump_value
-        convert = [
-            (i, col)
-            for i, col in enumerate(table.columns)
-            if not isinstance(col.type, (Integer, String, Boolean)) or isinstance(col.type, Numeric)
-        ]
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, col in convert:
-                values[i] = _dump_value(col, values[i])
-            out.append(dict(zip(names, values, strict=True)))
-        tables[table.name] = out
-    data = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "schema_revision": current_revision(conn),
-        "tables": tables,
-    }
-    data["digest"] = digest(data, keys.keyring(conn.engine.url))
-    return data
+    """Every table of the schema as JSON-safe rows, plus the schema revision and digest:
+    the backup `riskmap.backup_write.write` streams to a file, read back."""
+    import io
+    import json
+
+    from riskmap.backup_write import write
+
+    out = io.BytesIO()
+    write(session, out)
+    return json.loads(out.getvalue())
 
 
 # --- restore ---------------------------------------------------------------------------
@@ -195,17 +181,18 @@ def _check(data: Any, revision: str | None) -> dict[str, list[dict]]:
     tables = data.get("tables")
     if not isinstance(tables, dict):
         raise RestoreError("backup has no 'tables' mapping")
-    known = {t.name: t for t in _tables()}
+    known = {t.name: t for t in tables_in_order()}
     unknown = sorted(set(tables) - set(known))
     if unknown:
         raise RestoreError(f"backup has tables this schema does not know: {', '.join(unknown)}")
     for name, rows in tables.items():
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise RestoreError(f"table {name}: rows must be a list of objects")
-        if any(not isinstance(k, str) for r in rows for k in r):
+        named = set().union(*rows)  # the column names of every row
+        if any(not isinstance(k, str) for k in named):
             raise RestoreError(f"table {name}: column names must be text")
         columns = set(known[name].columns.keys())
-        for row in rows:
+        for row in rows if named - columns else ():  # the first row that has one
             extra = set(row) - columns
             if extra:
                 raise RestoreError(
@@ -218,7 +205,7 @@ def _non_empty_tables(session: Session) -> list[str]:
     conn = session.connection()
     names = set(inspect(conn).get_table_names())
     found = []
-    for table in _tables():
+    for table in tables_in_order():
         if table.name not in names:
             continue
         count = conn.execute(select(func.count()).select_from(table)).scalar_one()
@@ -261,39 +248,16 @@ def restore(
     from riskmap.backup_checks import check_rows
     from riskmap.catalogue import load_catalogue
 
-    problems = check_rows(tables, _tables(), catalogue or load_catalogue())
+    columns: dict[str, dict[str, list]] = {}
+    problems = check_rows(tables, tables_in_order(), catalogue or load_catalogue(), columns)
     if problems:
         raise RestoreError(
             f"{len(problems)} problem(s) in the backup's rows; nothing was written", problems
         )
 
-    deferred: list[tuple[Table, list[str], list[dict[str, Any]]]] = []
-    for table in _tables():
-        rows = tables.get(table.name) or []
-        if not rows:
-            continue
-        self_refs = _self_references(table)
-        prepared = []
-        for row in rows:
-            values = {col.name: _load_value(col, row.get(col.name)) for col in table.columns}
-            prepared.append(values)
-        later = [r for r in prepared if any(r[c] is not None for c in self_refs)]
-        if later:
-            deferred.append((table, self_refs, later))
-        inserts = [{**r, **dict.fromkeys(self_refs)} for r in prepared] if later else prepared
-        for start in range(0, len(inserts), _INSERT_BATCH):
-            conn.execute(table.insert(), inserts[start : start + _INSERT_BATCH])
+    from riskmap.backup_insert import insert_all
 
-    # Self-references are set once every row of the table exists.
-    for table, self_refs, rows in deferred:
-        pk = _pk_order(table)
-        for row in rows:
-            conn.execute(
-                update(table)
-                .where(*(c == row[c.name] for c in pk))
-                .values({c: row[c] for c in self_refs})
-            )
-
+    insert_all(conn, tables, tables_in_order(), columns)
     if conn.dialect.name == "postgresql":
         _reset_sequences(session)
     if edited:
@@ -312,7 +276,7 @@ def restore(
 def _reset_sequences(session: Session) -> None:
     """Point each serial id sequence past the restored ids."""
     conn = session.connection()
-    for table in _tables():
+    for table in tables_in_order():
         pk = _pk_order(table)
         if len(pk) != 1 or not isinstance(pk[0].type, Integer):
             continue

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, UniqueConstraint
@@ -183,42 +184,93 @@ class _Found:
         self.problems.append(Problem(at, field, message, f"table {table}", "row id"))
 
 
+def columns_of(table: Table, rows: list[dict]) -> dict[str, list]:
+    """Each column of `table` as the list of its values in `rows` (None where a row has
+    none): the backup's rows read a column at a time, by the checks and the restore."""
+    names = [c.name for c in table.columns]
+    try:
+        cells = list(map(itemgetter(*names), rows)) if len(names) > 1 else None
+    except KeyError:  # a row without some column
+        cells = None
+    if cells is None:
+        return {name: [r.get(name) for r in rows] for name in names}
+    if not cells:
+        return {name: [] for name in names}
+    return dict(zip(names, map(list, zip(*cells, strict=True)), strict=True))
+
+
+def _column_clean(column: Any, values: list, check: Any) -> bool:
+    """True when no value of `column` has a problem (neither `type_problem` nor the domain's
+    `check`), decided for the whole column at once, as most columns of a good backup are;
+    False says only: look at each value."""
+    present = [v for v in values if v is not None]
+    if len(present) < len(values) and not column.nullable:
+        return False
+    kinds, kind = set(map(type, present)), column.type
+    try:
+        if isinstance(kind, JSON):
+            clean = all(_depth(v) <= MAX_DEPTH for v in present)
+        elif isinstance(kind, Boolean):
+            clean = kinds <= {bool}
+        elif isinstance(kind, Integer):
+            clean = kinds <= {int}
+        elif isinstance(kind, (Float, Numeric)):
+            clean = kinds <= {int, float} and all(map(math.isfinite, present))
+        elif isinstance(kind, (DateTime, Date)):
+            parse = datetime.fromisoformat if isinstance(kind, DateTime) else date.fromisoformat
+            clean = kinds <= {str} and all(parse(v) for v in present)  # raises if not
+        elif isinstance(kind, String):
+            clean = (
+                kinds <= {str}
+                and (column.name not in NAMED or all(map(str.strip, present)))
+                and texts.all_storable(column.name, present, getattr(kind, "length", None))
+            )
+        else:
+            clean = True
+        # the domain's checks are rules on a value alone: each distinct value once
+        return clean and (check is None or not any(map(check, set(present))))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def check_rows(
-    tables: dict[str, list[dict]], schema: list[Table], catalogue: Catalogue
+    tables: dict[str, list[dict]],
+    schema: list[Table],
+    catalogue: Catalogue,
+    columns: dict[str, dict[str, list]] | None = None,
 ) -> list[Problem]:
-    """Every problem of the backup's rows (empty: it may be restored), table by table."""
+    """Every problem of the backup's rows (empty: it may be restored), table by table.
+
+    A column found clean as a whole (`_column_clean`) is not looked at value by value: the
+    problems found, and their order (row by row, then field by field), are the same.
+    `columns`, if given, is filled with each table's `columns_of`, for the restore."""
     found = _Found()
     domain = _domain(catalogue)
     ids: dict[str, set] = {}
+    columns = {} if columns is None else columns
     for table in schema:
         rows = tables.get(table.name) or []
-        seen: dict[Any, int] = {}
-        for position, row in enumerate(rows, 1):
-            for column in table.columns:
-                value = row.get(column.name)
-                problem = type_problem(column, value)
-                if (
-                    problem is None
-                    and value is not None
-                    and column.name in domain.get(table.name, {})
-                ):
-                    problem = domain[table.name][column.name](value)
-                if problem:
-                    found.add(table.name, row, column.name, problem)
-            rid = row.get("id")
-            if rid in seen:
-                found.add(
-                    table.name, row, "id", f"duplicate id (also row {seen[rid]} of the table)"
-                )
-            seen.setdefault(rid, position)
-            if table.name == "cycles":
-                for field, problem in _cycle_steps(row):
-                    found.add(table.name, row, field, problem)
-        ids[table.name] = set(seen)
-        _unique(table, rows, found)
+        checks = domain.get(table.name, {})
+        values = columns[table.name] = columns_of(table, rows)
+        suspects = [
+            c for c in table.columns if not _column_clean(c, values[c.name], checks.get(c.name))
+        ]
+        try:
+            rids = {r.get("id") for r in rows}
+        except TypeError:  # an id that is a list or an object: said row by row
+            rids = set()
+        if suspects or len(rids) < len(rows) or table.name == "cycles":
+            rids = _row_by_row(table.name, rows, suspects, checks, found)
+        ids[table.name] = rids
+        _unique(table, rows, values, found)
     for table in schema:
         for fk in table.foreign_keys:
             target = ids.get(fk.column.table.name, set())
+            try:
+                if {v for v in columns[table.name][fk.parent.name] if v is not None} <= target:
+                    continue
+            except TypeError:
+                pass
             for row in tables.get(table.name) or []:
                 value = row.get(fk.parent.name)
                 if value is not None and value not in target:
@@ -234,7 +286,31 @@ def check_rows(
     return found.problems
 
 
-def _unique(table: Table, rows: list[dict], found: _Found) -> None:
+def _row_by_row(
+    name: str, rows: list[dict], suspects: list, checks: dict[str, Any], found: _Found
+) -> set:
+    """The problems of the `suspects` columns, duplicate ids and a cycle's steps, row by
+    row; returns the table's ids."""
+    seen: dict[Any, int] = {}
+    for position, row in enumerate(rows, 1):
+        for column in suspects:
+            value = row.get(column.name)
+            problem = type_problem(column, value)
+            if problem is None and value is not None and column.name in checks:
+                problem = checks[column.name](value)
+            if problem:
+                found.add(name, row, column.name, problem)
+        rid = row.get("id")
+        if rid in seen:
+            found.add(name, row, "id", f"duplicate id (also row {seen[rid]} of the table)")
+        seen.setdefault(rid, position)
+        if name == "cycles":
+            for field, problem in _cycle_steps(row):
+                found.add(name, row, field, problem)
+    return set(seen)
+
+
+def _unique(table: Table, rows: list[dict], values: dict[str, list], found: _Found) -> None:
     groups = [
         tuple(c.name for c in k.columns)
         for k in table.constraints
@@ -243,9 +319,11 @@ def _unique(table: Table, rows: list[dict], found: _Found) -> None:
     groups += [(c.name,) for c in table.columns if c.unique]
     groups = list(dict.fromkeys(groups))  # unique=True is also a UniqueConstraint
     for names in groups:
+        keys = list(zip(*([str(v) for v in values[n]] for n in names), strict=True))
+        if len(set(keys)) == len(keys):
+            continue
         first: dict[tuple, Any] = {}
-        for row in rows:
-            key = tuple(str(row.get(n)) for n in names)
+        for row, key in zip(rows, keys, strict=True):
             if key in first:
                 found.add(
                     table.name,

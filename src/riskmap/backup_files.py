@@ -11,13 +11,19 @@ file is written.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, BinaryIO
 
 from riskmap.evidence_files import EvidenceStore
 from riskmap.reports.safety import MAX_ENTRIES, ZIP_MAGIC, open_zip
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from riskmap.backup_write import Written
 
 JSON_NAME = "backup.json"
 _FILE = re.compile(r"^evidence/([0-9a-f]{64})$")
@@ -43,17 +49,27 @@ def is_zip(raw: bytes) -> bool:
 def referenced(data: dict) -> list[str]:
     """The SHA-256 of every file the backup's evidence items name, in order, once each."""
     rows = (data.get("tables") or {}).get("evidence_items") or []
-    return list(dict.fromkeys(r["sha256"] for r in rows if isinstance(r, dict) and r.get("sha256")))
+    return list(dict.fromkeys(named_files(r.get("sha256") for r in rows if isinstance(r, dict))))
 
 
-def pack(data: dict, store: EvidenceStore) -> bytes:
-    """The zip of `data` and every evidence file it names, read (and checked) from `store`."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
-        out.writestr(JSON_NAME, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-        for sha in referenced(data):
-            out.writestr(f"evidence/{sha}", store.read(sha))  # refuses a changed/missing file
-    return buf.getvalue()
+def named_files(shas: Iterable[str | None]) -> list[str]:
+    """The files evidence items name, from their `sha256` (an item with no file names none):
+    the files a zip backup carries."""
+    return [sha for sha in shas if sha]
+
+
+def pack(out: BinaryIO, session: Session, store: EvidenceStore) -> Written:
+    """Write the zip to `out`: the backup of the session's database, streamed into its
+    entry (`riskmap.backup_write`), then every evidence file it names, read (and checked)
+    from `store`."""
+    from riskmap.backup_write import write
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(JSON_NAME, "w", force_zip64=True) as entry:
+            written = write(session, entry)
+        for sha in written.evidence:
+            archive.writestr(f"evidence/{sha}", store.read(sha))  # refuses a changed/missing file
+    return written
 
 
 def unpack(raw: bytes) -> tuple[dict, dict[str, bytes]]:

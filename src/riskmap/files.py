@@ -11,19 +11,33 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
-def write_atomically(path: Path, data: bytes, *, prefix: str | None = None) -> None:
-    """Write `data` to `path` through a temporary file in the same folder (no half files).
+@contextmanager
+def open_atomically(path: Path, *, prefix: str | None = None) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through: a temporary file in the same folder, which
+    replaces `path` when the block ends without an error and is removed if it raises, so a
+    big file can be streamed and still never be seen half written.
 
     `prefix` names the temporary file (default: a dot and the target's name)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=prefix or f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: Path, data: bytes, *, prefix: str | None = None) -> None:
+    """Write `data` to `path` through a temporary file in the same folder (no half files).
+
+    `prefix` names the temporary file (default: a dot and the target's name)."""
+    with open_atomically(path, prefix=prefix) as fh:
+        fh.write(data)

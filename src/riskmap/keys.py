@@ -55,6 +55,11 @@ class Key:
         """HMAC-SHA256 of `message`, hex: 64 characters, like the SHA-256 it replaces."""
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
+    def sealing(self) -> hmac.HMAC:
+        """The same HMAC fed in parts (`update`), for a message too big to hold at once:
+        its `hexdigest()` is `seal` of the parts joined."""
+        return hmac.new(self.secret, digestmod=hashlib.sha256)
+
 
 @dataclass(frozen=True)
 class Keyring:

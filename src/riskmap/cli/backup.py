@@ -7,9 +7,11 @@ files stay in the evidence store, and the command says how many it left out).
 
 from __future__ import annotations
 
-import io
+import gc
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,37 +19,27 @@ import click
 from riskmap import audit as audit_log
 from riskmap import backup_files
 from riskmap.backup import RestoreError
-from riskmap.backup import backup as make_backup
 from riskmap.backup import restore as restore_backup
+from riskmap.backup_write import write as write_backup
 from riskmap.cli.options import db_option, shown_url
 from riskmap.evidence_files import EvidenceStore, store_dir
-from riskmap.files import write_atomically
+from riskmap.files import open_atomically
 from riskmap.store.engine import make_engine, session_factory
 from riskmap.store.migrate import upgrade
 
 
-def _write_json(data: dict, fh) -> None:
-    """`data` as JSON, one table row a line: one C-encoded `json.dumps` per row.
-
-    `json.dump(indent=...)` forces the pure-Python encoder over the whole backup; this
-    writes the same JSON value (restore reads either) several times faster."""
-    fh.write("{\n")
-    items = list(data.items())
-    for i, (key, value) in enumerate(items):
-        fh.write(f" {json.dumps(key)}: ")
-        if key == "tables":
-            fh.write("{\n")
-            for j, (name, rows) in enumerate(value.items()):
-                fh.write(f"  {json.dumps(name)}: [")
-                for k, row in enumerate(rows):
-                    fh.write(("," if k else "") + "\n   " + json.dumps(row, ensure_ascii=False))
-                fh.write("\n  ]" if rows else "]")
-                fh.write(",\n" if j < len(value) - 1 else "\n")
-            fh.write(" }")
-        else:
-            fh.write(json.dumps(value, ensure_ascii=False))
-        fh.write(",\n" if i < len(items) - 1 else "\n")
-    fh.write("}\n")
+@contextmanager
+def _parsed() -> Iterator[None]:
+    """No cyclic garbage collection while a backup is parsed, and what exists then (the
+    modules, the backup's rows: they last until the command ends) left out of every later
+    collection (`gc.freeze`). Else the collector walks those million objects again every
+    few thousand new ones, which took a fifth of a restore's checks at 1,000 units."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 @click.command("backup")
@@ -62,33 +54,30 @@ def _write_json(data: dict, fh) -> None:
 @db_option
 def backup_cmd(output: Path, db: str) -> None:
     """Write every table of the database to one JSON file."""
+    gc.freeze()  # the modules: see _parsed
     engine = make_engine(db)
     try:
-        with session_factory(engine)() as session:
-            data = make_backup(session)
+        with session_factory(engine)() as session, open_atomically(output) as out:
+            if output.suffix.lower() == ".zip":
+                try:
+                    written = backup_files.pack(out, session, EvidenceStore(store_dir(db)))
+                except OSError as exc:
+                    raise click.ClickException(
+                        f"cannot back up the evidence files: {exc}"
+                    ) from None
+            else:
+                written = write_backup(session, out)
     finally:
         engine.dispose()
-    shas = backup_files.referenced(data)
-    if output.suffix.lower() == ".zip":
-        try:
-            body = backup_files.pack(data, EvidenceStore(store_dir(db)))
-        except OSError as exc:
-            raise click.ClickException(f"cannot back up the evidence files: {exc}") from None
-    else:
-        text = io.StringIO()
-        _write_json(data, text)
-        body = text.getvalue().encode("utf-8")
-        if shas:
-            click.echo(
-                f"note: {len(shas)} evidence file(s) are not in a .json backup; "
-                "write a .zip to carry them",
-                err=True,
-            )
-    write_atomically(output, body)
-    rows = sum(len(r) for r in data["tables"].values())
+    if written.evidence and output.suffix.lower() != ".zip":
+        click.echo(
+            f"note: {len(written.evidence)} evidence file(s) are not in a .json backup; "
+            "write a .zip to carry them",
+            err=True,
+        )
     click.echo(
-        f"backup of {shown_url(db)} written to {output}: {rows} rows in "
-        f"{len(data['tables'])} tables, schema revision {data['schema_revision']}"
+        f"backup of {shown_url(db)} written to {output}: {written.rows} rows in "
+        f"{written.tables} tables, schema revision {written.schema_revision}"
     )
 
 
@@ -113,10 +102,11 @@ def restore_cmd(file: Path, db: str, allow_broken_audit: bool, accept_edited: bo
     files: dict[str, bytes] = {}
     try:
         raw = file.read_bytes()
-        if backup_files.is_zip(raw):
-            data, files = backup_files.unpack(raw)
-        else:
-            data = json.loads(raw.decode("utf-8"))
+        with _parsed():
+            if backup_files.is_zip(raw):
+                data, files = backup_files.unpack(raw)
+            else:
+                data = json.loads(raw.decode("utf-8"))
     except backup_files.BackupFilesError as exc:
         click.echo(f"restore refused: {exc}", err=True)
         sys.exit(1)
