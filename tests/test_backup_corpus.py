@@ -139,22 +139,29 @@ def test_the_rows_are_refused_alike_on_sqlite_and_postgresql(good, name, db_url)
     assert _rows(db_url) == 0
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
-def test_the_checks_by_column_find_what_the_checks_by_row_find(good, case, monkeypatch):
-    """`check_rows` skips a column it finds clean as a whole: on every bad backup it must
-    name the same problems, in the same order, as when every value is looked at."""
-    try:
-        data = json.loads(corpus.build(case["file"], good))
-        tables = data["tables"]
-        assert isinstance(tables, dict) and all(isinstance(r, list) for r in tables.values())
-    except (ValueError, RecursionError, KeyError, TypeError, AssertionError):
-        pytest.skip("refused before its rows are checked")
+def test_the_checks_by_column_find_what_the_checks_by_row_find(good, monkeypatch):
+    """`check_rows` skips a column it finds clean as a whole: on every bad backup whose
+    rows reach the checks it must name the same problems, in the same order, as when
+    every value is looked at (the others are refused for their shape before)."""
     catalogue = load_catalogue()
-    by_column = [
-        str(p) for p in backup_checks.check_rows(tables, Base.metadata.sorted_tables, catalogue)
-    ]
+    tables_of = {}
+    for case in CASES:
+        try:
+            data = json.loads(corpus.build(case["file"], good))
+            tables = data["tables"]
+            assert isinstance(tables, dict) and all(isinstance(r, list) for r in tables.values())
+        except (ValueError, RecursionError, KeyError, TypeError, AssertionError):
+            continue  # refused for its shape, before any row is checked
+        tables_of[case["file"]] = tables
+    assert len(tables_of) >= len(CASES) - 6, sorted(set(c["file"] for c in CASES) - set(tables_of))
+
+    def found(tables):
+        return [
+            str(p) for p in backup_checks.check_rows(tables, Base.metadata.sorted_tables, catalogue)
+        ]
+
+    by_column = {name: found(tables) for name, tables in tables_of.items()}
     monkeypatch.setattr(backup_checks, "_column_clean", lambda *_: False)
-    by_row = [
-        str(p) for p in backup_checks.check_rows(tables, Base.metadata.sorted_tables, catalogue)
-    ]
+    by_row = {name: found(tables) for name, tables in tables_of.items()}
     assert by_column == by_row
+    assert sum(bool(v) for v in by_row.values()) >= len(tables_of) // 2  # most name a row
