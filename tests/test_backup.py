@@ -378,3 +378,35 @@ def test_cli_restore_refuses_an_edited_backup_then_its_broken_audit_chain(db_fac
     assert (last.action, last.actor, last.entity_id) == (
         "backup.restore_edited", "cli:admin", "edited.json",
     )  # fmt: skip
+
+
+def test_a_backup_is_one_moment_of_the_database_while_others_save(db_url, monkeypatch):
+    """The tables are read one after the other; a save committed between two of them (an
+    action and its audit event, written after the actions table was read) must not reach
+    the backup's later tables: the backup is the database as it stood when it began."""
+    import riskmap.backup_write as bw
+    from riskmap import audit
+
+    populate(db_url)
+    before = _backup_of(db_url)
+    read = bw._batches
+    done = []
+
+    def then_someone_saves(conn, table):
+        yield from read(conn, table)
+        if table.name == "actions" and not done:  # the first table: all the rest come after
+            eng = make_engine(db_url)
+            try:
+                with session_factory(eng)() as s, s.begin():
+                    audit.record(s, actor="manager", action="comment", entity="cycle")
+            finally:
+                eng.dispose()
+            done.append(table.name)
+
+    monkeypatch.setattr(bw, "_batches", then_someone_saves)
+    during = _backup_of(db_url)
+    assert done == ["actions"]
+    assert during == before
+    monkeypatch.setattr(bw, "_batches", read)
+    after = _backup_of(db_url)
+    assert len(after["tables"]["audit_events"]) == len(before["tables"]["audit_events"]) + 1

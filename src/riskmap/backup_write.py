@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from riskmap import backup_files, keys
 from riskmap.audit_seal import canonical_json, canonical_json_many
 from riskmap.backup import DIGEST_ALGORITHM, FORMAT, FORMAT_VERSION, dumper, tables_in_order
+from riskmap.store.engine import read_snapshot
 from riskmap.store.migrate import current_revision
 
 _BATCH = 5000  # rows fetched, converted and written together
@@ -152,8 +153,9 @@ class _Out:
 
 
 def write(session: Session, out: BinaryIO) -> Written:
-    """Write the backup of the session's database to `out` (binary), digest last."""
-    conn = session.connection()
+    """Write the backup of the session's database to `out` (binary), digest last: every
+    table as it stood at one moment (`read_snapshot`), however many save meanwhile."""
+    conn = read_snapshot(session)
     written = Written(schema_revision=current_revision(conn))
     key = keys.keyring(conn.engine.url).current
     head = {"format": FORMAT, "format_version": FORMAT_VERSION}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,3 +72,23 @@ def _sqlite_on_connect(dbapi_connection, _connection_record) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to `engine`; objects stay readable after commit (no expiry)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def read_snapshot(session: Session) -> Connection:
+    """The session's connection, with every read from here to the end of its transaction
+    seeing one state of the database: a backup's tables must agree with each other (an
+    action and its audit event), while others keep saving.
+
+    SQLite: the driver begins no transaction for a SELECT, so each would see the latest
+    commit; an explicit BEGIN makes them one read transaction (one WAL snapshot, writers
+    not blocked). PostgreSQL: REPEATABLE READ, set before the transaction's first statement
+    (a session that already began keeps its own isolation)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and not session.in_transaction():
+        return session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN")
+    return conn
