@@ -317,8 +317,6 @@ def links(
             **{name: e[name][keep] for name in LINK_COLUMNS[6:]},
         }
     )
-    if "_p" in pairs.columns:
-        out["_p"] = pairs["_p"].to_numpy()[pair]
     return out
 
 
@@ -335,26 +333,22 @@ def contributions(
     return out[out["credited"] > 0].reset_index(drop=True)
 
 
-def _joined(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
-    # "a;" + "b;" summed per group, then the last ";" cut: vectorised, where
-    # agg(";".join) makes one Python call per group.
-    return (values.astype(object) + ";").groupby(keys, sort=False).sum().str[:-1]
-
-
-def coverage_by_pair(edges: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Per pair position `_p` (0..n-1): coverage, the crediting controls and those claimed
-    without evidence. `edges` are in pair order (as `links` returns them for sorted pairs)."""
-    p = edges["_p"].to_numpy()
-    weight = edges["weight"].to_numpy(dtype=float)
+def coverage_by_pair(edges: dict[str, np.ndarray], n: int, catalogue: Catalogue) -> pd.DataFrame:
+    """Per pair position 0..n-1: coverage, the crediting controls and those claimed without
+    evidence, from `_edges` (in pair order), by position: no frame of the links is built."""
+    keep = edges["applicable"]
+    p, link = edges["pair"][keep], edges["link"][keep]
+    tl = _type_links(catalogue)
+    weight = link_weights(tl, catalogue)[link]
     total = np.bincount(p, weights=weight, minlength=n)
-    share = np.bincount(p, weights=weight * edges["credit"].to_numpy(dtype=float), minlength=n)
+    share = np.bincount(p, weights=weight * edges["credit"][keep], minlength=n)
     coverage = np.divide(share, total, out=np.zeros(n), where=total > 0)
     out = pd.DataFrame({"coverage": coverage})
-    credited = edges["credited"].to_numpy()
-    ids = edges["control_id"].to_numpy(dtype=object)
+    credited = edges["credited"][keep]
+    ids = tl["control_id"].to_numpy(dtype=object)[link]
     for column, hit in (
         ("controls", credited > 0),
-        ("unevidenced", edges["maturity"].to_numpy() > credited),
+        ("unevidenced", edges["maturity"][keep] > credited),
     ):
         out[column] = _names_per_pair(ids[hit], p[hit], n)
     return out
@@ -400,8 +394,8 @@ def score(
     )
     rr = rr.merge(risk_meta, on=["risk_id", "unit_type"], how="inner")
     rr = rr.sort_values(["unit_code", "risk_id"], ignore_index=True)
-    edges = links(rr.assign(_p=np.arange(len(rr))), control_ratings, catalogue)
-    per_pair = coverage_by_pair(edges, len(rr))
+    require_columns(control_ratings, CONTROL_RATING_COLUMNS, "control ratings")
+    per_pair = coverage_by_pair(_edges(rr, control_ratings, catalogue), len(rr), catalogue)
     rr["coverage"], rr["controls"], rr["unevidenced"] = (
         per_pair["coverage"].to_numpy(),
         per_pair["controls"].to_numpy(),
