@@ -441,3 +441,21 @@ def test_a_unit_scope_brings_the_units_under_it(world):
 def test_a_scope_is_refused_where_it_cannot_apply(world, user, kwargs, message):
     with pytest.raises(s.ValidationError, match=re.escape(message)):
         s.set_scope(world, CLI_ADMIN, user, **kwargs)
+
+
+def test_a_scoped_readers_rows_are_chosen_in_the_query(world, monkeypatch):
+    """The scope is applied where the rows are read (`unit_code IN` the visible codes), not
+    only by dropping other units' rows afterwards: with the after-the-read filter turned
+    off, a scoped manager's frames still hold their units only, and an unscoped one's all."""
+    from riskmap.service import frames
+    from riskmap.service.scored import forget_scored
+
+    monkeypatch.setattr(frames, "visible", lambda _session, frame, column="unit_code": frame)
+    forget_scored()
+    for name in ("risk_ratings", "control_ratings", "units"):
+        scoped = getattr(s.cycle_frames(world, "cap.manager", "2026"), name)
+        assert set(scoped["unit_code"]) == set(CAPITAL), name
+        whole = getattr(s.cycle_frames(world, "manager", "2026"), name)
+        assert set(whole["unit_code"]) > set(CAPITAL), name
+    assert set(s.register(world, "cap.manager", "2026")["unit_code"]) == set(CAPITAL)
+    forget_scored()

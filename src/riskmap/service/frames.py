@@ -38,8 +38,21 @@ class CycleFrames:
     incidents: pd.DataFrame
 
 
+# Past this many visible units the scope is applied to the rows read (pandas), not in the
+# query: a bound parameter per code, under SQLite's and PostgreSQL's limits (32,766; 65,535).
+_MOST_CODES_IN_A_QUERY = 20_000
+
+
 def read(session: Session, stmt: Select, bools: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The rows of `stmt` as a frame (the `bools` columns as booleans), visible units only."""
+    """The rows of `stmt` as a frame (the `bools` columns as booleans), visible units only.
+
+    A scoped reader's rows are chosen in the query (`unit_code IN` their codes), so a
+    region's manager reads the region's ratings, not the ministry's; `visible` then checks
+    the frame again (and is the only filter past `_MOST_CODES_IN_A_QUERY` codes)."""
+    codes = session.info.get(VISIBLE_UNITS)
+    columns = stmt.selected_columns
+    if codes is not None and "unit_code" in columns and len(codes) <= _MOST_CODES_IN_A_QUERY:
+        stmt = stmt.where(columns["unit_code"].in_(sorted(codes)))
     frame = _plain_rows(session, stmt, bools)
     if frame is None:
         frame = pd.read_sql(stmt, session.connection())
