@@ -22,6 +22,8 @@ from riskmap.reports.sheet_rows import SheetDamaged
 MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 HEAD = f'{DECLARATION}<worksheet {MAIN}><dimension ref="A1:R6"/>'
+PREFIXES = 'xmlns:x14ac="urn:x14ac" xmlns:q2="urn:q2"'
+HEAD_X = f'{DECLARATION}<worksheet {MAIN} {PREFIXES}><dimension ref="A1:R6"/>'
 ROWS = (
     '<row r="1"><c r="A1" t="inlineStr"><is><t>Unit code</t></is></c><c r="B1" s="5" t="s">'
     '<v>1</v></c></row><row r="2" spans="1:5"><c r="A2" t="inlineStr"><is><t>U1</t></is></c>'
@@ -185,6 +187,61 @@ CASES = [
         False,
     ),
     ("sheetData with attributes", _sheet(ROWS, head=HEAD + '<sheetData x="1">'), False),
+    # What expat refuses inside sheetData (the scan stops there), and what it takes.
+    ("control character", _sheet(ROWS.replace("U1", "U\x011")), False),
+    ("U+FFFF", _sheet(ROWS.replace("U1", "U\uffff1")), False),
+    ("reference to a control character", _sheet(ROWS.replace("U1", "&#1;")), False),
+    ("reference to U+FFFE", _sheet(ROWS.replace("U1", "&#xFFFE;")), False),
+    ("reference past Unicode", _sheet(ROWS.replace("U1", "&#1114112;")), False),
+    ("bare ampersand", _sheet(ROWS.replace("U1", "a & b")), False),
+    ("]]> in text", _sheet(ROWS.replace("U1", "a]]>b")), False),
+    ("> in text", _sheet(ROWS.replace("U1", "a>b")), True),
+    (
+        "bad reference in a value not read",
+        _sheet(
+            ROWS.replace('<c r="A2" t="inlineStr"><is>', '<c r="A2" t="inlineStr"><v>&#1;</v><is>')
+        ),
+        False,
+    ),
+    (
+        "duplicate attribute on a row",
+        _sheet(ROWS.replace('spans="1:5"', 'spans="1:5" spans="1"')),
+        False,
+    ),
+    ("duplicate r on a row", _sheet(ROWS.replace('spans="1:5"', 'r="2"')), False),
+    (
+        "duplicate attribute in a formula",
+        _sheet(ROWS.replace("<f>", '<f t="shared" t="x">')),
+        False,
+    ),
+    ("style twice", _sheet(ROWS.replace('<c r="G2" s="6">', '<c r="G2" s="6" s="6">')), False),
+    (
+        "declared prefix on a row",
+        _sheet(ROWS.replace('spans="1:5"', 'x14ac:dyDescent="0.25"'), head=HEAD_X),
+        True,
+    ),
+    (
+        "declared prefix on a cell",
+        _sheet(ROWS.replace('<c r="G2" s="6">', '<c r="G2" s="6" x14ac:x="1">'), head=HEAD_X),
+        True,
+    ),
+    (
+        "undeclared prefix on a row",
+        _sheet(ROWS.replace('spans="1:5"', 'q:x="1"'), head=HEAD_X),
+        False,
+    ),
+    (
+        "one local name, two prefixes",
+        _sheet(ROWS.replace('spans="1:5"', 'x14ac:a="1" q2:a="2"'), head=HEAD_X),
+        True,
+    ),
+    ("attribute name starting with a digit", _sheet(ROWS.replace('spans="1:5"', '1x="1"')), False),
+    ("attribute name not ASCII", _sheet(ROWS.replace('spans="1:5"', '\u00e9="1"')), True),
+    (
+        "attribute after the type",
+        _sheet(ROWS.replace('<c r="G2" s="6">', '<c r="G2" t="n" s="6" cm="1">')),
+        True,
+    ),
 ]
 
 
