@@ -188,9 +188,9 @@ def scan(
 def _rows(body: str, shared: Any, row_number: int):
     """The rows in `body` (whole rows, perhaps `</sheetData>` last); returns the last row's
     number and whether `sheetData` ended."""
-    known_column = sheet_values.COLUMNS.get
-    column_index = sheet_values.column_index
+    columns: dict[str, int] = {}  # letters -> column, each checked once
     cell_value = sheet_values.value
+    last_row = sheet_values.MAX_ROW
     cells: dict[int, tuple[Any, bool]] | None = None
     digits = ""
     for (
@@ -211,9 +211,11 @@ def _rows(body: str, shared: Any, row_number: int):
         if letters:
             if cells is None or row_of != digits:
                 raise NotPlain
-            column = known_column(letters) or column_index(letters)
-            if column > sheet_values.MAX_COLUMN:
-                raise NotPlain
+            column = columns.get(letters)
+            if column is None:
+                column = columns[letters] = sheet_values.column_index(letters)
+                if column > sheet_values.MAX_COLUMN:
+                    raise NotPlain
             if formula:
                 cells[column] = ("=" + (_text(formula_text)), True)
                 continue
@@ -235,7 +237,7 @@ def _rows(body: str, shared: Any, row_number: int):
                 if got[0] is not None:
                     cells[column] = got
         elif number:
-            if cells is not None or not row_number < int(number) <= sheet_values.MAX_ROW:
+            if cells is not None or not row_number < int(number) <= last_row:
                 raise NotPlain
             row_number, digits = int(number), number
             if empty:
