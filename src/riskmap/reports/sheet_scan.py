@@ -39,7 +39,9 @@ _ATTRS = r'((?: [\w:]+="[^"<&\s]*")*)'
 _WS = r"[ \t\n]*"
 _TOKEN = re.compile(
     _WS + r"(?:"
-    # 1 letters, 2 row, 3 its type where writers put it (after r and s), 4 other attributes
+    # 1 letters, 2 row, 3 text: the most common cell, an inline string, as writers write it
+    r'<c r="([A-Z]{1,3})(\d{1,7})"(?: s="\d+")? t="inlineStr"><is><t>([^<]*)</t></is></c>|'
+    # 4 letters, 5 row, 6 its type where writers put it (after r and s), 7 other attributes
     r'<c r="([A-Z]{1,3})(\d{1,7})"(?: s="\d+")?(?: t="(\w+)")?'
     + _ATTRS
     + _WS
@@ -49,21 +51,21 @@ _TOKEN = re.compile(
     + _WS
     + r"(?:/>|>([^<]*)</f>)"
     + _WS
-    + r")?"  # 5, 6
+    + r")?"  # 8 f, 9 its text
     + r"(?:<v>([^<]*)</v>|<v"
     + _WS
     + r"/>)?"
-    + _WS  # 7 the value
+    + _WS  # 10 the value
     + r"(?:(<)is>"
     + _WS
     + r'<t(?: xml:space="preserve")?>([^<]*)</t>'
     + _WS
-    + r"</is>)?"  # 8, 9
+    + r"</is>)?"  # 11 is, 12 its text
     + _WS
     + r"</c>)"
-    r'|<row r="(\d{1,7})"(?: [\w:]+="[^"<&\s]*")*' + _WS + r"(/?)>"  # 10 number, 11 empty row
-    r"|(</row>|</sheetData>)"  # 12 an end
-    r"|([\s\S])"  # 13: anything else
+    r'|<row r="(\d{1,7})"(?: [\w:]+="[^"<&\s]*")*' + _WS + r"(/?)>"  # 13 number, 14 empty row
+    r"|(</row>|</sheetData>)"  # 15 an end
+    r"|([\s\S])"  # 16: anything else
     r")"
 )
 _HEAD = re.compile(
@@ -194,6 +196,9 @@ def _rows(body: str, shared: Any, row_number: int):
     cells: dict[int, tuple[Any, bool]] | None = None
     digits = ""
     for (
+        plain_letters,
+        plain_row,
+        plain_text,
         letters,
         row_of,
         kind,
@@ -208,7 +213,16 @@ def _rows(body: str, shared: Any, row_number: int):
         end,
         other,
     ) in _TOKEN.findall(body):
-        if letters:
+        if plain_letters:  # as below, for the one common shape
+            if cells is None or plain_row != digits:
+                raise NotPlain
+            column = columns.get(plain_letters)
+            if column is None:
+                column = columns[plain_letters] = sheet_values.column_index(plain_letters)
+                if column > sheet_values.MAX_COLUMN:
+                    raise NotPlain
+            cells[column] = (_text(plain_text) if "&" in plain_text else plain_text, False)
+        elif letters:
             if cells is None or row_of != digits:
                 raise NotPlain
             column = columns.get(letters)
