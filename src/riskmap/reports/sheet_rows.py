@@ -29,6 +29,7 @@ formula is never evaluated: its text is returned, flagged.
 from __future__ import annotations
 
 import gc
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -171,8 +172,8 @@ def rows(ws: Any) -> Iterator[tuple[int, dict[int, Cell]]]:
         except sheet_scan.NotPlain:
             pass
     strict = _strict_rows(ws)
-    for _ in range(given):  # the same rows, already given
-        next(strict)
+    for _ in itertools.islice(strict, given):  # the same rows, already given
+        pass
     yield from strict
 
 
