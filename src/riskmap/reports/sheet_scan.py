@@ -187,11 +187,39 @@ def scan(
         raise NotPlain  # no sheetData, or one never closed: expat has said nothing
 
 
+def _column(columns: dict[str, int], letters: str) -> int:
+    """The column of `letters`, first seen on this sheet (`columns` remembers it)."""
+    column = columns[letters] = sheet_values.column_index(letters)
+    if column > sheet_values.MAX_COLUMN:
+        raise NotPlain
+    return column
+
+
+def _cell(kind, attrs, formula, formula_text, value, inline, inline_text, shared) -> Any:
+    """A cell's (value, is_formula) as the strict reader's `_cell` reads it, None when
+    empty; `NotPlain` where that one refuses it."""
+    if formula:
+        return "=" + _text(formula_text), True
+    if attrs and ' t="' in attrs:  # the type after other attributes
+        if kind:
+            raise NotPlain  # twice: expat refused it already
+        kind = attrs.split(' t="', 1)[1].split('"', 1)[0]
+    if kind == "inlineStr":
+        return (
+            (_text(inline_text) if "&" in inline_text else inline_text, False) if inline else None
+        )
+    if not value:
+        return None
+    got = sheet_values.value(kind or "n", _text(value) if "&" in value else value, shared)
+    if type(got) is str:
+        raise NotPlain
+    return got if got[0] is not None else None
+
+
 def _rows(body: str, shared: Any, row_number: int):
     """The rows in `body` (whole rows, perhaps `</sheetData>` last); returns the last row's
     number and whether `sheetData` ended."""
     columns: dict[str, int] = {}  # letters -> column, each checked once
-    cell_value = sheet_values.value
     last_row = sheet_values.MAX_ROW
     cells: dict[int, tuple[Any, bool]] | None = None
     digits = ""
@@ -213,43 +241,18 @@ def _rows(body: str, shared: Any, row_number: int):
         end,
         other,
     ) in _TOKEN.findall(body):
-        if plain_letters:  # as below, for the one common shape
+        if plain_letters:  # the one common shape: an inline string
             if cells is None or plain_row != digits:
                 raise NotPlain
-            column = columns.get(plain_letters)
-            if column is None:
-                column = columns[plain_letters] = sheet_values.column_index(plain_letters)
-                if column > sheet_values.MAX_COLUMN:
-                    raise NotPlain
+            column = columns.get(plain_letters) or _column(columns, plain_letters)
             cells[column] = (_text(plain_text) if "&" in plain_text else plain_text, False)
         elif letters:
             if cells is None or row_of != digits:
                 raise NotPlain
-            column = columns.get(letters)
-            if column is None:
-                column = columns[letters] = sheet_values.column_index(letters)
-                if column > sheet_values.MAX_COLUMN:
-                    raise NotPlain
-            if formula:
-                cells[column] = ("=" + (_text(formula_text)), True)
-                continue
-            if attrs and ' t="' in attrs:  # the type after other attributes
-                if kind:
-                    raise NotPlain  # twice: expat refused it already
-                kind = attrs.split(' t="', 1)[1].split('"', 1)[0]
-            if kind == "inlineStr":
-                if inline:
-                    cells[column] = (
-                        _text(inline_text) if "&" in inline_text else inline_text,
-                        False,
-                    )
-                continue
-            if value:
-                got = cell_value(kind or "n", _text(value) if "&" in value else value, shared)
-                if type(got) is str:
-                    raise NotPlain
-                if got[0] is not None:
-                    cells[column] = got
+            column = columns.get(letters) or _column(columns, letters)
+            got = _cell(kind, attrs, formula, formula_text, value, inline, inline_text, shared)
+            if got is not None:
+                cells[column] = got
         elif number:
             if cells is not None or not row_number < int(number) <= last_row:
                 raise NotPlain
