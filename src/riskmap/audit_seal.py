@@ -29,7 +29,14 @@ def json_safe(value: Any) -> Any:
     become strings. Non-finite floats become the strings "nan", "inf", "-inf".
     Raises TypeError for anything else that JSON cannot carry.
     """
-    if value is None or isinstance(value, (bool, str)):
+    kind = type(value)  # the exact common types first: an import seals thousands of rows
+    if value is None or kind is str or kind is bool or kind is int:
+        return value
+    if kind is dict:
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if kind is float:
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, enum.Enum):
         return json_safe(value.value)

@@ -20,12 +20,10 @@ import importlib
 from typing import Any
 
 _HOMES: dict[str, tuple[str, ...]] = {
-    "riskmap.reports.questionnaire": (
-        "ParsedAnswers",
-        "QuestionnaireError",
-        "parse_questionnaire",
-        "questionnaire_template",
-    ),
+    "riskmap.reports.questionnaire": ("questionnaire_template",),
+    # Apart from the template's writer: an import does not load it.
+    "riskmap.reports.questionnaire_layout": ("ParsedAnswers", "QuestionnaireError"),
+    "riskmap.reports.questionnaire_parse": ("parse_questionnaire",),
     "riskmap.reports.safety": ("MAX_UPLOAD_BYTES", "check_upload"),
     "riskmap.reports.snapshot": ("CycleSnapshot",),
     "riskmap.reports.workbook": ("SHEETS", "export_workbook"),

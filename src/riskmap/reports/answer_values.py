@@ -97,8 +97,21 @@ def parse_yes_no(value: Any) -> bool | None:
     return None
 
 
+def remembered(memo: dict, parse: Any, value: Any, scale: Scale) -> Any:
+    """`parse(value, scale)` as it was the last time (`memo`, one per sheet): a sheet holds
+    a few levels thousands of times, and reading a scale's bounds is slow (a property).
+    Keyed by the value's type too, since `True == 1 == 1.0` read differently."""
+    key = (type(value), value, id(scale))
+    got = memo.get(key, memo)
+    if got is memo:
+        memo[key] = got = parse(value, scale)
+    return got
+
+
 def as_text(value: Any) -> str:
     """A text answer: trimmed; numbers and dates typed into it kept as text."""
+    if type(value) is str:  # the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -38,6 +38,7 @@ from riskmap.reports.answer_values import (
     parse_int,
     parse_level,
     parse_yes_no,
+    remembered,
     show,
 )
 from riskmap.reports.questionnaire_checks import check_meta, justified, new_references
@@ -83,6 +84,8 @@ class _Kind:
 
     def __post_init__(self) -> None:
         self.letters = {f.key: column_letter(self.fields, f.key) for f in self.fields}
+        self.reads = [(i, f.key) for i, f in enumerate(self.fields, 1) if f.role != "meaning"]
+        self.memo: dict = {}  # values read before (`answer_values.remembered`)
 
     def at(self, key: str, row: int, message: str) -> Problem:
         """A problem in the cell of field `key` on `row` of this sheet."""
@@ -249,18 +252,11 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
         rows = itertools.chain([first], rows)
     for r, cells in rows:
         found.row = r
-        for column, (value, is_formula) in cells.items():
-            if is_formula and column > width:  # beside the template's columns
-                found.add(
-                    Problem.at_cell(
-                        kind.sheet,
-                        get_column_letter(column),
-                        r,
-                        f"formulas are not accepted, type the value itself (found "
-                        f"{show(str(value))})",
-                    )
-                )
-        if not any(column <= width for column in cells):
+        beside = cells and max(cells) > width  # cells beside the template's columns
+        for column, (value, is_formula) in cells.items() if beside else ():
+            if is_formula and column > width:
+                found.add(Problem.at_cell(kind.sheet, get_column_letter(column), r, _no(value)))
+        if not cells or min(cells) > width:
             continue
         count += 1
         record = _parse_row(kind, r, cells, units, seen, snapshot, found)
@@ -271,6 +267,11 @@ def _parse_sheet(ws: Any, kind: _Kind, units: dict, snapshot: CycleSnapshot, err
     errors.add_all(found.in_order())
     out = kept
     return out, count
+
+
+def _no(formula: Any) -> str:
+    """The refusal of a formula typed in a cell."""
+    return f"formulas are not accepted, type the value itself (found {show(str(formula))})"
 
 
 def _changed(kind: _Kind, answer: dict[str, Any], was: dict[str, Any], added: list) -> list:
@@ -287,22 +288,14 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     vals: dict[str, Any] = {}
     refused: set[str] = set()  # cells holding a formula: already reported
     bad = False
-    for i, f in enumerate(kind.fields, 1):
-        if f.role == "meaning":
-            continue
+    for i, key in kind.reads:  # an empty cell is left out: `vals.get` reads None
         value, is_formula = cells.get(i, EMPTY)
         if is_formula:
-            errors.add(
-                kind.at(
-                    f.key,
-                    r,
-                    f"formulas are not accepted, type the value itself (found {show(str(value))})",
-                )
-            )
+            errors.add(kind.at(key, r, _no(value)))
             bad = True
-            refused.add(f.key)
-            continue
-        vals[f.key] = value
+            refused.add(key)
+        elif value is not None:
+            vals[key] = value
 
     # Which rating is this row?
     item_id_key = f"id_{kind.item}"
@@ -380,9 +373,10 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
         return None
 
     # What was exported (hidden), checked against riskmap when the rating has not moved since.
+    memo = kind.memo
     was: dict[str, Any] = {"applicable": parse_yes_no(vals.get("was_applicable"))}
     for key, scale in kind.levels:
-        was[key] = parse_level(vals.get(f"was_{key}"), scale)
+        was[key] = remembered(memo, parse_level, vals.get(f"was_{key}"), scale)
     for key in kind.texts:
         was[key] = as_text(vals.get(f"was_{key}"))
     stale = version != int(current["version"])
@@ -415,7 +409,7 @@ def _parse_row(kind, r, cells, units, seen, snapshot, errors) -> dict[str, Any] 
     answer["applicable"] = applicable
     for key, scale in kind.levels:
         raw = vals.get(key)
-        level = parse_level(raw, scale)
+        level = remembered(memo, parse_level, raw, scale)
         if level is None and is_blank(raw) and applicable is False:
             level = was[key]  # a level left empty on a row marked not applicable: kept
         if level is None and key not in refused:

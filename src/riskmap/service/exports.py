@@ -18,10 +18,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from riskmap import scopes
+from riskmap import reports, scopes
 from riskmap.reports import CycleSnapshot
-from riskmap.reports import export_workbook as _workbook
-from riskmap.reports import questionnaire_template as _template
 from riskmap.reports.questionnaire_layout import reference_line
 from riskmap.reports.snapshot import AUDIT_FRAME_COLUMNS
 from riskmap.service import frames
@@ -141,7 +139,7 @@ def cycle_snapshot(tx: Tx, cycle: str) -> CycleSnapshot:
 def export_workbook(tx: Tx, cycle: str) -> bytes:
     """The auditor's workbook of the cycle (.xlsx bytes); the export is an audit event."""
     cyc = tx.cycle(cycle)
-    data = _workbook(build_snapshot(tx, cyc), tx.catalogue)
+    data = reports.export_workbook(build_snapshot(tx, cyc), tx.catalogue)  # loaded when used
     tx.audit_export(cyc, "auditor's workbook", "xlsx", data)
     return data
 
@@ -161,4 +159,4 @@ def questionnaire_template(
     tx.writable(cyc, "draft")
     chosen = template_units(tx, cyc, units, region=region, unit_type=unit_type)
     snap = build_snapshot(tx, cyc, full=False)
-    return _template(snap, tx.catalogue, unit_ids=chosen)
+    return reports.questionnaire_template(snap, tx.catalogue, unit_ids=chosen)

@@ -284,10 +284,12 @@ def _check(tx: Tx, cycle: str, data: bytes, filename: str) -> tuple[Cycle, Impor
     ):
         if frame.empty:
             continue
-        wanted = set(frame["unit_code"])
+        item_ids = frame[k.item_column].astype(str)
+        wanted = set(zip(frame["unit_code"].astype(str), item_ids, strict=True))
+        keys = zip(current["unit_code"].tolist(), current[k.item_column].tolist(), strict=True)
+        changed = current[[key in wanted for key in keys]]  # tuples of the changed rows only
         rows = {
-            (r.unit_code, getattr(r, k.item_column)): r
-            for r in current[current["unit_code"].isin(wanted)].itertuples(index=False)
+            (r.unit_code, getattr(r, k.item_column)): r for r in changed.itertuples(index=False)
         }
         for rec in frame.to_dict("records"):
             key = (str(rec["unit_code"]), str(rec[k.item_column]))

@@ -21,7 +21,7 @@ from riskmap.store.models import AuditEvent
 
 
 def json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, (datetime, date)):  # a tuple: faster than `datetime | date`
         return value.isoformat()
     return value
 
