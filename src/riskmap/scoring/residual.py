@@ -56,6 +56,7 @@ LINK_COLUMNS = [
     "credit",
 ]
 
+Values = np.ndarray | pd.Series  # a column of numbers, as an array or a frame's column
 _MITIGATION_CACHE: dict[str, pd.DataFrame] = {}
 _TYPE_LINK_CACHE: dict[str, pd.DataFrame] = {}
 _BLOCK_CACHE: dict[str, tuple] = {}
@@ -168,9 +169,9 @@ def band_ids(
 
 def band_positions(
     catalogue: Catalogue,
-    scores: np.ndarray | pd.Series,
-    likelihood: np.ndarray | pd.Series | None = None,
-    impact: np.ndarray | pd.Series | None = None,
+    scores: Values,
+    likelihood: Values | None = None,
+    impact: Values | None = None,
 ) -> np.ndarray:
     """`band_ids` as positions in the method's band list (the planner's inner loop weighs
     bands by position, without a text per cell)."""
@@ -273,16 +274,9 @@ def _edges(
     maturity = rating(control_ratings["maturity"].fillna(0).to_numpy(dtype=float), 0).astype(int)
     evidenced = rating(has_evidence(control_ratings), False).astype(bool)
     credited = credited_maturity(maturity, evidenced, catalogue)
-    return dict(
-        pair=pair,
-        link=link,
-        applicable=applicable,
-        rated=rated,
-        maturity=maturity,
-        evidenced=evidenced,
-        credited=credited,
-        credit=credit_of(credited, catalogue),
-    )
+    credit = credit_of(credited, catalogue)
+    values = (pair, link, applicable, rated, maturity, evidenced, credited, credit)
+    return dict(zip(("pair", "link", *LINK_COLUMNS[6:]), values, strict=True))
 
 
 def links(
