@@ -77,15 +77,19 @@ def step(page, name: str) -> None:
     wait_for_app(page)
 
 
-def choose_level(page, scale: str, level: int, attempts: int = 3) -> None:
+def choose_level(page, scale: str, level: int, attempts: int = 5) -> None:
     """Tick `level` on `scale`'s radio. A rerun started by the previous widget may redraw
-    the group under the click (Playwright then says the click "did not change its state"):
-    wait for the run to end and click again, and fail only if the level never sticks."""
+    the group under the click (Playwright's `check` then says the click "did not change
+    its state"): wait for the run to end, click the option, look whether it stuck, and
+    fail only if the level never sticks."""
     for attempt in range(attempts):
+        wait_for_app(page)
         group = page.get_by_test_id("stRadio").filter(has_text=f"{scale}:").first
         radio = group.get_by_role("radio", name=re.compile(f"^{level} "))
+        if radio.is_checked():
+            return
         try:
-            radio.check(force=True, timeout=5000)
+            radio.click(force=True, timeout=5000)
         except PlaywrightError:
             if attempt == attempts - 1:
                 raise
