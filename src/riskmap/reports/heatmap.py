@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from riskmap.catalogue import Catalogue
 from riskmap.reports.cells import solid
+from riskmap.reports.columns import Values, append_columns
 from riskmap.reports.stream import Book, Sheet
 
 UNIT_HEADERS = ["unit_code", "unit", "unit_type", "region"]
@@ -83,25 +84,21 @@ def heatmap_sheet(
     }
     style = "int" if column == "inherent" else "score"
     ordered = units.sort_values("unit_code", kind="stable")
-    for unit_id, unit, unit_type, region in ordered[UNIT_HEADERS].itertuples(
-        index=False, name=None
-    ):
-        row = [
-            cells.value(unit_id),
-            cells.value(unit),
-            cells.value(unit_type),
-            cells.value(region),
-        ]
-        for risk in risks:
-            key = (unit_id, risk)
-            value = scores.get(key)
-            if value is not None:
-                row.append(cells.styled(float(value), style))
-            elif key in not_applicable:
-                row.append(NOT_APPLICABLE)
-            else:
-                row.append(None)
-        sheet.append(row)
+    codes = ordered["unit_code"].tolist()
+
+    def score_cell(value):  # a score, "n/a" (rated not applicable) or None (not faced)
+        if value is None or value is NOT_APPLICABLE:
+            return value
+        return cells.styled(float(value), style)
+
+    for key in not_applicable - scores.keys():
+        scores[key] = NOT_APPLICABLE
+    get = scores.get
+    append_columns(
+        sheet,
+        [Values(ordered[name].tolist(), cells.value) for name in UNIT_HEADERS]
+        + [Values([get((u, risk)) for u in codes], score_cell) for risk in risks],
+    )
     last_col = get_column_letter(len(UNIT_HEADERS) + max(len(risks), 1))
     last_row = len(ordered) + 1
     if risks and len(ordered):

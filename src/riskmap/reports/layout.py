@@ -13,6 +13,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from riskmap.reports.cells import CellMaker
+from riskmap.reports.columns import Formulas, Values, append_columns
 from riskmap.reports.stream import Book, Sheet
 
 
@@ -71,23 +72,32 @@ def frame_sheet(
     *,
     table: str | None = None,
     freeze: str = "A2",
-    computed: dict[str, list] | None = None,
+    computed: dict[str, Formulas] | None = None,
 ) -> Sheet:
     """A sheet of `frame`'s `columns` (missing ones empty), one row per record, as a table;
-    `computed` gives a column's cells ready made (a live formula per row)."""
+    `computed` gives a column's cells ready made (a live formula per row, `columns.formulas`).
+    Written a column at a time (`riskmap.reports.columns`), each distinct value converted
+    once."""
     sheet, headers = headed_sheet(book, title, columns, freeze=freeze)
     cells = book.cells
     data = frame.reindex(columns=headers)
     ready = computed or {}
-    converted = [
-        ready[c.name] if c.name in ready else column_cells(cells, data[c.name], c.style)
-        for c in columns
-    ]
-    for record in zip(*converted, strict=True):
-        sheet.append(record)
+    append_columns(
+        sheet,
+        [
+            ready[c.name] if c.name in ready else Values(data[c.name], _maker(cells, c))
+            for c in columns
+        ],
+    )
     if table:
         add_table(sheet.ws, table, headers, len(data))
     return sheet
+
+
+def _maker(cells: CellMaker, column: Col):
+    style = column.style
+    value = cells.value
+    return lambda v: value(v, style)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

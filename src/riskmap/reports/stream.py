@@ -166,6 +166,14 @@ class Sheet:
             self._flush()
         return r
 
+    def add_rows_xml(self, xml: str, rows: int, columns: int) -> None:
+        """Add `rows` rows already serialised (`riskmap.reports.columns`), the next numbers
+        in order, the widest `columns` cells wide."""
+        self.rows += rows
+        self.columns = max(self.columns, columns)
+        self._parts.append(xml)
+        self._flush()
+
     def _flush(self) -> None:
         if not self._parts:
             return
