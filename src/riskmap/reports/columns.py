@@ -58,6 +58,24 @@ class Digits(NamedTuple):
     numbers: np.ndarray
 
 
+class Numbers(NamedTuple):
+    """Integers written as plain numbers (what `Book.fragment` writes for an int), no cell
+    where `present` is False: a column of mostly distinct numbers (row numbers), which
+    `Values` would convert one by one."""
+
+    numbers: np.ndarray
+    present: np.ndarray | None = None
+
+
+def numbers(values: Any, present: Any = None) -> Numbers:
+    """A `Numbers` column: `values` (integers, any value where not `present`)."""
+    array = np.asarray(values)
+    if present is not None:
+        present = np.asarray(present, dtype=bool)
+        array = np.where(present, array, 0)
+    return Numbers(array.astype(np.int64), present)
+
+
 class Formulas(NamedTuple):
     """A formula cell per row (`formulas`): constant parts, already escaped, and per-row
     parts (`Digits`, or arrays of escaped text)."""
@@ -142,6 +160,22 @@ def _text(numbers: np.ndarray) -> list[str]:
     return list(map(str, numbers.tolist()))
 
 
+_NO = object()
+
+
+def _missing_value(values: Any) -> Any:
+    """What `tolist()` gives for a missing value of a Series whose distinct values pandas
+    can find itself (text, numbers, booleans: one missing value each); `_NO` otherwise."""
+    if not isinstance(values, pd.Series):
+        return _NO
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.na_value
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return np.nan
+    return _NO
+
+
 class _Converter:
     """One `Values` column's cells: each distinct value converted and serialised once, with
     the height (points, 0: one line) its wrapped text needs; kept across the blocks."""
@@ -150,8 +184,7 @@ class _Converter:
         self.book = book
         self.values, self.convert = column
         self.width = width
-        self.xml: dict[Any, str] = {}
-        self.heights: dict[Any, float] = {}
+        self.xml: dict[Any, tuple[str, float]] = {}
         self.tall = False
 
     def made(self, v: Any) -> tuple[str, float]:
@@ -164,32 +197,49 @@ class _Converter:
             self.tall = self.tall or bool(height)
         return self.book.fragment(cell), height
 
+    def cached(self, v: Any) -> tuple[str, float]:
+        made = self.xml.get(v)
+        if made is None:
+            made = self.xml[v] = self.made(v)
+        return made
+
     def block(self, start: int, stop: int) -> tuple[list[str], list[float] | None]:
         values = self.values
+        missing = _missing_value(values)
+        if missing is not _NO:  # distinct values found in C, only they made Python objects
+            codes, uniques = pd.factorize(values.iloc[start:stop])
+            made = [self.cached(v) for v in uniques.tolist()]
+            if (codes < 0).any():  # a missing value, as tolist() gives it
+                made.append(self.made(missing))
+            xml = np.array([m[0] for m in made], dtype=object)[codes].tolist()
+            if not self.tall:
+                return xml, None
+            return xml, np.array([m[1] for m in made])[codes].tolist()
         if isinstance(values, pd.Series):
             chunk = values.iloc[start:stop].tolist()
         elif isinstance(values, np.ndarray):
             chunk = values[start:stop].tolist()
         else:
             chunk = list(values[start:stop])
-        xml, heights = self.xml, self.heights
+        xml = self.xml
         try:
             for v in dict.fromkeys(chunk):
                 if v not in xml:
-                    xml[v], heights[v] = self.made(v)
-        except TypeError:  # unhashable values (an audit event's dict): see _each
+                    xml[v] = self.made(v)
+        except TypeError:  # unhashable values (an audit event's dict)
             return self._each(chunk)
-        out = list(map(xml.__getitem__, chunk))
-        return out, list(map(heights.__getitem__, chunk)) if self.tall else None
+        made = list(map(xml.__getitem__, chunk))
+        out = [m[0] for m in made]
+        return out, [m[1] for m in made] if self.tall else None
 
     def _each(self, chunk: list[Any]) -> tuple[list[str], list[float] | None]:
-        """As `layout.column_cells` always did: hashable values once, the others each time."""
+        """As the row writers did (`column_cells`): hashable values once, the others each time."""
         out, heights = [], []
         for v in chunk:
             try:
-                made = self.xml[v], self.heights[v]
+                made = self.xml[v]
             except KeyError:
-                made = self.xml[v], self.heights[v] = self.made(v)
+                made = self.xml[v] = self.made(v)
             except TypeError:
                 made = self.made(v)
             out.append(made[0])
@@ -197,17 +247,20 @@ class _Converter:
         return out, heights if self.tall else None
 
 
-def _length(column: Values | Formulas | Where) -> int:
+Column = Values | Numbers | Formulas | Where
+
+
+def _length(column: Column) -> int:
     if type(column) is Formulas:
         return column.rows
     if type(column) is Where:
         return len(column.mask)
+    if type(column) is Numbers:
+        return len(column.numbers)
     return len(column.values)
 
 
-def append_columns(
-    sheet: Sheet, columns: Sequence[Values | Formulas | Where], height: Any = None
-) -> None:
+def append_columns(sheet: Sheet, columns: Sequence[Column], height: Any = None) -> None:
     """Add as many rows as the columns are long, each row's cells from the columns in order;
     `height` (points per row, 0: none) asks for taller rows, as `Sheet.append` does."""
     n = _length(columns[0]) if columns else 0
@@ -262,29 +315,40 @@ class _Block:
         other = [column.otherwise, *([""] * (len(pieces) - 1))]
         return [np.where(mask, piece, o).tolist() for piece, o in zip(pieces, other, strict=True)]
 
+    def number(self, column: Numbers) -> tuple[list[Any], np.ndarray | None]:
+        fragment = self.sheet.book.fragment(7)  # a number's XML around its digits
+        at = fragment.index("7")
+        pieces = [fragment[:at], self.number_text(Digits(column.numbers)), fragment[at + 1 :]]
+        if column.present is None:
+            return pieces, None
+        return pieces, ~column.present[self.start : self.stop]
+
+    def cell(self, column: Column, converter: _Converter | None):
+        """The column's pieces in this block, rows with no cell, heights of wrapped texts."""
+        if converter is not None:
+            xml, heights = converter.block(self.start, self.stop)
+            return [xml], np.asarray(xml, dtype=object) == "", heights
+        if type(column) is Numbers:
+            return (*self.number(column), None)
+        if type(column) is Where:
+            return self.where(column), None, None
+        return self.formula(column), None, None
+
     def write(self, columns, converters, given: np.ndarray | None) -> None:
         tallest = None if given is None else given[self.start : self.stop]
         pieces: list[Any] = ['<row r="', self.r, None]
         last = 0
         for i, (column, converter) in enumerate(zip(columns, converters, strict=True)):
-            head = [f'<c r="{_LETTERS[i]}', self.r]
-            if converter is None:
-                cell = head + (
-                    self.where(column) if type(column) is Where else self.formula(column)
-                )
-                last = i + 1
-            else:
-                xml, heights = converter.block(self.start, self.stop)
-                if heights is not None:
-                    h = np.asarray(heights, dtype=float)
-                    tallest = h if tallest is None else np.maximum(tallest, h)
-                empty = np.asarray(xml, dtype=object) == ""
+            cell, empty, heights = self.cell(column, converter)
+            if heights is not None:
+                h = np.asarray(heights, dtype=float)
+                tallest = h if tallest is None else np.maximum(tallest, h)
+            cell = [f'<c r="{_LETTERS[i]}', self.r, *cell]
+            if empty is not None and empty.any():
                 if empty.all():
                     continue
-                last = i + 1
-                if empty.any():
-                    head = [np.where(empty, "", piece).tolist() for piece in head]
-                cell = [*head, xml]
+                cell = [np.where(empty, "", piece).tolist() for piece in cell]
+            last = i + 1
             pieces += cell
         pieces[2] = _row_ends(tallest)
         pieces.append("</row>")

@@ -30,11 +30,13 @@ import pandas as pd
 
 from riskmap.catalogue import Catalogue
 from riskmap.reports.columns import (
+    Numbers,
     Values,
     Where,
     append_columns,
     digits,
     formulas,
+    numbers,
     where,
     with_rows,
 )
@@ -126,17 +128,28 @@ def controls_frame(
     cr = cr.sort_values(["unit_code", "control_id"], kind="stable", ignore_index=True)
     by_id = catalogue.control_by_id
     levels = catalogue.method.maturity.levels
-    cr["control"] = cr["control_id"].map(
-        lambda c: by_id[c].name if c in by_id else "(not in the catalogue)"
+    # Looked up once per distinct id or level, not once per rating.
+    ids = cr["control_id"]
+    cr["control"] = _per_distinct(
+        ids, lambda c: by_id[c].name if c in by_id else "(not in the catalogue)"
     )
-    cr["principle"] = cr["control_id"].map(lambda c: by_id[c].principle if c in by_id else "")
-    cr["maturity_level"] = cr["maturity"].map(
-        lambda m: levels[int(m)].name if not pd.isna(m) and int(m) in levels else ""
+    cr["principle"] = _per_distinct(ids, lambda c: by_id[c].principle if c in by_id else "")
+    cr["maturity_level"] = _per_distinct(
+        cr["maturity"],
+        lambda m: levels[int(m)].name if not pd.isna(m) and int(m) in levels else "",
     )
     cr["applicable"] = cr["applicable"].astype(bool)
     cr["credited"] = credited_maturity(cr["maturity"].fillna(0), has_evidence(cr), catalogue)
     cr["row"] = np.arange(len(cr)) + 2
     return cr
+
+
+def _per_distinct(values: pd.Series, rule: Any) -> pd.Series:
+    """`values.map(rule)`, `rule` asked once per distinct value (a national ministry has
+    320,000 control ratings of some 60 controls)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    made = [rule(v) for v in uniques.tolist()]
+    return pd.Series(np.array(made, dtype=object)[codes], index=values.index).astype("str")
 
 
 def contributions_frame(
@@ -165,7 +178,7 @@ def register_frame(register: pd.DataFrame, contrib: pd.DataFrame, snapshot: Cycl
         spans = contrib.groupby(keys, sort=False)["sheet_row"].agg(["min", "max"])
         spans.columns = ["contributions_from", "contributions_to"]
         used = contrib[contrib["applicable"]]
-        weights = used["weight"].map(lambda w: f"{w:g}")
+        weights = _per_distinct(used["weight"], lambda w: f"{w:g}")
         by = [used[k] for k in keys]
         texts = pd.DataFrame(
             {
@@ -225,10 +238,8 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
     k, w, a, cr = col["key"], col["weight"], col["applicable"], col["credited"]
     row = digits(contrib["sheet_row"].to_numpy())
     rated = contrib["row"].notna().to_numpy()
-    numbers = contrib["row"].fillna(0).to_numpy().astype(np.int64)
-    ctl_row = digits(numbers)
-    ctl_cells = numbers.astype(object)
-    ctl_cells[~rated] = None
+    rows = contrib["row"].fillna(0).to_numpy().astype(np.int64)
+    ctl_row = digits(rows)
     append_columns(
         sheet,
         [
@@ -251,7 +262,7 @@ def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
             formulas(book, "fraction", "=INDEX(credit_table,", cr, row, "-maturity_min+1)"),
             formulas(book, "fraction", f"=IF({a}", row, f",{w}", row, ",0)"),
             formulas(book, "fraction", f"={col['counted']}", row, f"*{col['credit']}", row),
-            Values(ctl_cells),
+            numbers(rows, rated),
         ],
     )
     add_table(sheet.ws, "tbl_contributions", headers, len(contrib))
@@ -307,8 +318,8 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
             column("weights", text_or_empty),
             column("maturities", text_or_empty),
             column("credited", text_or_empty),
-            column("contributions_from", _row_number),
-            column("contributions_to", _row_number),
+            _span_end(data["contributions_from"]),
+            _span_end(data["contributions_to"]),
             column("justification", lambda x: v(x, "wrap")),
             column("confirmed", v),
         ],
@@ -326,8 +337,9 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
     return sheet
 
 
-def _row_number(value: Any) -> int | None:
-    return None if pd.isna(value) else int(value)
+def _span_end(rows: pd.Series) -> Numbers:
+    """The first or last Contributions row of each pair, none for a pair without."""
+    return numbers(rows.fillna(0).to_numpy(), rows.notna().to_numpy())
 
 
 def _coverage(book: Book, data: pd.DataFrame) -> Where:
