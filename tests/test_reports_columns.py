@@ -104,7 +104,8 @@ def demo(tmp_path_factory, catalogue):
     ):
         full = [build_snapshot(tx, tx.cycle(label)) for label in ("2025", "2026")]
         part = build_snapshot(tx, tx.cycle("2026"), full=False)
-    return full, part
+        lean = build_snapshot(tx, tx.cycle("2026"), baselines=False)
+    return full, part, lean
 
 
 def _row_by_row(monkeypatch) -> None:
@@ -197,7 +198,7 @@ def test_hostile_texts_stay_text(catalogue):
 
 
 def test_demo_ministry_same_workbook_and_questionnaire(monkeypatch, catalogue, demo):
-    full, part = demo
+    full, part, _ = demo
     for snap in full:
         make = lambda s=snap: workbook.export_workbook(s, catalogue)  # noqa: E731
         assert_same_workbook(*_both(monkeypatch, make))
@@ -205,6 +206,17 @@ def test_demo_ministry_same_workbook_and_questionnaire(monkeypatch, catalogue, d
     some = sorted(part.units["unit_code"])[:4]
     make = lambda: questionnaire_template(part, catalogue, unit_ids=some)  # noqa: E731
     assert_same_workbook(*_both(monkeypatch, make))
+
+
+def test_the_workbook_needs_no_baselines(catalogue, demo):
+    """The export reads the cycle without the risk ratings' baselines (only the
+    questionnaire compares with them): the same workbook."""
+    full, _, lean = demo
+    assert "baseline_source" in full[1].risk_ratings
+    assert "baseline_source" not in lean.risk_ratings
+    lean = type(lean)(**{**lean.__dict__, "generated_at": full[1].generated_at})
+    with_them = workbook.export_workbook(full[1], catalogue)
+    assert _parts(workbook.export_workbook(lean, catalogue)) == _parts(with_them)
 
 
 def _sheet_xml_of(data: bytes) -> bytes:
