@@ -180,12 +180,11 @@ class _Converter:
     """One `Values` column's cells: each distinct value converted and serialised once, with
     the height (points, 0: one line) its wrapped text needs; kept across the blocks."""
 
-    def __init__(self, book: Book, column: Values, width: float) -> None:
+    def __init__(self, book: Book, column: Values, width: float, made: dict) -> None:
         self.book = book
         self.values, self.convert = column
         self.width = width
-        self.xml: dict[Any, tuple[str, float]] = {}
-        self.tall = False
+        self.xml: dict[Any, tuple[str, float]] = made  # shared by columns made alike
 
     def made(self, v: Any) -> tuple[str, float]:
         cell = self.convert(v) if self.convert else v
@@ -194,7 +193,6 @@ class _Converter:
         height = 0.0
         if type(cell) is Cell and cell.kind == "s" and cell.style in self.book.cells.wrapping:
             height = wrapped_height([(cell.value, self.width)]) or 0.0
-            self.tall = self.tall or bool(height)
         return self.book.fragment(cell), height
 
     def cached(self, v: Any) -> tuple[str, float]:
@@ -212,7 +210,7 @@ class _Converter:
             if (codes < 0).any():  # a missing value, as tolist() gives it
                 made.append(self.made(missing))
             xml = np.array([m[0] for m in made], dtype=object)[codes].tolist()
-            if not self.tall:
+            if not any(m[1] for m in made):
                 return xml, None
             return xml, np.array([m[1] for m in made])[codes].tolist()
         if isinstance(values, pd.Series):
@@ -222,15 +220,18 @@ class _Converter:
         else:
             chunk = list(values[start:stop])
         xml = self.xml
+        tall = False
         try:
             for v in dict.fromkeys(chunk):
-                if v not in xml:
-                    xml[v] = self.made(v)
+                made = xml.get(v)
+                if made is None:
+                    made = xml[v] = self.made(v)
+                tall = tall or bool(made[1])
         except TypeError:  # unhashable values (an audit event's dict)
             return self._each(chunk)
         made = list(map(xml.__getitem__, chunk))
         out = [m[0] for m in made]
-        return out, [m[1] for m in made] if self.tall else None
+        return out, [m[1] for m in made] if tall else None
 
     def _each(self, chunk: list[Any]) -> tuple[list[str], list[float] | None]:
         """As the row writers did (`column_cells`): hashable values once, the others each time."""
@@ -244,7 +245,7 @@ class _Converter:
                 made = self.made(v)
             out.append(made[0])
             heights.append(made[1])
-        return out, heights if self.tall else None
+        return out, heights if any(heights) else None
 
 
 Column = Values | Numbers | Formulas | Where
@@ -268,12 +269,15 @@ def append_columns(sheet: Sheet, columns: Sequence[Column], height: Any = None) 
     if any(_length(c) != n for c in columns) or (given is not None and len(given) != n):
         raise ValueError("columns of different lengths")
     widths = sheet.widths
-    converters = [
-        _Converter(sheet.book, c, widths[i] if i < len(widths) else 10)
-        if type(c) is Values
-        else None
-        for i, c in enumerate(columns)
-    ]
+    made: dict[tuple, dict] = {}  # columns with the same conversion and width share theirs
+    converters = []
+    for i, c in enumerate(columns):
+        if type(c) is not Values:
+            converters.append(None)
+            continue
+        width = widths[i] if i < len(widths) else 10
+        shared = made.setdefault((c.convert, width), {})
+        converters.append(_Converter(sheet.book, c, width, shared))
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         _Block(sheet, start, stop).write(columns, converters, given)
