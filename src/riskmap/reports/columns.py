@@ -290,14 +290,23 @@ class _Block:
     def __init__(self, sheet: Sheet, start: int, stop: int) -> None:
         self.sheet, self.start, self.stop = sheet, start, stop
         self.count = stop - start
-        first = sheet.rows + 1
+        self.first = first = sheet.rows + 1
         self.r = _text(np.arange(first, first + self.count))
         self.digits: dict[int, list[str]] = {}  # row numbers as text, once per array
 
     def number_text(self, part: Digits) -> list[str]:
         key = id(part.numbers)
         if key not in self.digits:
-            self.digits[key] = _text(part.numbers[self.start : self.stop])
+            numbers = part.numbers[self.start : self.stop]
+            same = (
+                len(numbers)
+                and numbers[0] == self.first
+                and numbers[-1] == self.first - 1 + len(numbers)
+            )
+            if same and (np.diff(numbers) == 1).all():  # this block's row numbers
+                self.digits[key] = self.r
+            else:
+                self.digits[key] = _text(numbers)
         return self.digits[key]
 
     def formula(self, column: Formulas) -> list[Any]:

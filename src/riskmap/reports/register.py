@@ -122,9 +122,10 @@ def controls_frame(
     cr = cr.merge(snapshot.units[["unit_code", "unit", "unit_type"]], on="unit_code", how="left")
     cr = cr.merge(links, on=["unit_code", "control_id"], how="left")
     cr["valid_evidence_items"] = cr["valid_evidence_items"].fillna(0).astype(int)
-    cr["evidence_row"] = pd.Series(
-        [None if pd.isna(v) else int(v) for v in cr["evidence_row"]], index=cr.index, dtype=object
-    )
+    first = cr["evidence_row"]
+    rows = np.full(len(cr), None, dtype=object)  # an int (a link) or None (no item)
+    rows[first.notna().to_numpy()] = first.dropna().astype(int).tolist()
+    cr["evidence_row"] = pd.Series(rows, index=cr.index, dtype=object)
     cr = cr.sort_values(["unit_code", "control_id"], kind="stable", ignore_index=True)
     by_id = catalogue.control_by_id
     levels = catalogue.method.maturity.levels
@@ -219,9 +220,9 @@ def write_controls(book: Book, controls: pd.DataFrame) -> Sheet:
         computed={"credited": credited},
     )  # fmt: skip
     link = letter(cols, "evidence_row")
-    for r, first in zip(rows, controls["evidence_row"], strict=True):
-        if not pd.isna(first):
-            sheet.link(f"{link}{r}", location(first))
+    linked = controls["evidence_row"].notna().to_numpy()
+    for r, first in zip(rows[linked], controls["evidence_row"][linked], strict=True):
+        sheet.link(f"{link}{r}", location(first))
     return sheet
 
 
