@@ -170,7 +170,7 @@ def assert_same_workbook(old: bytes, new: bytes) -> None:
         assert sa.row_dimensions.keys() == sb.row_dimensions.keys()
 
 
-@pytest.mark.parametrize("block", [None, 7], ids=["blocks of 20,000", "blocks of 7"])
+@pytest.mark.parametrize("block", [None, 7], ids=["blocks of 5,000", "blocks of 7"])
 def test_hostile_ministry_same_workbook_and_questionnaire(monkeypatch, catalogue, block):
     if block:  # many blocks per sheet: numbering, caches and heights carried across them
         monkeypatch.setattr(columns, "_BLOCK", block)
