@@ -105,7 +105,8 @@ def demo(tmp_path_factory, catalogue):
         full = [build_snapshot(tx, tx.cycle(label)) for label in ("2025", "2026")]
         part = build_snapshot(tx, tx.cycle("2026"), full=False)
         lean = build_snapshot(tx, tx.cycle("2026"), baselines=False)
-    return full, part, lean
+        lean_part = build_snapshot(tx, tx.cycle("2026"), full=False, baselines=False)
+    return full, part, (lean, lean_part)
 
 
 def _row_by_row(monkeypatch) -> None:
@@ -208,15 +209,19 @@ def test_demo_ministry_same_workbook_and_questionnaire(monkeypatch, catalogue, d
     assert_same_workbook(*_both(monkeypatch, make))
 
 
-def test_the_workbook_needs_no_baselines(catalogue, demo):
-    """The export reads the cycle without the risk ratings' baselines (only the
-    questionnaire compares with them): the same workbook."""
-    full, _, lean = demo
-    assert "baseline_source" in full[1].risk_ratings
+def test_the_files_need_no_baselines(catalogue, demo):
+    """The export and the template read the cycle without the risk ratings' baselines (only
+    the questionnaire's parser compares with them): the same workbook, the same template."""
+    full, part, (lean, lean_part) = demo
+    assert "baseline_source" in full[1].risk_ratings and "baseline_source" in part.risk_ratings
     assert "baseline_source" not in lean.risk_ratings
+    assert "baseline_source" not in lean_part.risk_ratings
     lean = type(lean)(**{**lean.__dict__, "generated_at": full[1].generated_at})
     with_them = workbook.export_workbook(full[1], catalogue)
     assert _parts(workbook.export_workbook(lean, catalogue)) == _parts(with_them)
+    lean_part = type(part)(**{**lean_part.__dict__, "generated_at": part.generated_at})
+    with_them = questionnaire_template(part, catalogue)
+    assert _parts(questionnaire_template(lean_part, catalogue)) == _parts(with_them)
 
 
 def _sheet_xml_of(data: bytes) -> bytes:

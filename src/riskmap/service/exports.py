@@ -90,8 +90,8 @@ def build_snapshot(
     what the questionnaire needs; `only`: of these unit codes alone, so that a part file's
     import costs what its units cost, baselines and evidence references included;
     `baselines=False`: the risk ratings without the baseline each is compared with, which
-    only the questionnaire uses: the auditor's workbook of a national ministry spares
-    reading the previous cycle and 150,000 baselines)."""
+    only the questionnaire's parser uses: the workbook and the template of a national
+    ministry spare reading the previous cycle and 150,000 baselines)."""
     org = tx.organisation()
     units = frames.unit_frame(tx.session, cyc)
     if only is not None:
@@ -169,5 +169,5 @@ def questionnaire_template(
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
     chosen = template_units(tx, cyc, units, region=region, unit_type=unit_type)
-    snap = build_snapshot(tx, cyc, full=False)
+    snap = build_snapshot(tx, cyc, full=False, baselines=False)  # the parser's, not the file's
     return _template(snap, tx.catalogue, unit_ids=chosen)
