@@ -22,16 +22,18 @@ rows at a time: values are read, converted and joined block by block (formulas, 
 row numbers are kept as the parts they are made of until their block is written), so the
 memory is a block's XML and each column's distinct values, never a column of XML.
 
-The XML is the one `Sheet.append` writes for the same cells, but for the numbering of the
-shared strings (first met column by column within a block, not row by row): every sheet
-is byte for byte the same once each index is replaced by its text
-(tests/test_reports_columns.py compares whole workbooks with the row-by-row writers).
+The XML is the one `Sheet.append` writes for the same cells, byte for byte: a block's new
+values are made in the order a row writer meets them (row by row, then column by column),
+so styles and shared strings get the numbers they always got; a frame sheet's values are
+all converted first, a column at a time, as its row writer did
+(tests/test_reports_columns.py compares whole workbooks with the row writers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -178,16 +180,34 @@ def _missing_value(values: Any) -> Any:
 
 class _Converter:
     """One `Values` column's cells: each distinct value converted and serialised once, with
-    the height (points, 0: one line) its wrapped text needs; kept across the blocks."""
+    the height (points, 0: one line) its wrapped text needs; kept across the blocks.
 
-    def __init__(self, book: Book, column: Values, width: float, made: dict) -> None:
+    A block is read first (`open`: which values are new, and the row each first appears
+    on), then the new values of all the columns are made in the order of those rows and
+    columns (`made`), as the row writers met them, so that styles and shared strings are
+    numbered as before; then the rows look theirs up (`finish`)."""
+
+    def __init__(self, book: Book, column: Values, width: float, made: dict, cells: dict):
         self.book = book
         self.values, self.convert = column
         self.width = width
         self.xml: dict[Any, tuple[str, float]] = made  # shared by columns made alike
+        self.cells: dict[Any, Any] = cells  # values converted before the rows
+        self.missing = _missing_value(self.values)
+        self.each: dict[int, tuple[str, float]] = {}  # this block's values made each time
 
-    def made(self, v: Any) -> tuple[str, float]:
-        cell = self.convert(v) if self.convert else v
+    def cell(self, v: Any) -> Any:
+        if self.cells:
+            try:
+                made = self.cells.get(v, _NO)
+            except TypeError:  # unhashable: not kept
+                made = _NO
+            if made is not _NO:
+                return made
+        return self.convert(v) if self.convert else v
+
+    def make(self, v: Any) -> tuple[str, float]:
+        cell = self.cell(v)
         if cell is None:
             return "", 0.0
         height = 0.0
@@ -195,57 +215,101 @@ class _Converter:
             height = wrapped_height([(cell.value, self.width)]) or 0.0
         return self.book.fragment(cell), height
 
-    def cached(self, v: Any) -> tuple[str, float]:
-        made = self.xml.get(v)
-        if made is None:
-            made = self.xml[v] = self.made(v)
-        return made
+    def convert_all(self) -> None:
+        """Convert every distinct value of the whole column now, in order (the frame
+        sheets' row writer converted a column at a time before writing its rows)."""
+        convert = self.convert or (lambda v: v)
+        for _, v, hashable in self._first_seen(self._chunk(0, len(self.values)), self.cells):
+            if not hashable:
+                convert(v)
+            elif v is self.missing or v not in self.cells:
+                self.cells[v] = convert(v)
 
-    def block(self, start: int, stop: int) -> tuple[list[str], list[float] | None]:
+    def _chunk(self, start: int, stop: int) -> Any:
         values = self.values
-        missing = _missing_value(values)
-        if missing is not _NO:  # distinct values found in C, only they made Python objects
-            codes, uniques = pd.factorize(values.iloc[start:stop])
-            made = [self.cached(v) for v in uniques.tolist()]
-            if (codes < 0).any():  # a missing value, as tolist() gives it
-                made.append(self.made(missing))
-            xml = np.array([m[0] for m in made], dtype=object)[codes].tolist()
+        if self.missing is not _NO:
+            return values.iloc[start:stop]
+        if isinstance(values, pd.Series):
+            return values.iloc[start:stop].tolist()
+        if isinstance(values, np.ndarray):
+            return values[start:stop].tolist()
+        return list(values[start:stop])
+
+    def _first_seen(self, chunk: Any, known: dict) -> list[tuple[int, Any, bool]]:
+        """(row, value, hashable) of each distinct value of `chunk` not in `known`, at the
+        row it first appears on (a missing value always); an unhashable value at each of
+        its rows."""
+        if self.missing is not _NO:
+            codes, uniques = pd.factorize(chunk)
+            self.codes, self.keys = codes, uniques.tolist()
+            count = len(codes)
+            first = np.zeros(len(self.keys) + 1, dtype=np.int64)  # the last: code -1
+            first[codes[::-1]] = np.arange(count - 1, -1, -1)  # the first row of each code
+            rows = first.tolist()
+            out = [(rows[c], v, True) for c, v in enumerate(self.keys) if v not in known]
+            if count and (codes < 0).any():
+                out.append((rows[-1], self.missing, True))
+            return out
+        self.keys = chunk
+        try:
+            new = [v for v in dict.fromkeys(chunk) if v not in known]
+        except TypeError:  # unhashable values (an audit event's dict): each made in its row
+            return self._unhashable(chunk, known)
+        if not new:
+            return []
+        wanted = dict.fromkeys(new, -1)
+        left = len(new)
+        for i, v in enumerate(chunk):
+            if wanted.get(v) == -1:
+                wanted[v] = i
+                left -= 1
+                if not left:
+                    break
+        return [(i, v, True) for v, i in wanted.items()]
+
+    def _unhashable(self, chunk: list[Any], known: dict) -> list[tuple[int, Any, bool]]:
+        first: dict[Any, int] = {}
+        out = []
+        for i, v in enumerate(chunk):
+            try:
+                if v not in first and v not in known:
+                    out.append((i, v, True))
+                first.setdefault(v, i)
+            except TypeError:
+                out.append((i, v, False))
+        return out
+
+    def open(self, start: int, stop: int) -> list[tuple[int, Any, bool]]:
+        """The block's values not made yet, each with the row it first appears on."""
+        self.each = {}
+        self.made_missing: tuple[str, float] | None = None
+        return self._first_seen(self._chunk(start, stop), self.xml)
+
+    def made(self, row: int, v: Any, hashable: bool) -> None:
+        if v is self.missing and self.missing is not _NO:
+            self.made_missing = self.make(v)  # missing: as tolist() gives it
+        elif not hashable:
+            self.each[row] = self.make(v)
+        elif v not in self.xml:
+            self.xml[v] = self.make(v)
+
+    def finish(self) -> tuple[list[str], list[float] | None]:
+        if self.missing is not _NO:
+            made = [self.xml[k] for k in self.keys]
+            if self.made_missing is not None:
+                made.append(self.made_missing)  # code -1
+            xml = np.array([m[0] for m in made], dtype=object)[self.codes].tolist()
             if not any(m[1] for m in made):
                 return xml, None
-            return xml, np.array([m[1] for m in made])[codes].tolist()
-        if isinstance(values, pd.Series):
-            chunk = values.iloc[start:stop].tolist()
-        elif isinstance(values, np.ndarray):
-            chunk = values[start:stop].tolist()
+            return xml, np.array([m[1] for m in made])[self.codes].tolist()
+        if self.each:
+            made = [
+                self.each[i] if i in self.each else self.xml[v] for i, v in enumerate(self.keys)
+            ]
         else:
-            chunk = list(values[start:stop])
-        xml = self.xml
-        tall = False
-        try:
-            for v in dict.fromkeys(chunk):
-                made = xml.get(v)
-                if made is None:
-                    made = xml[v] = self.made(v)
-                tall = tall or bool(made[1])
-        except TypeError:  # unhashable values (an audit event's dict)
-            return self._each(chunk)
-        made = list(map(xml.__getitem__, chunk))
-        out = [m[0] for m in made]
-        return out, [m[1] for m in made] if tall else None
-
-    def _each(self, chunk: list[Any]) -> tuple[list[str], list[float] | None]:
-        """As the row writers did (`column_cells`): hashable values once, the others each time."""
-        out, heights = [], []
-        for v in chunk:
-            try:
-                made = self.xml[v]
-            except KeyError:
-                made = self.xml[v] = self.made(v)
-            except TypeError:
-                made = self.made(v)
-            out.append(made[0])
-            heights.append(made[1])
-        return out, heights if any(heights) else None
+            made = list(map(self.xml.__getitem__, self.keys))
+        heights = [m[1] for m in made]
+        return [m[0] for m in made], heights if any(heights) else None
 
 
 Column = Values | Numbers | Formulas | Where
@@ -261,15 +325,20 @@ def _length(column: Column) -> int:
     return len(column.values)
 
 
-def append_columns(sheet: Sheet, columns: Sequence[Column], height: Any = None) -> None:
+def append_columns(
+    sheet: Sheet, columns: Sequence[Column], height: Any = None, *, convert_first: bool = False
+) -> None:
     """Add as many rows as the columns are long, each row's cells from the columns in order;
-    `height` (points per row, 0: none) asks for taller rows, as `Sheet.append` does."""
+    `height` (points per row, 0: none) asks for taller rows, as `Sheet.append` does;
+    `convert_first`: every column's values converted before any row is written (a frame
+    sheet's order: its styles are numbered as they always were)."""
     n = _length(columns[0]) if columns else 0
     given = None if height is None else np.asarray(height, dtype=float)
     if any(_length(c) != n for c in columns) or (given is not None and len(given) != n):
         raise ValueError("columns of different lengths")
     widths = sheet.widths
     made: dict[tuple, dict] = {}  # columns with the same conversion and width share theirs
+    converted: dict[Any, dict] = {}
     converters = []
     for i, c in enumerate(columns):
         if type(c) is not Values:
@@ -277,7 +346,12 @@ def append_columns(sheet: Sheet, columns: Sequence[Column], height: Any = None) 
             continue
         width = widths[i] if i < len(widths) else 10
         shared = made.setdefault((c.convert, width), {})
-        converters.append(_Converter(sheet.book, c, width, shared))
+        cells = converted.setdefault(c.convert, {})
+        converters.append(_Converter(sheet.book, c, width, shared, cells))
+    if convert_first:
+        for converter in converters:
+            if converter is not None:
+                converter.convert_all()
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         _Block(sheet, start, stop).write(columns, converters, given)
@@ -339,7 +413,7 @@ class _Block:
     def cell(self, column: Column, converter: _Converter | None):
         """The column's pieces in this block, rows with no cell, heights of wrapped texts."""
         if converter is not None:
-            xml, heights = converter.block(self.start, self.stop)
+            xml, heights = converter.finish()
             return [xml], np.asarray(xml, dtype=object) == "", heights
         if type(column) is Numbers:
             return (*self.number(column), None)
@@ -348,6 +422,15 @@ class _Block:
         return self.formula(column), None, None
 
     def write(self, columns, converters, given: np.ndarray | None) -> None:
+        new = [
+            (row, i, value, hashable, converter)
+            for i, converter in enumerate(converters)
+            if converter is not None
+            for row, value, hashable in converter.open(self.start, self.stop)
+        ]
+        new.sort(key=itemgetter(0, 1))  # as a row writer meets them: row, then column
+        for row, _, value, hashable, converter in new:
+            converter.made(row, value, hashable)
         tallest = None if given is None else given[self.start : self.stop]
         pieces: list[Any] = ['<row r="', self.r, None]
         last = 0

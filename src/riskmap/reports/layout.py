@@ -84,7 +84,9 @@ def frame_sheet(
     data = frame.reindex(columns=headers)
     ready = computed or {}
     append_columns(
-        sheet, [ready[c.name] if c.name in ready else _column(cells, data, c) for c in columns]
+        sheet,
+        [ready[c.name] if c.name in ready else _column(cells, data, c) for c in columns],
+        convert_first=True,
     )
     if table:
         add_table(sheet.ws, table, headers, len(data))
