@@ -1,32 +1,23 @@
 """Rows appended a column at a time: how the big sheets are written (issue 17).
 
-A national ministry's workbook has some ten million cells, nearly all in a few sheets
-(Register, Contributions, Controls, the questionnaire's Risks and Controls) whose columns
+A national workbook has some ten million cells, nearly all in a few sheets whose columns
 repeat a few values (codes, names, levels, yes / no) or are formulas that differ only by
-their row numbers. Writing them a cell at a time (`Sheet.append`: a Python call per cell to
-convert, guard, clean and serialise it) was most of an export. Here a column is given
-whole:
+their row numbers; a Python call per cell (`Sheet.append`) was most of an export. Here:
 
-- `Values`: a column's values and how a value becomes a cell (`CellMaker.value`,
-  `CellMaker.text`, ...). Each distinct value is converted once, by those same functions,
-  so the rules (formula-injection guard, text cleaning, styles) keep their one home in
-  `riskmap.reports.cells`, and serialised once by `Book.fragment`; the rows then only
-  look up what their value became. The height a wrapped text needs is reckoned once per
-  distinct text too (`stream.wrapped_height`).
-- `formulas`: a formula per row from constant parts riskmap wrote and per-row parts (row
-  numbers, catalogue ids), joined with numpy over the whole column.
+- `Values`: a column's values and how a value becomes a cell (`CellMaker.value`, ...).
+  Each distinct value is converted once by those functions, so the guard and cleaning
+  rules keep their one home in `riskmap.reports.cells`, and serialised once by
+  `Book.fragment` (with the height its wrapped text needs); rows look up what it became.
+- `numbers`: integers written as digits; `formulas`: a formula per row from constant
+  parts riskmap wrote and per-row parts (row numbers, catalogue ids); `where`: either.
 
-`append_columns` then builds the rows' XML with numpy's element-wise string concatenation
-(a C loop per column, not a Python call per cell) and hands it to the sheet, a block of
-rows at a time: values are read, converted and joined block by block (formulas, masks and
-row numbers are kept as the parts they are made of until their block is written), so the
-memory is a block's XML and each column's distinct values, never a column of XML.
-
-The XML is the one `Sheet.append` writes for the same cells, byte for byte: a block's new
-values are made in the order a row writer meets them (row by row, then column by column),
-so styles and shared strings get the numbers they always got; a frame sheet's values are
-all converted first, a column at a time, as its row writer did
-(tests/test_reports_columns.py compares whole workbooks with the row writers).
+`append_columns` joins each block of rows once from those pieces (`str.join`, no text made
+per cell), so the memory is a block's XML and each column's distinct values. The XML is
+the one `Sheet.append` writes for the same cells, byte for byte: a block's new values are
+made in the order a row writer meets them (row, then column), so styles and shared
+strings get the numbers they always got, and a frame sheet's values are all converted
+first, a column at a time, as its row writer did (tests/test_reports_columns.py compares
+whole workbooks with the row writers, tests/row_writers.py).
 """
 
 from __future__ import annotations
@@ -99,13 +90,6 @@ def digits(numbers: Any) -> Digits:
     return Digits(np.asarray(numbers).astype(np.int64))
 
 
-def column_values(frame: pd.DataFrame, name: str) -> Any:
-    """`frame[name]`, or None a row where the frame has no such column."""
-    if name in frame.columns:
-        return frame[name]
-    return [None] * len(frame)
-
-
 def formulas(book: Book, style: str | None, *parts: Any) -> Formulas:
     """A formula cell per row whose text is `parts` joined: strings riskmap wrote (the first
     starts with "=", as `CellMaker.formula` asks) and per-row parts: `digits(...)` (row
@@ -136,7 +120,7 @@ def formulas(book: Book, style: str | None, *parts: Any) -> Formulas:
 def _escaped(part: Any) -> np.ndarray:
     values = np.asarray(part).tolist()
     table = {v: _escape(str(v)) for v in dict.fromkeys(values)}
-    return _objects(map(table.__getitem__, values), len(values))
+    return np.fromiter(map(table.__getitem__, values), dtype=object, count=len(values))
 
 
 def with_rows(formula: str, marker: str, rows: Digits) -> list[Any]:
@@ -152,10 +136,6 @@ def with_rows(formula: str, marker: str, rows: Digits) -> list[Any]:
 def where(mask: Any, then: Formulas, otherwise: Any, book: Book) -> Where:
     """`then`'s formula where `mask` holds, else the cell `otherwise` (a value or `Cell`)."""
     return Where(np.asarray(mask, dtype=bool), then, book.fragment(otherwise))
-
-
-def _objects(items: Any, count: int = -1) -> np.ndarray:
-    return np.fromiter(items, dtype=object, count=count)
 
 
 def _text(numbers: np.ndarray) -> list[str]:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
-from riskmap.reports.columns import Values, append_columns, column_values, digits, formulas
+from riskmap.reports.columns import Values, append_columns, digits, formulas
 from riskmap.reports.questionnaire_layout import NO, YES, column_letter
 from riskmap.reports.stream import Book, Sheet, wrapped_height
 
@@ -46,6 +46,11 @@ def checklist(control: Any) -> str:
     if control is None:
         return ""
     return "; ".join(f"{i}. {entry}" for i, entry in enumerate(control.evidence, 1))
+
+
+def _column(frame: pd.DataFrame, name: str) -> Any:
+    """`frame[name]`, or None a row where the frame has no such column."""
+    return frame[name] if name in frame.columns else [None] * len(frame)
 
 
 def _units_of(codes: list[Any], info: dict) -> tuple[list, list, list]:
@@ -173,7 +178,7 @@ def control_rows(
             Values(maturity),
             Values(evidence, lambda x: t(str(x or ""))),
             Values(justification, lambda x: t(str(x or ""))),
-            Values(column_values(cr, "evidence_references"), answer),
+            Values(_column(cr, "evidence_references"), answer),
         ],
         height=_level_heights(meanings, widths["maturity_meaning"], pairs),
     )
