@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 
 from riskmap.reports import stream
 from riskmap.reports.cells import Cell
-from riskmap.reports.layout import records, rows_of
 from riskmap.reports.stream import Book
+from row_writers import records, rows_of
 
 
 def test_a_long_sheet_is_spooled_not_held_and_reads_back_whole():

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from riskmap.catalogue import Catalogue
 from riskmap.reports.cells import solid
+from riskmap.reports.columns import Values, append_columns
 from riskmap.reports.stream import Book, Sheet
 
 UNIT_HEADERS = ["unit_code", "unit", "unit_type", "region"]
@@ -50,6 +51,25 @@ def band_rules(catalogue: Catalogue, top_left: str, by_id: bool = False) -> list
     return rules
 
 
+def _grid(codes, risks, register, column, risk_ratings, score_cell) -> list[Values]:
+    """A column per risk, a row per unit: the pair's score (the last where a pair repeats),
+    else NOT_APPLICABLE where the unit rated the risk not applicable, else None."""
+    keys = ["unit_code", "risk_id"]
+    pairs = register[[*keys, column]].drop_duplicates(keys, keep="last")
+    pairs = pairs.assign(present=True)
+    scores = pairs.pivot(index="unit_code", columns="risk_id", values=column)
+    scores = scores.reindex(index=codes, columns=risks)
+    present = pairs.pivot(index="unit_code", columns="risk_id", values="present")
+    present = present.reindex(index=codes, columns=risks).notna().to_numpy()
+    rr = risk_ratings[~risk_ratings["applicable"].astype(bool)].drop_duplicates(keys)
+    na = rr.assign(na=True).pivot(index="unit_code", columns="risk_id", values="na")
+    na = na.reindex(index=codes, columns=risks).notna().to_numpy() & ~present
+    grid = scores.to_numpy(dtype=float).astype(object)
+    grid[~present] = None
+    grid[na] = NOT_APPLICABLE
+    return [Values(grid[:, j], score_cell) for j in range(len(risks))]
+
+
 def heatmap_sheet(
     book: Book,
     title: str,
@@ -67,41 +87,19 @@ def heatmap_sheet(
     sheet = book.sheet(title, widths, freeze="E2")
     ws, cells = sheet.ws, book.cells
     sheet.append(cells.header(UNIT_HEADERS + risks))
-    scores = dict(
-        zip(
-            zip(register["unit_code"], register["risk_id"], strict=True),
-            register[column],
-            strict=True,
-        )
-    )
-    not_applicable = {
-        (u, r)
-        for u, r, a in risk_ratings[["unit_code", "risk_id", "applicable"]].itertuples(
-            index=False, name=None
-        )
-        if not bool(a)
-    }
     style = "int" if column == "inherent" else "score"
     ordered = units.sort_values("unit_code", kind="stable")
-    for unit_id, unit, unit_type, region in ordered[UNIT_HEADERS].itertuples(
-        index=False, name=None
-    ):
-        row = [
-            cells.value(unit_id),
-            cells.value(unit),
-            cells.value(unit_type),
-            cells.value(region),
-        ]
-        for risk in risks:
-            key = (unit_id, risk)
-            value = scores.get(key)
-            if value is not None:
-                row.append(cells.styled(float(value), style))
-            elif key in not_applicable:
-                row.append(NOT_APPLICABLE)
-            else:
-                row.append(None)
-        sheet.append(row)
+
+    def score_cell(value):  # a score, "n/a" (rated not applicable) or None (not faced)
+        if value is None or value is NOT_APPLICABLE:
+            return value
+        return cells.styled(float(value), style)
+
+    append_columns(
+        sheet,
+        [Values(ordered[name], cells.value) for name in UNIT_HEADERS]
+        + _grid(ordered["unit_code"], risks, register, column, risk_ratings, score_cell),
+    )
     last_col = get_column_letter(len(UNIT_HEADERS) + max(len(risks), 1))
     last_row = len(ordered) + 1
     if risks and len(ordered):

@@ -7,12 +7,14 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from riskmap.reports.cells import CellMaker
+from riskmap.reports.columns import Column, Formulas, Values, append_columns, numbers
 from riskmap.reports.stream import Book, Sheet
 
 
@@ -71,53 +73,35 @@ def frame_sheet(
     *,
     table: str | None = None,
     freeze: str = "A2",
-    computed: dict[str, list] | None = None,
+    computed: dict[str, Formulas] | None = None,
 ) -> Sheet:
     """A sheet of `frame`'s `columns` (missing ones empty), one row per record, as a table;
-    `computed` gives a column's cells ready made (a live formula per row)."""
+    `computed` gives a column's cells ready made (a live formula per row, `columns.formulas`).
+    Written a column at a time (`riskmap.reports.columns`), each distinct value converted
+    once."""
     sheet, headers = headed_sheet(book, title, columns, freeze=freeze)
     cells = book.cells
     data = frame.reindex(columns=headers)
     ready = computed or {}
-    converted = [
-        ready[c.name] if c.name in ready else column_cells(cells, data[c.name], c.style)
-        for c in columns
-    ]
-    for record in zip(*converted, strict=True):
-        sheet.append(record)
+    append_columns(
+        sheet,
+        [ready[c.name] if c.name in ready else _column(cells, data, c) for c in columns],
+        convert_first=True,
+    )
     if table:
         add_table(sheet.ws, table, headers, len(data))
     return sheet
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """`frame.to_dict("records")`, the same dicts of Python values, built four times faster
-    from each column's `tolist()` (pandas boxes every value of every row one at a time)."""
-    names = list(frame.columns)
-    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def rows_of(frame: pd.DataFrame, columns: list[str]) -> zip:
-    """The rows of `frame[columns]` as tuples of Python values (`itertuples(index=False,
-    name=None)`, faster: each column converted whole)."""
-    return zip(*(frame[c].tolist() for c in columns), strict=True)
-
-
-def column_cells(cells: CellMaker, series: pd.Series, style: str | None) -> list[Any]:
-    """The cells of a column: each distinct value converted once (names repeat a lot)."""
-    seen: dict[Any, Any] = {}
-    out = []
+def _column(cells: CellMaker, data: pd.DataFrame, column: Col) -> Column:
+    """A frame's column as `CellMaker.value` makes its cells; integers with no style, which
+    it leaves as they are, as plain numbers (`columns.numbers`: no conversion each)."""
+    series = data[column.name]
+    style = column.style
+    if style is None and isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
+        return numbers(series.to_numpy())
     value = cells.value
-    for v in series.tolist():
-        try:
-            out.append(seen[v])
-        except KeyError:
-            seen[v] = cell = value(v, style)
-            out.append(cell)
-        except TypeError:  # unhashable (a dict of an audit event, say)
-            out.append(value(v, style))
-    return out
+    return Values(series, lambda v: value(v, style))
 
 
 def guess_columns(frame: pd.DataFrame, first: list[str], widths: dict[str, float]) -> list[Col]:

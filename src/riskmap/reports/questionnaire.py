@@ -28,18 +28,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from riskmap.catalogue import Catalogue
 from riskmap.catalogue.models import Scale
-from riskmap.reports.layout import records
 from riskmap.reports.questionnaire_layout import (
     CONTROLS_SHEET,
     FORMAT,
     FORMAT_VERSION,
     LISTS_SHEET,
     META_SHEET,
-    NO,
     RISKS_SHEET,
     UNIT_CODES_CHARS,
     UNIT_CODES_KEY,
-    YES,
     Field,
     ParsedAnswers,
     QuestionnaireError,
@@ -49,8 +46,9 @@ from riskmap.reports.questionnaire_layout import (
     scale_range,
 )
 from riskmap.reports.questionnaire_parse import parse_questionnaire
+from riskmap.reports.questionnaire_rows import control_rows, level_text, maturity_text, risk_rows
 from riskmap.reports.snapshot import CycleSnapshot
-from riskmap.reports.stream import Book, Sheet, wrapped_height
+from riskmap.reports.stream import Book, Sheet
 
 __all__ = [
     "ParsedAnswers",
@@ -76,10 +74,6 @@ def _validation(formula: str, title: str, prompt: str) -> DataValidation:
         promptTitle=title,
         prompt=prompt[:250],
     )
-
-
-def _yes_no(value: Any) -> str:
-    return YES if bool(value) else NO
 
 
 def _select_units(snapshot: CycleSnapshot, unit_ids: list | None) -> pd.DataFrame:
@@ -115,24 +109,6 @@ def _protect(ws: Any, fields: list[Field], rows: int) -> None:
     ws.auto_filter.ref = f"A1:{last}{max(rows, 1) + 1}"
 
 
-def _level_text(scale: Scale, level: int) -> str:
-    lv = scale.levels.get(level)
-    return f"{lv.name}: {lv.definition}" if lv else ""
-
-
-def _maturity_text(catalogue: Catalogue, control: Any, level: int) -> str:
-    """What `level` means for `control` (the catalogue's text, else the generic scale's)."""
-    own = control.maturity.get(level) if control is not None else None
-    return own or _level_text(catalogue.method.maturity, level)
-
-
-def _checklist(control: Any) -> str:
-    """The control's evidence checklist, numbered as the references column names entries."""
-    if control is None:
-        return ""
-    return "; ".join(f"{i}. {entry}" for i, entry in enumerate(control.evidence, 1))
-
-
 def _lists_sheet(book: Book, catalogue: Catalogue) -> None:
     """Hidden lookups: the meaning of each level (generic scales, each control's maturity)."""
     sheet = book.sheet(LISTS_SHEET, [24, 100], freeze=None, print_rows=None)
@@ -142,14 +118,14 @@ def _lists_sheet(book: Book, catalogue: Catalogue) -> None:
     for name, scale in (("likelihood", m.likelihood), ("impact", m.impact)):
         first = sheet.rows + 1
         for level in sorted(scale.levels):
-            sheet.append([str(level), t(_level_text(scale, level))])
+            sheet.append([str(level), t(level_text(scale, level))])
         book.wb.defined_names[f"{name}_defs"] = DefinedName(
             f"{name}_defs", attr_text=f"{LISTS_SHEET}!$A${first}:$B${sheet.rows}"
         )
     first = sheet.rows + 1
     for control in catalogue.controls:
         for level in sorted(m.maturity.levels):
-            sheet.append([f"{control.id}|{level}", t(_maturity_text(catalogue, control, level))])
+            sheet.append([f"{control.id}|{level}", t(maturity_text(catalogue, control, level))])
     book.wb.defined_names["maturity_defs"] = DefinedName(
         "maturity_defs", attr_text=f"{LISTS_SHEET}!$A${first}:$B${sheet.rows}"
     )
@@ -267,53 +243,14 @@ def questionnaire_template(
     book.wb.properties.title = f"riskmap questionnaire {snapshot.cycle_label}"
     book.wb.properties.creator = "riskmap"
     book.wb.security = WorkbookProtection(lockStructure=True)
-    cells = book.cells
-    t, v = cells.text, cells.value
     _instructions(book, snapshot, catalogue, len(units))
 
     # Risks
     fields = risk_fields(catalogue)
-    widths = {f.key: f.width for f in fields}
     sheet = _start(book, RISKS_SHEET, fields)
     rr = snapshot.risk_ratings[snapshot.risk_ratings["unit_code"].isin(keep)]
     rr = rr.sort_values(["unit_code", "risk_id"], kind="stable")
-    titles = {r.id: r.title for r in catalogue.risks}
-    lik, imp = column_letter(fields, "likelihood"), column_letter(fields, "impact")
-    for rec in records(rr):
-        r = sheet.rows + 1
-        code, name, utype = info[rec["unit_code"]]
-        sheet.append(
-            [
-                v(code),
-                v(name),
-                v(utype),
-                v(rec["risk_id"]),
-                t(titles.get(rec["risk_id"], "(not in the catalogue)"), "wrap"),
-                cells.text(_yes_no(rec["applicable"]), "answer"),
-                cells.styled(int(rec["likelihood"]), "answer"),
-                cells.formula(f'=IFERROR(VLOOKUP({lik}{r}&"",likelihood_defs,2,FALSE),"")', "wrap"),
-                cells.styled(int(rec["impact"]), "answer"),
-                cells.formula(f'=IFERROR(VLOOKUP({imp}{r}&"",impact_defs,2,FALSE),"")', "wrap"),
-                cells.text(str(rec["justification"] or ""), "answer_text"),
-                v(rec["unit_code"]),
-                v(rec["risk_id"]),
-                int(rec["version"]),
-                _yes_no(rec["applicable"]),
-                int(rec["likelihood"]),
-                int(rec["impact"]),
-                t(str(rec["justification"] or "")),
-            ],
-            # The meanings are formulas: size the row for the current levels' texts.
-            height=wrapped_height(
-                [
-                    (
-                        _level_text(m.likelihood, int(rec["likelihood"])),
-                        widths["likelihood_meaning"],
-                    ),
-                    (_level_text(m.impact, int(rec["impact"])), widths["impact_meaning"]),
-                ]
-            ),
-        )
+    risk_rows(book, sheet, rr, info, catalogue, fields)
     n = sheet.rows
     ws = sheet.ws
     dv = _validation(
@@ -333,49 +270,10 @@ def questionnaire_template(
 
     # Controls
     fields = control_fields(catalogue)
-    widths = {f.key: f.width for f in fields}
     sheet = _start(book, CONTROLS_SHEET, fields)
     cr = snapshot.control_ratings[snapshot.control_ratings["unit_code"].isin(keep)]
     cr = cr.sort_values(["unit_code", "control_id"], kind="stable")
-    by_id = catalogue.control_by_id
-    mat, ctl = column_letter(fields, "maturity"), column_letter(fields, "control_id")
-    for rec in records(cr):
-        r = sheet.rows + 1
-        code, name, utype = info[rec["unit_code"]]
-        control = by_id.get(rec["control_id"])
-        sheet.append(
-            [
-                v(code),
-                v(name),
-                v(utype),
-                v(rec["control_id"]),
-                t(control.name if control else "(not in the catalogue)", "wrap"),
-                cells.text(_yes_no(rec["applicable"]), "answer"),
-                cells.styled(int(rec["maturity"]), "answer"),
-                cells.formula(
-                    f'=IFERROR(VLOOKUP({ctl}{r}&"|"&{mat}{r},maturity_defs,2,FALSE),"")', "wrap"
-                ),
-                cells.text(str(rec["evidence"] or ""), "answer_text"),
-                cells.text(str(rec["justification"] or ""), "answer_text"),
-                t(_checklist(control), "wrap"),
-                v(rec["unit_code"]),
-                v(rec["control_id"]),
-                int(rec["version"]),
-                _yes_no(rec["applicable"]),
-                int(rec["maturity"]),
-                t(str(rec["evidence"] or "")),
-                t(str(rec["justification"] or "")),
-                cells.text(str(rec.get("evidence_references") or ""), "answer_text"),
-            ],
-            height=wrapped_height(
-                [
-                    (
-                        _maturity_text(catalogue, control, int(rec["maturity"])),
-                        widths["maturity_meaning"],
-                    )
-                ]
-            ),
-        )
+    control_rows(book, sheet, cr, info, catalogue, fields)
     n = sheet.rows
     ws = sheet.ws
     dv = _validation(
@@ -388,6 +286,7 @@ def questionnaire_template(
     )
     ws.data_validations.append(dv)
     dv = _validation(_levels_list(m.maturity), m.maturity.name, m.maturity.question)
+    mat = column_letter(fields, "maturity")
     dv.add(f"{mat}2:{mat}{max(n, 2)}")
     ws.data_validations.append(dv)
     _protect(ws, fields, n - 1)

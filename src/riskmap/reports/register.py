@@ -29,7 +29,17 @@ import numpy as np
 import pandas as pd
 
 from riskmap.catalogue import Catalogue
-from riskmap.reports.cells import Cell
+from riskmap.reports.columns import (
+    Numbers,
+    Values,
+    Where,
+    append_columns,
+    digits,
+    formulas,
+    numbers,
+    where,
+    with_rows,
+)
 from riskmap.reports.evidence_sheet import LINK_COLUMNS, control_links, location
 from riskmap.reports.heatmap import band_rules
 from riskmap.reports.layout import (
@@ -38,8 +48,6 @@ from riskmap.reports.layout import (
     frame_sheet,
     headed_sheet,
     letter,
-    records,
-    rows_of,
 )
 from riskmap.reports.snapshot import CycleSnapshot
 from riskmap.reports.stream import Book, Sheet
@@ -114,23 +122,35 @@ def controls_frame(
     cr = cr.merge(snapshot.units[["unit_code", "unit", "unit_type"]], on="unit_code", how="left")
     cr = cr.merge(links, on=["unit_code", "control_id"], how="left")
     cr["valid_evidence_items"] = cr["valid_evidence_items"].fillna(0).astype(int)
-    cr["evidence_row"] = pd.Series(
-        [None if pd.isna(v) else int(v) for v in cr["evidence_row"]], index=cr.index, dtype=object
-    )
+    first = cr["evidence_row"]
+    rows = np.full(len(cr), None, dtype=object)  # an int (a link) or None (no item)
+    rows[first.notna().to_numpy()] = first.dropna().astype(int).tolist()
+    cr["evidence_row"] = pd.Series(rows, index=cr.index, dtype=object)
     cr = cr.sort_values(["unit_code", "control_id"], kind="stable", ignore_index=True)
     by_id = catalogue.control_by_id
     levels = catalogue.method.maturity.levels
-    cr["control"] = cr["control_id"].map(
-        lambda c: by_id[c].name if c in by_id else "(not in the catalogue)"
+    # Looked up once per distinct id or level, not once per rating.
+    ids = cr["control_id"]
+    cr["control"] = _per_distinct(
+        ids, lambda c: by_id[c].name if c in by_id else "(not in the catalogue)"
     )
-    cr["principle"] = cr["control_id"].map(lambda c: by_id[c].principle if c in by_id else "")
-    cr["maturity_level"] = cr["maturity"].map(
-        lambda m: levels[int(m)].name if not pd.isna(m) and int(m) in levels else ""
+    cr["principle"] = _per_distinct(ids, lambda c: by_id[c].principle if c in by_id else "")
+    cr["maturity_level"] = _per_distinct(
+        cr["maturity"],
+        lambda m: levels[int(m)].name if not pd.isna(m) and int(m) in levels else "",
     )
     cr["applicable"] = cr["applicable"].astype(bool)
     cr["credited"] = credited_maturity(cr["maturity"].fillna(0), has_evidence(cr), catalogue)
     cr["row"] = np.arange(len(cr)) + 2
     return cr
+
+
+def _per_distinct(values: pd.Series, rule: Any) -> pd.Series:
+    """`values.map(rule)`, `rule` asked once per distinct value (a national ministry has
+    320,000 control ratings of some 60 controls)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    made = [rule(v) for v in uniques.tolist()]
+    return pd.Series(np.array(made, dtype=object)[codes], index=values.index).astype("str")
 
 
 def contributions_frame(
@@ -159,7 +179,7 @@ def register_frame(register: pd.DataFrame, contrib: pd.DataFrame, snapshot: Cycl
         spans = contrib.groupby(keys, sort=False)["sheet_row"].agg(["min", "max"])
         spans.columns = ["contributions_from", "contributions_to"]
         used = contrib[contrib["applicable"]]
-        weights = used["weight"].map(lambda w: f"{w:g}")
+        weights = _per_distinct(used["weight"], lambda w: f"{w:g}")
         by = [used[k] for k in keys]
         texts = pd.DataFrame(
             {
@@ -190,75 +210,69 @@ def write_controls(book: Book, controls: pd.DataFrame) -> Sheet:
     cols = CONTROL_COLUMNS
     m, ev = letter(cols, "maturity"), letter(cols, "evidence")
     rows = controls["row"].to_numpy()
-    credited = [
-        book.cells.formula(
-            f"=IF(OR(LEN(TRIM({ev}{r}))>0,{m}{r}<=evidence_required_above),{m}{r},"
-            "evidence_required_above)",
-            "int",
-        )
-        for r in rows
-    ]
+    r = digits(rows)
+    credited = formulas(
+        book, "int", f"=IF(OR(LEN(TRIM({ev}", r, f"))>0,{m}", r,
+        f"<=evidence_required_above),{m}", r, ",evidence_required_above)",
+    )  # fmt: skip
     sheet = frame_sheet(
         book, CONTROLS_SHEET, controls, cols, table="tbl_controls", freeze="E2",
         computed={"credited": credited},
     )  # fmt: skip
     link = letter(cols, "evidence_row")
-    for r, first in zip(rows, controls["evidence_row"], strict=True):
-        if not pd.isna(first):
-            sheet.link(f"{link}{r}", location(first))
+    linked = controls["evidence_row"].notna().to_numpy()
+    for r, first in zip(rows[linked], controls["evidence_row"][linked], strict=True):
+        sheet.link(f"{link}{r}", location(first))
     return sheet
 
 
 def write_contributions(book: Book, contrib: pd.DataFrame) -> Sheet:
+    """The Contributions sheet, a column at a time (`riskmap.reports.columns`): a rated
+    control's `applicable` and `credited` read its Controls row; a linked but unrated one
+    counts as applicable and not in place (True, 0)."""
     cols = CONTRIBUTION_COLUMNS
     sheet, headers = headed_sheet(book, CONTRIBUTIONS_SHEET, cols, freeze="D2")
-    cells = book.cells
+    value = book.cells.value
     a_col = letter(CONTROL_COLUMNS, "applicable")
     c_col = letter(CONTROL_COLUMNS, "credited")
     col = {c.name: letter(cols, c.name) for c in cols}
-    fraction = cells.style_id("fraction")
-    ids: dict = {}  # ids repeat: each converted (and guarded) once
-
-    def v(value):
-        try:
-            return ids[value]
-        except KeyError:
-            ids[value] = cell = cells.value(value)
-            return cell
-
-    for unit_id, risk_id, control_id, strength, key, ctl_row, row in rows_of(
-        contrib, ["unit_code", "risk_id", "control_id", "strength", "key", "row", "sheet_row"]
-    ):
-        k, w, a, cr = col["key"], col["weight"], col["applicable"], col["credited"]
-        if pd.isna(ctl_row):  # linked but not rated: counts as not in place
-            applicable: Any = True
-            credited: Any = 0
-            ctl_row = None
-        else:
-            ctl_row = int(ctl_row)
-            applicable = Cell(f"{CONTROLS_SHEET}!${a_col}${ctl_row}", "f", 0)
-            credited = Cell(f"{CONTROLS_SHEET}!${c_col}${ctl_row}", "f", 0)
-        sheet.append(
-            [
-                v(unit_id),
-                v(risk_id),
-                v(control_id),
-                strength,
-                bool(key),
-                Cell(f"weight_{strength}*IF({k}{row},key_control_weight,1)", "f", fraction),
-                applicable,
-                credited,
-                Cell(f"INDEX(credit_table,{cr}{row}-maturity_min+1)", "f", fraction),
-                Cell(f"IF({a}{row},{w}{row},0)", "f", fraction),
-                Cell(f"{col['counted']}{row}*{col['credit']}{row}", "f", fraction),
-                ctl_row,
-            ]
-        )
+    k, w, a, cr = col["key"], col["weight"], col["applicable"], col["credited"]
+    row = digits(contrib["sheet_row"].to_numpy())
+    rated = contrib["row"].notna().to_numpy()
+    rows = contrib["row"].fillna(0).to_numpy().astype(np.int64)
+    ctl_row = digits(rows)
+    append_columns(
+        sheet,
+        [
+            Values(contrib["unit_code"], value),
+            Values(contrib["risk_id"], value),
+            Values(contrib["control_id"], value),
+            Values(contrib["strength"]),
+            Values(contrib["key"], bool),
+            formulas(
+                book,
+                "fraction",
+                "=weight_",
+                contrib["strength"].to_numpy(),
+                f"*IF({k}",
+                row,
+                ",key_control_weight,1)",
+            ),  # fmt: skip
+            where(rated, formulas(book, None, f"={CONTROLS_SHEET}!${a_col}$", ctl_row), True, book),
+            where(rated, formulas(book, None, f"={CONTROLS_SHEET}!${c_col}$", ctl_row), 0, book),
+            formulas(book, "fraction", "=INDEX(credit_table,", cr, row, "-maturity_min+1)"),
+            formulas(book, "fraction", f"=IF({a}", row, f",{w}", row, ",0)"),
+            formulas(book, "fraction", f"={col['counted']}", row, f"*{col['credit']}", row),
+            numbers(rows, rated),
+        ],
+    )
     add_table(sheet.ws, "tbl_contributions", headers, len(contrib))
     return sheet
 
 
 def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> Sheet:
+    """The Register sheet, a column at a time (`riskmap.reports.columns`): inputs, then every
+    score a formula over them, the Method's names and the pair's Contributions rows."""
     headers = REGISTER_HEADER
     sheet = book.sheet(REGISTER_SHEET, [_REGISTER_WIDTHS[h] for h in headers], freeze="F2")
     cells = book.cells
@@ -266,51 +280,51 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
     c = {n: letter(headers, n) for n in headers}
     lik, imp, inh, red = c["likelihood"], c["impact"], c["inherent"], c["reduction"]
     res_l, res, cov = c["residual_likelihood"], c["residual"], c["coverage"]
-    counted = letter(CONTRIBUTION_COLUMNS, "counted")
-    share = letter(CONTRIBUTION_COLUMNS, "share")
-    band = _band_formula(catalogue)
-    f, v, t = cells.formula, cells.value, cells.text
     data = register.reindex(columns=headers)
-    for i, rec in enumerate(records(data)):
-        r = i + 2
-        first, last = rec["contributions_from"], rec["contributions_to"]
-        if pd.isna(first):
-            coverage: Any = f("=0", "fraction")
-            first = last = None
-        else:
-            first, last = int(first), int(last)
-            w_sum = f"SUM({CONTRIBUTIONS_SHEET}!${counted}${first}:${counted}${last})"
-            s_sum = f"SUM({CONTRIBUTIONS_SHEET}!${share}${first}:${share}${last})"
-            coverage = f(f"=IF({w_sum}=0,0,{s_sum}/{w_sum})", "fraction")
-        sheet.append(
-            [
-                v(rec["unit_code"]),
-                t(str(rec["unit"])),
-                v(rec["unit_type"]),
-                v(rec["region"]),
-                v(rec["risk_id"]),
-                t(str(rec["risk"])),
-                v(rec["stage"]),
-                cells.styled(int(rec["likelihood"]), "input"),
-                cells.styled(int(rec["impact"]), "input"),
-                f(f"={lik}{r}*{imp}{r}", "int"),
-                coverage,
-                f(f"=max_reduction*{cov}{r}", "fraction"),
-                f(f"={lik}{r}*(1-{red}{r})", "score"),
-                f(f"={res_l}{r}*{imp}{r}", "score"),
-                f(band(f"{inh}{r}", f"{lik}{r}", f"{imp}{r}")),
-                f(band(f"{res}{r}", f"{res_l}{r}", f"{imp}{r}")),
-                t(str(rec["controls"] or "")),
-                t(str(rec["unevidenced"] or "")),
-                t(str(rec["weights"] or "")),
-                t(str(rec["maturities"] or "")),
-                t(str(rec["credited"] or "")),
-                first,
-                last,
-                v(rec["justification"], "wrap"),
-                v(rec["confirmed"]),
-            ]
-        )
+    r = digits(np.arange(len(data)) + 2)
+    v, t = cells.value, cells.text
+
+    def column(name: str, convert: Any) -> Values:
+        return Values(data[name], convert)
+
+    def text(x: Any) -> Any:
+        return t(str(x))
+
+    def text_or_empty(x: Any) -> Any:
+        return t(str(x or ""))
+
+    band = _band_formula(catalogue)
+    mark = "\x00"
+    append_columns(
+        sheet,
+        [
+            column("unit_code", v),
+            column("unit", text),
+            column("unit_type", v),
+            column("region", v),
+            column("risk_id", v),
+            column("risk", text),
+            column("stage", v),
+            column("likelihood", lambda x: cells.styled(int(x), "input")),
+            column("impact", lambda x: cells.styled(int(x), "input")),
+            formulas(book, "int", f"={lik}", r, f"*{imp}", r),
+            _coverage(book, data),
+            formulas(book, "fraction", f"=max_reduction*{cov}", r),
+            formulas(book, "score", f"={lik}", r, f"*(1-{red}", r, ")"),
+            formulas(book, "score", f"={res_l}", r, f"*{imp}", r),
+            formulas(book, None, *with_rows(band(inh + mark, lik + mark, imp + mark), mark, r)),
+            formulas(book, None, *with_rows(band(res + mark, res_l + mark, imp + mark), mark, r)),
+            column("controls", text_or_empty),
+            column("unevidenced", text_or_empty),
+            column("weights", text_or_empty),
+            column("maturities", text_or_empty),
+            column("credited", text_or_empty),
+            _span_end(data["contributions_from"]),
+            _span_end(data["contributions_to"]),
+            column("justification", lambda x: v(x, "wrap")),
+            column("confirmed", v),
+        ],
+    )
     add_table(sheet.ws, "tbl_register", headers, len(data))
     if len(data):
         # Scores and bands coloured by band, as on the heat maps (the value is in the cell).
@@ -322,6 +336,26 @@ def write_register(book: Book, register: pd.DataFrame, catalogue: Catalogue) -> 
             for rule in band_rules(catalogue, f"{col}2", by_id=True):
                 sheet.ws.conditional_formatting.add(f"{col}2:{col}{last}", rule)
     return sheet
+
+
+def _span_end(rows: pd.Series) -> Numbers:
+    """The first or last Contributions row of each pair, none for a pair without."""
+    return numbers(rows.fillna(0).to_numpy(), rows.notna().to_numpy())
+
+
+def _coverage(book: Book, data: pd.DataFrame) -> Where:
+    """`coverage`: the pair's weighted credit over its contiguous Contributions rows, 0 for
+    a pair with none."""
+    counted = letter(CONTRIBUTION_COLUMNS, "counted")
+    share = letter(CONTRIBUTION_COLUMNS, "share")
+    spans = data["contributions_from"].notna().to_numpy()
+    first = digits(data["contributions_from"].fillna(0).to_numpy())
+    last = digits(data["contributions_to"].fillna(0).to_numpy())
+    sheet = CONTRIBUTIONS_SHEET
+    w_sum = [f"SUM({sheet}!${counted}$", first, f":${counted}$", last, ")"]
+    s_sum = [f"SUM({sheet}!${share}$", first, f":${share}$", last, ")"]
+    ratio = formulas(book, "fraction", "=IF(", *w_sum, "=0,0,", *s_sum, "/", *w_sum, ")")
+    return where(spans, ratio, book.cells.formula("=0", "fraction"), book)
 
 
 def _band_formula(catalogue: Catalogue):

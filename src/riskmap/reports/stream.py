@@ -4,7 +4,9 @@ openpyxl (write-only mode) writes everything but the cells: styles, defined name
 widths, frozen panes, tables, filters, conditional formats, data validations, protection,
 print set-up. Its cell writer costs some 50 us a cell without lxml, too slow for a national
 ministry (a million cells), so each sheet's rows are serialised here as text (about 1 us a
-cell) and put in place of the empty `<sheetData/>` openpyxl wrote, with a `<dimension>`
+cell with `Sheet.append`; the big sheets give whole columns to `riskmap.reports.columns`,
+which hands finished rows to `Sheet.add_rows_xml`) and put in place of the empty
+`<sheetData/>` openpyxl wrote, with a `<dimension>`
 (readers use it to size the sheet) and a shared-string table (each distinct text stored
 once, as Excel and LibreOffice do themselves). The cell kinds written are few and simple:
 shared strings, numbers, booleans and formulas (see `Book.fragment`). A sheet's links to a
@@ -165,6 +167,14 @@ class Sheet:
         if len(self._parts) >= _FLUSH_ROWS:
             self._flush()
         return r
+
+    def add_rows_xml(self, xml: str, rows: int, columns: int) -> None:
+        """Add `rows` rows already serialised (`riskmap.reports.columns`), the next numbers
+        in order, the widest `columns` cells wide."""
+        self.rows += rows
+        self.columns = max(self.columns, columns)
+        self._parts.append(xml)
+        self._flush()
 
     def _flush(self) -> None:
         if not self._parts:

@@ -77,11 +77,19 @@ def _reference_cells(tx: Tx, cyc: Cycle, controls: pd.DataFrame) -> list[str]:
 
 
 def build_snapshot(
-    tx: Tx, cyc: Cycle, *, full: bool = True, only: list[str] | None = None
+    tx: Tx,
+    cyc: Cycle,
+    *,
+    full: bool = True,
+    only: list[str] | None = None,
+    baselines: bool = True,
 ) -> CycleSnapshot:
     """The cycle as the reports see it, read in `tx` (`full=False`: units and ratings only,
     what the questionnaire needs; `only`: of these unit codes alone, so that a part file's
-    import costs what its units cost, baselines and evidence references included)."""
+    import costs what its units cost, baselines and evidence references included;
+    `baselines=False`: the risk ratings without the baseline each is compared with, which
+    only the questionnaire's parser uses: the workbook and the template of a national
+    ministry spare reading the previous cycle and 150,000 baselines)."""
     org = tx.organisation()
     units = frames.unit_frame(tx.session, cyc)
     if only is not None:
@@ -101,6 +109,7 @@ def build_snapshot(
     previous = tx.session.get(Cycle, cyc.previous_cycle_id) if cyc.previous_cycle_id else None
     part = None if only is None else list(units["unit_code"])  # the rows of these alone
     controls = frames.control_frame(tx.session, cyc, part)
+    risks = frames.risk_frame(tx.session, cyc, part)
     if not full:  # the questionnaire edits what was typed; the workbook shows what counts
         controls["evidence"] = controls["evidence_text"]
         controls["evidence_references"] = _reference_cells(tx, cyc, controls)
@@ -110,7 +119,7 @@ def build_snapshot(
         status=cyc.status,
         catalogue_version=cyc.catalogue_version,
         units=units,
-        risk_ratings=with_baseline(tx, cyc, frames.risk_frame(tx.session, cyc, part), units),
+        risk_ratings=with_baseline(tx, cyc, risks, units) if baselines else risks,
         control_ratings=controls,
         drafted_by=cyc.drafted_by,
         drafted_at=cyc.started_at,
@@ -139,7 +148,8 @@ def cycle_snapshot(tx: Tx, cycle: str) -> CycleSnapshot:
 def export_workbook(tx: Tx, cycle: str) -> bytes:
     """The auditor's workbook of the cycle (.xlsx bytes); the export is an audit event."""
     cyc = tx.cycle(cycle)
-    data = reports.export_workbook(build_snapshot(tx, cyc), tx.catalogue)  # loaded when used
+    snap = build_snapshot(tx, cyc, baselines=False)  # only the questionnaire parser needs them
+    data = reports.export_workbook(snap, tx.catalogue)  # the writer loaded when used
     tx.audit_export(cyc, "auditor's workbook", "xlsx", data)
     return data
 
@@ -158,5 +168,5 @@ def questionnaire_template(
     cyc = tx.cycle(cycle)
     tx.writable(cyc, "draft")
     chosen = template_units(tx, cyc, units, region=region, unit_type=unit_type)
-    snap = build_snapshot(tx, cyc, full=False)
+    snap = build_snapshot(tx, cyc, full=False, baselines=False)  # the parser's, not the file's
     return reports.questionnaire_template(snap, tx.catalogue, unit_ids=chosen)
