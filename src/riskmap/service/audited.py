@@ -44,16 +44,12 @@ def _note_changes(session: Session, _context: Any) -> None:
     if not session.info.get(CHECKED):
         return
     changed = session.info.setdefault(_CHANGED, set())
-    for row in (*session.new, *session.dirty, *session.deleted):
+    dirty = [r for r in session.dirty if session.is_modified(r, include_collections=False)]
+    for row in (*session.new, *dirty, *session.deleted):  # `session.dirty` is built per call
         if isinstance(row, _PER_CYCLE):
-            cycle = row.cycle_id
+            changed.add((row.__tablename__, row.cycle_id))
         elif isinstance(row, _OF_NO_CYCLE):
-            cycle = None
-        else:
-            continue
-        if row in session.dirty and not session.is_modified(row, include_collections=False):
-            continue
-        changed.add((row.__tablename__, cycle))
+            changed.add((row.__tablename__, None))
 
 
 @event.listens_for(Session, "before_commit")
