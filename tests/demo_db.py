@@ -31,3 +31,15 @@ def demo_file(path: Path, catalogue: Catalogue, *, units: int, seed: int = 5) ->
     with cheap_hashing(), Service.open(f"sqlite:///{path}", catalogue=catalogue) as svc:
         build_demo(svc, units=units, seed=seed)
     return path
+
+
+@contextmanager
+def private_copy(template: Path, folder: Path, catalogue: Catalogue) -> Iterator[Service]:
+    """A service on a copy of the demo file `template` in `folder`: a test may write to it
+    without touching the module's template or another test's copy."""
+    import shutil
+
+    path = folder / "riskmap.sqlite"
+    shutil.copyfile(template, path)
+    with Service.open(f"sqlite:///{path}", catalogue=catalogue) as service:
+        yield service

@@ -9,15 +9,13 @@ goes through that check; here it is shown to refuse, and to let the right event 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import func, select
 
-from demo_db import demo_file
+from demo_db import demo_file, private_copy
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
-from riskmap.service import CLI_ADMIN, Service
+from riskmap.service import CLI_ADMIN
 from riskmap.service.audited import UnauditedChange
 from riskmap.store.models import AuditEvent, ControlRating, Cycle, Unit
 
@@ -31,9 +29,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def svc(template, tmp_path):
-    path = tmp_path / "riskmap.sqlite"
-    shutil.copyfile(template, path)
-    with Service.open(f"sqlite:///{path}", catalogue=CAT) as service:
+    with private_copy(template, tmp_path, CAT) as service:
         yield service
 
 

@@ -7,18 +7,17 @@ workbook and the audit trail now give the same number.
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import UTC, date, datetime
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from demo_db import demo_file
+from demo_db import demo_file, private_copy
 from riskmap import charts
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
-from riskmap.service import CLI_ADMIN, Service
+from riskmap.service import CLI_ADMIN
 
 CAT = load_catalogue()
 MANAGER, OFFICER, AUDITOR = "demo.manager", "demo.officer", "demo.auditor"
@@ -31,9 +30,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def svc(template, tmp_path):
-    path = tmp_path / "riskmap.sqlite"
-    shutil.copyfile(template, path)
-    with Service.open(f"sqlite:///{path}", catalogue=CAT) as service:
+    with private_copy(template, tmp_path, CAT) as service:
         yield service
 
 

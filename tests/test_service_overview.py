@@ -8,14 +8,13 @@ and the calibration flags, a previewed plan against the stored one.
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 
 import pandas as pd
 import pytest
 
 import worked_example
-from demo_db import demo_file
+from demo_db import demo_file, private_copy
 from riskmap import charts, security
 from riskmap import service as s
 from riskmap.catalogue import load_catalogue
@@ -37,9 +36,7 @@ def template(tmp_path_factory):
 @pytest.fixture
 def svc(template, tmp_path):
     """A private copy of the demo ministry (12 units, 2025 locked, 2026 draft)."""
-    path = tmp_path / "riskmap.sqlite"
-    shutil.copyfile(template, path)
-    with Service.open(f"sqlite:///{path}", catalogue=CAT) as service:
+    with private_copy(template, tmp_path, CAT) as service:
         yield service
 
 
