@@ -48,3 +48,27 @@ def test_a_scoped_officer_sees_and_opens_their_units_only(page, sign_in, north_o
     page.get_by_text(f"unit {other}: outside their scope (region North)").first.wait_for()
     assert on_screen(page)["unit"] in north  # the page went on at their own unit
     assert page.get_by_text(f"Unit {other}: ratings").count() == 0
+
+
+def _cycle_page(page) -> None:
+    page.goto("/cycle")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Cycle").first.wait_for()
+
+
+def test_submitting_the_cycle_is_offered_to_a_whole_ministry_officer(page, sign_in):
+    sign_in(page, "demo.officer")
+    _cycle_page(page)
+    page.get_by_role("button", name="Submit for review").wait_for()
+
+
+def test_a_scoped_officer_is_not_offered_to_submit_the_ministrys_cycle(
+    page, sign_in, north_officer
+):
+    """Submitting acts on the whole ministry: the service refuses a scoped officer, and the
+    page does not offer what would be refused."""
+    name, _, _ = north_officer
+    sign_in(page, name, PASSWORD)
+    _cycle_page(page)
+    page.get_by_text("You see").first.wait_for()
+    assert page.get_by_role("button", name="Submit for review").count() == 0
