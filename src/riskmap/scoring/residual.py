@@ -215,9 +215,8 @@ def _type_link_blocks(catalogue: Catalogue) -> tuple[pd.MultiIndex, np.ndarray, 
     cached = _BLOCK_CACHE.get(catalogue.version)
     if cached is None:
         tl = _type_links(catalogue)
-        key = tl["unit_type"].astype(object) + "\x00" + tl["risk_id"].astype(object)
-        new = key.ne(key.shift()).to_numpy()
-        starts = np.flatnonzero(new).astype(np.int64)
+        pair = tl[["unit_type", "risk_id"]]
+        starts = np.flatnonzero(pair.ne(pair.shift()).any(axis=1).to_numpy()).astype(np.int64)
         counts = np.diff(np.r_[starts, len(tl)]).astype(np.int64)
         blocks = pd.MultiIndex.from_frame(tl.loc[starts, ["unit_type", "risk_id"]])
         cached = _BLOCK_CACHE[catalogue.version] = (blocks, starts, counts)
