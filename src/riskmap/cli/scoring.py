@@ -87,6 +87,13 @@ def _load(catalogue_dir, risk_ratings, control_ratings, units):
     return cat, inputs.risk_ratings, inputs.control_ratings, inputs.units
 
 
+def _from_cycle(cycle, *files) -> bool:
+    """Whether to read the cycle from the database (`--cycle`) rather than the CSV files."""
+    if cycle is not None and any(p is not None for p in files):
+        raise click.UsageError("give either --cycle or the CSV files, not both")
+    return cycle is not None
+
+
 def _catalogue(catalogue_dir) -> Catalogue:
     try:
         return load_catalogue(catalogue_dir)
@@ -112,9 +119,7 @@ def _emit(frame: pd.DataFrame, fmt: str) -> None:
 @_inputs
 def score(risk_ratings, control_ratings, units, cycle, db, fmt, catalogue_dir) -> None:
     """Inherent and residual risk of every applicable unit x risk."""
-    if cycle is not None:
-        if any(p is not None for p in (risk_ratings, control_ratings, units)):
-            raise click.UsageError("give either --cycle or the CSV files, not both")
+    if _from_cycle(cycle, risk_ratings, control_ratings, units):
         with cli_service(db, _catalogue(catalogue_dir)) as svc:  # the service's one register
             _emit(service.register(svc, service.CLI_ADMIN, cycle), fmt)
         return
@@ -170,9 +175,7 @@ def plan(
 ) -> None:
     """Rank the control gaps and choose the actions the budget affords."""
     start_date = start.date() if start else date.today()
-    if cycle is not None:
-        if any(p is not None for p in (risk_ratings, control_ratings, units)):
-            raise click.UsageError("give either --cycle or the CSV files, not both")
+    if _from_cycle(cycle, risk_ratings, control_ratings, units):
         # The service's one plan computation: what `build_plan` would store.
         with cli_service(db, _catalogue(catalogue_dir)) as svc:
             result = service.preview_plan(
