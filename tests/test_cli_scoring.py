@@ -565,3 +565,10 @@ def test_plan_objective_fewest_critical_cells(demo_db):
     assert s_crit["critical_after"] <= s_most["critical_after"] < s_most["critical_before"]
     bad = CliRunner().invoke(main, [*base, "--objective", "cheapest"])
     assert bad.exit_code == 2 and "--objective" in bad.output
+
+
+@pytest.mark.parametrize("command", ["score", "plan"])
+def test_a_cycle_and_csv_files_together_are_refused(paths, command):
+    result = CliRunner().invoke(main, [command, *args(paths, "--cycle", "2026")])
+    assert result.exit_code == 2
+    assert "give either --cycle or the CSV files, not both" in result.output
